@@ -1,0 +1,189 @@
+import { Ajv } from 'ajv';
+import type { ModelConfig } from '../model/params.ts';
+import type { OptimConfig } from '../optim/optimizer.ts';
+import type { ScheduleConfig } from '../optim/schedule.ts';
+import type { DataConfig } from '../data/dataset.ts';
+import type { Dtype } from '../kernels/types.ts';
+import { ConfigError } from './errors.ts';
+
+export type RecordMode = 'full' | 'compact' | 'summary';
+
+export interface RecordConfig {
+  mode: RecordMode;
+  /** A keyframe (full state) every this many steps; bounds the cost of replay. */
+  keyframeEvery: number;
+}
+
+export interface WeftConfig {
+  seed: number;
+  steps: number;
+  dtype: Dtype;
+  model: ModelConfig;
+  optim: OptimConfig;
+  clip: { maxNorm: number };
+  schedule: ScheduleConfig;
+  data: DataConfig;
+  record: RecordConfig;
+}
+
+export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+
+/** The story's model (DESIGN.md "fabric"): 12 layers, d 64, 8 heads, dff 256, T 16. */
+export const FABRIC: Partial<ModelConfig> = { nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, contextLength: 16 };
+/** The test model (DESIGN.md "tiny"): 2 layers, d 32, 4 heads, dff 128, V 64, T 16. */
+export const TINY: Partial<ModelConfig> = { nLayers: 2, nHeads: 4, dModel: 32, dFF: 128, vocabSize: 64, contextLength: 16 };
+
+export const DEFAULT_CONFIG: WeftConfig = {
+  seed: 1,
+  steps: 100,
+  dtype: 'float32',
+  model: {
+    nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, vocabSize: 0, contextLength: 16,
+    residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.02, initScheme: 'gpt2',
+  },
+  optim: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 },
+  clip: { maxNorm: 0 },
+  schedule: { kind: 'constant', warmupSteps: 0, minLrRatio: 0.1 },
+  data: { corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536 },
+  record: { mode: 'full', keyframeEvery: 50 },
+};
+
+const num = (minimum: number, maximum?: number) => ({ type: 'number', minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const int = (minimum: number, maximum?: number) => ({ type: 'integer', minimum, ...(maximum !== undefined ? { maximum } : {}) });
+const obj = (properties: Record<string, unknown>) => ({
+  type: 'object', properties, required: Object.keys(properties), additionalProperties: false,
+});
+
+/** JSON Schema of a complete config. Bounds keep every size finite and every loop bounded. */
+export const CONFIG_SCHEMA = obj({
+  seed: int(0, Number.MAX_SAFE_INTEGER),
+  steps: int(0, 10_000_000),
+  dtype: { enum: ['float32', 'float64'] },
+  model: obj({
+    nLayers: int(1, 64), nHeads: int(1, 64), dModel: int(1, 4096), dFF: int(1, 16384),
+    vocabSize: int(0, 65536), contextLength: int(1, 4096),
+    residual: { type: 'boolean' }, layerNorm: { type: 'boolean' },
+    dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+    activation: { enum: ['gelu', 'relu', 'tanh'] },
+    initStd: num(0, 100), initScheme: { enum: ['normal', 'gpt2'] },
+  }),
+  optim: obj({
+    kind: { enum: ['sgd', 'momentum', 'adam', 'adamw'] },
+    lr: num(0, 1e6), beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+    beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, eps: num(0, 1),
+    weightDecay: num(0, 1e6), momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+  }),
+  clip: obj({ maxNorm: num(0, 1e12) }),
+  schedule: obj({ kind: { enum: ['constant', 'cosine'] }, warmupSteps: int(0, 10_000_000), minLrRatio: num(0, 1) }),
+  data: obj({
+    corpus: { enum: ['story', 'random'] }, batchSize: int(1, 4096), sentences: int(0, 1_000_000),
+    corpusSeed: int(0, Number.MAX_SAFE_INTEGER), randomTokens: int(2, 100_000_000),
+  }),
+  record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
+});
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+const validateSchema = ajv.compile(CONFIG_SCHEMA);
+
+function pathOf(instancePath: string, extra?: string): string {
+  const p = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
+  return extra ? (p ? `${p}.${extra}` : extra) : p;
+}
+
+/** Throws a ConfigError naming the first bad field and what it allows. */
+export function validateConfig(c: unknown): WeftConfig {
+  if (!validateSchema(c)) {
+    const e = validateSchema.errors![0];
+    const params = e.params as Record<string, unknown>;
+    if (e.keyword === 'additionalProperties') {
+      const path = pathOf(e.instancePath, String(params.additionalProperty));
+      throw new ConfigError(path, `unknown key; known keys here: ${knownKeys(e.instancePath).join(', ')}`);
+    }
+    if (e.keyword === 'enum') throw new ConfigError(pathOf(e.instancePath), `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(valueAt(c, e.instancePath))}`);
+    if (e.keyword === 'required') throw new ConfigError(pathOf(e.instancePath, String(params.missingProperty)), 'is missing');
+    throw new ConfigError(pathOf(e.instancePath), `${e.message}, got ${JSON.stringify(valueAt(c, e.instancePath))}`);
+  }
+  const cfg = c as unknown as WeftConfig;
+  const m = cfg.model;
+  if (m.dModel % m.nHeads !== 0) throw new ConfigError('model.nHeads', `must divide model.dModel (${m.dModel}), got ${m.nHeads}`);
+  if (cfg.data.corpus === 'random' && m.vocabSize < 2) throw new ConfigError('model.vocabSize', 'must be at least 2 for the random corpus');
+  if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
+  return cfg;
+}
+
+function valueAt(c: unknown, instancePath: string): unknown {
+  let v: unknown = c;
+  for (const k of instancePath.split('/').filter(Boolean)) v = (v as Record<string, unknown>)?.[k];
+  return v;
+}
+
+function knownKeys(instancePath: string): string[] {
+  let s: { properties?: Record<string, unknown> } = CONFIG_SCHEMA;
+  for (const k of instancePath.split('/').filter(Boolean)) s = (s.properties?.[k] ?? {}) as typeof s;
+  return Object.keys(s.properties ?? {});
+}
+
+/** Deep merge of plain objects; arrays and scalars replace. Keys are visited in the base's order. */
+export function mergeConfig<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (over === undefined) return structuredClone(base);
+  const out = structuredClone(base) as Record<string, unknown>;
+  for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
+    const b = out[k];
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : structuredClone(v);
+  }
+  return out as T;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Parses `--set` values: JSON literals (numbers, booleans, null), else the raw string. */
+function parseSetValue(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** Applies `key=value` overrides on dotted config paths; unknown keys are a ConfigError. */
+export function applySets(cfg: WeftConfig, sets: readonly string[]): WeftConfig {
+  const out = structuredClone(cfg) as unknown as Record<string, unknown>;
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError('--set', `expected key=value, got ${JSON.stringify(s)}`);
+    const path = s.slice(0, eq).trim();
+    const keys = path.split('.');
+    let node = out;
+    let schema: { properties?: Record<string, unknown> } = CONFIG_SCHEMA;
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const known = Object.keys(schema.properties ?? {});
+      if (!known.includes(k)) {
+        const where = keys.slice(0, i).join('.');
+        throw new ConfigError(path, `unknown config key${where ? ` under ${where}` : ''}; known: ${known.join(', ')}`);
+      }
+      schema = schema.properties![k] as typeof schema;
+      if (i === keys.length - 1) {
+        if (schema.properties) throw new ConfigError(path, `is a section; set one of its keys: ${Object.keys(schema.properties).map((x) => `${path}.${x}`).join(', ')}`);
+        node[k] = parseSetValue(s.slice(eq + 1).trim());
+      } else node = node[k] as Record<string, unknown>;
+    }
+  }
+  return validateConfig(out);
+}
+
+/** The keys `--set` takes, flattened (`model.nHeads`, …). */
+export function configKeys(): string[] {
+  const out: string[] = [];
+  const walk = (s: { properties?: Record<string, unknown> }, prefix: string) => {
+    for (const [k, v] of Object.entries(s.properties ?? {})) {
+      const p = prefix ? `${prefix}.${k}` : k;
+      if ((v as { properties?: unknown }).properties) walk(v as typeof s, p);
+      else out.push(p);
+    }
+  };
+  walk(CONFIG_SCHEMA, '');
+  return out;
+}

@@ -1,0 +1,130 @@
+import { referenceKernels } from '../kernels/reference.ts';
+import type { FloatArray, Kernels } from '../kernels/types.ts';
+import { GPT } from '../model/gpt.ts';
+import { initParams } from '../model/init.ts';
+import { Dataset } from '../data/dataset.ts';
+import { clipFactor, gradNorms, scaleInPlace, type GradNorms } from '../optim/clip.ts';
+import { createOptimState, optimizerStep, type OptimState } from '../optim/optimizer.ts';
+import { lrAt } from '../optim/schedule.ts';
+import type { WeftConfig } from './config.ts';
+import { hashBytes } from './hash.ts';
+import { dropoutMasks } from './masks.ts';
+
+/** Where a NaN or Inf first appeared in a step. */
+export interface Anomaly {
+  step: number;
+  /** `loss`, `grad` (a parameter's gradient) or `param` (a parameter after the update). */
+  stage: 'loss' | 'grad' | 'param';
+  tensor: string | null;
+  index: number | null;
+}
+
+/** Everything the engine knows about one step; the recorder picks what its policy keeps. */
+export interface StepRecord {
+  step: number;
+  inputs: Int32Array;
+  targets: Int32Array;
+  loss: number;
+  lr: number;
+  /** Norms of the gradient before clipping. */
+  gradNorm: GradNorms;
+  clipFactor: number;
+  masks: Map<string, Uint8Array> | null;
+  /** Gradients after clipping (the optimizer's input), a view valid until the next step. */
+  grads: FloatArray;
+  /** null when the step completed; else the step stopped before or after its update. */
+  anomaly: Anomaly | null;
+  /** Hash of the full state after the step (parameters, optimizer state, step). */
+  stateHash: string;
+}
+
+export interface TrainerOptions {
+  kernels?: Kernels;
+}
+
+/**
+ * The training loop's state and its one verb, `step()`. Knows nothing about files: a run's
+ * observers (recorder, progress) receive StepRecords.
+ */
+export class Trainer {
+  readonly config: WeftConfig;
+  readonly model: GPT;
+  readonly data: Dataset;
+  readonly optim: OptimState;
+  /** Steps completed; 0 = the initial state. */
+  stepsDone = 0;
+  stopped: Anomaly | null = null;
+
+  constructor(config: WeftConfig, opts: TrainerOptions = {}) {
+    this.config = config;
+    const m = config.model;
+    this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
+    const resolved = { ...m, vocabSize: this.data.vocabSize };
+    this.model = new GPT(resolved, opts.kernels ?? referenceKernels, config.dtype, config.data.batchSize, m.contextLength);
+    initParams(this.model.params, this.model.table, resolved, config.seed);
+    this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total);
+  }
+
+  get params(): FloatArray {
+    return this.model.params;
+  }
+
+  stateHash(): string {
+    const t = new Float64Array([this.stepsDone, this.optim.t]);
+    return hashBytes(t, this.model.params, this.optim.m, this.optim.v);
+  }
+
+  /** Restores a state (from a log's keyframe) so training continues exactly from it. */
+  loadState(step: number, params: FloatArray, m: FloatArray, v: FloatArray, t: number): void {
+    if (params.length !== this.model.params.length || m.length !== this.optim.m.length || v.length !== this.optim.v.length) {
+      throw new RangeError('state does not match the model and optimizer of this config');
+    }
+    this.model.params.set(params);
+    this.optim.m.set(m);
+    this.optim.v.set(v);
+    this.optim.t = t;
+    this.stepsDone = step;
+    this.stopped = null;
+  }
+
+  step(): StepRecord {
+    if (this.stopped) throw new Error(`run stopped at step ${this.stopped.step}`);
+    const c = this.config;
+    const s = this.stepsDone + 1;
+    const { inputs, targets } = this.data.batch(s);
+    const N = c.data.batchSize * c.model.contextLength;
+    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout);
+    const model = this.model;
+    const loss = model.forward(inputs, targets, masks);
+    model.backward();
+    const norms = gradNorms(model.grads, model.table);
+    const factor = clipFactor(norms.global, c.clip.maxNorm);
+    const lr = lrAt(c.schedule, c.optim.lr, s, c.steps);
+    let anomaly: Anomaly | null = null;
+    if (!Number.isFinite(loss)) anomaly = { step: s, stage: 'loss', tensor: null, index: null };
+    else if (!Number.isFinite(norms.global)) anomaly = { step: s, stage: 'grad', ...firstNonFinite(model.grads, model) };
+    if (!anomaly) {
+      scaleInPlace(model.grads, factor);
+      optimizerStep(c.optim, lr, model.params, model.grads, this.optim);
+      this.stepsDone = s;
+      if (!allFinite(model.params)) anomaly = { step: s, stage: 'param', ...firstNonFinite(model.params, model) };
+    }
+    if (anomaly) this.stopped = anomaly;
+    return {
+      step: s, inputs, targets, loss, lr, gradNorm: norms, clipFactor: factor, masks,
+      grads: model.grads, anomaly, stateHash: this.stateHash(),
+    };
+  }
+}
+
+function allFinite(a: FloatArray): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+function firstNonFinite(a: FloatArray, model: GPT): { tensor: string | null; index: number | null } {
+  for (const t of model.table.tensors) {
+    for (let i = 0; i < t.size; i++) if (!Number.isFinite(a[t.offset + i])) return { tensor: t.name, index: i };
+  }
+  return { tensor: null, index: null };
+}

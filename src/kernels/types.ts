@@ -1,0 +1,33 @@
+/** Storage for tensors: float32 for training, float64 for gradient checks. Same code runs both. */
+export type FloatArray = Float32Array | Float64Array;
+export type Dtype = 'float32' | 'float64';
+
+export function allocFloat(dtype: Dtype, n: number): FloatArray {
+  return dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
+}
+
+export type Activation = 'gelu' | 'relu' | 'tanh';
+
+/**
+ * The numeric kernels the model is built from. A faster implementation (WASM SIMD, threads)
+ * replaces this object as a whole and must reproduce the reference bits (DESIGN rule 4), or
+ * declare a different numeric mode, which goes into the log header.
+ */
+export interface Kernels {
+  readonly mode: string;
+  encoderForward(out: FloatArray, idx: Int32Array, wte: FloatArray, wpe: FloatArray, B: number, T: number, C: number): void;
+  encoderBackward(dwte: FloatArray, dwpe: FloatArray, dout: FloatArray, idx: Int32Array, B: number, T: number, C: number): void;
+  matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void;
+  matmulBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dbias: FloatArray, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, N: number, C: number, OC: number): void;
+  layernormForward(out: FloatArray, mean: Float64Array, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number): void;
+  layernormBackward(dinp: FloatArray, dweight: FloatArray, dbias: FloatArray, wOff: number, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, mean: Float64Array, rstd: Float64Array, N: number, C: number): void;
+  attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void;
+  attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void;
+  activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void;
+  activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void;
+  dropoutForward(out: FloatArray, inp: FloatArray, keep: Uint8Array, p: number, n: number): void;
+  dropoutBackward(dinp: FloatArray, dout: FloatArray, keep: Uint8Array, p: number, n: number): void;
+  add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void;
+  crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number;
+  crossEntropyBackward(dlogits: FloatArray, probs: Float64Array, targets: Int32Array, N: number, V: number): void;
+}

@@ -1,0 +1,223 @@
+import { allocFloat, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
+import { buildParamTable, type ModelConfig, type ParamTable } from './params.ts';
+
+/** Dropout keep-masks for one step, one byte per element (1 = kept), by site name. */
+export type DropoutMasks = ReadonlyMap<string, Uint8Array>;
+
+interface BlockActs {
+  ln1: FloatArray; ln1Mean: Float64Array; ln1Rstd: Float64Array;
+  qkv: FloatArray; // (B,T,3C)
+  att: Float64Array; // (B,NH,T,T)
+  attY: FloatArray; // (B,T,C)
+  attProj: FloatArray; attDrop: FloatArray;
+  xMid: FloatArray;
+  ln2: FloatArray; ln2Mean: Float64Array; ln2Rstd: Float64Array;
+  fc: FloatArray; // (B,T,F)
+  act: FloatArray;
+  mlpProj: FloatArray; mlpDrop: FloatArray;
+}
+
+/**
+ * The reference GPT (DESIGN.md): pre-LayerNorm decoder, fused qkv, GELU MLP, optional residual,
+ * layer norm and dropout. Parameters and gradients are single flat buffers laid out by the
+ * parameter table. Four verbs, as in llm.c: forward, backward (which zeroes nothing: every
+ * gradient is written, not accumulated), and the optimizer's update outside.
+ */
+export class GPT {
+  readonly cfg: ModelConfig;
+  readonly table: ParamTable;
+  readonly dtype: Dtype;
+  readonly kernels: Kernels;
+  readonly params: FloatArray;
+  readonly grads: FloatArray;
+  readonly B: number;
+  readonly T: number;
+  private readonly off: Record<string, number>;
+
+  private readonly inputs: Int32Array;
+  private readonly targets: Int32Array;
+  private masks: DropoutMasks | null = null;
+  private readonly emb: FloatArray;
+  private readonly embDrop: FloatArray;
+  private readonly blocks: BlockActs[];
+  /** The residual stream: xs[0] = embeddings after dropout, xs[l+1] = output of block l. */
+  private readonly xs: FloatArray[];
+  private readonly xFinal: FloatArray;
+  private readonly lnf: FloatArray; private readonly lnfMean: Float64Array; private readonly lnfRstd: Float64Array;
+  private readonly logits: FloatArray;
+  private readonly probs: Float64Array;
+  readonly losses: Float64Array;
+  // gradient scratch
+  private readonly dX: FloatArray; private readonly dMid: FloatArray; private readonly dTmp: FloatArray; private readonly dTmp2: FloatArray;
+  private readonly dWide: FloatArray; private readonly dWide2: FloatArray; private readonly dLogits: FloatArray;
+
+  constructor(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, B: number, T: number) {
+    if (cfg.dModel % cfg.nHeads !== 0) throw new RangeError(`dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
+    if (T > cfg.contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${cfg.contextLength}`);
+    this.cfg = cfg;
+    this.kernels = kernels;
+    this.dtype = dtype;
+    this.B = B;
+    this.T = T;
+    this.table = buildParamTable(cfg);
+    this.off = Object.fromEntries(this.table.tensors.map((t) => [t.name, t.offset]));
+    this.params = allocFloat(dtype, this.table.total);
+    this.grads = allocFloat(dtype, this.table.total);
+    const N = B * T;
+    const C = cfg.dModel;
+    const F = cfg.dFF;
+    const V = cfg.vocabSize;
+    const f = (n: number) => allocFloat(dtype, n);
+    this.inputs = new Int32Array(N);
+    this.targets = new Int32Array(N);
+    this.emb = f(N * C);
+    this.embDrop = f(N * C);
+    this.blocks = [];
+    for (let l = 0; l < cfg.nLayers; l++) {
+      this.blocks.push({
+        ln1: f(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N),
+        qkv: f(N * 3 * C), att: new Float64Array(B * cfg.nHeads * T * T), attY: f(N * C),
+        attProj: f(N * C), attDrop: f(N * C), xMid: f(N * C),
+        ln2: f(N * C), ln2Mean: new Float64Array(N), ln2Rstd: new Float64Array(N),
+        fc: f(N * F), act: f(N * F), mlpProj: f(N * C), mlpDrop: f(N * C),
+      });
+    }
+    this.xs = [this.embDrop];
+    for (let l = 0; l < cfg.nLayers; l++) this.xs.push(f(N * C));
+    this.xFinal = this.xs[cfg.nLayers];
+    this.lnf = f(N * C); this.lnfMean = new Float64Array(N); this.lnfRstd = new Float64Array(N);
+    this.logits = f(N * V);
+    this.probs = new Float64Array(N * V);
+    this.losses = new Float64Array(N);
+    this.dX = f(N * C); this.dMid = f(N * C); this.dTmp = f(N * C); this.dTmp2 = f(N * C);
+    const wide = N * Math.max(3 * C, F);
+    this.dWide = f(wide); this.dWide2 = f(wide);
+    this.dLogits = f(N * V);
+  }
+
+  private o(name: string): number {
+    const v = this.off[name];
+    if (v === undefined) throw new Error(`no parameter ${name}`);
+    return v;
+  }
+
+  private dropout(site: string, out: FloatArray, inp: FloatArray, n: number): void {
+    const p = this.cfg.dropout;
+    const keep = this.masks?.get(site);
+    if (p === 0 || !keep) {
+      if (p !== 0 && this.masks) throw new Error(`dropout mask for site ${site} missing`);
+      out.set(inp.subarray(0, n));
+      return;
+    }
+    this.kernels.dropoutForward(out, inp, keep, p, n);
+  }
+
+  private dropoutBack(site: string, dinp: FloatArray, dout: FloatArray, n: number): void {
+    const keep = this.masks?.get(site);
+    if (this.cfg.dropout === 0 || !keep) {
+      dinp.set(dout.subarray(0, n));
+      return;
+    }
+    this.kernels.dropoutBackward(dinp, dout, keep, this.cfg.dropout, n);
+  }
+
+  /** Runs the model on (B,T) inputs; returns the mean cross-entropy. masks null = eval (no dropout). */
+  forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number {
+    const { B, T, kernels: k, params: P } = this;
+    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = this.cfg;
+    const N = B * T;
+    if (inputs.length !== N || targets.length !== N) throw new RangeError(`expected ${N} inputs and targets`);
+    for (let i = 0; i < N; i++) {
+      if (!(inputs[i] >= 0 && inputs[i] < V && targets[i] >= 0 && targets[i] < V)) throw new RangeError(`token id out of range [0, ${V}) at ${i}`);
+    }
+    this.inputs.set(inputs);
+    this.targets.set(targets);
+    this.masks = masks;
+    k.encoderForward(this.emb, this.inputs, P.subarray(this.o('tok_emb.weight')), P.subarray(this.o('pos_emb.weight')), B, T, C);
+    this.dropout('emb', this.embDrop, this.emb, N * C);
+    for (let l = 0; l < L; l++) {
+      const a = this.blocks[l];
+      const p = `blocks.${l}`;
+      const x = this.xs[l];
+      let h = x;
+      if (this.cfg.layerNorm) {
+        k.layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, P, this.o(`${p}.ln1.weight`), P, this.o(`${p}.ln1.bias`), N, C);
+        h = a.ln1;
+      }
+      k.matmulForward(a.qkv, h, P, this.o(`${p}.attn.qkv.weight`), P, this.o(`${p}.attn.qkv.bias`), N, C, 3 * C);
+      k.attentionForward(a.attY, a.att, a.qkv, B, T, C, NH);
+      k.matmulForward(a.attProj, a.attY, P, this.o(`${p}.attn.proj.weight`), P, this.o(`${p}.attn.proj.bias`), N, C, C);
+      this.dropout(`${p}.attn`, a.attDrop, a.attProj, N * C);
+      if (this.cfg.residual) k.add(a.xMid, x, a.attDrop, N * C);
+      else a.xMid.set(a.attDrop);
+      h = a.xMid;
+      if (this.cfg.layerNorm) {
+        k.layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.xMid, P, this.o(`${p}.ln2.weight`), P, this.o(`${p}.ln2.bias`), N, C);
+        h = a.ln2;
+      }
+      k.matmulForward(a.fc, h, P, this.o(`${p}.mlp.fc.weight`), P, this.o(`${p}.mlp.fc.bias`), N, C, F);
+      k.activationForward(this.cfg.activation, a.act, a.fc, N * F);
+      k.matmulForward(a.mlpProj, a.act, P, this.o(`${p}.mlp.proj.weight`), P, this.o(`${p}.mlp.proj.bias`), N, F, C);
+      this.dropout(`${p}.mlp`, a.mlpDrop, a.mlpProj, N * C);
+      const out = this.xs[l + 1];
+      if (this.cfg.residual) k.add(out, a.xMid, a.mlpDrop, N * C);
+      else out.set(a.mlpDrop);
+    }
+    let h = this.xFinal;
+    if (this.cfg.layerNorm) {
+      k.layernormForward(this.lnf, this.lnfMean, this.lnfRstd, this.xFinal, P, this.o('ln_f.weight'), P, this.o('ln_f.bias'), N, C);
+      h = this.lnf;
+    }
+    k.matmulForward(this.logits, h, P, this.o('head.weight'), P, this.o('head.bias'), N, C, V);
+    return k.crossEntropyForward(this.losses, this.probs, this.logits, this.targets, N, V);
+  }
+
+  /** Writes d(mean loss)/d(params) into `grads` for the last forward. */
+  backward(): void {
+    const { B, T, kernels: k, params: P, grads: G } = this;
+    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = this.cfg;
+    const N = B * T;
+    k.crossEntropyBackward(this.dLogits, this.probs, this.targets, N, V);
+    const hF = this.cfg.layerNorm ? this.lnf : this.xFinal;
+    const dX = this.dX;
+    const dMid = this.dMid;
+    k.matmulBackward(this.cfg.layerNorm ? this.dTmp : dX, G, this.o('head.weight'), G, this.o('head.bias'), this.dLogits, hF, P, N, C, V);
+    if (this.cfg.layerNorm) {
+      k.layernormBackward(dX, G, G, this.o('ln_f.weight'), this.o('ln_f.bias'), this.dTmp, this.xFinal, P, this.lnfMean, this.lnfRstd, N, C);
+    }
+    for (let l = L - 1; l >= 0; l--) {
+      const a = this.blocks[l];
+      const p = `blocks.${l}`;
+      // x_out = x_mid + drop(mlp(ln2(x_mid)))   (or drop(mlp(…)) without residual)
+      this.dropoutBack(`${p}.mlp`, this.dTmp, dX, N * C);
+      k.matmulBackward(this.dWide, G, this.o(`${p}.mlp.proj.weight`), G, this.o(`${p}.mlp.proj.bias`), this.dTmp, a.act, P, N, F, C);
+      k.activationBackward(this.cfg.activation, this.dWide2, a.fc, this.dWide, N * F);
+      const h2 = this.cfg.layerNorm ? a.ln2 : a.xMid;
+      k.matmulBackward(this.dTmp, G, this.o(`${p}.mlp.fc.weight`), G, this.o(`${p}.mlp.fc.bias`), this.dWide2, h2, P, N, C, F);
+      if (this.cfg.layerNorm) {
+        k.layernormBackward(this.dTmp2, G, G, this.o(`${p}.ln2.weight`), this.o(`${p}.ln2.bias`), this.dTmp, a.xMid, P, a.ln2Mean, a.ln2Rstd, N, C);
+        this.accumulate(dMid, dX, this.dTmp2, N * C);
+      } else this.accumulate(dMid, dX, this.dTmp, N * C);
+      // x_mid = x_in + drop(attn(ln1(x_in)))
+      this.dropoutBack(`${p}.attn`, this.dTmp, dMid, N * C);
+      k.matmulBackward(this.dTmp2, G, this.o(`${p}.attn.proj.weight`), G, this.o(`${p}.attn.proj.bias`), this.dTmp, a.attY, P, N, C, C);
+      k.attentionBackward(this.dWide, this.dTmp2, a.qkv, a.att, B, T, C, NH);
+      const h1 = this.cfg.layerNorm ? a.ln1 : this.xs[l];
+      k.matmulBackward(this.dTmp, G, this.o(`${p}.attn.qkv.weight`), G, this.o(`${p}.attn.qkv.bias`), this.dWide, h1, P, N, C, 3 * C);
+      if (this.cfg.layerNorm) {
+        k.layernormBackward(this.dTmp2, G, G, this.o(`${p}.ln1.weight`), this.o(`${p}.ln1.bias`), this.dTmp, this.xs[l], P, a.ln1Mean, a.ln1Rstd, N, C);
+        this.accumulate(dX, dMid, this.dTmp2, N * C);
+      } else this.accumulate(dX, dMid, this.dTmp, N * C);
+    }
+    this.dropoutBack('emb', this.dTmp, dX, N * C);
+    const tok = this.table.byName.get('tok_emb.weight')!;
+    const pos = this.table.byName.get('pos_emb.weight')!;
+    k.encoderBackward(G.subarray(tok.offset, tok.offset + tok.size), G.subarray(pos.offset, pos.offset + pos.size), this.dTmp, this.inputs, B, T, C);
+  }
+
+  /** d(input of a sublayer) = d(through the residual) + d(through the branch), or the branch alone. */
+  private accumulate(out: FloatArray, dResidual: FloatArray, dBranch: FloatArray, n: number): void {
+    if (this.cfg.residual) this.kernels.add(out, dResidual, dBranch, n);
+    else out.set(dBranch.subarray(0, n));
+  }
+}
