@@ -13,7 +13,10 @@ import { dropoutMasks } from './masks.ts';
 /** Where a NaN or Inf first appeared in a step. */
 export interface Anomaly {
   step: number;
-  /** `loss`, `grad` (a parameter's gradient) or `param` (a parameter after the update). */
+  /**
+   * `loss` (the forward pass; `tensor` is then the first non-finite activation), `grad` (a
+   * parameter's gradient) or `param` (a parameter after the update).
+   */
   stage: 'loss' | 'grad' | 'param';
   tensor: string | null;
   index: number | null;
@@ -101,7 +104,7 @@ export class Trainer {
     const factor = clipFactor(norms.global, c.clip.maxNorm);
     const lr = lrAt(c.schedule, c.optim.lr, s, c.steps);
     let anomaly: Anomaly | null = null;
-    if (!Number.isFinite(loss)) anomaly = { step: s, stage: 'loss', tensor: null, index: null };
+    if (!Number.isFinite(loss)) anomaly = { step: s, stage: 'loss', tensor: model.firstNonFiniteActivation(), index: null };
     else if (!Number.isFinite(norms.global)) anomaly = { step: s, stage: 'grad', ...firstNonFinite(model.grads, model) };
     if (!anomaly) {
       scaleInPlace(model.grads, factor);

@@ -215,6 +215,24 @@ export class GPT {
     k.encoderBackward(G.subarray(tok.offset, tok.offset + tok.size), G.subarray(pos.offset, pos.offset + pos.size), this.dTmp, this.inputs, B, T, C);
   }
 
+  /** The first activation of the last forward, in forward order, holding a NaN or Inf. */
+  firstNonFiniteActivation(): string | null {
+    const named: [string, ArrayLike<number>][] = [['emb', this.emb]];
+    this.blocks.forEach((a, l) => {
+      const p = `blocks.${l}`;
+      if (this.cfg.layerNorm) named.push([`${p}.ln1`, a.ln1]);
+      named.push([`${p}.attn.qkv`, a.qkv], [`${p}.attn`, a.att], [`${p}.attn.proj`, a.attProj], [`${p} (after attn)`, a.xMid]);
+      if (this.cfg.layerNorm) named.push([`${p}.ln2`, a.ln2]);
+      named.push([`${p}.mlp.fc`, a.fc], [`${p}.mlp.act`, a.act], [`${p}.mlp.proj`, a.mlpProj], [`${p} (output)`, this.xs[l + 1]]);
+    });
+    if (this.cfg.layerNorm) named.push(['ln_f', this.lnf]);
+    named.push(['head (logits)', this.logits]);
+    for (const [name, arr] of named) {
+      for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) return name;
+    }
+    return null;
+  }
+
   /** d(input of a sublayer) = d(through the residual) + d(through the branch), or the branch alone. */
   private accumulate(out: FloatArray, dResidual: FloatArray, dBranch: FloatArray, n: number): void {
     if (this.cfg.residual) this.kernels.add(out, dResidual, dBranch, n);

@@ -1,0 +1,29 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from '../engine/errors.ts';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface Parsed {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** parseArgs in strict mode, with its errors turned into one-line UsageErrors. */
+export function parse(argv: string[], options: Options, usage: string): Parsed {
+  try {
+    const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
+    return r as Parsed;
+  } catch (e) {
+    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
+    throw new UsageError(`${msg}\nusage: ${usage.split('\n')[0]}`);
+  }
+}
+
+export function intFlag(v: unknown, name: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`${name}: expected an integer, got ${JSON.stringify(s)}`);
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name}: must be an integer ≥ ${min}, got ${s}`);
+  return n;
+}

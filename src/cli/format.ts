@@ -1,0 +1,36 @@
+import type { RunSummary } from '../engine/summary.ts';
+import type { Anomaly } from '../engine/trainer.ts';
+import { fmtLoss } from './progress.ts';
+
+export function fmtNorm(x: number): string {
+  if (!Number.isFinite(x)) return String(x);
+  return x === 0 ? '0' : x.toExponential(2);
+}
+
+const BAR_DECADES = 6;
+
+/** A bar whose length is log10 of x relative to the largest value: 6 decades below it is empty. */
+function logBar(x: number, max: number, width = 24): string {
+  if (!Number.isFinite(x)) return '!'.repeat(width);
+  if (x <= 0 || !(max > 0)) return '';
+  const f = 1 + Math.log10(x / max) / BAR_DECADES;
+  return '█'.repeat(Math.max(0, Math.min(width, Math.round(f * width))));
+}
+
+export function formatSummary(s: RunSummary, stepsPerSec: number): string {
+  const lines: string[] = [];
+  lines.push(`loss ${fmtLoss(s.lossFirst)} → ${fmtLoss(s.lossLast)} (step ${s.lastStep}) over ${s.steps} steps (${stepsPerSec.toFixed(2)} steps/s)`);
+  const max = Math.max(...s.layers.map((l) => (Number.isFinite(l.gradNormLast) ? l.gradNormLast : 0)));
+  lines.push(`gradient L2 norm per layer (bars: log scale, ${BAR_DECADES} decades up to the largest)`);
+  lines.push(`  ${'layer'.padEnd(9)} ${'step 1'.padStart(10)}  ${`step ${s.lastStep}`.padStart(10)}  step ${s.lastStep}`);
+  for (const l of s.layers) {
+    lines.push(`  ${l.name.padEnd(9)} ${fmtNorm(l.gradNormFirst).padStart(10)}  ${fmtNorm(l.gradNormLast).padStart(10)}  ${logBar(l.gradNormLast, max)}`);
+  }
+  lines.push(`  ${'global'.padEnd(9)} ${fmtNorm(s.gradNormGlobalFirst).padStart(10)}  ${fmtNorm(s.gradNormGlobalLast).padStart(10)}  (max ${fmtNorm(s.gradNormGlobalMax)}${s.clippedSteps ? `, clipped on ${s.clippedSteps} steps` : ''})`);
+  return lines.join('\n');
+}
+
+export function formatAnomaly(a: Anomaly): string {
+  const where = a.stage === 'loss' ? `the loss${a.tensor ? ` (first non-finite activation: ${a.tensor})` : ''}` : `${a.stage === 'grad' ? 'the gradient of' : 'parameter'} ${a.tensor}[${a.index}]`;
+  return `stopped: NaN/Inf at step ${a.step}, first in ${where}`;
+}

@@ -1,0 +1,54 @@
+/**
+ * Progress on a terminal: one line redrawn in place (bar, step, loss, steps/s); elsewhere a plain
+ * line about every 5% of the run. Wall-clock time is used for display only (timing), never logged.
+ */
+export class Progress {
+  private readonly total: number;
+  private readonly tty: boolean;
+  private readonly out: NodeJS.WriteStream;
+  private readonly t0 = performance.now(); // timing: display only
+  private lastDraw = 0;
+  private lastPlainStep = 0;
+  private readonly quiet: boolean;
+
+  constructor(total: number, quiet: boolean, out: NodeJS.WriteStream = process.stderr) {
+    this.total = total;
+    this.out = out;
+    this.tty = Boolean(out.isTTY);
+    this.quiet = quiet;
+  }
+
+  stepsPerSec(done: number): number {
+    const s = (performance.now() - this.t0) / 1000; // timing
+    return s > 0 ? done / s : 0;
+  }
+
+  update(step: number, firstStep: number, loss: number): void {
+    if (this.quiet) return;
+    const done = step - firstStep + 1;
+    const rate = this.stepsPerSec(done);
+    const text = `step ${step}/${this.total}  loss ${fmtLoss(loss)}  ${rate.toFixed(2)} steps/s`;
+    if (this.tty) {
+      const now = performance.now(); // timing
+      if (now - this.lastDraw < 100 && step !== this.total) return;
+      this.lastDraw = now;
+      const width = 24;
+      const filled = Math.round((width * step) / Math.max(1, this.total));
+      this.out.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}\x1b[K`);
+    } else {
+      const every = Math.max(1, Math.round(this.total / 20));
+      if (step === this.total || step - this.lastPlainStep >= every || step === firstStep) {
+        this.lastPlainStep = step;
+        this.out.write(`${text}\n`);
+      }
+    }
+  }
+
+  done(): void {
+    if (!this.quiet && this.tty) this.out.write('\n');
+  }
+}
+
+export function fmtLoss(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}

@@ -1,0 +1,102 @@
+import { UsageError } from '../engine/errors.ts';
+import { applySets, validateConfig, type WeftConfig } from '../engine/config.ts';
+import type { Scenario } from '../engine/scenario.ts';
+import { runTraining, type RunObserver, type RunResult } from '../engine/run.ts';
+import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { intFlag, parse } from './args.ts';
+import { formatAnomaly, formatSummary } from './format.ts';
+import { Progress } from './progress.ts';
+import { loadScenario } from './scenarios.ts';
+
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--json] [--quiet]
+  Trains a scenario and prints a summary: loss first → last and, per layer, the gradient norm.
+  <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
+  --steps N        number of training steps (overrides the scenario)
+  --seed S         random seed (overrides the scenario)
+  --set key=value  override any config key by its dotted path, repeatable
+                   (e.g. --set model.residual=false --set optim.kind=sgd --set clip.maxNorm=0)
+  --json           print the summary as JSON on stdout
+  --quiet          no progress output
+  --list           list the scenarios and exit`;
+
+export const RUN_OPTIONS = {
+  steps: { type: 'string' },
+  seed: { type: 'string' },
+  set: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  quiet: { type: 'boolean' },
+  list: { type: 'boolean' },
+} as const;
+
+/** The scenario's config with the command line's overrides applied and validated. */
+export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
+  const sets = [...((values.set as string[] | undefined) ?? [])];
+  const steps = intFlag(values.steps, '--steps', 0);
+  const seed = intFlag(values.seed, '--seed', 0);
+  if (steps !== undefined) sets.push(`steps=${steps}`);
+  if (seed !== undefined) sets.push(`seed=${seed}`);
+  return sets.length ? applySets(validateConfig(structuredClone(base)), sets) : base;
+}
+
+export interface TrainOutcome {
+  result: RunResult;
+  summary: RunSummary | null;
+  stepsPerSec: number;
+  trainer: Trainer;
+}
+
+/** Trains with progress on stderr; extra observers (the recorder) see every step. */
+export function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): TrainOutcome {
+  const summary = new SummaryObserver();
+  const progress = new Progress(untilStep, quiet);
+  const first = trainer.stepsDone + 1;
+  const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
+  const result = runTraining(trainer, untilStep, [...observers, summary, progressObserver]);
+  progress.done();
+  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer };
+}
+
+export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
+  const m = trainer.model.cfg;
+  return [
+    `${name}: ${m.nLayers} layers, d ${m.dModel}, ${m.nHeads} heads, dff ${m.dFF}, V ${m.vocabSize}, T ${m.contextLength}` +
+      ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
+      `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.activation}`,
+    `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +
+      ` · dropout ${m.dropout} · ${c.data.corpus} corpus · seed ${c.seed} · ${c.steps} steps`,
+  ].join('\n');
+}
+
+export async function runCommand(argv: string[], scenarioOverride?: Scenario): Promise<number> {
+  const { values, positionals } = parse(argv, RUN_OPTIONS, RUN_USAGE);
+  if (values.help) {
+    process.stdout.write(`${RUN_USAGE}\n`);
+    return 0;
+  }
+  if (values.list) {
+    const { scenarioNames } = await import('./scenarios.ts');
+    for (const n of scenarioNames()) {
+      const s = await loadScenario(n);
+      process.stdout.write(`${n.padEnd(22)} ${s.description}\n`);
+    }
+    return 0;
+  }
+  let scenario = scenarioOverride;
+  if (!scenario) {
+    if (positionals.length !== 1) throw new UsageError(`expected one scenario name, got ${positionals.length}\nusage: ${RUN_USAGE.split('\n')[0]}`);
+    scenario = await loadScenario(positionals[0]);
+  } else if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  const config = configFromFlags(scenario.config, values);
+  const trainer = new Trainer(config);
+  const quiet = Boolean(values.quiet || values.json);
+  if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n`);
+  const out = trainWithProgress(trainer, config.steps, [], quiet);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ scenario: scenario.name, ...out.result, summary: out.summary }, null, 2)}\n`);
+  } else {
+    if (out.summary) process.stdout.write(`${formatSummary(out.summary, out.stepsPerSec)}\n`);
+    if (out.result.anomaly) process.stdout.write(`${formatAnomaly(out.result.anomaly)}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,72 @@
+import { layerName } from '../model/params.ts';
+import type { RunObserver } from './run.ts';
+import type { StepRecord, Trainer } from './trainer.ts';
+
+export interface LayerNormsSummary {
+  layer: number;
+  name: string;
+  gradNormFirst: number;
+  gradNormLast: number;
+}
+
+export interface RunSummary {
+  /** Steps taken, including one that stopped on NaN/Inf. */
+  steps: number;
+  /** The step the "last" figures are from (the last one with a finite loss and gradient). */
+  lastStep: number;
+  lossFirst: number;
+  lossLast: number;
+  gradNormGlobalFirst: number;
+  gradNormGlobalLast: number;
+  gradNormGlobalMax: number;
+  clippedSteps: number;
+  layers: LayerNormsSummary[];
+}
+
+/** Collects what a person reads at the end of a run: loss first → last, norms per layer. */
+export class SummaryObserver implements RunObserver {
+  private first: StepRecord | null = null;
+  private firstPerLayer: Float64Array | null = null;
+  private last: StepRecord | null = null;
+  private lastPerLayer: Float64Array | null = null;
+  private maxNorm = 0;
+  private clipped = 0;
+  private count = 0;
+  private nLayers = 0;
+
+  onStep(rec: StepRecord, trainer: Trainer): void {
+    this.nLayers = trainer.config.model.nLayers;
+    if (!this.first) {
+      this.first = rec;
+      this.last = rec;
+      this.lastPerLayer = Float64Array.from(rec.gradNorm.perLayer);
+      this.firstPerLayer = Float64Array.from(rec.gradNorm.perLayer);
+    }
+    this.count++;
+    // a step that hit NaN/Inf is reported as the anomaly; "last" is the last finite step
+    if (rec.anomaly && rec.anomaly.stage !== 'param') return;
+    this.last = rec;
+    this.lastPerLayer = Float64Array.from(rec.gradNorm.perLayer);
+    if (rec.gradNorm.global > this.maxNorm) this.maxNorm = rec.gradNorm.global;
+    if (rec.clipFactor < 1) this.clipped++;
+  }
+
+  summary(): RunSummary | null {
+    if (!this.first || !this.last) return null;
+    const layers: LayerNormsSummary[] = [];
+    for (let l = 0; l < this.firstPerLayer!.length; l++) {
+      layers.push({ layer: l, name: layerName(l, this.nLayers), gradNormFirst: this.firstPerLayer![l], gradNormLast: this.lastPerLayer![l] });
+    }
+    return {
+      steps: this.count,
+      lastStep: this.last.step,
+      lossFirst: this.first.loss,
+      lossLast: this.last.loss,
+      gradNormGlobalFirst: this.first.gradNorm.global,
+      gradNormGlobalLast: this.last.gradNorm.global,
+      gradNormGlobalMax: this.maxNorm,
+      clippedSteps: this.clipped,
+      layers,
+    };
+  }
+}

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { Trainer } from '../../src/engine/trainer.ts';
+import { hashBytes } from '../../src/engine/hash.ts';
+import { ROOT, tinyConfig } from '../helpers.ts';
+
+async function fingerprint(name: string, steps: number, extra = {}) {
+  const t = new Trainer(await tinyConfig(name, steps, extra));
+  const init = hashBytes(t.params);
+  const batches = hashBytes(t.data.batch(1).inputs, t.data.batch(7).inputs);
+  const losses: number[] = [];
+  const masks: Uint8Array[] = [];
+  for (let i = 0; i < steps; i++) {
+    const r = t.step();
+    losses.push(r.loss);
+    for (const m of r.masks?.values() ?? []) masks.push(m);
+  }
+  return { init, batches, params: hashBytes(t.params), losses: hashBytes(Float64Array.from(losses)), masks: hashBytes(...masks), state: t.stateHash() };
+}
+
+describe('determinism', () => {
+  it('the same scenario twice in one process gives identical parameters, losses and masks', async () => {
+    const a = await fingerprint('baseline', 4);
+    const b = await fingerprint('baseline', 4);
+    expect(a).toEqual(b);
+  });
+
+  it('two separate processes agree bit for bit with this one', async () => {
+    const here = await fingerprint('baseline', 4);
+    const runs = [0, 1].map(() => {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'tests/fixtures/train-hash.ts', 'baseline', '4'], { cwd: ROOT, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    });
+    expect(runs[0]).toEqual(runs[1]);
+    expect(runs[0]).toEqual({ params: here.params, losses: here.losses, masks: here.masks, state: here.state });
+  });
+
+  it('changing only dropout p keeps the initial weights and the data order', async () => {
+    const a = await fingerprint('baseline', 2);
+    const b = await fingerprint('baseline', 2, { model: { dropout: 0.3 } });
+    expect(b.init).toBe(a.init);
+    expect(b.batches).toBe(a.batches);
+    expect(b.masks).not.toBe(a.masks);
+  });
+
+  it('changing the seed changes initial weights, data order and masks', async () => {
+    const a = await fingerprint('baseline', 2);
+    const b = await fingerprint('baseline', 2, { seed: 2 });
+    expect(b.init).not.toBe(a.init);
+    expect(b.batches).not.toBe(a.batches);
+    expect(b.masks).not.toBe(a.masks);
+  });
+
+  it('turning layer norm off leaves every other tensor’s initial values unchanged', async () => {
+    const a = new Trainer(await tinyConfig('baseline', 1));
+    const b = new Trainer(await tinyConfig('baseline', 1, { model: { layerNorm: false } }));
+    for (const t of b.model.table.tensors) {
+      const ta = a.model.table.byName.get(t.name)!;
+      expect(hashBytes(b.params.subarray(t.offset, t.offset + t.size)), t.name).toBe(hashBytes(a.params.subarray(ta.offset, ta.offset + ta.size)));
+    }
+  });
+});
