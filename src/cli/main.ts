@@ -1,4 +1,5 @@
 import { runCommand, RUN_USAGE } from './run.ts';
+import { inspectCommand, INSPECT_USAGE } from './inspect.ts';
 import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
@@ -7,6 +8,7 @@ type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: (a) => runCommand(a) },
+  inspect: { usage: INSPECT_USAGE, run: inspectCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step

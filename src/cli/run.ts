@@ -8,14 +8,26 @@ import { intFlag, parse } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
+import { Recorder } from '../log/recorder.ts';
+import { writeFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 
-export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--json] [--quiet]
-  Trains a scenario and prints a summary: loss first → last and, per layer, the gradient norm.
+export function fmtBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--out FILE] [--record MODE] [--json] [--quiet]
+  Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm.
   <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
   --steps N        number of training steps (overrides the scenario)
   --seed S         random seed (overrides the scenario)
   --set key=value  override any config key by its dotted path, repeatable
                    (e.g. --set model.residual=false --set optim.kind=sgd --set clip.maxNorm=0)
+  --out FILE       the log to write (default runs/<scenario>.weft); --no-log to write none
+  --record MODE    full (every array, every step) | compact (gradients; the rest re-derived
+                   on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit`;
@@ -24,6 +36,9 @@ export const RUN_OPTIONS = {
   steps: { type: 'string' },
   seed: { type: 'string' },
   set: { type: 'string', multiple: true },
+  out: { type: 'string' },
+  'no-log': { type: 'boolean' },
+  record: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   list: { type: 'boolean' },
@@ -34,6 +49,7 @@ export function configFromFlags(base: WeftConfig, values: Record<string, unknown
   const sets = [...((values.set as string[] | undefined) ?? [])];
   const steps = intFlag(values.steps, '--steps', 0);
   const seed = intFlag(values.seed, '--seed', 0);
+  if (values.record !== undefined) sets.push(`record.mode=${values.record}`);
   if (steps !== undefined) sets.push(`steps=${steps}`);
   if (seed !== undefined) sets.push(`seed=${seed}`);
   return sets.length ? applySets(validateConfig(structuredClone(base)), sets) : base;
@@ -46,13 +62,29 @@ export interface TrainOutcome {
   trainer: Trainer;
 }
 
-/** Trains with progress on stderr; extra observers (the recorder) see every step. */
+/**
+ * Trains with progress on stderr; extra observers (the recorder) see every step. Ctrl-C stops
+ * after the current step, so the log closes cleanly; a second Ctrl-C kills at once (the log is
+ * still readable up to its last complete step).
+ */
 export function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): TrainOutcome {
   const summary = new SummaryObserver();
   const progress = new Progress(untilStep, quiet);
   const first = trainer.stepsDone + 1;
   const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
-  const result = runTraining(trainer, untilStep, [...observers, summary, progressObserver]);
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    process.stderr.write('\ninterrupted: stopping after this step (Ctrl-C again to kill)\n');
+  };
+  process.on('SIGINT', onSigint);
+  let result: RunResult;
+  try {
+    result = runTraining(trainer, untilStep, [...observers, summary, progressObserver], () => interrupted);
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
   progress.done();
   return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer };
 }
@@ -88,15 +120,36 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     scenario = await loadScenario(positionals[0]);
   } else if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
   const config = configFromFlags(scenario.config, values);
+  if (values.out !== undefined && values['no-log']) throw new UsageError('--out and --no-log exclude each other');
+  const logPath = values['no-log'] ? null : resolve(String(values.out ?? `runs/${scenario.name}.weft`));
   const trainer = new Trainer(config);
   const quiet = Boolean(values.quiet || values.json);
-  if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n`);
-  const out = trainWithProgress(trainer, config.steps, [], quiet);
+  if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode})\n` : ''}`);
+  const recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer) : null;
+  let out: TrainOutcome;
+  try {
+    out = trainWithProgress(trainer, config.steps, recorder ? [recorder] : [], quiet);
+  } catch (e) {
+    recorder?.writer.abandon(); // what was written stays readable; the reader rebuilds the index
+    throw e;
+  }
+  recorder?.finish(out.result, trainer);
+  const report = {
+    scenario: scenario.name,
+    description: scenario.description,
+    log: logPath,
+    logBytes: recorder?.writer.bytesWritten ?? null,
+    ...out.result,
+    summary: out.summary,
+  };
+  if (logPath) writeFileSync(logPath.replace(/\.weft$/, '') + '.report.json', `${JSON.stringify(report, null, 2)}\n`);
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ scenario: scenario.name, ...out.result, summary: out.summary }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     if (out.summary) process.stdout.write(`${formatSummary(out.summary, out.stepsPerSec)}\n`);
     if (out.result.anomaly) process.stdout.write(`${formatAnomaly(out.result.anomaly)}\n`);
+    if (out.result.reason === 'interrupted') process.stdout.write(`interrupted after step ${out.result.stepsDone}\n`);
+    if (logPath) process.stdout.write(`log: ${relative(process.cwd(), logPath)} (${fmtBytes(recorder!.writer.bytesWritten)}) · next: weft inspect ${relative(process.cwd(), logPath)}\n`);
   }
   return 0;
 }

@@ -9,3 +9,8 @@ export function hashBytes(...parts: ArrayBufferView[]): string {
   for (const p of parts) h.update(new Uint8Array(p.buffer, p.byteOffset, p.byteLength));
   return h.digest('hex').slice(0, 32);
 }
+
+/** The hash of a training state, as recorded in every step and keyframe. */
+export function stateHashOf(step: number, optimT: number, params: ArrayBufferView, m: ArrayBufferView, v: ArrayBufferView): string {
+  return hashBytes(new Float64Array([step, optimT]), params, m, v);
+}

@@ -5,14 +5,15 @@ export interface RunObserver {
 }
 
 export interface RunResult {
-  reason: 'completed' | 'non-finite';
+  reason: 'completed' | 'non-finite' | 'interrupted';
   stepsDone: number;
   anomaly: Anomaly | null;
 }
 
-/** Trains until `untilStep` or the first NaN/Inf, handing every step to the observers in order. */
-export function runTraining(trainer: Trainer, untilStep: number, observers: readonly RunObserver[]): RunResult {
+/** Trains until `untilStep`, the first NaN/Inf or `shouldStop()`, handing every step to the observers in order. */
+export function runTraining(trainer: Trainer, untilStep: number, observers: readonly RunObserver[], shouldStop: () => boolean = () => false): RunResult {
   while (trainer.stepsDone < untilStep) {
+    if (shouldStop()) return { reason: 'interrupted', stepsDone: trainer.stepsDone, anomaly: null };
     const rec = trainer.step();
     for (const o of observers) o.onStep(rec, trainer);
     if (rec.anomaly) return { reason: 'non-finite', stepsDone: trainer.stepsDone, anomaly: rec.anomaly };

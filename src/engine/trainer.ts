@@ -7,7 +7,7 @@ import { clipFactor, gradNorms, scaleInPlace, type GradNorms } from '../optim/cl
 import { createOptimState, optimizerStep, type OptimState } from '../optim/optimizer.ts';
 import { lrAt } from '../optim/schedule.ts';
 import type { WeftConfig } from './config.ts';
-import { hashBytes } from './hash.ts';
+import { stateHashOf } from './hash.ts';
 import { dropoutMasks } from './masks.ts';
 
 /** Where a NaN or Inf first appeared in a step. */
@@ -73,8 +73,7 @@ export class Trainer {
   }
 
   stateHash(): string {
-    const t = new Float64Array([this.stepsDone, this.optim.t]);
-    return hashBytes(t, this.model.params, this.optim.m, this.optim.v);
+    return stateHashOf(this.stepsDone, this.optim.t, this.model.params, this.optim.m, this.optim.v);
   }
 
   /** Restores a state (from a log's keyframe) so training continues exactly from it. */

@@ -60,7 +60,7 @@ describe('weft run: usage', () => {
     expect(weft(['--help']).stdout).toMatch(/commands:/);
   });
   it('runs a scenario with overrides and prints the summary', () => {
-    const r = weft(['run', 'no-residuals', ...TINY_SETS, '--steps', '3', '--json']);
+    const r = weft(['run', 'no-residuals', ...TINY_SETS, '--steps', '3', '--json', '--no-log']);
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.reason).toBe('completed');
@@ -70,7 +70,7 @@ describe('weft run: usage', () => {
   it('a scenario file runs on its own with tsx', async () => {
     const { spawnSync } = await import('node:child_process');
     const { ROOT } = await import('../helpers.ts');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scenarios/no-dropout.ts', ...TINY_SETS, '--steps', '2', '--json'], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'scenarios/no-dropout.ts', ...TINY_SETS, '--steps', '2', '--json', '--no-log'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).scenario).toBe('no-dropout');
   });

@@ -1,0 +1,105 @@
+import { UsageError } from '../engine/errors.ts';
+import { layerName } from '../model/params.ts';
+import { openLog, type LogReader } from '../log/reader.ts';
+import { stepView } from '../log/steps.ts';
+import { intFlag, parse } from './args.ts';
+import { jsonNumber, jsonNumbers, rows } from './json.ts';
+import { fmtLoss } from './progress.ts';
+import { fmtBytes } from './run.ts';
+
+export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json]
+  Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
+  or with --step N that step's record (loss, lr, gradient norms, clip factor, batch).
+  --step N   one step's record
+  --json     machine-readable output (numbers are exact doubles; NaN/Inf as strings)`;
+
+export function stepJson(log: LogReader, n: number) {
+  const v = stepView(log.readStep(n));
+  const T = log.header.config.model.contextLength;
+  const perTensor: Record<string, number | string> = {};
+  log.header.params.forEach((p, i) => (perTensor[p.name] = jsonNumber(v.gradNorm.perTensor[i])));
+  return {
+    step: v.step,
+    loss: jsonNumber(v.loss),
+    lr: jsonNumber(v.lr),
+    gradNorm: { global: jsonNumber(v.gradNorm.global), perLayer: jsonNumbers(v.gradNorm.perLayer), perTensor },
+    clipFactor: jsonNumber(v.clipFactor),
+    inputs: rows(v.inputs, T),
+    targets: rows(v.targets, T),
+  };
+}
+
+export function logSummary(log: LogReader) {
+  const h = log.header;
+  const steps = log.stepNumbers;
+  const first = steps.length ? stepView(log.readStep(steps[0])) : null;
+  const last = steps.length ? stepView(log.readStep(steps[steps.length - 1])) : null;
+  const end = log.readEnd();
+  return {
+    file: log.path,
+    format: h.format,
+    weft: h.weft,
+    scenario: h.scenario,
+    mode: h.mode,
+    numericMode: h.numericMode,
+    seed: h.seed,
+    parameters: h.params.reduce((s, p) => s + p.size, 0),
+    steps: { first: steps.length ? steps[0] : null, last: steps.length ? log.lastStep : null, count: steps.length },
+    keyframes: log.keyframeSteps,
+    sizeBytes: log.sizeBytes,
+    bytesPerStep: steps.length ? Math.round(log.sizeBytes / steps.length) : null,
+    loss: { first: first ? jsonNumber(first.loss) : null, last: last ? jsonNumber(last.loss) : null },
+    anomalies: log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index })),
+    end: end ? { reason: end.reason, steps: end.steps } : null,
+    complete: log.indexed && end !== null,
+    tornTailBytes: log.tornTailBytes,
+    parent: h.parent,
+    config: h.config,
+  };
+}
+
+export async function inspectCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { step: { type: 'string' }, json: { type: 'boolean' } }, INSPECT_USAGE);
+  if (values.help) {
+    process.stdout.write(`${INSPECT_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${INSPECT_USAGE.split('\n')[0]}`);
+  const log = openLog(positionals[0]);
+  try {
+    const step = intFlag(values.step, '--step', 0);
+    if (step !== undefined) {
+      if (!log.hasStep(step)) throw new UsageError(`--step ${step}: the log holds steps ${log.firstStep}…${log.lastStep}`);
+      const j = stepJson(log, step);
+      if (values.json) process.stdout.write(`${JSON.stringify(j, null, 2)}\n`);
+      else {
+        const L = log.header.config.model.nLayers;
+        process.stdout.write(`step ${j.step}: loss ${j.loss} · lr ${j.lr} · clip factor ${j.clipFactor} · gradient norm ${j.gradNorm.global}\n`);
+        j.gradNorm.perLayer.forEach((g, l) => process.stdout.write(`  ${layerName(l, L).padEnd(9)} ${g}\n`));
+        const vocab = log.header.vocab;
+        if (vocab) process.stdout.write(`batch[0]: ${j.inputs[0].map((i) => vocab[i] ?? '?').join(' ')}\n`);
+      }
+      return 0;
+    }
+    const s = logSummary(log);
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      return 0;
+    }
+    const c = log.header.config;
+    const lines = [
+      `${s.file}: weft log format ${s.format}, written by weft ${s.weft}`,
+      `  scenario ${s.scenario} · seed ${s.seed} · ${c.model.nLayers} layers, d ${c.model.dModel}, ${c.model.nHeads} heads · ${s.parameters.toLocaleString('en-US')} parameters · ${c.optim.kind}`,
+      `  recording ${s.mode} · numeric mode ${s.numericMode} · keyframes at ${s.keyframes.length > 8 ? `${s.keyframes.slice(0, 8).join(', ')}, …` : s.keyframes.join(', ')}`,
+      `  steps ${s.steps.first ?? '–'}…${s.steps.last ?? '–'} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${s.bytesPerStep !== null ? `${fmtBytes(s.bytesPerStep)}/step` : ''}`,
+      `  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`,
+      ...s.anomalies.map((a) => `  anomaly at step ${a.step}: NaN/Inf in ${a.stage}${a.tensor ? ` (${a.tensor}${a.index !== null ? `[${a.index}]` : ''})` : ''}`),
+      s.end ? `  ended: ${s.end.reason} after ${s.end.steps} steps` : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''}`,
+    ];
+    if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return 0;
+  } finally {
+    log.close();
+  }
+}

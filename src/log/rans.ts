@@ -1,0 +1,166 @@
+/**
+ * Order-0 static rANS over bytes (after J. Duda; the layout of F. Giesen's ryg_rans): a 32-bit
+ * state, byte-wise renormalisation, symbol frequencies quantised to 2^14. Close to the
+ * order-0 entropy of its input, fast, and integer-only, so its output is the same on every
+ * runtime. Used per byte plane of shuffled float arrays (see codec.ts).
+ *
+ * Block layout: u8 mode (0 = stored, 1 = rANS, 2 = one repeated byte);
+ *   stored: the bytes;  repeated: u8 value;
+ *   rANS: 32-byte bitmap of the symbols present, their frequencies as LEB128 varints in symbol
+ *   order, u32 final state, encoded bytes.
+ * The caller knows the decoded length n.
+ */
+
+const SCALE_BITS = 14;
+const SCALE = 1 << SCALE_BITS;
+const RANS_L = 1 << 23; // lower bound of the normalised state interval [L, 256·L)
+
+export class RansError extends Error {}
+
+/** Symbol frequencies scaled to sum to 2^14, every present symbol ≥ 1; deterministic ties. */
+export function quantize(counts: Uint32Array, n: number): Uint16Array {
+  const freq = new Uint16Array(256);
+  let sum = 0;
+  for (let s = 0; s < 256; s++) {
+    if (counts[s] === 0) continue;
+    const f = Math.max(1, Math.floor((counts[s] * SCALE) / n));
+    freq[s] = f;
+    sum += f;
+  }
+  // settle the rounding on the largest frequencies (lowest symbol first on ties)
+  while (sum !== SCALE) {
+    let best = -1;
+    for (let s = 0; s < 256; s++) {
+      if (freq[s] === 0 || (sum > SCALE && freq[s] <= 1)) continue;
+      if (best < 0 || freq[s] > freq[best]) best = s;
+    }
+    if (sum > SCALE) {
+      freq[best]--;
+      sum--;
+    } else {
+      freq[best]++;
+      sum++;
+    }
+  }
+  return freq;
+}
+
+export function ransEncode(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  if (n === 0) return Uint8Array.of(0);
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < n; i++) counts[src[i]]++;
+  let distinct = 0;
+  for (let s = 0; s < 256; s++) if (counts[s]) distinct++;
+  if (distinct === 1) return Uint8Array.of(2, src[0]);
+  const freq = quantize(counts, n);
+  const cum = new Uint32Array(257);
+  for (let s = 0; s < 256; s++) cum[s + 1] = cum[s] + freq[s];
+
+  // encode backwards into a buffer filled from its end
+  const cap = n + (n >> 3) + 16;
+  const out = new Uint8Array(cap);
+  let pos = cap;
+  // the state stays in [2^23, 2^31), so int32 arithmetic is exact throughout
+  const xMaxOf = new Int32Array(256);
+  for (let s = 0; s < 256; s++) xMaxOf[s] = ((RANS_L >>> SCALE_BITS) << 8) * freq[s];
+  let x = RANS_L;
+  for (let i = n - 1; i >= 0; i--) {
+    const s = src[i];
+    const f = freq[s];
+    const xMax = xMaxOf[s];
+    while (x >= xMax) {
+      if (pos === 0) return stored(src);
+      out[--pos] = x & 0xff;
+      x = x >>> 8;
+    }
+    const q = (x / f) | 0;
+    x = ((q << SCALE_BITS) + (x - q * f) + cum[s]) | 0;
+  }
+  const body = out.subarray(pos);
+  let tableLen = 32;
+  for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
+  const headerLen = 1 + tableLen + 4;
+  // near-random bytes: a saving under 1% is not worth the decoding time
+  if (headerLen + body.length >= 0.99 * (1 + n)) return stored(src);
+  const res = new Uint8Array(headerLen + body.length);
+  const dv = new DataView(res.buffer);
+  res[0] = 1;
+  let o = 33;
+  for (let s = 0; s < 256; s++) {
+    const f = freq[s];
+    if (!f) continue;
+    res[1 + (s >> 3)] |= 1 << (s & 7);
+    if (f < 128) res[o++] = f;
+    else {
+      res[o++] = 0x80 | (f & 0x7f);
+      res[o++] = f >> 7;
+    }
+  }
+  dv.setUint32(o, x, true);
+  res.set(body, o + 4);
+  return res;
+}
+
+function stored(src: Uint8Array): Uint8Array {
+  const res = new Uint8Array(1 + src.length);
+  res[0] = 0;
+  res.set(src, 1);
+  return res;
+}
+
+/** Decodes exactly n bytes; throws RansError on any inconsistency (never reads out of bounds). */
+export function ransDecode(block: Uint8Array, n: number): Uint8Array {
+  if (block.length < 1) throw new RansError('empty block');
+  const mode = block[0];
+  if (mode === 0) {
+    if (block.length !== 1 + n) throw new RansError(`stored block holds ${block.length - 1} bytes, expected ${n}`);
+    return block.slice(1);
+  }
+  if (mode === 2) {
+    if (block.length !== 2) throw new RansError('bad repeated-byte block');
+    return new Uint8Array(n).fill(block[1]);
+  }
+  if (mode !== 1) throw new RansError(`unknown block mode ${mode}`);
+  if (block.length < 33) throw new RansError('truncated rANS header');
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
+  const freq = new Uint16Array(256);
+  const cum = new Uint32Array(256);
+  const slotToSym = new Uint8Array(SCALE);
+  let total = 0;
+  let o = 33;
+  for (let s = 0; s < 256; s++) {
+    if (!(block[1 + (s >> 3)] & (1 << (s & 7)))) continue;
+    if (o >= block.length) throw new RansError('truncated rANS frequency table');
+    let f = block[o++];
+    if (f & 0x80) {
+      if (o >= block.length) throw new RansError('truncated rANS frequency table');
+      f = (f & 0x7f) | (block[o++] << 7);
+    }
+    if (f === 0 || total + f > SCALE) throw new RansError('bad rANS frequencies');
+    freq[s] = f;
+    cum[s] = total;
+    slotToSym.fill(s, total, total + f);
+    total += f;
+  }
+  if (total !== SCALE) throw new RansError('rANS frequencies do not sum to 2^14');
+  if (o + 4 > block.length) throw new RansError('truncated rANS state');
+  let x = dv.getUint32(o, true);
+  if (x < RANS_L || x >= RANS_L * 256) throw new RansError('bad rANS initial state');
+  o += 4;
+  const end = block.length;
+  const out = new Uint8Array(n);
+  const mask = SCALE - 1;
+  for (let i = 0; i < n; i++) {
+    const slot = x & mask;
+    const s = slotToSym[slot];
+    out[i] = s;
+    x = (freq[s] * (x >>> SCALE_BITS) + slot - cum[s]) | 0;
+    while (x < RANS_L) {
+      if (o >= end) throw new RansError('rANS stream ended early');
+      x = (x << 8) | block[o++];
+    }
+  }
+  if (o !== end || x !== RANS_L) throw new RansError('rANS stream has trailing data or a bad final state');
+  return out;
+}

@@ -1,0 +1,163 @@
+import type { WeftConfig } from '../engine/config.ts';
+import type { RunObserver, RunResult } from '../engine/run.ts';
+import type { StepRecord, Trainer } from '../engine/trainer.ts';
+import { dropoutSites } from '../model/params.ts';
+import { optimBuffers } from '../optim/optimizer.ts';
+import { packBits } from '../engine/masks.ts';
+import type { FloatArray } from '../kernels/types.ts';
+import { WEFT_VERSION } from '../version.ts';
+import { encodeBytes, encodeFloats, segmentEnds } from './codec.ts';
+import { bytesOf, f64Bytes, FORMAT_VERSION } from './format.ts';
+import type { HeaderRecord, KeyframeRecord, StepRecordBody } from './records.ts';
+import { LogWriter } from './writer.ts';
+
+export function makeHeader(scenario: string, config: WeftConfig, trainer: Trainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
+  const m = trainer.model.cfg;
+  return {
+    kind: 'header',
+    format: FORMAT_VERSION,
+    weft: WEFT_VERSION,
+    scenario,
+    config,
+    seed: config.seed,
+    dtype: config.dtype,
+    numericMode: trainer.model.kernels.mode,
+    mode: config.record.mode,
+    keyframeEvery: config.record.keyframeEvery,
+    vocabSize: m.vocabSize,
+    vocab: trainer.data.tokenizer ? [...trainer.data.tokenizer.vocab] : null,
+    params: trainer.model.table.tensors.map((t) => ({ name: t.name, shape: [...t.shape], offset: t.offset, size: t.size, layer: t.layer })),
+    dropoutSites: dropoutSites(m.nLayers),
+    maskElements: config.data.batchSize * m.contextLength * m.dModel,
+    optimBuffers: optimBuffers(config.optim.kind),
+    parent,
+    startStep: trainer.stepsDone,
+  };
+}
+
+/** Codec segments of the parameter buffer (and of the moments, which mirror it). */
+export function segmentsOf(trainer: Trainer): number[] {
+  return segmentEnds(trainer.model.table.tensors.map((t) => t.offset + t.size), trainer.model.table.total);
+}
+
+function enc(a: FloatArray, prev: FloatArray | null, ends: number[]): Uint8Array {
+  return encodeFloats(a, prev, a.length ? ends : [0]);
+}
+
+export function keyframeOf(trainer: Trainer): KeyframeRecord {
+  const ends = segmentsOf(trainer);
+  return {
+    kind: 'keyframe',
+    step: trainer.stepsDone,
+    optimT: trainer.optim.t,
+    params: enc(trainer.params, null, ends),
+    m: enc(trainer.optim.m, null, ends),
+    v: enc(trainer.optim.v, null, ends),
+    stateHash: trainer.stateHash(),
+  };
+}
+
+function copy(a: FloatArray): FloatArray {
+  return a.slice();
+}
+
+/** Packs every site's keep-mask into one bit string, in site order. */
+export function packMasks(masks: Map<string, Uint8Array>, sites: readonly string[]): Uint8Array {
+  const per = masks.get(sites[0])!.length;
+  const all = new Uint8Array(per * sites.length);
+  sites.forEach((s, i) => all.set(masks.get(s)!, i * per));
+  return packBits(all);
+}
+
+/**
+ * Writes a run into a log, following its recording policy:
+ * - full: every step's parameters and moments, as differences from the step before;
+ * - compact: the clipped gradient only (parameters and moments are re-derived through the
+ *   optimizer on read; masks from the seed);
+ * - summary: scalars, norms, masks and hashes only.
+ * Every mode writes keyframes every `keyframeEvery` steps, at the start and at the end.
+ */
+export class Recorder implements RunObserver {
+  readonly writer: LogWriter;
+  private readonly config: WeftConfig;
+  private readonly sites: string[];
+  private prev: { params: FloatArray; m: FloatArray; v: FloatArray } | null = null;
+  private lastKeyframe = -1;
+  private readonly ends: number[];
+
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: Trainer, writeInitialKeyframe = true) {
+    this.writer = writer;
+    this.config = header.config;
+    this.sites = header.dropoutSites;
+    this.ends = segmentsOf(trainer);
+    writer.write(header, true);
+    if (writeInitialKeyframe) this.keyframe(trainer);
+    if (this.config.record.mode === 'full') this.prev = { params: copy(trainer.params), m: copy(trainer.optim.m), v: copy(trainer.optim.v) };
+  }
+
+  static create(path: string, scenario: string, config: WeftConfig, trainer: Trainer): Recorder {
+    return new Recorder(LogWriter.create(path), makeHeader(scenario, config, trainer), trainer);
+  }
+
+  private keyframe(trainer: Trainer): void {
+    this.writer.write(keyframeOf(trainer), true);
+    this.lastKeyframe = trainer.stepsDone;
+  }
+
+  onStep(rec: StepRecord, trainer: Trainer): void {
+    const completed = trainer.stepsDone === rec.step;
+    if (completed) this.writer.write(this.stepBody(rec, trainer));
+    if (rec.anomaly) {
+      const a = rec.anomaly;
+      this.writer.write({ kind: 'anomaly', step: a.step, stage: a.stage, tensor: a.tensor, index: a.index });
+      return;
+    }
+    if (trainer.stepsDone % this.config.record.keyframeEvery === 0) this.keyframe(trainer);
+  }
+
+  private stepBody(rec: StepRecord, trainer: Trainer): StepRecordBody {
+    const mode = this.config.record.mode;
+    let params: Uint8Array | null = null;
+    let m: Uint8Array | null = null;
+    let v: Uint8Array | null = null;
+    let grads: Uint8Array | null = null;
+    if (mode === 'full') {
+      const p = this.prev!;
+      params = enc(trainer.params, p.params, this.ends);
+      m = enc(trainer.optim.m, p.m, this.ends);
+      v = enc(trainer.optim.v, p.v, this.ends);
+      p.params.set(trainer.params);
+      p.m.set(trainer.optim.m);
+      p.v.set(trainer.optim.v);
+    } else if (mode === 'compact') {
+      grads = enc(rec.grads, null, this.ends);
+    }
+    const masks = rec.masks && mode !== 'compact' ? encodeBytes(packMasks(rec.masks, this.sites)) : null;
+    return {
+      kind: 'step',
+      step: rec.step,
+      inputs: bytesOf(rec.inputs),
+      targets: bytesOf(rec.targets),
+      loss: f64Bytes(rec.loss),
+      lr: f64Bytes(rec.lr),
+      gradNormGlobal: f64Bytes(rec.gradNorm.global),
+      gradNormPerLayer: bytesOf(rec.gradNorm.perLayer),
+      gradNormPerTensor: bytesOf(rec.gradNorm.perTensor),
+      clipFactor: f64Bytes(rec.clipFactor),
+      masks,
+      params,
+      m,
+      v,
+      grads,
+      optimT: trainer.optim.t,
+      stateHash: rec.stateHash,
+    };
+  }
+
+  /** Final keyframe (unless the last step has one), the end record, the index. */
+  finish(result: RunResult, trainer: Trainer): void {
+    if (this.lastKeyframe !== trainer.stepsDone) this.keyframe(trainer);
+    this.writer.write({ kind: 'end', reason: result.reason, steps: trainer.stepsDone, stateHash: trainer.stateHash() }, true);
+    this.writer.close();
+  }
+}

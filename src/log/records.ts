@@ -1,0 +1,92 @@
+import type { WeftConfig, RecordMode } from '../engine/config.ts';
+import type { ParamInfo } from '../model/params.ts';
+
+/**
+ * Record bodies as stored (msgpack maps). Float scalars that must stay bit-exact (−0 included,
+ * which msgpack integers would lose) are 8-byte little-endian float64 bins; float arrays are
+ * codec blocks (codec.ts); token ids are little-endian int32 bins.
+ */
+export interface HeaderRecord {
+  kind: 'header';
+  format: number;
+  weft: string;
+  scenario: string;
+  config: WeftConfig;
+  seed: number;
+  dtype: 'float32' | 'float64';
+  numericMode: string;
+  mode: RecordMode;
+  keyframeEvery: number;
+  vocabSize: number;
+  vocab: string[] | null;
+  params: ParamInfo[];
+  dropoutSites: string[];
+  maskElements: number;
+  optimBuffers: { m: boolean; v: boolean };
+  /** Set when this log was forked or resumed from another: that log's hash and the step. */
+  parent: { hash: string; step: number } | null;
+  /** The first step this log records (0 for a fresh run, N for a fork or resume at N). */
+  startStep: number;
+}
+
+export interface KeyframeRecord {
+  kind: 'keyframe';
+  step: number;
+  optimT: number;
+  params: Uint8Array;
+  m: Uint8Array;
+  v: Uint8Array;
+  stateHash: string;
+}
+
+export interface StepRecordBody {
+  kind: 'step';
+  step: number;
+  inputs: Uint8Array;
+  targets: Uint8Array;
+  loss: Uint8Array;
+  lr: Uint8Array;
+  gradNormGlobal: Uint8Array;
+  gradNormPerLayer: Uint8Array;
+  gradNormPerTensor: Uint8Array;
+  clipFactor: Uint8Array;
+  /** Bit-packed keep-masks of every site in `dropoutSites` order, rANS-coded; null without dropout or in compact mode (derived on read). */
+  masks: Uint8Array | null;
+  /** full: parameters and moments as differences from the previous step. */
+  params: Uint8Array | null;
+  m: Uint8Array | null;
+  v: Uint8Array | null;
+  /** compact: the clipped gradient, from which the optimizer re-derives the rest. */
+  grads: Uint8Array | null;
+  optimT: number;
+  stateHash: string;
+}
+
+export interface AnomalyRecord {
+  kind: 'anomaly';
+  step: number;
+  stage: 'loss' | 'grad' | 'param';
+  tensor: string | null;
+  index: number | null;
+}
+
+export interface EndRecord {
+  kind: 'end';
+  reason: 'completed' | 'non-finite' | 'interrupted';
+  steps: number;
+  stateHash: string;
+}
+
+export interface IndexRecord {
+  kind: 'index';
+  /** float64 byte offsets of every frame before the index. */
+  offsets: Uint8Array;
+  /** kind code per frame (KIND_CODES). */
+  kinds: Uint8Array;
+  /** float64 step per frame (−1 for header and end). */
+  steps: Uint8Array;
+}
+
+export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord;
+export type RecordKind = LogRecord['kind'];
+export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5 };

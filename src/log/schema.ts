@@ -1,0 +1,84 @@
+import { Ajv } from 'ajv';
+import { CONFIG_SCHEMA } from '../engine/config.ts';
+import type { RecordKind } from './records.ts';
+
+const bytes = (len?: number) => ({ bytes: len ?? true });
+const nullableBytes = { anyOf: [{ type: 'null' }, { bytes: true }] };
+const int = (min = 0) => ({ type: 'integer', minimum: min });
+const str = { type: 'string', maxLength: 10_000 };
+const hash = { type: 'string', pattern: '^[0-9a-f]{32}$' };
+const obj = (properties: Record<string, unknown>) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+
+/** One JSON Schema per record kind; every record read is validated against its kind's schema. */
+export const RECORD_SCHEMAS: Record<RecordKind, object> = {
+  header: obj({
+    kind: { const: 'header' },
+    format: int(1),
+    weft: str,
+    scenario: str,
+    config: CONFIG_SCHEMA,
+    seed: int(),
+    dtype: { enum: ['float32', 'float64'] },
+    numericMode: str,
+    mode: { enum: ['full', 'compact', 'summary'] },
+    keyframeEvery: int(1),
+    vocabSize: int(2),
+    vocab: { anyOf: [{ type: 'null' }, { type: 'array', items: str, maxItems: 65536 }] },
+    params: {
+      type: 'array', maxItems: 100_000,
+      items: obj({ name: str, shape: { type: 'array', items: int(1), maxItems: 8 }, offset: int(), size: int(1), layer: int() }),
+    },
+    dropoutSites: { type: 'array', items: str, maxItems: 1000 },
+    maskElements: int(),
+    optimBuffers: obj({ m: { type: 'boolean' }, v: { type: 'boolean' } }),
+    parent: { anyOf: [{ type: 'null' }, obj({ hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, step: int() })] },
+    startStep: int(),
+  }),
+  keyframe: obj({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
+  step: obj({
+    kind: { const: 'step' },
+    step: int(1),
+    inputs: bytes(),
+    targets: bytes(),
+    loss: bytes(8),
+    lr: bytes(8),
+    gradNormGlobal: bytes(8),
+    gradNormPerLayer: bytes(),
+    gradNormPerTensor: bytes(),
+    clipFactor: bytes(8),
+    masks: nullableBytes,
+    params: nullableBytes,
+    m: nullableBytes,
+    v: nullableBytes,
+    grads: nullableBytes,
+    optimT: int(),
+    stateHash: hash,
+  }),
+  anomaly: obj({
+    kind: { const: 'anomaly' }, step: int(1), stage: { enum: ['loss', 'grad', 'param'] },
+    tensor: { anyOf: [{ type: 'null' }, str] }, index: { anyOf: [{ type: 'null' }, int()] },
+  }),
+  end: obj({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
+  index: obj({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
+};
+
+const ajv = new Ajv({ allErrors: false, strict: true });
+ajv.addKeyword({
+  keyword: 'bytes',
+  // msgpack bins decode to Uint8Array (Buffer); `bytes: n` also fixes the length
+  validate: (schema: boolean | number, data: unknown) => data instanceof Uint8Array && (schema === true || data.length === schema),
+  errors: false,
+});
+const validators = Object.fromEntries(Object.entries(RECORD_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<RecordKind, ReturnType<typeof ajv.compile>>;
+
+/** Returns null when valid, else a short description of the first problem ("step.loss: …"). */
+export function recordProblem(body: unknown): string | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'record body is not a map';
+  const kind = (body as { kind?: unknown }).kind;
+  if (typeof kind !== 'string' || !(kind in validators)) return `unknown record kind ${JSON.stringify(kind)}`;
+  const v = validators[kind as RecordKind];
+  if (v(body)) return null;
+  const e = v.errors![0];
+  const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params as { missingProperty?: string }).missingProperty || (e.params as { additionalProperty?: string }).additionalProperty || '';
+  return `${kind}${field ? `.${field}` : ''}: ${e.keyword === 'bytes' ? 'expected bytes of the right length' : e.message}`;
+}

@@ -1,0 +1,135 @@
+import { stateHashOf } from '../engine/hash.ts';
+import { UsageError } from '../engine/errors.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { allocFloat, type FloatArray } from '../kernels/types.ts';
+import { CodecError, decodeFloats } from '../log/codec.ts';
+import { LogCorruptError } from '../log/errors.ts';
+import { f64From } from '../log/format.ts';
+import type { LogReader } from '../log/reader.ts';
+import { optimizerStep, type OptimState } from '../optim/optimizer.ts';
+
+/** The training state right after step N (step 0 = the initial state). */
+export interface ReplayState {
+  step: number;
+  params: FloatArray;
+  /** Adam's first moment or the momentum buffer (empty for sgd). */
+  m: FloatArray;
+  /** Adam's second moment (empty otherwise). */
+  v: FloatArray;
+  /** The optimizer's step count. */
+  optimT: number;
+  /** Steps of data consumed; batching is stateless, so the batch of step N+1 follows from it. */
+  dataCursor: number;
+  stateHash: string;
+}
+
+export interface ReplayCost {
+  /** the keyframe the state was rebuilt from */
+  fromKeyframe: number;
+  /** steps applied forwards (+) or backwards (−) from it */
+  stepsApplied: number;
+  method: 'keyframe' | 'deltas' | 'optimizer' | 're-execution';
+}
+
+function checkStep(log: LogReader, n: number): void {
+  if (!Number.isInteger(n)) throw new UsageError(`step must be an integer, got ${n}`);
+  if (n < log.header.startStep || n > log.lastStep) {
+    throw new UsageError(`step ${n} is outside this log, which holds steps ${log.header.startStep}…${log.lastStep}`);
+  }
+}
+
+function codecGuard<T>(log: LogReader, kind: 'step' | 'keyframe', step: number, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof CodecError) throw log.corrupt(kind, step, e.message);
+    throw e;
+  }
+}
+
+/**
+ * Exact state after step n, from the nearest keyframe: by recorded differences (full logs;
+ * forwards from the keyframe before or backwards from the one after, whichever is nearer), by
+ * the optimizer applied to recorded gradients (compact), or by re-executing training (summary).
+ * The cost is bounded by the keyframe interval. The result's hash is checked against the log.
+ */
+export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplayState {
+  checkStep(log, n);
+  const h = log.header;
+  const kfs = log.keyframeSteps;
+  let before = -1;
+  let after = -1;
+  for (const k of kfs) {
+    if (k <= n && k > before) before = k;
+    if (k >= n && (after < 0 || k < after)) after = k;
+  }
+  if (before < 0 && !(h.mode === 'full' && after >= 0)) throw new LogCorruptError(log.path, -1, null, `no keyframe at or before step ${n}`);
+  const useBackward = h.mode === 'full' && after >= 0 && (before < 0 || after - n < n - before);
+  const from = useBackward ? after : before;
+  const kf = log.readKeyframe(from);
+  const total = h.params.reduce((s, p) => s + p.size, 0);
+  const nm = h.optimBuffers.m ? total : 0;
+  const nv = h.optimBuffers.v ? total : 0;
+  const params = allocFloat(h.dtype, total);
+  const m = allocFloat(h.dtype, nm);
+  const v = allocFloat(h.dtype, nv);
+  codecGuard(log, 'keyframe', from, () => {
+    decodeFloats(kf.params, params, null);
+    decodeFloats(kf.m, m, null);
+    decodeFloats(kf.v, v, null);
+  });
+  let t = kf.optimT;
+  let method: ReplayCost['method'] = 'keyframe';
+  if (useBackward) {
+    for (let s = from; s > n; s--) {
+      const r = log.readStep(s);
+      if (!r.params || !r.m || !r.v) throw log.corrupt('step', s, 'a full log’s step has no arrays');
+      codecGuard(log, 'step', s, () => {
+        decodeFloats(r.params!, params, params, -1);
+        decodeFloats(r.m!, m, m, -1);
+        decodeFloats(r.v!, v, v, -1);
+      });
+      t = r.optimT - 1;
+      method = 'deltas';
+    }
+  } else if (n > from && h.mode === 'full') {
+    for (let s = from + 1; s <= n; s++) {
+      const r = log.readStep(s);
+      if (!r.params || !r.m || !r.v) throw log.corrupt('step', s, 'a full log’s step has no arrays');
+      codecGuard(log, 'step', s, () => {
+        decodeFloats(r.params!, params, params, 1);
+        decodeFloats(r.m!, m, m, 1);
+        decodeFloats(r.v!, v, v, 1);
+      });
+      t = r.optimT;
+      method = 'deltas';
+    }
+  } else if (n > from && h.mode === 'compact') {
+    const grads = allocFloat(h.dtype, total);
+    const state: OptimState = { t, m, v };
+    for (let s = from + 1; s <= n; s++) {
+      const r = log.readStep(s);
+      if (!r.grads) throw log.corrupt('step', s, 'a compact log’s step has no gradient');
+      codecGuard(log, 'step', s, () => decodeFloats(r.grads!, grads, null));
+      optimizerStep(h.config.optim, f64From(r.lr), params, grads, state);
+    }
+    t = state.t;
+    method = 'optimizer';
+  } else if (n > from) {
+    const trainer = new Trainer(h.config);
+    trainer.loadState(from, params, m, v, t);
+    while (trainer.stepsDone < n) trainer.step();
+    params.set(trainer.params);
+    m.set(trainer.optim.m);
+    v.set(trainer.optim.v);
+    t = trainer.optim.t;
+    method = 're-execution';
+  }
+  const hash = stateHashOf(n, t, params, m, v);
+  const expected = n === from ? kf.stateHash : log.readStep(n).stateHash;
+  if (hash !== expected) {
+    throw log.corrupt(n === from ? 'keyframe' : 'step', n, `the state rebuilt (${method} from keyframe ${from}) hashes to ${hash}, the log records ${expected}`);
+  }
+  if (cost) Object.assign(cost, { fromKeyframe: from, stepsApplied: n - from, method });
+  return { step: n, params, m, v, optimT: t, dataCursor: n, stateHash: hash };
+}

@@ -1,0 +1,67 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { TINY_SETS, weft } from '../helpers.ts';
+import { tempDir } from '../log/helpers.ts';
+import { openLog } from '../../src/log/reader.ts';
+
+const dir = tempDir();
+const log = join(dir, 'run.weft');
+
+describe('weft run writes a log; weft inspect reads it', () => {
+  it('run → log + report, inspect summary and one step as JSON', async () => {
+    const r = weft(['run', 'baseline', ...TINY_SETS, '--steps', '4', '--out', log, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/log: .*run\.weft/);
+    expect(JSON.parse(readFileSync(join(dir, 'run.report.json'), 'utf8')).summary.steps).toBe(4);
+    const s = weft(['inspect', log, '--json']);
+    expect(s.code, s.stderr).toBe(0);
+    const j = JSON.parse(s.stdout);
+    expect(j).toMatchObject({ scenario: 'baseline', mode: 'compact', steps: { first: 1, last: 4, count: 4 }, complete: true, end: { reason: 'completed', steps: 4 } });
+    expect(j.bytesPerStep).toBeGreaterThan(0);
+
+    const st = weft(['inspect', log, '--step', '2', '--json']);
+    expect(st.code, st.stderr).toBe(0);
+    const step = JSON.parse(st.stdout);
+    expect(Object.keys(step)).toEqual(['step', 'loss', 'lr', 'gradNorm', 'clipFactor', 'inputs', 'targets']);
+    expect(step.inputs).toHaveLength(8);
+    expect(step.inputs[0]).toHaveLength(16);
+    expect(Object.keys(step.gradNorm.perTensor)[0]).toBe('tok_emb.weight');
+    // exact doubles: the JSON number is the recorded float64
+    const reader = openLog(log);
+    const { stepView } = await import('../../src/log/steps.ts');
+    expect(step.loss).toBe(stepView(reader.readStep(2)).loss);
+    reader.close();
+    expect(weft(['inspect', log]).stdout).toMatch(/steps 1…4 \(4\)/);
+  });
+
+  it('bad input: one line and the exit code DESIGN.md gives', () => {
+    const missing = weft(['inspect', join(dir, 'nope.weft')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/nope\.weft: no such file/);
+
+    const notLog = join(dir, 'notes.txt');
+    writeFileSync(notLog, 'hello, this is not a log at all');
+    const n = weft(['inspect', notLog]);
+    expect(n.code).toBe(2);
+    expect(n.stderr).toMatch(/not a weft log/);
+
+    const bytes = readFileSync(log);
+    const newer = Buffer.from(bytes);
+    newer.writeUInt32LE(99, 8);
+    writeFileSync(join(dir, 'newer.weft'), newer);
+    const v = weft(['inspect', join(dir, 'newer.weft')]);
+    expect(v.code).toBe(3);
+    expect(v.stderr).toMatch(/format version 99 .* newer than this weft reads \(1\); upgrade weft/);
+
+    const flipped = Buffer.from(bytes);
+    flipped[200] ^= 0x10; // inside the header record
+    writeFileSync(join(dir, 'flipped.weft'), flipped);
+    const c = weft(['inspect', join(dir, 'flipped.weft')]);
+    expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(/corrupt at byte 16 \(record 0\): checksum mismatch/);
+    expect(c.stderr.trim().split('\n')).toHaveLength(1);
+
+    expect(weft(['inspect', log, '--step', '99']).code).toBe(2);
+  });
+});

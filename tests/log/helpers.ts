@@ -1,0 +1,32 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig, DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { runTraining } from '../../src/engine/run.ts';
+import { Trainer } from '../../src/engine/trainer.ts';
+import { Recorder } from '../../src/log/recorder.ts';
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'weft-test-'));
+}
+
+/** A very small model, so logs stay a few kilobytes (fuzzing reads them thousands of times). */
+export const MICRO: DeepPartial<WeftConfig> = {
+  model: { nLayers: 1, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 16, contextLength: 4 },
+  data: { corpus: 'random', batchSize: 2, randomTokens: 512 },
+};
+
+export function config(over: DeepPartial<WeftConfig>): WeftConfig {
+  return validateConfig(mergeConfig(DEFAULT_CONFIG, over));
+}
+
+/** Trains and records; returns the state hash after every step (index = step). */
+export function recordRun(path: string, cfg: WeftConfig): { hashes: string[]; params: Float32Array[] } {
+  const t = new Trainer(cfg);
+  const hashes = [t.stateHash()];
+  const params = [Float32Array.from(t.params as Float32Array)];
+  const rec = Recorder.create(path, 'test', cfg, t);
+  const result = runTraining(t, cfg.steps, [rec, { onStep: (r) => { hashes.push(r.stateHash); params.push(Float32Array.from(t.params as Float32Array)); } }]);
+  rec.finish(result, t);
+  return { hashes, params };
+}
