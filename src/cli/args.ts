@@ -14,8 +14,14 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
     const r = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' }, ...options }, allowPositionals: true, strict: true });
     return r as Parsed;
   } catch (e) {
-    const msg = (e as Error).message.replace(/\. To specify a positional argument.*$/s, '');
-    throw new UsageError(`${msg}\nusage: ${usage.split('\n')[0]}`);
+    const msg = (e as Error).message;
+    const ambiguous = /Option '(--[\w-]+)' argument is ambiguous/.exec(msg);
+    if (ambiguous) {
+      const flag = ambiguous[1];
+      const value = argv[argv.indexOf(flag) + 1];
+      throw new UsageError(`${flag}: expected a non-negative value, got ${JSON.stringify(value)}`);
+    }
+    throw new UsageError(`${msg.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')}\nusage: ${usage.split('\n')[0]}`);
   }
 }
 

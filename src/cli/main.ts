@@ -1,5 +1,8 @@
 import { runCommand, RUN_USAGE } from './run.ts';
 import { inspectCommand, INSPECT_USAGE } from './inspect.ts';
+import { exportCommand, EXPORT_USAGE, replayCommand, REPLAY_USAGE } from './replay.ts';
+import { verifyCommand, VERIFY_USAGE } from './verify.ts';
+import { forkCommand, FORK_USAGE } from './fork.ts';
 import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
@@ -9,6 +12,10 @@ type Command = { usage: string; run: (argv: string[]) => Promise<number> };
 const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: (a) => runCommand(a) },
   inspect: { usage: INSPECT_USAGE, run: inspectCommand },
+  replay: { usage: REPLAY_USAGE, run: replayCommand },
+  export: { usage: EXPORT_USAGE, run: exportCommand },
+  verify: { usage: VERIFY_USAGE, run: verifyCommand },
+  fork: { usage: FORK_USAGE, run: forkCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step

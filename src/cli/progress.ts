@@ -27,7 +27,7 @@ export class Progress {
     if (this.quiet) return;
     const done = step - firstStep + 1;
     const rate = this.stepsPerSec(done);
-    const text = `step ${step}/${this.total}  loss ${fmtLoss(loss)}  ${rate.toFixed(2)} steps/s`;
+    const text = `step ${step}/${this.total}${Number.isNaN(loss) ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s`;
     if (this.tty) {
       const now = performance.now(); // timing
       if (now - this.lastDraw < 100 && step !== this.total) return;

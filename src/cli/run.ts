@@ -9,6 +9,8 @@ import { formatAnomaly, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
 import { Recorder } from '../log/recorder.ts';
+import { openLog } from '../log/reader.ts';
+import { startResume } from '../replay/fork.ts';
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
@@ -28,6 +30,8 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
   --out FILE       the log to write (default runs/<scenario>.weft); --no-log to write none
   --record MODE    full (every array, every step) | compact (gradients; the rest re-derived
                    on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
+  --resume         continue a killed run's log (--out, or runs/<scenario>.weft) from its last
+                   complete step; the result equals an uninterrupted run's log
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit`;
@@ -38,6 +42,7 @@ export const RUN_OPTIONS = {
   set: { type: 'string', multiple: true },
   out: { type: 'string' },
   'no-log': { type: 'boolean' },
+  resume: { type: 'boolean' },
   record: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
@@ -119,13 +124,29 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     if (positionals.length !== 1) throw new UsageError(`expected one scenario name, got ${positionals.length}\nusage: ${RUN_USAGE.split('\n')[0]}`);
     scenario = await loadScenario(positionals[0]);
   } else if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
-  const config = configFromFlags(scenario.config, values);
   if (values.out !== undefined && values['no-log']) throw new UsageError('--out and --no-log exclude each other');
   const logPath = values['no-log'] ? null : resolve(String(values.out ?? `runs/${scenario.name}.weft`));
-  const trainer = new Trainer(config);
   const quiet = Boolean(values.quiet || values.json);
-  if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode})\n` : ''}`);
-  const recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer) : null;
+  let config: WeftConfig;
+  let trainer: Trainer;
+  let recorder: Recorder | null;
+  if (values.resume) {
+    if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
+    if (values.set || values.steps || values.seed || values.record) throw new UsageError('--resume continues the logged run as it was; use weft fork to change its config');
+    const log = openLog(logPath);
+    try {
+      ({ trainer, recorder } = startResume(log));
+    } finally {
+      log.close();
+    }
+    config = trainer.config;
+    if (!quiet) process.stderr.write(`resuming ${relative(process.cwd(), logPath)} after step ${trainer.stepsDone}\n`);
+  } else {
+    config = configFromFlags(scenario.config, values);
+    trainer = new Trainer(config);
+    if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode})\n` : ''}`);
+    recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer) : null;
+  }
   let out: TrainOutcome;
   try {
     out = trainWithProgress(trainer, config.steps, recorder ? [recorder] : [], quiet);

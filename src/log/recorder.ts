@@ -85,14 +85,26 @@ export class Recorder implements RunObserver {
   private lastKeyframe = -1;
   private readonly ends: number[];
 
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: Trainer, writeInitialKeyframe = true) {
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: Trainer, writeHeader = true, writeKeyframe = true) {
     this.writer = writer;
     this.config = header.config;
     this.sites = header.dropoutSites;
     this.ends = segmentsOf(trainer);
-    writer.write(header, true);
-    if (writeInitialKeyframe) this.keyframe(trainer);
+    if (writeHeader) writer.write(header, true);
+    if (writeKeyframe) this.keyframe(trainer);
+    else this.lastKeyframe = trainer.stepsDone;
     if (this.config.record.mode === 'full') this.prev = { params: copy(trainer.params), m: copy(trainer.optim.m), v: copy(trainer.optim.v) };
+  }
+
+  /**
+   * Continues a log whose frames up to the trainer's step are already written (resume).
+   * `keyframe`: the log has one at this step (`present`), should have had one but the run was
+   * killed before writing it (`write`), or none is due here (`none`).
+   */
+  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: Trainer, keyframe: 'present' | 'write' | 'none'): Recorder {
+    const r = new Recorder(writer, header, trainer, false, keyframe === 'write');
+    if (keyframe === 'none') r.lastKeyframe = -1;
+    return r;
   }
 
   static create(path: string, scenario: string, config: WeftConfig, trainer: Trainer): Recorder {

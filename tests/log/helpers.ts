@@ -30,3 +30,27 @@ export function recordRun(path: string, cfg: WeftConfig): { hashes: string[]; pa
   rec.finish(result, t);
   return { hashes, params };
 }
+
+/**
+ * Records a run in which one parameter element is nudged by one ulp right after step `k`'s
+ * update (before the recorder sees it): a log that is self-consistent from k on, and differs
+ * from the original run first at step k, in `tensor`[index].
+ */
+export function recordTwin(path: string, cfg: WeftConfig, k: number, tensor: string, index: number): void {
+  const t = new Trainer(cfg);
+  const info = t.model.table.byName.get(tensor);
+  if (!info) throw new Error(`no tensor ${tensor}`);
+  const rec = Recorder.create(path, 'twin', cfg, t);
+  const nudge = {
+    onStep: (r: { step: number; stateHash: string }) => {
+      if (r.step !== k) return;
+      const i = info.offset + index;
+      const bits = new Uint32Array(new Float32Array([t.params[i]]).buffer);
+      bits[0] += 1;
+      t.params[i] = new Float32Array(bits.buffer)[0];
+      r.stateHash = t.stateHash(); // the twin's own record stays consistent
+    },
+  };
+  const result = runTraining(t, cfg.steps, [nudge, rec]);
+  rec.finish(result, t);
+}

@@ -1,0 +1,67 @@
+// Replay speed: median milliseconds of stateAt at random N on a tiny log (1000 steps) and a
+// fabric-bench log (100 steps), versus re-executing training to N. Prints JSON.
+// Re-execution time is measured per step on the same config and scaled to N (a training step
+// costs the same at every N), plus the model's construction.
+// Usage: npx tsx scripts/bench-replay.ts [--tiny-steps 1000] [--bench-steps 100] [--modes full,compact] [--samples 15]
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Trainer } from '../src/engine/trainer.ts';
+import { runTraining } from '../src/engine/run.ts';
+import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
+import { loadScenario } from '../src/cli/scenarios.ts';
+import { Recorder } from '../src/log/recorder.ts';
+import { openLog } from '../src/log/reader.ts';
+import { stateAt } from '../src/replay/state.ts';
+import { keyedStream } from '../src/rng/keyed.ts';
+
+const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '15' } } });
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-replay-'));
+const bench = await loadScenario('bench');
+const now = () => performance.now(); // timing
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function reexecMsPerStep(cfg: WeftConfig, steps: number): { initMs: number; msPerStep: number } {
+  const t0 = now();
+  const t = new Trainer(cfg);
+  const initMs = now() - t0;
+  t.step();
+  const t1 = now();
+  for (let i = 0; i < steps; i++) t.step();
+  return { initMs, msPerStep: (now() - t1) / steps };
+}
+
+function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
+  const c = validateConfig(mergeConfig(cfg, { record: { mode } }));
+  const path = join(dir, `${name}-${mode}.weft`);
+  const t = new Trainer(c);
+  const rec = Recorder.create(path, name, c, t);
+  const result = runTraining(t, c.steps, [rec]);
+  rec.finish(result, t);
+  const log = openLog(path);
+  const r = keyedStream(1, 'bench/replay', name, mode);
+  const ns = Array.from({ length: Number(values.samples) }, () => r.int(c.steps + 1));
+  const ms = ns.map((n) => {
+    const t0 = now();
+    stateAt(log, n);
+    return now() - t0;
+  });
+  log.close();
+  const re = reexecMsPerStep(c, Math.min(20, c.steps));
+  const nMedian = median(ns);
+  const reexecMs = re.initMs + nMedian * re.msPerStep;
+  const stateAtMs = median(ms);
+  return { steps: c.steps, keyframeEvery: c.record.keyframeEvery, medianN: nMedian, stateAtMsMedian: stateAtMs, reexecuteToMedianNMs: reexecMs, speedup: reexecMs / stateAtMs };
+}
+
+const out: Record<string, unknown> = { node: process.version, goalSpeedup: 50 };
+const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: Number(values['tiny-steps']) }));
+const fabric = validateConfig({ ...bench.config, steps: Number(values['bench-steps']) });
+for (const mode of String(values.modes).split(',') as RecordMode[]) {
+  out[`tiny-${mode}`] = measure('tiny', tiny, mode);
+  out[`bench-${mode}`] = measure('bench', fabric, mode);
+  process.stderr.write(`${mode} done\n`);
+}
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+rmSync(dir, { recursive: true, force: true });

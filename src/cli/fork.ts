@@ -1,0 +1,49 @@
+import { resolve } from 'node:path';
+import { UsageError } from '../engine/errors.ts';
+import { openLog } from '../log/reader.ts';
+import { startFork } from '../replay/fork.ts';
+import { parse } from './args.ts';
+import { formatAnomaly, formatSummary } from './format.ts';
+import { stepArg } from './replay.ts';
+import { configFromFlags, trainWithProgress } from './run.ts';
+
+export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--steps M] --out FILE [--quiet]
+  Continues training from the state after step N with a changed config, into a new log whose
+  header names the parent (by hash) and the fork step. With no change it reproduces the parent
+  from step N on, bit for bit. The architecture must stay the same; changing optim.kind starts
+  the new optimizer's state afresh.
+  --at N           the fork step
+  --set key=value  config changes (dotted paths, repeatable)
+  --steps M        train until step M (default: the parent's steps)
+  --out FILE       the new log`;
+
+export async function forkCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } }, FORK_USAGE);
+  if (values.help) {
+    process.stdout.write(`${FORK_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${FORK_USAGE.split('\n')[0]}`);
+  if (!values.out) throw new UsageError('--out FILE is required');
+  const out = resolve(String(values.out));
+  const log = openLog(positionals[0]);
+  if (resolve(log.path) === out) throw new UsageError('--out must differ from the parent log');
+  let n: number;
+  let started: Awaited<ReturnType<typeof startFork>>;
+  try {
+    n = stepArg(values.at, '--at', log);
+    const config = configFromFlags(log.header.config, values);
+    started = await startFork(log, n, config, out);
+  } finally {
+    log.close();
+  }
+  const { trainer, recorder } = started;
+  const quiet = Boolean(values.quiet);
+  if (!quiet) process.stderr.write(`fork of ${log.path} at step ${n}, training to step ${trainer.config.steps}\n`);
+  const r = trainWithProgress(trainer, trainer.config.steps, [recorder], quiet);
+  recorder.finish(r.result, trainer);
+  if (r.summary) process.stdout.write(`${formatSummary(r.summary, r.stepsPerSec)}\n`);
+  if (r.result.anomaly) process.stdout.write(`${formatAnomaly(r.result.anomaly)}\n`);
+  process.stdout.write(`log: ${out}\n`);
+  return 0;
+}

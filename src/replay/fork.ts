@@ -1,0 +1,82 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, ftruncateSync, openSync, closeSync } from 'node:fs';
+import { ConfigError, UsageError } from '../engine/errors.ts';
+import type { WeftConfig } from '../engine/config.ts';
+import { Trainer } from '../engine/trainer.ts';
+import { buildParamTable } from '../model/params.ts';
+import type { LogReader } from '../log/reader.ts';
+import { KIND_CODES } from '../log/records.ts';
+import { makeHeader, Recorder } from '../log/recorder.ts';
+import { LogWriter } from '../log/writer.ts';
+import { stateAt } from './state.ts';
+
+/** SHA-256 of a file's bytes (a log's identity, named by its forks). */
+export async function fileHash(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+/**
+ * A trainer holding the parent's state after step n, under a (possibly changed) config. The
+ * architecture must stay the same; a change of optimizer kind starts its state afresh (as a
+ * new torch.optim optimizer would), otherwise moments and step count carry over.
+ */
+export function trainerAt(log: LogReader, n: number, config: WeftConfig): Trainer {
+  const parent = log.header;
+  const a = buildParamTable({ ...parent.config.model, vocabSize: parent.vocabSize });
+  const b = buildParamTable({ ...config.model, vocabSize: parent.vocabSize });
+  if (a.total !== b.total || a.tensors.some((t, i) => t.name !== b.tensors[i]?.name)) {
+    throw new ConfigError('model', 'a fork must keep the parent’s architecture (layers, sizes, layer norm on/off)');
+  }
+  if (config.data.corpus !== parent.config.data.corpus || config.model.vocabSize !== parent.config.model.vocabSize) {
+    throw new ConfigError('data.corpus', 'a fork must keep the parent’s corpus and vocabulary');
+  }
+  if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
+  const s = stateAt(log, n);
+  const t = new Trainer(config);
+  if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
+  else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
+  return t;
+}
+
+/** Starts a forked log at step n of `log`; the caller trains with the returned recorder attached. */
+export async function startFork(log: LogReader, n: number, config: WeftConfig, out: string): Promise<{ trainer: Trainer; recorder: Recorder }> {
+  if (n < log.header.startStep || n > log.lastStep) throw new UsageError(`--at ${n}: the log holds steps ${log.header.startStep}…${log.lastStep}`);
+  if (config.steps <= n) throw new UsageError(`--steps ${config.steps} must be beyond the fork step ${n}`);
+  const trainer = trainerAt(log, n, config);
+  const header = makeHeader(log.header.scenario, config, trainer, { hash: await fileHash(log.path), step: n });
+  return { trainer, recorder: new Recorder(LogWriter.create(out), header, trainer) };
+}
+
+/**
+ * Prepares a killed run's log to continue: drops everything after the last complete step (a
+ * torn tail), and returns a trainer at that step with a recorder appending to the same file.
+ * The finished log equals the log of an uninterrupted run, byte for byte.
+ */
+export function startResume(log: LogReader): { trainer: Trainer; recorder: Recorder } {
+  if (log.endFrame) throw new UsageError(`${log.path}: the run ended (${log.indexed ? 'closed cleanly' : 'has an end record'}); nothing to resume — fork it to continue with changes`);
+  if (log.anomalyFrames.length) throw new UsageError(`${log.path}: the run stopped on NaN/Inf; resuming would stop again`);
+  const h = log.header;
+  const k = log.lastStep;
+  // keep the frames up to the last step record and the keyframe of that step, if written
+  let keep = 0;
+  log.frames.forEach((f, i) => {
+    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k) || f.kind === 'header') keep = i + 1;
+  });
+  const frames = log.frames.slice(0, keep);
+  const end = frames[frames.length - 1].end;
+  const trainer = new Trainer(h.config);
+  if (log.keyframeSteps.length > 0) {
+    const s = stateAt(log, k);
+    trainer.loadState(k, s.params, s.m, s.v, s.optimT);
+  } else if (k !== 0) throw new UsageError(`${log.path}: no keyframe to resume from`);
+  // (killed before the initial keyframe: the fresh trainer is step 0, and the keyframe is written now)
+  const fd = openSync(log.path, 'r+');
+  ftruncateSync(fd, end);
+  closeSync(fd);
+  const writer = LogWriter.appendAt(log.path, end, frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step })));
+  const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
+  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : k % h.keyframeEvery === 0 || k === h.startStep ? 'write' : 'none');
+  return { trainer, recorder };
+}
