@@ -3,6 +3,8 @@ import { inspectCommand, INSPECT_USAGE } from './inspect.ts';
 import { exportCommand, EXPORT_USAGE, replayCommand, REPLAY_USAGE } from './replay.ts';
 import { verifyCommand, VERIFY_USAGE } from './verify.ts';
 import { forkCommand, FORK_USAGE } from './fork.ts';
+import { diffCommand, DIFF_USAGE } from './diff.ts';
+import { reportCommand, REPORT_USAGE } from './report.ts';
 import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
@@ -16,6 +18,8 @@ const COMMANDS: Record<string, Command> = {
   export: { usage: EXPORT_USAGE, run: exportCommand },
   verify: { usage: VERIFY_USAGE, run: verifyCommand },
   fork: { usage: FORK_USAGE, run: forkCommand },
+  diff: { usage: DIFF_USAGE, run: diffCommand },
+  report: { usage: REPORT_USAGE, run: reportCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step

@@ -1,0 +1,248 @@
+import { UsageError } from '../engine/errors.ts';
+import type { FloatArray } from '../kernels/types.ts';
+import { layerName } from '../model/params.ts';
+import type { LogReader } from '../log/reader.ts';
+import type { HeaderRecord } from '../log/records.ts';
+import { stepMasks, stepView, type StepView } from '../log/steps.ts';
+import { StateWalker } from '../replay/walk.ts';
+import { firstBitDifference } from '../replay/verify.ts';
+import { configDifferences, type ConfigDifference } from './config-diff.ts';
+
+export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
+
+export interface Divergence {
+  /** 0 = the initial state */
+  step: number;
+  stream: Stream;
+  field: string;
+  tensor: string | null;
+  index: number | null;
+  a: number | string | null;
+  b: number | string | null;
+  /** what the logs say caused it, in words ("seed differs (1 vs 2)", "optim.kind: adam vs sgd") */
+  causes: string[];
+}
+
+export interface LayerDiff {
+  layer: string;
+  gradNormA: number;
+  gradNormB: number;
+  /** gradNormB / gradNormA */
+  gradNormRatio: number;
+  /** ‖w_a − w_b‖ over the layer's parameters, and that over ‖w_a‖ (null without arrays) */
+  paramDist: number | null;
+  paramDistRel: number | null;
+}
+
+export interface StepDiff {
+  step: number;
+  lossA: number;
+  lossB: number;
+  lossDiff: number;
+  clipFactorA: number;
+  clipFactorB: number;
+  layers: LayerDiff[] | null;
+}
+
+export interface DiffResult {
+  a: { file: string; scenario: string; steps: [number, number]; mode: string };
+  b: { file: string; scenario: string; steps: [number, number]; mode: string };
+  identical: boolean;
+  firstDivergence: Divergence | null;
+  config: ConfigDifference[];
+  /** from the first divergence on (all steps when `everyStep`) */
+  steps: StepDiff[];
+  /** what could not be compared, and why */
+  notCompared: string[];
+}
+
+function tensorAt(h: HeaderRecord, i: number): { tensor: string; index: number } {
+  for (const p of h.params) if (i >= p.offset && i < p.offset + p.size) return { tensor: p.name, index: i - p.offset };
+  return { tensor: '?', index: i };
+}
+
+function sameArchitecture(a: HeaderRecord, b: HeaderRecord): boolean {
+  return a.params.length === b.params.length && a.params.every((p, i) => p.name === b.params[i].name && p.size === b.params[i].size) && a.dtype === b.dtype;
+}
+
+/** Norms of (a − b) and of a, per layer group, over the parameter table. */
+function layerDistances(h: HeaderRecord, a: FloatArray, b: FloatArray): { dist: Float64Array; normA: Float64Array } {
+  const groups = h.config.model.nLayers + 2;
+  const dist = new Float64Array(groups);
+  const normA = new Float64Array(groups);
+  for (const p of h.params) {
+    let d = 0;
+    let n = 0;
+    for (let i = p.offset; i < p.offset + p.size; i++) {
+      const x = a[i] - b[i];
+      d += x * x;
+      n += a[i] * a[i];
+    }
+    dist[p.layer] += d;
+    normA[p.layer] += n;
+  }
+  return { dist: dist.map(Math.sqrt), normA: normA.map(Math.sqrt) };
+}
+
+function causesFor(stream: Stream, config: ConfigDifference[]): string[] {
+  const seed = config.find((c) => c.key === 'seed');
+  if (seed) return [`seed differs (${seed.a} vs ${seed.b})`];
+  const related: Record<Stream, RegExp> = {
+    config: /./,
+    weight: stream === 'weight' ? /^(model|optim|clip|schedule|dtype)\./ : /$^/,
+    batch: /^data\./,
+    mask: /^model\.(dropout|nLayers|dModel)|^data\.batchSize/,
+    loss: /^(model|data)\./,
+    gradient: /^(model|data)\./,
+    moment: /^(optim|clip|schedule)\./,
+    clip: /^clip\./,
+    lr: /^(optim\.lr|schedule)/,
+    hash: /./,
+  };
+  const keys = config.filter((c) => related[stream].test(c.key) && !/^(steps|record)\b/.test(c.key));
+  const fallback = config.filter((c) => !/^(steps|record)\b/.test(c.key));
+  const pick = keys.length ? keys : fallback;
+  const what: Partial<Record<Stream, string>> = { batch: 'different batch', mask: 'different dropout masks' };
+  const out = pick.map((c) => `${c.key}: ${JSON.stringify(c.a)} vs ${JSON.stringify(c.b)}`);
+  if (what[stream]) out.unshift(what[stream]!);
+  if (out.length === 0) out.push('the configs are equal: a change in weft itself, or in the data it ran on');
+  return out;
+}
+
+interface CompareCtx {
+  ha: HeaderRecord;
+  hb: HeaderRecord;
+  config: ConfigDifference[];
+  sameArch: boolean;
+  notCompared: Set<string>;
+}
+
+/** The first difference within one step, in causal order, or null. */
+function firstInStep(ctx: CompareCtx, s: number, va: StepView, vb: StepView, ra: ReturnType<LogReader['readStep']>, rb: ReturnType<LogReader['readStep']>, wa: StateWalker, wb: StateWalker): Omit<Divergence, 'causes'> | null {
+  const d = (stream: Stream, field: string, tensor: string | null, index: number | null, a: number | string | null, b: number | string | null) => ({ step: s, stream, field, tensor, index, a, b });
+  const arr = (stream: Stream, field: string, x: ArrayLike<number>, y: ArrayLike<number>, byTensor: boolean) => {
+    const i = firstBitDifference(x, y);
+    if (i < 0) return null;
+    const where = byTensor ? tensorAt(ctx.ha, i) : { tensor: null, index: i };
+    return d(stream, field, where.tensor, where.index, x[i] ?? null, y[i] ?? null);
+  };
+  const batch = arr('batch', 'inputs', va.inputs, vb.inputs, false) ?? arr('batch', 'targets', va.targets, vb.targets, false);
+  if (batch) return batch;
+  const ma = stepMasks(ctx.ha, ra);
+  const mb = stepMasks(ctx.hb, rb);
+  if (!ma !== !mb) return d('mask', 'masks', null, null, ma ? 'dropout' : 'none', mb ? 'dropout' : 'none');
+  if (ma && mb) {
+    for (const site of ctx.ha.dropoutSites) {
+      const x = ma.get(site);
+      const y = mb.get(site);
+      if (!x || !y) return d('mask', 'masks', site, null, x ? 'present' : 'absent', y ? 'present' : 'absent');
+      const m = arr('mask', 'masks', x, y, false);
+      if (m) return { ...m, tensor: site };
+    }
+  }
+  if (!Object.is(va.loss, vb.loss)) return d('loss', 'loss', null, null, va.loss, vb.loss);
+  if (ctx.sameArch) {
+    const g = firstBitDifference(va.gradNorm.perTensor, vb.gradNorm.perTensor);
+    if (g >= 0) return d('gradient', 'gradNorm', ctx.ha.params[g].name, null, va.gradNorm.perTensor[g], vb.gradNorm.perTensor[g]);
+    if (wa.grads && wb.grads) {
+      const x = arr('gradient', 'grads', wa.grads, wb.grads, true);
+      if (x) return x;
+    }
+  } else if (!Object.is(va.gradNorm.global, vb.gradNorm.global)) return d('gradient', 'gradNorm.global', null, null, va.gradNorm.global, vb.gradNorm.global);
+  if (!Object.is(va.clipFactor, vb.clipFactor)) return d('clip', 'clipFactor', null, null, va.clipFactor, vb.clipFactor);
+  if (!Object.is(va.lr, vb.lr)) return d('lr', 'lr', null, null, va.lr, vb.lr);
+  if (ctx.sameArch && wa.hasArrays && wb.hasArrays) {
+    if (ctx.ha.optimBuffers.m === ctx.hb.optimBuffers.m && ctx.ha.optimBuffers.v === ctx.hb.optimBuffers.v) {
+      const m = arr('moment', 'm', wa.m!, wb.m!, true) ?? arr('moment', 'v', wa.v!, wb.v!, true);
+      if (m) return m;
+    } else ctx.notCompared.add(`optimizer moments: ${ctx.ha.config.optim.kind} vs ${ctx.hb.config.optim.kind} keep different state`);
+    const w = arr('weight', 'params', wa.params!, wb.params!, true);
+    if (w) return w;
+  }
+  if (ra.stateHash !== rb.stateHash) return d('hash', 'stateHash', null, null, ra.stateHash, rb.stateHash);
+  return null;
+}
+
+export interface DiffOptions {
+  /** record per-step differences for every step, not only from the first divergence on */
+  everyStep?: boolean;
+}
+
+/**
+ * Compares two logs step by step (streamed: one state per log in memory). Finds the first
+ * difference — step, stream, tensor, element, both values, and likely causes — then reports per
+ * step the losses and per layer the gradient-norm ratio and parameter distance.
+ */
+export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffResult {
+  const ha = a.header;
+  const hb = b.header;
+  if (ha.vocabSize !== hb.vocabSize || JSON.stringify(ha.vocab) !== JSON.stringify(hb.vocab)) {
+    throw new UsageError(`the logs have different vocabularies (${ha.vocabSize} vs ${hb.vocabSize} tokens): their batches and outputs cannot be compared`);
+  }
+  const config = configDifferences(ha.config, hb.config);
+  const sameArch = sameArchitecture(ha, hb);
+  const ctx: CompareCtx = { ha, hb, config, sameArch, notCompared: new Set() };
+  if (!sameArch) ctx.notCompared.add('weights, moments and per-layer figures: the architectures differ');
+  if (ha.mode === 'summary' || hb.mode === 'summary') ctx.notCompared.add('arrays between keyframes: a summary log has none (hashes compared instead)');
+  let first: Divergence | null = null;
+  const start = Math.max(ha.startStep, hb.startStep);
+  const end = Math.min(a.lastStep, b.lastStep);
+  if (a.lastStep !== b.lastStep) ctx.notCompared.add(`steps ${end + 1}…${Math.max(a.lastStep, b.lastStep)}: only ${a.lastStep > b.lastStep ? 'a' : 'b'} has them`);
+  if (ha.startStep !== hb.startStep) ctx.notCompared.add(`steps before ${start}: only ${ha.startStep < hb.startStep ? 'a' : 'b'} has them`);
+  const wa = new StateWalker(a);
+  const wb = new StateWalker(b);
+  // bring both walkers to the common start
+  while (wa.step < start) wa.advance(a.readStep(wa.step + 1));
+  while (wb.step < start) wb.advance(b.readStep(wb.step + 1));
+  if (sameArch && wa.hasArrays && wb.hasArrays) {
+    const i = firstBitDifference(wa.params!, wb.params!);
+    if (i >= 0) {
+      const t = tensorAt(ha, i);
+      first = { step: start, stream: 'weight', field: 'params', ...t, a: wa.params![i], b: wb.params![i], causes: causesFor('weight', config) };
+    }
+  }
+  const steps: StepDiff[] = [];
+  for (let s = start + 1; s <= end; s++) {
+    if (!a.hasStep(s) || !b.hasStep(s)) break;
+    const ra = a.readStep(s);
+    const rb = b.readStep(s);
+    wa.advance(ra);
+    wb.advance(rb);
+    const va = stepView(ra);
+    const vb = stepView(rb);
+    if (!first) {
+      const f = firstInStep(ctx, s, va, vb, ra, rb, wa, wb);
+      if (f) first = { ...f, causes: causesFor(f.stream, config) };
+    }
+    if (first || opts.everyStep) {
+      let layers: LayerDiff[] | null = null;
+      if (sameArch) {
+        const dist = wa.hasArrays && wb.hasArrays ? layerDistances(ha, wa.params!, wb.params!) : null;
+        layers = Array.from(va.gradNorm.perLayer, (g, l) => ({
+          layer: layerName(l, ha.config.model.nLayers),
+          gradNormA: g,
+          gradNormB: vb.gradNorm.perLayer[l],
+          gradNormRatio: vb.gradNorm.perLayer[l] / g,
+          paramDist: dist ? dist.dist[l] : null,
+          paramDistRel: dist ? dist.dist[l] / dist.normA[l] : null,
+        }));
+      }
+      steps.push({ step: s, lossA: va.loss, lossB: vb.loss, lossDiff: vb.loss - va.loss, clipFactorA: va.clipFactor, clipFactorB: vb.clipFactor, layers });
+    }
+  }
+  if (!first && config.length) {
+    // equal numbers under different configs (e.g. only `steps` or `record` differ)
+    const meaningful = config.filter((c) => !/^(steps|record)\b/.test(c.key));
+    if (meaningful.length) first = { step: start, stream: 'config', field: meaningful[0].key, tensor: null, index: null, a: String(meaningful[0].a), b: String(meaningful[0].b), causes: ['the configs differ but every compared number is equal'] };
+  }
+  const lengthsDiffer = a.lastStep !== b.lastStep || ha.startStep !== hb.startStep;
+  return {
+    a: { file: a.path, scenario: ha.scenario, steps: [ha.startStep, a.lastStep], mode: ha.mode },
+    b: { file: b.path, scenario: hb.scenario, steps: [hb.startStep, b.lastStep], mode: hb.mode },
+    identical: !first && !lengthsDiffer,
+    firstDivergence: first,
+    config,
+    steps,
+    notCompared: [...ctx.notCompared],
+  };
+}

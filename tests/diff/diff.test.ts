@@ -1,0 +1,92 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import { TINY } from '../../src/engine/config.ts';
+import { DIFF_JSON_SCHEMA } from '../../src/diff/schema.ts';
+import { TINY_SETS, weft } from '../helpers.ts';
+import { config, recordRun, recordTwin, tempDir } from '../log/helpers.ts';
+
+const dir = tempDir();
+const run = (name: string, ...args: string[]) => {
+  const out = join(dir, `${name}.weft`);
+  const r = weft(['run', 'baseline', ...TINY_SETS, '--steps', '6', '--out', out, '--quiet', ...args]);
+  expect(r.code, r.stderr).toBe(0);
+  return out;
+};
+const validate = new Ajv({ strict: false }).compile(DIFF_JSON_SCHEMA);
+function diffJson(a: string, b: string) {
+  const r = weft(['diff', a, b, '--json']);
+  const j = JSON.parse(r.stdout);
+  expect(validate(j), JSON.stringify(validate.errors)).toBe(true);
+  return { code: r.code, j };
+}
+
+describe('weft diff', () => {
+  const base = run('base');
+
+  it('a run diffed with itself is identical, exit 0', () => {
+    const { code, j } = diffJson(base, base);
+    expect(code).toBe(0);
+    expect(j.identical).toBe(true);
+    expect(j.firstDivergence).toBeNull();
+    expect(weft(['diff', base, base]).stdout).toMatch(/^identical: 6 steps/);
+  });
+
+  it('seed 1 vs seed 2: divergence at step 0 in the initial weights, cause "seed differs"', () => {
+    const { code, j } = diffJson(base, run('seed2', '--seed', '2'));
+    expect(code).toBe(1);
+    expect(j.firstDivergence).toMatchObject({ step: 0, stream: 'weight', tensor: 'tok_emb.weight', index: 0 });
+    expect(j.firstDivergence.causes[0]).toBe('seed differs (1 vs 2)');
+  });
+
+  it('baseline vs optim.kind=sgd: same start, batch and masks; first divergence in step 1’s weight update, cause optim.kind', () => {
+    const { code, j } = diffJson(base, run('sgd', '--set', 'optim.kind=sgd'));
+    expect(code).toBe(1);
+    expect(j.firstDivergence).toMatchObject({ step: 1, stream: 'weight', field: 'params' });
+    expect(j.firstDivergence.causes).toEqual(['optim.kind: "adam" vs "sgd"']);
+    expect(j.steps[0]).toMatchObject({ step: 1, lossDiff: 0 });
+    expect(j.steps[0].layers[1].paramDist).toBeGreaterThan(0);
+    expect(j.notCompared.join(' ')).toMatch(/moments/);
+  });
+
+  it('baseline vs model.dropout=0: first divergence in step 1’s masks', () => {
+    const { j } = diffJson(base, run('nodrop', '--set', 'model.dropout=0'));
+    expect(j.firstDivergence).toMatchObject({ step: 1, stream: 'mask' });
+    expect(j.firstDivergence.causes).toContain('model.dropout: 0.1 vs 0');
+  });
+
+  it('a twin log with one element altered at step k: names step k, the tensor and the element', () => {
+    const cfg = config({ model: TINY, steps: 7, record: { mode: 'full' } });
+    const a = join(dir, 'orig.weft');
+    const b = join(dir, 'twin.weft');
+    recordRun(a, cfg);
+    recordTwin(b, cfg, 4, 'blocks.0.attn.proj.weight', 123);
+    const { code, j } = diffJson(a, b);
+    expect(code).toBe(1);
+    expect(j.firstDivergence).toMatchObject({ step: 4, stream: 'weight', tensor: 'blocks.0.attn.proj.weight', index: 123 });
+    expect(j.firstDivergence.causes[0]).toMatch(/configs are equal/);
+    expect(j.steps.map((s: { step: number }) => s.step)).toEqual([4, 5, 6, 7]);
+  });
+
+  it('runs of different lengths are compared as far as they go, and the rest is named', () => {
+    const long = run('long', '--steps', '9');
+    const { code, j } = diffJson(base, long);
+    expect(code).toBe(1);
+    expect(j.firstDivergence).toBeNull();
+    expect(j.notCompared).toContain('steps 7…9: only b has them');
+  });
+
+  it('bad input: missing file (2), corrupt file (3), different vocabularies (2)', () => {
+    expect(weft(['diff', base, join(dir, 'missing.weft')]).code).toBe(2);
+    const bad = Buffer.from(readFileSync(base));
+    bad[100] ^= 4;
+    writeFileSync(join(dir, 'bad.weft'), bad);
+    const c = weft(['diff', base, join(dir, 'bad.weft')]);
+    expect(c.code).toBe(3);
+    expect(c.stderr).toMatch(/corrupt at byte \d+/);
+    const v = weft(['diff', base, run('v32', '--set', 'model.vocabSize=32')]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/different vocabularies \(64 vs 32 tokens\)/);
+  });
+});

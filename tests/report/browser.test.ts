@@ -1,0 +1,88 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser } from 'playwright-core';
+import { TINY } from '../../src/engine/config.ts';
+import { openLog } from '../../src/log/reader.ts';
+import { runReportHtml, diffReportHtml } from '../../src/report/html.ts';
+import { diff } from '../../src/diff/diff.ts';
+import { ROOT } from '../helpers.ts';
+import { config, recordRun, tempDir } from '../log/helpers.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
+const OUT = join(ROOT, 'test-output');
+// CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip
+if (process.env.CI && !CHROMIUM) throw new Error('CI is set but no Chromium was found: .ci/run must install it');
+
+describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
+  let browser: Browser;
+  const dir = tempDir();
+  const steps = 8;
+  const a = join(dir, 'a.weft');
+  const b = join(dir, 'b.weft');
+
+  beforeAll(async () => {
+    recordRun(a, config({ model: TINY, steps }));
+    recordRun(b, config({ model: TINY, steps, optim: { kind: 'sgd', lr: 0.1 } }));
+    mkdirSync(OUT, { recursive: true });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function open(html: string, name: string) {
+    const file = join(dir, `${name}.html`);
+    writeFileSync(file, html);
+    const page = await browser.newPage({ viewport: { width: 800, height: 1400 } });
+    const errors: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    page.on('pageerror', (e) => errors.push(String(e)));
+    const requests: string[] = [];
+    page.on('request', (r) => {
+      if (!r.url().startsWith('file:')) requests.push(r.url());
+    });
+    await page.goto(pathToFileURL(file).href);
+    await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: true });
+    return { page, errors, requests };
+  }
+
+  it('run report: no console errors, no network, loss curve and layer × step heat map drawn', async () => {
+    const log = openLog(a);
+    const { page, errors, requests } = await open(runReportHtml(log), 'run-report');
+    log.close();
+    expect(errors).toEqual([]);
+    expect(requests).toEqual([]);
+    const loss = await page.$$eval('#loss path.series', (ps) => ps.map((p) => ({ name: p.getAttribute('data-series'), n: Number(p.getAttribute('data-points')), d: p.getAttribute('d')!.length, w: p.getBoundingClientRect().width })));
+    expect(loss).toHaveLength(1);
+    expect(loss[0].n).toBe(steps);
+    expect(loss[0].w).toBeGreaterThan(300);
+    const cells = await page.$$eval('#grad-heatmap rect.cell', (rs) => rs.length);
+    expect(cells).toBe(4 * steps); // emb, layer 1, layer 2, head × steps
+    const axisLabels = await page.$$eval('#loss text.label', (ts) => ts.map((t) => t.textContent));
+    expect(axisLabels).toEqual(['step', 'loss']);
+    await page.close();
+  });
+
+  it('diff report: both runs overlaid, divergence marked', async () => {
+    const la = openLog(a);
+    const lb = openLog(b);
+    const r = diff(la, lb, { everyStep: true });
+    const { page, errors } = await open(diffReportHtml(la, lb, r), 'diff-report');
+    la.close();
+    lb.close();
+    expect(errors).toEqual([]);
+    const series = await page.$$eval('#loss path.series', (ps) => ps.map((p) => p.getAttribute('data-series')));
+    expect(series).toEqual(['a', 'b']);
+    expect(await page.$$eval('#loss line.marker', (ls) => ls.length)).toBe(1);
+    expect(await page.textContent('.verdict')).toMatch(/first divergence at step 1, in the lr: lr \(a 0.001, b 0.1\)/);
+    expect(await page.$$eval('#grad-heatmap-b rect.cell', (rs) => rs.length)).toBe(4 * steps);
+    await page.close();
+  });
+});
