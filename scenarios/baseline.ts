@@ -4,6 +4,9 @@ const scenario = defineScenario({
   name: 'baseline',
   description: 'The story\'s model (12 layers, Adam, residuals, layer norm, dropout 0.1) learning the story corpus.',
   config: { steps: 60 },
+  expectations: [
+    { text: 'the loss falls: lower at the last step than at step 1', check: (r) => r.loss(r.lastStep) < r.loss(1) },
+  ],
 });
 
 export default scenario;

@@ -9,6 +9,12 @@ const scenario = defineScenario({
     optim: { kind: 'sgd', lr: 3 },
     clip: { maxNorm: 1 },
   },
+  expectations: [
+    {
+      text: 'every update stays within clip.maxNorm = 1 and the run stays finite',
+      check: (r) => r.anomaly === null && Array.from({ length: r.lastStep }, (_, i) => r.gradNorm(i + 1, 'global') * r.clipFactor(i + 1)).every((n) => n <= 1 + 1e-9),
+    },
+  ],
 });
 
 export default scenario;

@@ -8,6 +8,12 @@ const scenario = defineScenario({
     model: { layerNorm: false, initScheme: 'normal', initStd: 0.05 },
     optim: { kind: 'sgd', lr: 3 },
   },
+  expectations: [
+    {
+      text: 'the global gradient norm grows more than 1000-fold, then the run stops on NaN/Inf',
+      check: (r) => r.anomaly !== null && Math.max(...Array.from({ length: r.lastStep - 1 }, (_, i) => r.gradNorm(i + 1, 'global'))) > 1000 * r.gradNorm(1, 'global'),
+    },
+  ],
 });
 
 export default scenario;

@@ -5,6 +5,7 @@ import { verifyCommand, VERIFY_USAGE } from './verify.ts';
 import { forkCommand, FORK_USAGE } from './fork.ts';
 import { diffCommand, DIFF_USAGE } from './diff.ts';
 import { reportCommand, REPORT_USAGE } from './report.ts';
+import { snapshotCommand, SNAPSHOT_USAGE } from './snapshot.ts';
 import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
@@ -20,6 +21,7 @@ const COMMANDS: Record<string, Command> = {
   fork: { usage: FORK_USAGE, run: forkCommand },
   diff: { usage: DIFF_USAGE, run: diffCommand },
   report: { usage: REPORT_USAGE, run: reportCommand },
+  snapshot: { usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step

@@ -11,6 +11,7 @@ import { loadScenario } from './scenarios.ts';
 import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
 import { startResume } from '../replay/fork.ts';
+import { runReportHtml } from '../report/html.ts';
 import { writeFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 
@@ -163,14 +164,28 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     ...out.result,
     summary: out.summary,
   };
-  if (logPath) writeFileSync(logPath.replace(/\.weft$/, '') + '.report.json', `${JSON.stringify(report, null, 2)}\n`);
+  let htmlPath: string | null = null;
+  if (logPath) {
+    const stem = logPath.replace(/\.weft$/, '');
+    writeFileSync(`${stem}.report.json`, `${JSON.stringify(report, null, 2)}\n`);
+    htmlPath = `${stem}.html`;
+    const log = openLog(logPath);
+    try {
+      writeFileSync(htmlPath, runReportHtml(log));
+    } finally {
+      log.close();
+    }
+  }
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     if (out.summary) process.stdout.write(`${formatSummary(out.summary, out.stepsPerSec)}\n`);
     if (out.result.anomaly) process.stdout.write(`${formatAnomaly(out.result.anomaly)}\n`);
     if (out.result.reason === 'interrupted') process.stdout.write(`interrupted after step ${out.result.stepsDone}\n`);
-    if (logPath) process.stdout.write(`log: ${relative(process.cwd(), logPath)} (${fmtBytes(recorder!.writer.bytesWritten)}) · next: weft inspect ${relative(process.cwd(), logPath)}\n`);
+    if (logPath) {
+      const rel = relative(process.cwd(), logPath);
+      process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\nnext: weft inspect ${rel} · weft replay ${rel} --to ${out.result.stepsDone} · weft diff ${rel} <other.weft>\n`);
+    }
   }
   return 0;
 }

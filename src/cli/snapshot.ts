@@ -1,0 +1,63 @@
+import { relative } from 'node:path';
+import { UsageError } from '../engine/errors.ts';
+import { checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
+import { formatReport } from '../golden/compare.ts';
+import { parse } from './args.ts';
+import { EXIT } from './errors.ts';
+import { loadScenario, scenarioNames } from './scenarios.ts';
+
+export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario…] [--json]
+  Golden snapshots of training numerics, one per scenario in snapshots/<scenario>.golden.json.
+  Each scenario runs on the tiny model for a few steps; loss, lr, gradient norms, clip factor and
+  hashes of every parameter tensor, moment and mask are compared bit for bit (unless the golden
+  declares a tolerance for a field), and the scenario's expectations are checked.
+  check    exit 0 when all match, 1 when one differs or is missing
+  update   write goldens anew and print what changed (refused when CI is set)
+  (no scenario names: all of them)`;
+
+function rel(p: string): string {
+  return relative(process.cwd(), p) || p;
+}
+
+function describeCheck(c: GoldenCheck): string {
+  const lines: string[] = [];
+  if (c.status === 'missing') lines.push(`golden ${c.scenario}: missing (${rel(c.file)}); create it with: npx weft snapshot update ${c.scenario}`);
+  else lines.push(formatReport(c.report!, `npx weft snapshot update ${c.scenario}`));
+  for (const e of c.expectations) if (!e.ok) lines.push(`  expectation failed: ${e.text}${e.error ? ` (${e.error})` : ''}`);
+  return lines.join('\n');
+}
+
+export async function snapshotCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, SNAPSHOT_USAGE);
+  if (values.help) {
+    process.stdout.write(`${SNAPSHOT_USAGE}\n`);
+    return 0;
+  }
+  const [verb, ...names] = positionals;
+  if (verb !== 'check' && verb !== 'update') throw new UsageError(`expected check or update, got ${JSON.stringify(verb ?? '')}\nusage: ${SNAPSHOT_USAGE.split('\n')[0]}`);
+  if (verb === 'update') refuseInCi('weft snapshot update');
+  const scenarios = await Promise.all((names.length ? names : scenarioNames()).map(loadScenario));
+  let failed = false;
+  const results: unknown[] = [];
+  for (const s of scenarios) {
+    if (verb === 'check') {
+      const c = checkGolden(s);
+      const bad = c.status !== 'match' || c.expectations.some((e) => !e.ok);
+      failed ||= bad;
+      results.push({ scenario: s.name, status: c.status, report: c.report, expectations: c.expectations });
+      if (!values.json) process.stdout.write(`${describeCheck(c)}\n`);
+    } else {
+      const u = updateGolden(s);
+      const failedExpectations = u.expectations.filter((e) => !e.ok);
+      failed ||= failedExpectations.length > 0;
+      results.push({ scenario: s.name, status: u.status, written: u.written, changed: u.report?.mismatches.length ?? null, expectations: u.expectations });
+      if (!values.json) {
+        const what = u.status === 'missing' ? 'new golden' : u.status === 'match' ? 'unchanged' : `updated: ${u.report!.mismatches.length} fields changed, first at step ${u.report!.first!.step} (${u.report!.first!.field}${u.report!.first!.layer ? `, ${u.report!.first!.layer}` : ''})`;
+        process.stdout.write(`${s.name}: ${what}${u.written ? ` → ${rel(u.file)}` : ''}\n`);
+        for (const e of failedExpectations) process.stdout.write(`  expectation failed: ${e.text}${e.error ? ` (${e.error})` : ''}\n`);
+      }
+    }
+  }
+  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  return failed ? EXIT.differs : EXIT.ok;
+}

@@ -1,0 +1,148 @@
+import type { DeepPartial, WeftConfig } from '../engine/config.ts';
+import { mergeConfig, TINY, validateConfig } from '../engine/config.ts';
+import { hashBytes } from '../engine/hash.ts';
+import { runTraining } from '../engine/run.ts';
+import type { Scenario } from '../engine/scenario.ts';
+import { Trainer, type Anomaly } from '../engine/trainer.ts';
+import type { Kernels } from '../kernels/types.ts';
+import { layerName } from '../model/params.ts';
+import { FORMAT_VERSION } from '../log/format.ts';
+import { WEFT_VERSION } from '../version.ts';
+import { configHash, goldenFloat, type GoldenFloat } from './format.ts';
+
+export const GOLDEN_FORMAT = 1;
+/** Goldens run each scenario on the tiny model for this many steps (fast enough for every CI run). */
+export const GOLDEN_STEPS = 24;
+
+export interface GoldenStep {
+  step: number;
+  loss: GoldenFloat;
+  lr: GoldenFloat;
+  clipFactor: GoldenFloat;
+  gradNorm: { global: GoldenFloat; perLayer: Record<string, GoldenFloat> };
+  /** L2 norm of each layer group's parameters after the step, for people */
+  paramNorm: Record<string, GoldenFloat>;
+  /** 128-bit hashes of little-endian bytes, per tensor */
+  params: Record<string, string>;
+  m: Record<string, string> | null;
+  v: Record<string, string> | null;
+  masks: { hash: string; kept: number; total: number } | null;
+}
+
+/** Per-field allowance: a value passes within any one of abs, rel or ulp; `ignore` skips hash fields. */
+export interface Tolerance {
+  abs?: number;
+  rel?: number;
+  ulp?: number;
+  ignore?: boolean;
+}
+
+export interface GoldenFile {
+  golden: number;
+  weft: string;
+  logFormat: number;
+  numericMode: string;
+  scenario: string;
+  configHash: string;
+  config: WeftConfig;
+  /** optional tolerances by field name (loss, lr, clipFactor, gradNorm.global, gradNorm.perLayer, paramNorm); exact when absent */
+  tolerances?: Record<string, Tolerance>;
+  steps: GoldenStep[];
+  anomaly: Anomaly | null;
+}
+
+/** The config a scenario's golden runs: its own, on the tiny model, for GOLDEN_STEPS steps. */
+export function goldenConfig(s: Scenario): WeftConfig {
+  return validateConfig(mergeConfig(s.config, { model: TINY, steps: GOLDEN_STEPS, record: { mode: 'summary' } } as DeepPartial<WeftConfig>));
+}
+
+/** Steps a golden records: the first, the last, and a few between. */
+export function goldenSteps(last: number): number[] {
+  return [...new Set([1, 2, 3, Math.round(last / 4), Math.round(last / 2), last])].filter((s) => s >= 1 && s <= last).sort((a, b) => a - b);
+}
+
+function perTensor(t: Trainer, buf: ArrayLike<number> & ArrayBufferView): Record<string, string> | null {
+  if (buf.byteLength === 0) return null;
+  const out: Record<string, string> = {};
+  for (const p of t.model.table.tensors) out[p.name] = hashBytes((buf as Float32Array).subarray(p.offset, p.offset + p.size));
+  return out;
+}
+
+/** Every step's scalars of a golden run, for scenario expectations (not stored in the file). */
+export interface GoldenRun {
+  lastStep: number;
+  anomaly: Anomaly | null;
+  loss(step: number): number;
+  /** gradient L2 norm of a layer group: 0 = emb, 1…L = layers, L+1 = head; 'last' = layer L */
+  gradNorm(step: number, layer: number | 'last' | 'global'): number;
+  clipFactor(step: number): number;
+}
+
+/** Trains a scenario's golden config and captures its golden (optionally on other kernels: tests). */
+export function captureGolden(s: Scenario, kernels?: Kernels): GoldenFile {
+  return captureGoldenRun(s, kernels).golden;
+}
+
+export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: GoldenFile; run: GoldenRun } {
+  const config = goldenConfig(s);
+  const t = new Trainer(config, { kernels });
+  const chosen = new Set(goldenSteps(config.steps));
+  const L = config.model.nLayers;
+  const steps: GoldenStep[] = [];
+  const all = new Map<number, { loss: number; perLayer: Float64Array; global: number; clip: number }>();
+  const result = runTraining(t, config.steps, [{
+    onStep: (r) => {
+      all.set(r.step, { loss: r.loss, perLayer: r.gradNorm.perLayer.slice(), global: r.gradNorm.global, clip: r.clipFactor });
+      // a step that stopped on NaN/Inf is kept too: where a run blows up is part of its golden
+      if (!chosen.has(r.step) && !r.anomaly) return;
+      const perLayer: Record<string, GoldenFloat> = {};
+      r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
+      const sq = new Float64Array(L + 2);
+      for (const p of t.model.table.tensors) for (let i = p.offset; i < p.offset + p.size; i++) sq[p.layer] += t.params[i] * t.params[i];
+      const paramNorm: Record<string, GoldenFloat> = {};
+      sq.forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(Math.sqrt(x))));
+      let masks: GoldenStep['masks'] = null;
+      if (r.masks) {
+        const all = [...r.masks.values()];
+        const kept = all.reduce((s, m) => s + m.reduce((a, b) => a + b, 0), 0);
+        masks = { hash: hashBytes(...all), kept, total: all.reduce((s, m) => s + m.length, 0) };
+      }
+      steps.push({
+        step: r.step,
+        loss: goldenFloat(r.loss),
+        lr: goldenFloat(r.lr),
+        clipFactor: goldenFloat(r.clipFactor),
+        gradNorm: { global: goldenFloat(r.gradNorm.global), perLayer },
+        paramNorm,
+        params: perTensor(t, t.params)!,
+        m: perTensor(t, t.optim.m),
+        v: perTensor(t, t.optim.v),
+        masks,
+      });
+    },
+  }]);
+  const golden: GoldenFile = {
+    golden: GOLDEN_FORMAT,
+    weft: WEFT_VERSION,
+    logFormat: FORMAT_VERSION,
+    numericMode: t.model.kernels.mode,
+    scenario: s.name,
+    configHash: configHash(config),
+    config,
+    steps,
+    anomaly: result.anomaly,
+  };
+  const at = (step: number) => {
+    const x = all.get(step);
+    if (!x) throw new RangeError(`the golden run of ${s.name} has no step ${step} (it ran ${all.size} steps)`);
+    return x;
+  };
+  const run: GoldenRun = {
+    lastStep: Math.max(...all.keys()),
+    anomaly: result.anomaly,
+    loss: (step) => at(step).loss,
+    gradNorm: (step, layer) => (layer === 'global' ? at(step).global : at(step).perLayer[layer === 'last' ? L : layer]),
+    clipFactor: (step) => at(step).clip,
+  };
+  return { golden, run };
+}

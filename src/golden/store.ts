@@ -1,0 +1,96 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv } from 'ajv';
+import { CONFIG_SCHEMA } from '../engine/config.ts';
+import type { GoldenFile } from './capture.ts';
+
+export const SNAPSHOT_DIR = fileURLToPath(new URL('../../snapshots/', import.meta.url));
+
+/** Where goldens live: snapshots/, or WEFT_SNAPSHOT_DIR (tests point it at a scratch copy). */
+export function goldenPath(scenario: string, dir = process.env.WEFT_SNAPSHOT_DIR || SNAPSHOT_DIR): string {
+  return join(dir, `${scenario}.golden.json`);
+}
+
+/** A golden file that cannot be used: names the file and the field. CLI exit code 2. */
+export class GoldenFileError extends Error {
+  readonly exitCode = 2;
+  readonly file: string;
+  constructor(file: string, what: string) {
+    super(`${file}: ${what}`);
+    this.name = 'GoldenFileError';
+    this.file = file;
+  }
+}
+
+const gf = { type: 'object', required: ['hex', 'value'], additionalProperties: false, properties: { hex: { type: 'string', pattern: '^[0-9a-f]{16}$' }, value: { anyOf: [{ type: 'number' }, { enum: ['NaN', 'Infinity', '-Infinity'] }] } } };
+const byName = (v: object) => ({ type: 'object', additionalProperties: v });
+const hashes = { anyOf: [{ type: 'null' }, byName({ type: 'string', pattern: '^[0-9a-f]{32}$' })] };
+const tolerance = { type: 'object', additionalProperties: false, minProperties: 1, properties: { abs: { type: 'number', minimum: 0 }, rel: { type: 'number', minimum: 0 }, ulp: { type: 'integer', minimum: 0 }, ignore: { type: 'boolean' } } };
+
+/** JSON Schema of `snapshots/<scenario>.golden.json`. */
+export const GOLDEN_SCHEMA = {
+  type: 'object',
+  required: ['golden', 'weft', 'logFormat', 'numericMode', 'scenario', 'configHash', 'config', 'steps', 'anomaly'],
+  additionalProperties: false,
+  properties: {
+    golden: { const: 1 },
+    weft: { type: 'string' },
+    logFormat: { type: 'integer' },
+    numericMode: { type: 'string' },
+    scenario: { type: 'string' },
+    configHash: { type: 'string', pattern: '^[0-9a-f]{16}$' },
+    config: CONFIG_SCHEMA,
+    tolerances: {
+      type: 'object', additionalProperties: false,
+      properties: Object.fromEntries(['loss', 'lr', 'clipFactor', 'gradNorm.global', 'gradNorm.perLayer', 'paramNorm', 'params', 'm', 'v', 'masks'].map((k) => [k, tolerance])),
+    },
+    steps: {
+      type: 'array', minItems: 1,
+      items: {
+        type: 'object',
+        required: ['step', 'loss', 'lr', 'clipFactor', 'gradNorm', 'paramNorm', 'params', 'm', 'v', 'masks'],
+        additionalProperties: false,
+        properties: {
+          step: { type: 'integer', minimum: 1 },
+          loss: gf, lr: gf, clipFactor: gf,
+          gradNorm: { type: 'object', required: ['global', 'perLayer'], additionalProperties: false, properties: { global: gf, perLayer: byName(gf) } },
+          paramNorm: byName(gf),
+          params: hashes, m: hashes, v: hashes,
+          masks: { anyOf: [{ type: 'null' }, { type: 'object', required: ['hash', 'kept', 'total'], additionalProperties: false, properties: { hash: { type: 'string' }, kept: { type: 'integer' }, total: { type: 'integer' } } }] },
+        },
+      },
+    },
+    anomaly: { anyOf: [{ type: 'null' }, { type: 'object', required: ['step', 'stage', 'tensor', 'index'], additionalProperties: false, properties: { step: { type: 'integer' }, stage: { enum: ['loss', 'grad', 'param'] }, tensor: { type: ['string', 'null'] }, index: { type: ['integer', 'null'] } } }] },
+  },
+};
+
+const validate = new Ajv({ strict: false, allErrors: false }).compile(GOLDEN_SCHEMA);
+
+/** Reads and validates a golden; null when the file does not exist. */
+export function readGolden(path: string): GoldenFile | null {
+  if (!existsSync(path)) return null;
+  const text = readFileSync(path, 'utf8');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new GoldenFileError(path, `not valid JSON (${(e as Error).message}); fix it or regenerate it with weft snapshot update`);
+  }
+  if (!validate(json)) {
+    const e = validate.errors![0];
+    const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+    const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ?? (e.params as { missingProperty?: string }).missingProperty;
+    throw new GoldenFileError(path, `field ${field}${extra ? `.${extra}` : ''}: ${e.message}`);
+  }
+  return json as unknown as GoldenFile;
+}
+
+/** Writes a golden as readable JSON, keeping the tolerances a person declared in the old one. */
+export function writeGolden(path: string, g: GoldenFile, previous: GoldenFile | null): void {
+  mkdirSync(join(path, '..'), { recursive: true });
+  const out: GoldenFile = previous?.tolerances ? { ...g, tolerances: previous.tolerances } : g;
+  // one float per line, { "hex": …, "value": … }, so a review reads the numbers, not the braces
+  const text = JSON.stringify(out, null, 2).replace(/\{\n\s*"hex": ("[0-9a-f]{16}"),\n\s*"value": ([^\n]+)\n\s*\}/g, '{ "hex": $1, "value": $2 }');
+  writeFileSync(path, `${text}\n`);
+}
