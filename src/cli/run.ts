@@ -184,7 +184,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     if (out.result.reason === 'interrupted') process.stdout.write(`interrupted after step ${out.result.stepsDone}\n`);
     if (logPath) {
       const rel = relative(process.cwd(), logPath);
-      process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\nnext: weft inspect ${rel} · weft replay ${rel} --to ${out.result.stepsDone} · weft diff ${rel} <other.weft>\n`);
+      process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\nnext: npx weft inspect ${rel} · npx weft replay ${rel} --to ${out.result.stepsDone} · npx weft diff ${rel} <other.weft>\n`);
     }
   }
   return 0;

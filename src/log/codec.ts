@@ -170,13 +170,19 @@ export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray |
   const rw = ref ? wordsOf(ref) : null;
   if (width === 4) {
     const p0 = planes[0], p1 = planes[1], p2 = planes[2], p3 = planes[3];
-    for (let i = 0; i < count; i++) {
-      const z = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
-      if (transform === Transform.None) w[i] = z;
-      else if (transform === Transform.ZigzagDiff32) {
-        const d = (z >>> 1) ^ -(z & 1);
-        w[i] = direction === 1 ? (rw![i] + d) | 0 : (rw![i] - d) | 0;
-      } else w[i] = rw![i] ^ z;
+    // one loop per case: no per-element branching on the transform
+    if (transform === Transform.None) {
+      for (let i = 0; i < count; i++) w[i] = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
+    } else if (transform === Transform.ZigzagDiff32) {
+      const r = rw!;
+      const sign = direction; // +1 rebuilds cur from prev, −1 prev from cur
+      for (let i = 0; i < count; i++) {
+        const z = p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24);
+        w[i] = (r[i] + sign * ((z >>> 1) ^ -(z & 1))) | 0;
+      }
+    } else {
+      const r = rw!;
+      for (let i = 0; i < count; i++) w[i] = r[i] ^ (p0[i] | (p1[i] << 8) | (p2[i] << 16) | (p3[i] << 24));
     }
   } else {
     if (transform === Transform.ZigzagDiff32) throw new CodecError('zigzag-diff32 on 8-byte values');
