@@ -10,18 +10,18 @@ import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
 
-type Command = { usage: string; run: (argv: string[]) => Promise<number> };
+type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
 const COMMANDS: Record<string, Command> = {
-  run: { usage: RUN_USAGE, run: (a) => runCommand(a) },
-  inspect: { usage: INSPECT_USAGE, run: inspectCommand },
-  replay: { usage: REPLAY_USAGE, run: replayCommand },
-  export: { usage: EXPORT_USAGE, run: exportCommand },
-  verify: { usage: VERIFY_USAGE, run: verifyCommand },
-  fork: { usage: FORK_USAGE, run: forkCommand },
-  diff: { usage: DIFF_USAGE, run: diffCommand },
-  report: { usage: REPORT_USAGE, run: reportCommand },
-  snapshot: { usage: SNAPSHOT_USAGE, run: snapshotCommand },
+  run: { summary: 'train a scenario, record every step, print a summary', usage: RUN_USAGE, run: (a) => runCommand(a) },
+  inspect: { summary: 'show a log: header, steps, size, loss, anomalies; or one step', usage: INSPECT_USAGE, run: inspectCommand },
+  replay: { summary: 'the exact state after step N, from the log', usage: REPLAY_USAGE, run: replayCommand },
+  export: { summary: 'write the state after step N as safetensors (or JSON)', usage: EXPORT_USAGE, run: exportCommand },
+  verify: { summary: 're-execute a log and compare every step', usage: VERIFY_USAGE, run: verifyCommand },
+  fork: { summary: 'continue from step N with a changed config into a new log', usage: FORK_USAGE, run: forkCommand },
+  diff: { summary: 'where two runs first part, and how far apart they drift', usage: DIFF_USAGE, run: diffCommand },
+  report: { summary: 'a self-contained HTML report of a run', usage: REPORT_USAGE, run: reportCommand },
+  snapshot: { summary: 'check or update the golden snapshots in snapshots/', usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step
@@ -29,7 +29,7 @@ export const MAIN_USAGE = `weft — deterministic transformer training with a fl
 usage: weft <command> [options]      (weft <command> --help for each)
 
 commands:
-${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.usage.split('\n')[1]?.trim() ?? ''}`).join('\n')}
+${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
 
 exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data`;
 
