@@ -215,6 +215,16 @@ export class GPT {
     k.encoderBackward(G.subarray(tok.offset, tok.offset + tok.size), G.subarray(pos.offset, pos.offset + pos.size), this.dTmp, this.inputs, B, T, C);
   }
 
+  /** Attention probabilities (T×T, row = query position) of one head, batch row b, from the last forward. */
+  attentionWeights(layer: number, head: number, b = 0): Float64Array {
+    const { T } = this;
+    const NH = this.cfg.nHeads;
+    if (!(layer >= 0 && layer < this.cfg.nLayers)) throw new RangeError(`layer index ${layer} outside 0…${this.cfg.nLayers - 1}`);
+    if (!(head >= 0 && head < NH)) throw new RangeError(`head ${head} outside 0…${NH - 1}`);
+    const off = (b * NH + head) * T * T;
+    return this.blocks[layer].att.slice(off, off + T * T);
+  }
+
   /** The first activation of the last forward, in forward order, holding a NaN or Inf. */
   firstNonFiniteActivation(): string | null {
     const named: [string, ArrayLike<number>][] = [['emb', this.emb]];
