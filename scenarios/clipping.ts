@@ -1,14 +1,11 @@
 import { defineScenario, runIfMain } from '../src/index.ts';
+import exploding from './exploding-gradients.ts';
 
+// exploding-gradients, with one thing changed: global-norm clipping on
 const scenario = defineScenario({
   name: 'clipping',
   description: 'exploding-gradients with global-norm clipping at 1.0 ("steady your helm"): every update stays bounded.',
-  config: {
-    steps: 60,
-    model: { layerNorm: false, initScheme: 'normal', initStd: 0.05 },
-    optim: { kind: 'sgd', lr: 3 },
-    clip: { maxNorm: 1 },
-  },
+  config: { ...exploding.config, clip: { maxNorm: 1 } },
   expectations: [
     {
       text: 'every update stays within clip.maxNorm = 1 and the run stays finite',

@@ -2,6 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { mergeConfig, TINY, validateConfig, type DeepPartial, type WeftConfig } from '../src/engine/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
+import { Trainer } from '../src/engine/trainer.ts';
+import { hashBytes } from '../src/engine/hash.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -23,4 +25,19 @@ export interface CliResult {
 export function weft(args: string[], env: Record<string, string> = {}): CliResult {
   const r = spawnSync(process.execPath, [`${ROOT}/bin/weft.mjs`, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Hashes of what must be deterministic in a tiny run of a scenario: init, data order, losses, masks, state. */
+export async function fingerprint(name: string, steps: number, extra: DeepPartial<WeftConfig> = {}) {
+  const t = new Trainer(await tinyConfig(name, steps, extra));
+  const init = hashBytes(t.params);
+  const batches = hashBytes(t.data.batch(1).inputs, t.data.batch(7).inputs);
+  const losses: number[] = [];
+  const masks: Uint8Array[] = [];
+  for (let i = 0; i < steps; i++) {
+    const r = t.step();
+    losses.push(r.loss);
+    for (const m of r.masks?.values() ?? []) masks.push(m);
+  }
+  return { init, batches, params: hashBytes(t.params), losses: hashBytes(Float64Array.from(losses)), masks: hashBytes(...masks), state: t.stateHash() };
 }

@@ -33,3 +33,17 @@ export function intFlag(v: unknown, name: string, min = 0): number | undefined {
   if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name}: must be an integer ≥ ${min}, got ${s}`);
   return n;
 }
+
+/**
+ * A command's arguments: prints its usage and returns null on --help, and checks that exactly
+ * `expected.count` positional arguments came (described as `expected.what` in the error).
+ */
+export function parseCommand(argv: string[], options: Options, usage: string, expected: { count: number; what: string } | null): Parsed | null {
+  const p = parse(argv, options, usage);
+  if (p.values.help) {
+    process.stdout.write(`${usage}\n`);
+    return null;
+  }
+  if (expected && p.positionals.length !== expected.count) throw new UsageError(`expected ${expected.what}\nusage: ${usage.split('\n')[0]}`);
+  return p;
+}

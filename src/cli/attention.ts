@@ -4,7 +4,7 @@ import { referenceKernels } from '../kernels/reference.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { openLog } from '../log/reader.ts';
 import { stateAt } from '../replay/state.ts';
-import { intFlag, parse } from './args.ts';
+import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
 
 export const ATTENTION_USAGE = `weft attention <log.weft> [--step N] [--layer L] [--head H] [--sentence TEXT] [--json]
@@ -18,12 +18,9 @@ export const ATTENTION_USAGE = `weft attention <log.weft> [--step N] [--layer L]
 const SHADES = ' ░▒▓█';
 
 export async function attentionCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { step: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' }, sentence: { type: 'string' }, json: { type: 'boolean' } }, ATTENTION_USAGE);
-  if (values.help) {
-    process.stdout.write(`${ATTENTION_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${ATTENTION_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { step: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' }, sentence: { type: 'string' }, json: { type: 'boolean' } }, ATTENTION_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
     const h = log.header;

@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
-import { UsageError } from '../engine/errors.ts';
 import { diff, type DiffResult } from '../diff/diff.ts';
 import { openLog } from '../log/reader.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtNorm } from './format.ts';
 import { jsonNumber } from './json.ts';
@@ -52,12 +51,9 @@ export function diffJson(r: DiffResult): unknown {
 }
 
 export async function diffCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, html: { type: 'string' } }, DIFF_USAGE);
-  if (values.help) {
-    process.stdout.write(`${DIFF_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 2) throw new UsageError(`expected two log files\nusage: ${DIFF_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { json: { type: 'boolean' }, html: { type: 'string' } }, DIFF_USAGE, { count: 2, what: 'two log files' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   const a = openLog(positionals[0]);
   try {
     const b = openLog(positionals[1]);

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { UsageError } from '../engine/errors.ts';
 import { openLog } from '../log/reader.ts';
 import { startFork } from '../replay/fork.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { stepArg } from './replay.ts';
 import { configFromFlags, trainWithProgress } from './run.ts';
@@ -18,12 +18,9 @@ export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--s
   --out FILE       the new log`;
 
 export async function forkCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } }, FORK_USAGE);
-  if (values.help) {
-    process.stdout.write(`${FORK_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${FORK_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } }, FORK_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
   const out = resolve(String(values.out));
   const log = openLog(positionals[0]);

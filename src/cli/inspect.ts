@@ -2,7 +2,7 @@ import { UsageError } from '../engine/errors.ts';
 import { layerName } from '../model/params.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
-import { intFlag, parse } from './args.ts';
+import { intFlag, parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers, rows } from './json.ts';
 import { fmtLoss } from './progress.ts';
 import { fmtBytes } from './run.ts';
@@ -59,12 +59,9 @@ export function logSummary(log: LogReader) {
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { step: { type: 'string' }, json: { type: 'boolean' } }, INSPECT_USAGE);
-  if (values.help) {
-    process.stdout.write(`${INSPECT_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${INSPECT_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { step: { type: 'string' }, json: { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
     const step = intFlag(values.step, '--step', 0);

@@ -6,7 +6,7 @@ import { stepView } from '../log/steps.ts';
 import { encodeSafetensors } from '../replay/safetensors.ts';
 import { stateAt, type ReplayState } from '../replay/state.ts';
 import { exportMetadata, namedTensors, normsPerLayer } from '../replay/tensors.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers } from './json.ts';
 import { fmtNorm } from './format.ts';
 
@@ -62,12 +62,9 @@ function stateReport(log: LogReader, s: ReplayState) {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { to: { type: 'string' }, json: { type: 'boolean' }, export: { type: 'string' } }, REPLAY_USAGE);
-  if (values.help) {
-    process.stdout.write(`${REPLAY_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${REPLAY_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { to: { type: 'string' }, json: { type: 'boolean' }, export: { type: 'string' } }, REPLAY_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
     const n = stepArg(values.to, '--to', log);
@@ -89,12 +86,9 @@ export async function replayCommand(argv: string[]): Promise<number> {
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { at: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } }, EXPORT_USAGE);
-  if (values.help) {
-    process.stdout.write(`${EXPORT_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${EXPORT_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { at: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } }, EXPORT_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
   const format = String(values.format ?? 'safetensors');
   if (format !== 'safetensors' && format !== 'json') throw new UsageError(`--format: expected safetensors or json, got ${JSON.stringify(format)}`);

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
 import { openLog } from '../log/reader.ts';
 import { runReportHtml } from '../report/html.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 
 export const REPORT_USAGE = `weft report <log.weft> --html FILE
   Writes a self-contained HTML report (no network needed): loss curve, a layer × step heat map
@@ -11,12 +11,9 @@ export const REPORT_USAGE = `weft report <log.weft> --html FILE
   --html FILE   the file to write`;
 
 export async function reportCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { html: { type: 'string' } }, REPORT_USAGE);
-  if (values.help) {
-    process.stdout.write(`${REPORT_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${REPORT_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { html: { type: 'string' } }, REPORT_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   if (!values.html) throw new UsageError('--html FILE is required');
   const log = openLog(positionals[0]);
   try {

@@ -4,7 +4,7 @@ import type { Scenario } from '../engine/scenario.ts';
 import { runTraining, type RunObserver, type RunResult } from '../engine/run.ts';
 import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { intFlag, parse } from './args.ts';
+import { intFlag, parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
@@ -107,11 +107,9 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
 }
 
 export async function runCommand(argv: string[], scenarioOverride?: Scenario): Promise<number> {
-  const { values, positionals } = parse(argv, RUN_OPTIONS, RUN_USAGE);
-  if (values.help) {
-    process.stdout.write(`${RUN_USAGE}\n`);
-    return 0;
-  }
+  const p = parseCommand(argv, RUN_OPTIONS, RUN_USAGE, null);
+  if (!p) return 0;
+  const { values, positionals } = p;
   if (values.list) {
     const { scenarioNames } = await import('./scenarios.ts');
     for (const n of scenarioNames()) {

@@ -2,7 +2,7 @@ import { relative } from 'node:path';
 import { UsageError } from '../engine/errors.ts';
 import { checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
 import { formatReport } from '../golden/compare.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { loadScenario, scenarioNames } from './scenarios.ts';
 
@@ -28,11 +28,9 @@ function describeCheck(c: GoldenCheck): string {
 }
 
 export async function snapshotCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' } }, SNAPSHOT_USAGE);
-  if (values.help) {
-    process.stdout.write(`${SNAPSHOT_USAGE}\n`);
-    return 0;
-  }
+  const p = parseCommand(argv, { json: { type: 'boolean' } }, SNAPSHOT_USAGE, null);
+  if (!p) return 0;
+  const { values, positionals } = p;
   const [verb, ...names] = positionals;
   if (verb !== 'check' && verb !== 'update') throw new UsageError(`expected check or update, got ${JSON.stringify(verb ?? '')}\nusage: ${SNAPSHOT_USAGE.split('\n')[0]}`);
   if (verb === 'update') refuseInCi('weft snapshot update');

@@ -1,7 +1,6 @@
-import { UsageError } from '../engine/errors.ts';
 import { openLog } from '../log/reader.ts';
 import { verifyLog } from '../replay/verify.ts';
-import { parse } from './args.ts';
+import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { Progress } from './progress.ts';
 
@@ -11,12 +10,9 @@ export const VERIFY_USAGE = `weft verify <log.weft> [--json] [--quiet]
   named by step, field, tensor and element with both values.`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean' } }, VERIFY_USAGE);
-  if (values.help) {
-    process.stdout.write(`${VERIFY_USAGE}\n`);
-    return 0;
-  }
-  if (positionals.length !== 1) throw new UsageError(`expected one log file\nusage: ${VERIFY_USAGE.split('\n')[0]}`);
+  const p = parseCommand(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean' } }, VERIFY_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
     const progress = new Progress(log.lastStep, Boolean(values.quiet || values.json));

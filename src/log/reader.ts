@@ -39,6 +39,7 @@ export class LogReader {
   readonly keyframeSteps: number[] = [];
   readonly anomalyFrames: FrameRef[] = [];
   readonly endFrame: FrameRef | null = null;
+  private readonly lastStepCached: number;
 
   private constructor(path: string, fd: number) {
     this.path = path;
@@ -75,6 +76,9 @@ export class LogReader {
       else if (f.kind === 'end') end = f;
     }
     this.endFrame = end;
+    let last = this.header.startStep;
+    for (const st of this.stepFrames.keys()) if (st > last) last = st;
+    this.lastStepCached = last;
   }
 
   static open(path: string): LogReader {
@@ -209,9 +213,7 @@ export class LogReader {
 
   /** The last step whose record is intact (startStep when none). */
   get lastStep(): number {
-    let last = this.header.startStep;
-    for (const s of this.stepFrames.keys()) if (s > last) last = s;
-    return last;
+    return this.lastStepCached;
   }
 
   /** Byte offset of a step's or keyframe's frame (for error messages), −1 when absent. */
