@@ -88,8 +88,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       `${s.file}: weft log format ${s.format}, written by weft ${s.weft}`,
       `  scenario ${s.scenario} · seed ${s.seed} · ${c.model.nLayers} layers, d ${c.model.dModel}, ${c.model.nHeads} heads · ${s.parameters.toLocaleString('en-US')} parameters · ${c.optim.kind}`,
       `  recording ${s.mode} · numeric mode ${s.numericMode} · keyframes at ${s.keyframes.length > 8 ? `${s.keyframes.slice(0, 8).join(', ')}, …` : s.keyframes.join(', ')}`,
-      `  steps ${s.steps.first ?? '–'}…${s.steps.last ?? '–'} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${s.bytesPerStep !== null ? `${fmtBytes(s.bytesPerStep)}/step` : ''}`,
-      `  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`,
+      s.steps.count
+        ? `  steps ${s.steps.first}…${s.steps.last} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${fmtBytes(s.bytesPerStep!)}/step`
+        : `  no steps recorded · ${fmtBytes(s.sizeBytes)}`,
+      ...(s.steps.count ? [`  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`] : []),
       ...s.anomalies.map((a) => `  anomaly at step ${a.step}: NaN/Inf in ${a.stage}${a.tensor ? ` (${a.tensor}${a.index !== null ? `[${a.index}]` : ''})` : ''}`),
       s.end ? `  ended: ${s.end.reason} after ${s.end.steps} steps` : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''}`,
     ];

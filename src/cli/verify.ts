@@ -19,7 +19,10 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     const r = verifyLog(log, (s) => progress.update(s, log.firstStep, NaN));
     progress.done();
     if (values.json) process.stdout.write(`${JSON.stringify({ file: log.path, ...r }, null, 2)}\n`);
-    else if (r.ok) process.stdout.write(`${log.path}: reproduced — ${r.stepsChecked} steps re-executed, every ${r.arraysChecked ? 'array and ' : ''}state hash equal\n`);
+    else if (r.ok) {
+      const a = log.readAnomalies()[0];
+      process.stdout.write(`${log.path}: reproduced — ${r.stepsChecked} steps re-executed, every ${r.arraysChecked ? 'array and ' : ''}state hash equal${a ? `, and the NaN/Inf at step ${a.step} recurs` : ''}\n`);
+    }
     else {
       const m = r.mismatch!;
       process.stdout.write(`${log.path}: differs at step ${m.step}, ${m.field}${m.tensor ? ` ${m.tensor}` : ''}${m.index !== null ? `[${m.index}]` : ''}: recorded ${m.recorded}, recomputed ${m.recomputed}\n` +

@@ -123,5 +123,13 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     onStep?.(n);
     if (rec.anomaly) break;
   }
+  // a run that stopped on NaN/Inf must stop again, at the same step and tensor
+  const recorded = log.readAnomalies()[0] ?? null;
+  let anomaly = t.stopped;
+  if (recorded && !anomaly && recorded.step === t.stepsDone + 1) anomaly = t.step().anomaly;
+  const f = (a: { step: number; stage: string; tensor: string | null; index: number | null } | null) => (a ? `step ${a.step} ${a.stage}${a.tensor ? ` ${a.tensor}` : ''}${a.index !== null ? `[${a.index}]` : ''}` : 'none');
+  if (recorded && f(recorded) !== f(anomaly)) {
+    return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: { step: recorded.step, field: 'anomaly', tensor: recorded.tensor, index: recorded.index, recorded: f(recorded), recomputed: f(anomaly) } };
+  }
   return { ok: true, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: null };
 }

@@ -38,3 +38,14 @@ describe('weft verify', () => {
     expect(JSON.parse(r.stdout).mismatch).toMatchObject({ step: 3, field: 'stateHash' });
   });
 });
+
+describe('weft verify on a run that stopped on NaN/Inf', () => {
+  it('re-executes up to the anomaly and checks that it recurs at the same step and tensor', async () => {
+    const { tinyConfig } = await import('../helpers.ts');
+    const path = join(dir, 'exploding.weft');
+    recordRun(path, await tinyConfig('exploding-gradients', 60));
+    const r = weft(['verify', path]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/reproduced — \d+ steps re-executed, every array and state hash equal, and the NaN\/Inf at step \d+ recurs/);
+  });
+});
