@@ -7,7 +7,9 @@
  * Block layout: u8 mode (0 = stored, 1 = rANS, 2 = one repeated byte);
  *   stored: the bytes;  repeated: u8 value;
  *   rANS: 32-byte bitmap of the symbols present, their frequencies as LEB128 varints in symbol
- *   order, u32 final state, encoded bytes.
+ *   order, two u32 final states, encoded bytes. Symbols alternate between the two states (even
+ *   positions state 0, odd state 1): two independent dependency chains decode about twice as
+ *   fast on a pipelined CPU, with the same output size.
  * The caller knows the decoded length n.
  */
 
@@ -64,11 +66,13 @@ export function ransEncode(src: Uint8Array): Uint8Array {
   // the state stays in [2^23, 2^31), so int32 arithmetic is exact throughout
   const xMaxOf = new Int32Array(256);
   for (let s = 0; s < 256; s++) xMaxOf[s] = ((RANS_L >>> SCALE_BITS) << 8) * freq[s];
-  let x = RANS_L;
+  let x0 = RANS_L;
+  let x1 = RANS_L;
   for (let i = n - 1; i >= 0; i--) {
     const s = src[i];
     const f = freq[s];
     const xMax = xMaxOf[s];
+    let x = i & 1 ? x1 : x0;
     while (x >= xMax) {
       if (pos === 0) return stored(src);
       out[--pos] = x & 0xff;
@@ -76,11 +80,13 @@ export function ransEncode(src: Uint8Array): Uint8Array {
     }
     const q = (x / f) | 0;
     x = ((q << SCALE_BITS) + (x - q * f) + cum[s]) | 0;
+    if (i & 1) x1 = x;
+    else x0 = x;
   }
   const body = out.subarray(pos);
   let tableLen = 32;
   for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
-  const headerLen = 1 + tableLen + 4;
+  const headerLen = 1 + tableLen + 8;
   // near-random bytes: a saving under 1% is not worth the decoding time
   if (headerLen + body.length >= 0.99 * (1 + n)) return stored(src);
   const res = new Uint8Array(headerLen + body.length);
@@ -97,8 +103,9 @@ export function ransEncode(src: Uint8Array): Uint8Array {
       res[o++] = f >> 7;
     }
   }
-  dv.setUint32(o, x, true);
-  res.set(body, o + 4);
+  dv.setUint32(o, x0, true);
+  dv.setUint32(o + 4, x1, true);
+  res.set(body, o + 8);
   return res;
 }
 
@@ -144,23 +151,44 @@ export function ransDecode(block: Uint8Array, n: number): Uint8Array {
     total += f;
   }
   if (total !== SCALE) throw new RansError('rANS frequencies do not sum to 2^14');
-  if (o + 4 > block.length) throw new RansError('truncated rANS state');
-  let x = dv.getUint32(o, true);
-  if (x < RANS_L || x >= RANS_L * 256) throw new RansError('bad rANS initial state');
-  o += 4;
+  if (o + 8 > block.length) throw new RansError('truncated rANS state');
+  let x0 = dv.getUint32(o, true);
+  let x1 = dv.getUint32(o + 4, true);
+  if (x0 < RANS_L || x0 >= RANS_L * 256 || x1 < RANS_L || x1 >= RANS_L * 256) throw new RansError('bad rANS initial state');
+  o += 8;
   const end = block.length;
   const out = new Uint8Array(n);
   const mask = SCALE - 1;
-  for (let i = 0; i < n; i++) {
-    const slot = x & mask;
-    const s = slotToSym[slot];
-    out[i] = s;
-    x = (freq[s] * (x >>> SCALE_BITS) + slot - cum[s]) | 0;
-    while (x < RANS_L) {
+  const pairs = n & ~1;
+  for (let i = 0; i < pairs; i += 2) {
+    const slot0 = x0 & mask;
+    const slot1 = x1 & mask;
+    const s0 = slotToSym[slot0];
+    const s1 = slotToSym[slot1];
+    out[i] = s0;
+    out[i + 1] = s1;
+    x0 = (freq[s0] * (x0 >>> SCALE_BITS) + slot0 - cum[s0]) | 0;
+    x1 = (freq[s1] * (x1 >>> SCALE_BITS) + slot1 - cum[s1]) | 0;
+    // renormalise in the encoder's mirror order: state 0 (even position) first
+    while (x0 < RANS_L) {
       if (o >= end) throw new RansError('rANS stream ended early');
-      x = (x << 8) | block[o++];
+      x0 = (x0 << 8) | block[o++];
+    }
+    while (x1 < RANS_L) {
+      if (o >= end) throw new RansError('rANS stream ended early');
+      x1 = (x1 << 8) | block[o++];
     }
   }
-  if (o !== end || x !== RANS_L) throw new RansError('rANS stream has trailing data or a bad final state');
+  if (n & 1) {
+    const slot = x0 & mask;
+    const s = slotToSym[slot];
+    out[n - 1] = s;
+    x0 = (freq[s] * (x0 >>> SCALE_BITS) + slot - cum[s]) | 0;
+    while (x0 < RANS_L) {
+      if (o >= end) throw new RansError('rANS stream ended early');
+      x0 = (x0 << 8) | block[o++];
+    }
+  }
+  if (o !== end || x0 !== RANS_L || x1 !== RANS_L) throw new RansError('rANS stream has trailing data or a bad final state');
   return out;
 }
