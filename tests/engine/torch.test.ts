@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, TINY_SETS, weft } from '../helpers.ts';
+import { tempDir } from '../log/helpers.ts';
+
+/**
+ * PyTorch, an independent implementation, trains the same runs side by side from weft's initial
+ * state with the same batches and dropout masks (scripts/compare-torch.py). In float64 every
+ * semantic (attention, GELU/ReLU/tanh, layer norm, residual toggles, dropout scaling, the
+ * optimizers, clipping, schedules) must agree to rounding. Needs Debian's python3-torch for
+ * /usr/bin/python3; .ci/run installs it, so CI always runs this.
+ */
+const PYTHON = '/usr/bin/python3';
+const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
+if (process.env.CI && !hasTorch) throw new Error('CI is set but python3-torch is missing: .ci/run must install it');
+
+const cases: [string, string[]][] = [
+  ['adam, dropout, gelu', []],
+  ['momentum + weight decay, no residuals, no layer norm', ['--set', 'model.residual=false', '--set', 'model.layerNorm=false', '--set', 'optim.kind=momentum', '--set', 'optim.lr=0.05', '--set', 'optim.weightDecay=0.01']],
+  ['adamw, relu, clipping, warmup + cosine', ['--set', 'optim.kind=adamw', '--set', 'optim.weightDecay=0.1', '--set', 'model.activation=relu', '--set', 'clip.maxNorm=0.5', '--set', 'schedule.kind=cosine', '--set', 'schedule.warmupSteps=3']],
+  ['sgd, tanh, no dropout', ['--set', 'model.activation=tanh', '--set', 'optim.kind=sgd', '--set', 'optim.lr=0.3', '--set', 'model.dropout=0']],
+];
+
+describe.skipIf(!hasTorch)('weft agrees with PyTorch, side by side, in float64', () => {
+  it.each(cases)('%s', (_name, sets) => {
+    const dir = tempDir();
+    const log = join(dir, 'run.weft');
+    const r = weft(['run', 'baseline', ...TINY_SETS, ...sets, '--set', 'dtype=float64', '--steps', '8', '--record', 'full', '--out', log, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const trace = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/torch-trace.ts', log, join(dir, 'trace')], { cwd: ROOT, encoding: 'utf8' });
+    expect(trace.status, trace.stderr).toBe(0);
+    const cmp = spawnSync(PYTHON, ['scripts/compare-torch.py', join(dir, 'trace')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    expect(cmp.status, cmp.stderr).toBe(0);
+    const j = JSON.parse(cmp.stdout);
+    expect(j.steps).toHaveLength(8);
+    for (const s of j.steps) {
+      expect(s.lossRelDiff, `step ${s.step} loss`).toBeLessThanOrEqual(1e-14);
+      expect(s.gradNormMaxRelDiff, `step ${s.step} gradient norms`).toBeLessThanOrEqual(1e-13);
+      expect(s.clipFactorDiff, `step ${s.step} clip factor`).toBeLessThanOrEqual(1e-14);
+    }
+    expect(j.finalParamsMaxRelDiff).toBeLessThanOrEqual(1e-11);
+  });
+});
