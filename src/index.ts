@@ -13,4 +13,25 @@ export { buildParamTable, dropoutSites, layerName, type ModelConfig, type ParamI
 export { referenceKernels } from './kernels/reference.ts';
 export type { Kernels, FloatArray, Dtype } from './kernels/types.ts';
 export { Tokenizer } from './data/tokenizer.ts';
-export { runIfMain } from './cli/main.ts';
+export { runIfMain, main } from './cli/main.ts';
+// the flight recorder
+export { openLog, LogReader, type FrameRef } from './log/reader.ts';
+export { Recorder } from './log/recorder.ts';
+export { LogCorruptError, LogFormatError } from './log/errors.ts';
+export { stepMasks, type StepView } from './log/steps.ts';
+export type { HeaderRecord, StepRecordBody, KeyframeRecord, AnomalyRecord, EndRecord } from './log/records.ts';
+export { encodeFloats, decodeFloats } from './log/codec.ts';
+// replay, verify, fork, export
+export { stateAt, type ReplayState } from './replay/state.ts';
+export { verifyLog, type VerifyResult, type Mismatch } from './replay/verify.ts';
+export { startFork, startResume } from './replay/fork.ts';
+export { encodeSafetensors } from './replay/safetensors.ts';
+// diff and reports
+export { diff, type DiffResult, type Divergence } from './diff/diff.ts';
+export { DIFF_JSON_SCHEMA } from './diff/schema.ts';
+export { runReportHtml, diffReportHtml } from './report/html.ts';
+// goldens
+export { checkGolden, updateGolden, type GoldenCheck } from './golden/check.ts';
+export { compareGolden, formatReport, type GoldenReport } from './golden/compare.ts';
+export { captureGolden, type GoldenFile, type Tolerance } from './golden/capture.ts';
+export { WEFT_VERSION } from './version.ts';

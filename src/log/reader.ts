@@ -8,6 +8,7 @@ import {
 import { unpack } from './msgpack.ts';
 import { KIND_CODES, type AnomalyRecord, type EndRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type RecordKind, type StepRecordBody } from './records.ts';
 import { recordProblem } from './schema.ts';
+import { stepView, type StepView } from './steps.ts';
 
 export interface FrameRef {
   offset: number;
@@ -235,6 +236,16 @@ export class LogReader {
     const f = this.stepFrames.get(step);
     if (!f) throw new RangeError(`${this.path}: no step ${step} (the log holds steps ${this.firstStep}…${this.lastStep})`);
     return this.readRecord(f) as StepRecordBody;
+  }
+
+  /** The step records in order, with scalars and batches decoded (arrays stay encoded). */
+  *steps(): Generator<StepView> {
+    for (const n of this.stepFrames.keys()) yield stepView(this.readStep(n));
+  }
+
+  /** One step, decoded like steps() yields it. */
+  step(n: number): StepView {
+    return stepView(this.readStep(n));
   }
 
   readKeyframe(step: number): KeyframeRecord {

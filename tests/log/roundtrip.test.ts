@@ -92,3 +92,18 @@ describe('recorded logs read back exactly', () => {
     expect(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version).toBe(WEFT_VERSION);
   });
 });
+
+describe('the public reader API', () => {
+  it('openLog, header, steps() in order, step(n), from src/index.ts', async () => {
+    const api = await import('../../src/index.ts');
+    const path = join(dir, 'api.weft');
+    recordRun(path, config({ model: TINY, steps: 3 }));
+    const log = api.openLog(path);
+    expect(log.header.scenario).toBe('test');
+    const views = [...log.steps()];
+    expect(views.map((v) => v.step)).toEqual([1, 2, 3]);
+    expect(log.step(2).loss).toBe(views[1].loss);
+    expect(api.stateAt(log, 3).step).toBe(3);
+    log.close();
+  });
+});
