@@ -23,11 +23,12 @@ export class Progress {
     return s > 0 ? done / s : 0;
   }
 
-  update(step: number, firstStep: number, loss: number): void {
+  /** `loss` is shown when given (verify re-executes without showing one). */
+  update(step: number, firstStep: number, loss?: number): void {
     if (this.quiet) return;
     const done = step - firstStep + 1;
     const rate = this.stepsPerSec(done);
-    const text = `step ${step}/${this.total}${Number.isNaN(loss) ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s`;
+    const text = `step ${step}/${this.total}${loss === undefined ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s`;
     if (this.tty) {
       const now = performance.now(); // timing
       if (now - this.lastDraw < 100 && step !== this.total) return;

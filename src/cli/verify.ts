@@ -16,7 +16,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const log = openLog(positionals[0]);
   try {
     const progress = new Progress(log.lastStep, Boolean(values.quiet || values.json));
-    const r = verifyLog(log, (s) => progress.update(s, log.firstStep, NaN));
+    const r = verifyLog(log, (s) => progress.update(s, log.firstStep));
     progress.done();
     if (values.json) process.stdout.write(`${JSON.stringify({ file: log.path, ...r }, null, 2)}\n`);
     else if (r.ok) {

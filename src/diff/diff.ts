@@ -84,27 +84,28 @@ function layerDistances(h: HeaderRecord, a: FloatArray, b: FloatArray): { dist: 
   return { dist: dist.map(Math.sqrt), normA: normA.map(Math.sqrt) };
 }
 
+/** Config keys that can change each stream's values (`steps` and `record` change none). */
+const CAUSES: Record<Stream, RegExp> = {
+  config: /./,
+  weight: /^(model|optim|clip|schedule|dtype)\./,
+  batch: /^data\./,
+  mask: /^model\.(dropout|nLayers|dModel)|^data\.batchSize/,
+  loss: /^(model|data)\./,
+  gradient: /^(model|data)\./,
+  moment: /^(optim|clip|schedule)\./,
+  clip: /^clip\./,
+  lr: /^(optim\.lr|schedule)/,
+  hash: /./,
+};
+
 function causesFor(stream: Stream, config: ConfigDifference[]): string[] {
   const seed = config.find((c) => c.key === 'seed');
   if (seed) return [`seed differs (${seed.a} vs ${seed.b})`];
-  const related: Record<Stream, RegExp> = {
-    config: /./,
-    weight: stream === 'weight' ? /^(model|optim|clip|schedule|dtype)\./ : /$^/,
-    batch: /^data\./,
-    mask: /^model\.(dropout|nLayers|dModel)|^data\.batchSize/,
-    loss: /^(model|data)\./,
-    gradient: /^(model|data)\./,
-    moment: /^(optim|clip|schedule)\./,
-    clip: /^clip\./,
-    lr: /^(optim\.lr|schedule)/,
-    hash: /./,
-  };
-  const keys = config.filter((c) => related[stream].test(c.key) && !/^(steps|record)\b/.test(c.key));
-  const fallback = config.filter((c) => !/^(steps|record)\b/.test(c.key));
-  const pick = keys.length ? keys : fallback;
-  const what: Partial<Record<Stream, string>> = { batch: 'different batch', mask: 'different dropout masks' };
-  const out = pick.map((c) => `${c.key}: ${JSON.stringify(c.a)} vs ${JSON.stringify(c.b)}`);
-  if (what[stream]) out.unshift(what[stream]!);
+  const relevant = config.filter((c) => !/^(steps|record)\b/.test(c.key));
+  const related = relevant.filter((c) => CAUSES[stream].test(c.key));
+  const out = (related.length ? related : relevant).map((c) => `${c.key}: ${JSON.stringify(c.a)} vs ${JSON.stringify(c.b)}`);
+  if (stream === 'batch') out.unshift('different batch');
+  if (stream === 'mask') out.unshift('different dropout masks');
   if (out.length === 0) out.push('the configs are equal: a change in weft itself, or in the data it ran on');
   return out;
 }

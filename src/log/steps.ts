@@ -1,5 +1,4 @@
-import { unpackBits } from '../engine/masks.ts';
-import { dropoutMasks } from '../engine/masks.ts';
+import { dropoutMasks, unpackBits } from '../engine/masks.ts';
 import { decodeBytes } from './codec.ts';
 import { f64From, viewAs } from './format.ts';
 import type { HeaderRecord, StepRecordBody } from './records.ts';
