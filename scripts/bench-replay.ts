@@ -2,7 +2,9 @@
 // fabric-bench log (100 steps), versus re-executing training to N. Prints JSON.
 // Re-execution time is measured per step on the same config and scaled to N (a training step
 // costs the same at every N), plus the model's construction.
-// Usage: npx tsx scripts/bench-replay.ts [--tiny-steps 1000] [--bench-steps 100] [--modes full,compact] [--samples 15]
+// Reports the speedup at the median N (re-execution to the median N over the median stateAt time)
+// and the median of per-sample speedups.
+// Usage: npx tsx scripts/bench-replay.ts [--tiny-steps 1000] [--bench-steps 100] [--modes full,compact] [--samples 41] [--only tiny|bench]
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { openLog } from '../src/log/reader.ts';
 import { stateAt } from '../src/replay/state.ts';
 import { keyedStream } from '../src/rng/keyed.ts';
 
-const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '15' } } });
+const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '41' }, only: { type: 'string' } } });
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-replay-'));
 const bench = await loadScenario('bench');
 const now = () => performance.now(); // timing
@@ -49,18 +51,22 @@ function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
   });
   log.close();
   const re = reexecMsPerStep(c, Math.min(20, c.steps));
+  const reexec = (n: number) => re.initMs + n * re.msPerStep;
   const nMedian = median(ns);
-  const reexecMs = re.initMs + nMedian * re.msPerStep;
   const stateAtMs = median(ms);
-  return { steps: c.steps, keyframeEvery: c.record.keyframeEvery, medianN: nMedian, stateAtMsMedian: stateAtMs, reexecuteToMedianNMs: reexecMs, speedup: reexecMs / stateAtMs };
+  return {
+    steps: c.steps, keyframeEvery: c.record.keyframeEvery, samples: ns.length, medianN: nMedian,
+    stateAtMsMedian: stateAtMs, reexecuteToMedianNMs: reexec(nMedian), speedup: reexec(nMedian) / stateAtMs,
+    medianOfSpeedups: median(ns.map((n, i) => reexec(n) / ms[i])),
+  };
 }
 
 const out: Record<string, unknown> = { node: process.version, goalSpeedup: 50 };
 const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: Number(values['tiny-steps']) }));
 const fabric = validateConfig({ ...bench.config, steps: Number(values['bench-steps']) });
 for (const mode of String(values.modes).split(',') as RecordMode[]) {
-  out[`tiny-${mode}`] = measure('tiny', tiny, mode);
-  out[`bench-${mode}`] = measure('bench', fabric, mode);
+  if (values.only !== 'bench') out[`tiny-${mode}`] = measure('tiny', tiny, mode);
+  if (values.only !== 'tiny') out[`bench-${mode}`] = measure('bench', fabric, mode);
   process.stderr.write(`${mode} done\n`);
 }
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
