@@ -1,6 +1,6 @@
 // Flight-recorder costs on fabric-bench: bytes per step (and per raw float32 parameter array),
 // codec MB/s, and training steps/s with recording on versus off. Prints JSON.
-// Usage: npx tsx scripts/bench-log.ts [--steps N]
+// Usage: npx tsx scripts/bench-log.ts [--steps N]   (default 100: about 6 minutes)
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import { Recorder } from '../src/log/recorder.ts';
 import { openLog } from '../src/log/reader.ts';
 import { decodeFloats, encodeFloats } from '../src/log/codec.ts';
 
-const { values } = parseArgs({ options: { steps: { type: 'string', default: '24' } } });
+const { values } = parseArgs({ options: { steps: { type: 'string', default: '100' } } });
 const steps = Number(values.steps);
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-log-'));
 const bench = await loadScenario('bench');
@@ -47,7 +47,10 @@ for (const mode of ['full', 'compact'] as const) {
   const bytesPerStep = statSync(r.path).size / steps;
   out[mode] = {
     bytesPerStep: Math.round(bytesPerStep),
+    // the whole file (header, keyframes at 0, every keyframeEvery and the end, index) per step
     rawArrayEquivalentsPerStep: bytesPerStep / raw,
+    // the goals' measure: the step records' arrays (keyframes excluded), per raw parameter array
+    arraysPerStep: mode === 'full' ? arrays('params') + arrays('m') + arrays('v') : arrays('grads'),
     perArray: mode === 'full' ? { weightsDelta: arrays('params'), m: arrays('m'), v: arrays('v') } : { grads: arrays('grads') },
     stepsPerSec: r.stepsPerSec,
     recordingCostOfStepTime: off.stepsPerSec / r.stepsPerSec - 1,
