@@ -24,7 +24,9 @@ export function reportError(e: unknown, command: string): number {
     return e.exitCode;
   }
   const msg = e instanceof Error ? e.message : String(e);
-  if (e instanceof Error && (e as NodeJS.ErrnoException).code === 'ENOENT') {
+  // a file that cannot be read or written (ENOENT, EACCES, EISDIR, ENOSPC, …): one line, exit 2
+  const code = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
+  if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
     process.stderr.write(`weft ${command}: ${msg}\n`);
     return EXIT.usage;
   }
