@@ -5,7 +5,7 @@ import type { LogReader } from '../log/reader.ts';
 import type { HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
-import { firstBitDifference } from '../replay/verify.ts';
+import { firstBitDifference, tensorAt } from '../replay/verify.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
 export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
@@ -54,11 +54,6 @@ export interface DiffResult {
   steps: StepDiff[];
   /** what could not be compared, and why */
   notCompared: string[];
-}
-
-function tensorAt(h: HeaderRecord, i: number): { tensor: string; index: number } {
-  for (const p of h.params) if (i >= p.offset && i < p.offset + p.size) return { tensor: p.name, index: i - p.offset };
-  return { tensor: '?', index: i };
 }
 
 function sameArchitecture(a: HeaderRecord, b: HeaderRecord): boolean {

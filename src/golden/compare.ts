@@ -1,4 +1,5 @@
 import { configDifferences } from '../diff/config-diff.ts';
+import { buildParamTable, layerName } from '../model/params.ts';
 import type { GoldenFile, GoldenStep, Tolerance } from './capture.ts';
 import { floatOf, type GoldenFloat } from './format.ts';
 
@@ -30,11 +31,10 @@ export interface GoldenReport {
   notes: string[];
 }
 
-/** The layer a parameter tensor belongs to, named as in summaries. */
-export function layerOfTensor(name: string): string {
-  const m = /^blocks\.(\d+)\./.exec(name);
-  if (m) return `layer ${Number(m[1]) + 1}`;
-  return name.startsWith('tok_emb') || name.startsWith('pos_emb') ? 'emb' : 'head';
+/** Layer names of a config's parameter tensors, from the parameter table (names depend not on V). */
+function tensorLayers(g: GoldenFile): Map<string, string> {
+  const m = g.config.model;
+  return new Map(buildParamTable({ ...m, vocabSize: Math.max(2, m.vocabSize) }).tensors.map((t) => [t.name, layerName(t.layer, m.nLayers)]));
 }
 
 const f64 = new Float64Array(1);
@@ -74,12 +74,12 @@ function compareFloat(step: number, field: string, layer: string | null, e: Gold
   return null;
 }
 
-function compareHashes(step: number, field: string, e: Record<string, string> | null, a: Record<string, string> | null, tol: Tolerance | undefined, used: ToleranceUse[]): FieldMismatch[] {
+function compareHashes(step: number, field: string, e: Record<string, string> | null, a: Record<string, string> | null, layers: Map<string, string>, tol: Tolerance | undefined, used: ToleranceUse[]): FieldMismatch[] {
   if (!e || !a) return e === a ? [] : [{ step, field, layer: null, expected: e ? 'present' : 'absent', actual: a ? 'present' : 'absent' }];
   const out: FieldMismatch[] = [];
   for (const name of Object.keys(e)) {
     if (e[name] === a[name]) continue;
-    const layer = layerOfTensor(name);
+    const layer = layers.get(name) ?? null;
     if (tol?.ignore) {
       used.push({ step, field: `${field}.${name}`, layer, difference: 'hash differs (ignored)', usedFraction: 1 });
       continue;
@@ -89,7 +89,7 @@ function compareHashes(step: number, field: string, e: Record<string, string> | 
   return out;
 }
 
-function compareStep(e: GoldenStep, a: GoldenStep, tols: Record<string, Tolerance>, used: ToleranceUse[]): FieldMismatch[] {
+function compareStep(e: GoldenStep, a: GoldenStep, tols: Record<string, Tolerance>, layers: Map<string, string>, used: ToleranceUse[]): FieldMismatch[] {
   const s = e.step;
   const out: (FieldMismatch | null)[] = [
     compareFloat(s, 'loss', null, e.loss, a.loss, tols.loss, used),
@@ -100,9 +100,9 @@ function compareStep(e: GoldenStep, a: GoldenStep, tols: Record<string, Toleranc
     ...Object.keys(e.paramNorm).map((l) => (a.paramNorm[l] ? compareFloat(s, 'paramNorm', l, e.paramNorm[l], a.paramNorm[l], tols.paramNorm, used) : null)),
   ];
   const hashes = [
-    ...compareHashes(s, 'params', e.params, a.params, tols.params, used),
-    ...compareHashes(s, 'm', e.m, a.m, tols.m, used),
-    ...compareHashes(s, 'v', e.v, a.v, tols.v, used),
+    ...compareHashes(s, 'params', e.params, a.params, layers, tols.params, used),
+    ...compareHashes(s, 'm', e.m, a.m, layers, tols.m, used),
+    ...compareHashes(s, 'v', e.v, a.v, layers, tols.v, used),
   ];
   let masks: FieldMismatch | null = null;
   if (JSON.stringify(e.masks) !== JSON.stringify(a.masks)) {
@@ -125,6 +125,7 @@ export function compareGolden(expected: GoldenFile, actual: GoldenFile): GoldenR
   }
   if (expected.numericMode !== actual.numericMode) notes.push(`numeric mode changed: ${expected.numericMode} → ${actual.numericMode}`);
   if (expected.weft !== actual.weft) notes.push(`golden written by weft ${expected.weft}, checked with ${actual.weft}`);
+  const layers = tensorLayers(expected);
   const byStep = new Map(actual.steps.map((s) => [s.step, s]));
   for (const e of expected.steps) {
     const a = byStep.get(e.step);
@@ -132,7 +133,7 @@ export function compareGolden(expected: GoldenFile, actual: GoldenFile): GoldenR
       mismatches.push({ step: e.step, field: 'step', layer: null, expected: 'recorded', actual: actual.anomaly ? `run stopped at step ${actual.anomaly.step} (NaN/Inf)` : 'missing' });
       break;
     }
-    mismatches.push(...compareStep(e, a, tols, used));
+    mismatches.push(...compareStep(e, a, tols, layers, used));
   }
   for (const a of actual.steps) {
     if (!expected.steps.some((e) => e.step === a.step)) mismatches.push({ step: a.step, field: 'step', layer: null, expected: expected.anomaly ? `run stopped at step ${expected.anomaly.step}` : 'absent', actual: 'recorded' });

@@ -10,10 +10,11 @@ export interface GradNorms {
 }
 
 /**
- * Gradient L2 norms. Sums of squares in float64: per tensor over its elements in index order;
- * per layer and globally over the tensors' sums of squares in table order.
+ * L2 norms of a flat buffer laid out by the parameter table (gradients; also weights and
+ * moments). Sums of squares in float64: per tensor over its elements in index order; per layer
+ * and globally over the tensors' sums of squares in table order.
  */
-export function gradNorms(grads: FloatArray, table: ParamTable): GradNorms {
+export function gradNorms(grads: ArrayLike<number>, table: Pick<ParamTable, 'tensors' | 'nLayerGroups'>): GradNorms {
   const perTensor = new Float64Array(table.tensors.length);
   const layerSq = new Float64Array(table.nLayerGroups);
   let globalSq = 0;

@@ -80,6 +80,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
   });
   let t = kf.optimT;
   let method: ReplayCost['method'] = 'keyframe';
+  let expected = n === from ? kf.stateHash : null; // step n's recorded hash, once its record is read
   if (useBackward) {
     for (let s = from; s > n; s--) {
       const r = log.readStep(s);
@@ -103,6 +104,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
       });
       t = r.optimT;
       method = 'deltas';
+      if (s === n) expected = r.stateHash;
     }
   } else if (n > from && h.mode === 'compact') {
     const grads = allocFloat(h.dtype, total);
@@ -112,6 +114,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
       if (!r.grads) throw log.corrupt('step', s, 'a compact log’s step has no gradient');
       codecGuard(log, 'step', s, () => decodeFloats(r.grads!, grads, null));
       optimizerStep(h.config.optim, f64From(r.lr), params, grads, state);
+      if (s === n) expected = r.stateHash;
     }
     t = state.t;
     method = 'optimizer';
@@ -126,7 +129,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     method = 're-execution';
   }
   const hash = stateHashOf(n, t, params, m, v);
-  const expected = n === from ? kf.stateHash : log.readStep(n).stateHash;
+  expected ??= log.readStep(n).stateHash;
   if (hash !== expected) {
     throw log.corrupt(n === from ? 'keyframe' : 'step', n, `the state rebuilt (${method} from keyframe ${from}) hashes to ${hash}, the log records ${expected}`);
   }

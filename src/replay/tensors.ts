@@ -1,3 +1,4 @@
+import { gradNorms } from '../optim/clip.ts';
 import type { HeaderRecord } from '../log/records.ts';
 import type { ReplayState } from './state.ts';
 import type { NamedTensor } from './safetensors.ts';
@@ -29,15 +30,8 @@ export function exportMetadata(h: HeaderRecord, s: ReplayState): Record<string, 
   };
 }
 
-/** L2 norm per layer group of one flat buffer (sums of squares in table order). */
+/** L2 norm per layer group of one flat buffer (empty for an absent optimizer buffer). */
 export function normsPerLayer(h: HeaderRecord, a: ArrayLike<number>): number[] {
   if (a.length === 0) return [];
-  const groups = h.config.model.nLayers + 2;
-  const sq = new Float64Array(groups);
-  for (const p of h.params) {
-    let s = 0;
-    for (let i = p.offset; i < p.offset + p.size; i++) s += a[i] * a[i];
-    sq[p.layer] += s;
-  }
-  return Array.from(sq, Math.sqrt);
+  return Array.from(gradNorms(a, { tensors: h.params, nLayerGroups: h.config.model.nLayers + 2 }).perLayer);
 }

@@ -24,7 +24,8 @@ export interface VerifyResult {
   mismatch: Mismatch | null;
 }
 
-function tensorAt(h: HeaderRecord, i: number): { tensor: string; index: number } {
+/** The tensor holding flat index i, and the index within it. */
+export function tensorAt(h: HeaderRecord, i: number): { tensor: string; index: number } {
   for (const p of h.params) if (i >= p.offset && i < p.offset + p.size) return { tensor: p.name, index: i - p.offset };
   return { tensor: '?', index: i };
 }
