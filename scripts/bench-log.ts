@@ -30,7 +30,7 @@ function trainRun(mode: RecordMode | null) {
   const t = new Trainer(c);
   t.step(); // warm-up (JIT), not measured
   const path = join(dir, `${mode}.weft`);
-  const rec = mode ? Recorder.create(path, 'bench', c, t) : null;
+  const rec = mode ? Recorder.create(path, 'bench', c, t, { overwrite: true }) : null;
   const s = timed(() => runTraining(t, steps, rec ? [rec] : []));
   if (rec) rec.finish({ reason: 'completed', stepsDone: t.stepsDone, anomaly: null }, t);
   return { stepsPerSec: (steps - 1) / s, path, trainer: t };

@@ -38,7 +38,7 @@ function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
   const c = validateConfig(mergeConfig(cfg, { record: { mode } }));
   const path = join(dir, `${name}-${mode}.weft`);
   const t = new Trainer(c);
-  const rec = Recorder.create(path, name, c, t);
+  const rec = Recorder.create(path, name, c, t, { overwrite: true });
   const result = runTraining(t, c.steps, [rec]);
   rec.finish(result, t);
   const log = openLog(path);

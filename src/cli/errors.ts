@@ -27,7 +27,9 @@ export function reportError(e: unknown, command: string): number {
   // a file that cannot be read or written (ENOENT, EACCES, EISDIR, ENOSPC, …): one line, exit 2
   const code = e instanceof Error ? (e as NodeJS.ErrnoException).code : undefined;
   if (typeof code === 'string' && /^E[A-Z]+$/.test(code)) {
-    process.stderr.write(`weft ${command}: ${msg}\n`);
+    // some calls (a read of a directory: EISDIR) leave the path out of the message
+    const path = (e as NodeJS.ErrnoException).path;
+    process.stderr.write(`weft ${command}: ${path && !msg.includes(path) ? `${path}: ` : ''}${msg}\n`);
     return EXIT.usage;
   }
   process.stderr.write(`weft ${command}: internal error: ${msg}\n${debug ? `${(e as Error)?.stack}\n` : 'set WEFT_DEBUG=1 for a stack trace\n'}`);

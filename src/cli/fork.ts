@@ -5,9 +5,9 @@ import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { stepArg } from './replay.ts';
-import { configFromFlags, trainWithProgress } from './run.ts';
+import { configFromFlags, SIGNAL_EXIT, trainWithProgress } from './run.ts';
 
-export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--steps M] --out FILE [--quiet]
+export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--steps M] --out FILE [--force] [--quiet]
   Continues training from the state after step N with a changed config, into a new log whose
   header names the parent (by hash) and the fork step. With no change it reproduces the parent
   from step N on, bit for bit. The architecture must stay the same; changing optim.kind starts
@@ -15,10 +15,11 @@ export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--s
   --at N           the fork step
   --set key=value  config changes (dotted paths, repeatable)
   --steps M        train until step M (default: the parent's steps)
-  --out FILE       the new log`;
+  --out FILE       the new log
+  --force          overwrite FILE if it exists`;
 
 export async function forkCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' } }, FORK_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' } }, FORK_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
@@ -30,17 +31,21 @@ export async function forkCommand(argv: string[]): Promise<number> {
   try {
     n = stepArg(values.at, '--at', log);
     const config = configFromFlags(log.header.config, values);
-    started = await startFork(log, n, config, out);
+    started = await startFork(log, n, config, out, { overwrite: Boolean(values.force) });
   } finally {
     log.close();
   }
   const { trainer, recorder } = started;
   const quiet = Boolean(values.quiet);
   if (!quiet) process.stderr.write(`fork of ${log.path} at step ${n}, training to step ${trainer.config.steps}\n`);
-  const r = trainWithProgress(trainer, trainer.config.steps, [recorder], quiet);
+  const r = await trainWithProgress(trainer, trainer.config.steps, [recorder], quiet);
   recorder.finish(r.result, trainer);
   if (r.summary) process.stdout.write(`${formatSummary(r.summary, r.stepsPerSec)}\n`);
   if (r.result.anomaly) process.stdout.write(`${formatAnomaly(r.result.anomaly)}\n`);
   process.stdout.write(`log: ${out}\n`);
+  if (r.result.reason === 'interrupted') {
+    process.stderr.write(`interrupted after step ${r.result.stepsDone}; to continue: npx weft run ${log.header.scenario} --resume --out ${out}\n`);
+    return SIGNAL_EXIT[r.signal ?? 'SIGINT'];
+  }
   return 0;
 }

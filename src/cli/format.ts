@@ -22,7 +22,7 @@ export function formatSummary(s: RunSummary, stepsPerSec: number): string {
   lines.push(`loss ${fmtLoss(s.lossFirst)} → ${fmtLoss(s.lossLast)} (step ${s.lastStep}) over ${s.steps} steps (${stepsPerSec.toFixed(2)} steps/s)`);
   const max = Math.max(...s.layers.map((l) => (Number.isFinite(l.gradNormLast) ? l.gradNormLast : 0)));
   lines.push(`gradient L2 norm per layer (bars: log scale, ${BAR_DECADES} decades up to the largest)`);
-  lines.push(`  ${'layer'.padEnd(9)} ${'step 1'.padStart(10)}  ${`step ${s.lastStep}`.padStart(10)}  step ${s.lastStep}`);
+  lines.push(`  ${'layer'.padEnd(9)} ${`step ${s.firstStep}`.padStart(10)}  ${`step ${s.lastStep}`.padStart(10)}  log scale`);
   for (const l of s.layers) {
     lines.push(`  ${l.name.padEnd(9)} ${fmtNorm(l.gradNormFirst).padStart(10)}  ${fmtNorm(l.gradNormLast).padStart(10)}  ${logBar(l.gradNormLast, max)}`);
   }

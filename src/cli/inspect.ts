@@ -6,6 +6,9 @@ import { intFlag, parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers, rows } from './json.ts';
 import { fmtLoss } from './progress.ts';
 import { fmtBytes } from './run.ts';
+import { formatAnomaly } from './format.ts';
+import { lockHolder } from '../log/lock.ts';
+import { hostname } from 'node:os';
 
 export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
@@ -52,6 +55,7 @@ export function logSummary(log: LogReader) {
     anomalies: log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index })),
     end: end ? { reason: end.reason, steps: end.steps } : null,
     complete: log.indexed && end !== null,
+    writer: end ? null : lockHolder(log.path),
     tornTailBytes: log.tornTailBytes,
     parent: h.parent,
     config: h.config,
@@ -66,6 +70,14 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   try {
     const step = intFlag(values.step, '--step', 0);
     if (step !== undefined) {
+      const anomaly = log.readAnomalies().find((a) => a.step === step);
+      if (anomaly && !log.hasStep(step)) {
+        // the step that hit NaN/Inf did not complete, so it has no step record: show where it broke
+        const where = { step, stage: anomaly.stage, tensor: anomaly.tensor, index: anomaly.index };
+        if (values.json) process.stdout.write(`${JSON.stringify({ step, completed: false, anomaly: where }, null, 2)}\n`);
+        else process.stdout.write(`${formatAnomaly(where)}\n  the step did not complete, so the log has no record of it; step ${log.lastStep} is the last complete one\n`);
+        return 0;
+      }
       if (!log.hasStep(step)) throw new UsageError(`--step ${step}: the log holds steps ${log.firstStep}…${log.lastStep}`);
       const j = stepJson(log, step);
       if (values.json) process.stdout.write(`${JSON.stringify(j, null, 2)}\n`);
@@ -93,7 +105,11 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         : `  no steps recorded · ${fmtBytes(s.sizeBytes)}`,
       ...(s.steps.count ? [`  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`] : []),
       ...s.anomalies.map((a) => `  anomaly at step ${a.step}: NaN/Inf in ${a.stage}${a.tensor ? ` (${a.tensor}${a.index !== null ? `[${a.index}]` : ''})` : ''}`),
-      s.end ? `  ended: ${s.end.reason} after ${s.end.steps} steps` : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''}`,
+      s.end
+        ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: npx weft run ${s.scenario} --resume --out ${s.file})` : ''}`
+        : s.writer
+          ? `  still being written by process ${s.writer.pid}${s.writer.host === hostname() ? '' : ` on ${s.writer.host}`}: ${s.steps.count} complete steps so far`
+          : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: npx weft run ${s.scenario} --resume --out ${s.file})`,
     ];
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -10,6 +10,8 @@ import { attentionCommand, ATTENTION_USAGE } from './attention.ts';
 import { reportError, EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
+import { WEFT_VERSION } from '../version.ts';
+import { FORMAT_VERSION } from '../log/format.ts';
 
 type Command = { summary: string; usage: string; run: (argv: string[]) => Promise<number> };
 
@@ -28,7 +30,7 @@ const COMMANDS: Record<string, Command> = {
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step
 
-usage: weft <command> [options]      (weft <command> --help for each)
+usage: weft <command> [options]      (weft <command> --help for each; weft --version)
 
 commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
@@ -37,6 +39,10 @@ exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unread
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    process.stdout.write(`weft ${WEFT_VERSION} (log format ${FORMAT_VERSION}, node ${process.versions.node})\n`);
+    return EXIT.ok;
+  }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
     process.stdout.write(`${MAIN_USAGE}\n`);
     return cmd ? EXIT.ok : EXIT.usage;
@@ -52,6 +58,17 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(e, cmd);
   }
 }
+
+/**
+ * A scenario file run as a script (`npx tsx scenarios/x.ts`) fails like the CLI: a bad config or
+ * argument raised while its module loads is one line naming the file, exit 2 (uncaught, it would
+ * be a stack trace and exit 1).
+ */
+function reportScriptErrors(): void {
+  if (!/\.[cm]?ts$/.test(process.argv[1] ?? '')) return;
+  process.on('uncaughtException', (e) => process.exit(reportError(e, 'run')));
+}
+reportScriptErrors();
 
 /**
  * Lets a scenario file run itself: `npx tsx scenarios/no-adam.ts --steps 20` is

@@ -1,6 +1,7 @@
 /**
- * Progress on a terminal: one line redrawn in place (bar, step, loss, steps/s); elsewhere a plain
- * line about every 5% of the run. Wall-clock time is used for display only (timing), never logged.
+ * Progress on a terminal: one line redrawn in place (bar, step, loss, steps/s, time left);
+ * elsewhere a plain line about every 5% of the run. Wall-clock time is used for display only
+ * (timing), never logged.
  */
 export class Progress {
   private readonly total: number;
@@ -11,8 +12,10 @@ export class Progress {
   private lastPlainStep = 0;
   private readonly quiet: boolean;
 
-  constructor(total: number, quiet: boolean, out: NodeJS.WriteStream = process.stderr) {
+  /** `total`: the last step; the run starts after step `startStep` (resume, fork). */
+  constructor(total: number, quiet: boolean, out: NodeJS.WriteStream = process.stderr, startStep = 0) {
     this.total = total;
+    this.lastPlainStep = startStep;
     this.out = out;
     this.tty = Boolean(out.isTTY);
     this.quiet = quiet;
@@ -28,7 +31,8 @@ export class Progress {
     if (this.quiet) return;
     const done = step - firstStep + 1;
     const rate = this.stepsPerSec(done);
-    const text = `step ${step}/${this.total}${loss === undefined ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s`;
+    const left = rate > 0 && step < this.total ? `  ${fmtDuration((this.total - step) / rate)} left` : '';
+    const text = `step ${step}/${this.total}${loss === undefined ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s${left}`;
     if (this.tty) {
       const now = performance.now(); // timing
       if (now - this.lastDraw < 100 && step !== this.total) return;
@@ -52,4 +56,13 @@ export class Progress {
 
 export function fmtLoss(x: number): string {
   return Number.isFinite(x) ? x.toFixed(4) : String(x);
+}
+
+/** 42 s, 3 min 05 s, 2 h 10 min: for a time left. */
+export function fmtDuration(sec: number): string {
+  if (!Number.isFinite(sec)) return '?';
+  const s = Math.round(sec);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
 }

@@ -1,7 +1,7 @@
 import { UsageError } from '../engine/errors.ts';
 import { applySets, validateConfig, type WeftConfig } from '../engine/config.ts';
 import type { Scenario } from '../engine/scenario.ts';
-import { runTraining, type RunObserver, type RunResult } from '../engine/run.ts';
+import { runTrainingAsync, type RunObserver, type RunResult } from '../engine/run.ts';
 import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { intFlag, parseCommand } from './args.ts';
@@ -12,27 +12,38 @@ import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
 import { startResume } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
-import { writeFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { existsSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import { configDifferences } from '../diff/config-diff.ts';
+import { lockPath } from '../log/lock.ts';
+import { estimateLogBytes } from '../log/size.ts';
+import type { LogReader } from '../log/reader.ts';
+import { EXIT } from './errors.ts';
+import { scenarioNames } from './scenarios.ts';
 
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--out FILE] [--record MODE] [--json] [--quiet]
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet]
   Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm.
   <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
   --steps N        number of training steps (overrides the scenario)
   --seed S         random seed (overrides the scenario)
   --set key=value  override any config key by its dotted path, repeatable
                    (e.g. --set model.residual=false --set optim.kind=sgd --set clip.maxNorm=0)
-  --out FILE       the log to write (default runs/<scenario>.weft); --no-log to write none
+  --out FILE       the log to write (default runs/<scenario>.weft, or runs/<scenario>-2.weft, -3, …
+                   when that exists); --no-log to write none
+  --force          overwrite an existing log (never done without it)
   --record MODE    full (every array, every step) | compact (gradients; the rest re-derived
                    on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
-  --resume         continue a killed run's log (--out, or runs/<scenario>.weft) from its last
-                   complete step; the result equals an uninterrupted run's log
+  --resume         continue a killed or interrupted run's log (--out, or runs/<scenario>.weft)
+                   from its last complete step; the result equals an uninterrupted run's log.
+                   The scenario and flags must be those of the logged run
+  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit`;
@@ -43,6 +54,7 @@ export const RUN_OPTIONS = {
   set: { type: 'string', multiple: true },
   out: { type: 'string' },
   'no-log': { type: 'boolean' },
+  force: { type: 'boolean' },
   resume: { type: 'boolean' },
   record: { type: 'string' },
   json: { type: 'boolean' },
@@ -66,33 +78,43 @@ export interface TrainOutcome {
   summary: RunSummary | null;
   stepsPerSec: number;
   trainer: Trainer;
+  /** The signal that stopped the run (its result is then 'interrupted'). */
+  signal: 'SIGINT' | 'SIGTERM' | null;
 }
 
+/** Exit codes of a run stopped by a signal, as a shell reports a process killed by it. */
+export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
 /**
- * Trains with progress on stderr; extra observers (the recorder) see every step. Ctrl-C stops
- * after the current step, so the log closes cleanly; a second Ctrl-C kills at once (the log is
- * still readable up to its last complete step).
+ * Trains with progress on stderr; extra observers (the recorder) see every step. Ctrl-C (or
+ * SIGTERM) stops after the current step, so the log closes cleanly and can be resumed; the
+ * handler then steps aside, so a second Ctrl-C ends the process at once, even inside a step
+ * (the log stays readable up to its last complete step).
  */
-export function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): TrainOutcome {
+export async function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): Promise<TrainOutcome> {
   const summary = new SummaryObserver();
-  const progress = new Progress(untilStep, quiet);
+  const progress = new Progress(untilStep, quiet, process.stderr, trainer.stepsDone);
   const first = trainer.stepsDone + 1;
   const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    process.stderr.write('\ninterrupted: stopping after this step (Ctrl-C again to kill)\n');
+  let signal: TrainOutcome['signal'] = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signal) process.exit(SIGNAL_EXIT[signal]);
+    signal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.stderr.write(`\ninterrupted (${sig}): stopping after this step and closing the log (Ctrl-C again to quit at once)\n`);
   };
-  process.on('SIGINT', onSigint);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   let result: RunResult;
   try {
-    result = runTraining(trainer, untilStep, [...observers, summary, progressObserver], () => interrupted);
+    result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signal !== null);
   } finally {
-    process.off('SIGINT', onSigint);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   progress.done();
-  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer };
+  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer, signal };
 }
 
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
@@ -106,49 +128,117 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
   ].join('\n');
 }
 
+/** `runs/<name>.weft`, or the first of `runs/<name>-2.weft`, `-3`, … that no log or writer holds yet. */
+export function freshLogPath(name: string): string {
+  const taken = (p: string) => existsSync(p) || existsSync(lockPath(p));
+  const first = resolve(`runs/${name}.weft`);
+  if (!taken(first)) return first;
+  for (let n = 2; ; n++) {
+    const p = resolve(`runs/${name}-${n}.weft`);
+    if (!taken(p)) return p;
+  }
+}
+
+/** Bytes free for an unprivileged writer on the file system that will hold `path`. */
+function freeBytes(path: string): number | null {
+  let dir = dirname(path);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  try {
+    const s = statfsSync(dir);
+    return s.bavail * s.bsize;
+  } catch {
+    return null;
+  }
+}
+
+const WARN_LOG_BYTES = 1024 ** 3;
+
+/** One line before training: the expected size of the log and the room for it; a warning past 1 GiB. */
+function sizeLine(trainer: Trainer, logPath: string): string {
+  const config = trainer.config;
+  const est = estimateLogBytes(config, trainer.model.table.total, trainer.stepsDone);
+  const free = freeBytes(logPath);
+  let line = `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode}, ≈ ${fmtBytes(est.total)}${free !== null ? `; ${fmtBytes(free)} free` : ''})`;
+  if (free !== null && est.total > free) line += `\n  warning: the log needs more than the free space; it will stop at a full disk (--record summary is far smaller, --no-log writes none)`;
+  else if (est.total > WARN_LOG_BYTES) line += `\n  warning: a log of ≈ ${fmtBytes(est.total)}; --record summary keeps scalars, norms, masks and keyframes in far less`;
+  return line;
+}
+
+/** Lists the scenarios; a file that fails to load is named with its error, and the others still listed. */
+async function listScenarios(): Promise<number> {
+  let broken = 0;
+  for (const n of scenarioNames()) {
+    try {
+      const s = await loadScenario(n);
+      process.stdout.write(`${n.padEnd(22)} ${s.description}\n`);
+    } catch (e) {
+      broken++;
+      process.stderr.write(`weft run --list: broken scenario ${(e as Error).message.split('\n')[0]}\n`);
+    }
+  }
+  return broken ? EXIT.usage : EXIT.ok;
+}
+
+/**
+ * Refuses to resume a log that is not a run of the scenario asked for, or, when config flags are
+ * given, whose config differs from the one they make. Without flags the run continues as logged.
+ */
+function checkResumable(log: LogReader, scenario: Scenario, asked: WeftConfig | null): void {
+  const h = log.header;
+  const rel = relative(process.cwd(), log.path) || log.path;
+  if (h.scenario !== scenario.name) {
+    throw new UsageError(`--resume: ${rel} is a run of ${h.scenario}, not ${scenario.name}; to continue it: npx weft run ${h.scenario} --resume --out ${rel}`);
+  }
+  const d = asked ? configDifferences(h.config, asked) : [];
+  if (d.length) {
+    const shown = d.slice(0, 4).map((x) => `${x.key}: log ${JSON.stringify(x.a)}, asked ${JSON.stringify(x.b)}`).join('; ');
+    throw new UsageError(`--resume: the log's config differs from the one asked (${shown}${d.length > 4 ? `; ${d.length - 4} more` : ''}); drop the flags to continue it as logged`);
+  }
+}
+
 export async function runCommand(argv: string[], scenarioOverride?: Scenario): Promise<number> {
   const p = parseCommand(argv, RUN_OPTIONS, RUN_USAGE, null);
   if (!p) return 0;
   const { values, positionals } = p;
-  if (values.list) {
-    const { scenarioNames } = await import('./scenarios.ts');
-    for (const n of scenarioNames()) {
-      const s = await loadScenario(n);
-      process.stdout.write(`${n.padEnd(22)} ${s.description}\n`);
-    }
-    return 0;
-  }
+  if (values.list) return listScenarios();
   let scenario = scenarioOverride;
   if (!scenario) {
     if (positionals.length !== 1) throw new UsageError(`expected one scenario name, got ${positionals.length}\nusage: ${RUN_USAGE.split('\n')[0]}`);
     scenario = await loadScenario(positionals[0]);
   } else if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}`);
+  // how a person runs this scenario again (for the resume hint)
+  const command = scenarioOverride ? `npx tsx ${relative(process.cwd(), process.argv[1] ?? `scenarios/${scenario.name}.ts`)}` : `npx weft run ${positionals[0]}`;
   if (values.out !== undefined && values['no-log']) throw new UsageError('--out and --no-log exclude each other');
-  const logPath = values['no-log'] ? null : resolve(String(values.out ?? `runs/${scenario.name}.weft`));
+  if (values.force && values.resume) throw new UsageError('--force and --resume exclude each other');
+  const explicitOut = values.out !== undefined;
+  const defaultPath = resolve(`runs/${scenario.name}.weft`);
+  const logPath = values['no-log'] ? null : explicitOut ? resolve(String(values.out)) : values.resume || values.force ? defaultPath : freshLogPath(scenario.name);
   const quiet = Boolean(values.quiet || values.json);
-  let config: WeftConfig;
+  const config = configFromFlags(scenario.config, values);
   let trainer: Trainer;
   let recorder: Recorder | null;
   if (values.resume) {
     if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
-    if (values.set || values.steps || values.seed || values.record) throw new UsageError('--resume continues the logged run as it was; use weft fork to change its config');
     const log = openLog(logPath);
     try {
+      const flagged = values.set || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
+      checkResumable(log, scenario, flagged ? config : null);
       ({ trainer, recorder } = startResume(log));
     } finally {
       log.close();
     }
-    config = trainer.config;
-    if (!quiet) process.stderr.write(`resuming ${relative(process.cwd(), logPath)} after step ${trainer.stepsDone}\n`);
+    if (!quiet) process.stderr.write(`resuming ${relative(process.cwd(), logPath)} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
   } else {
-    config = configFromFlags(scenario.config, values);
     trainer = new Trainer(config);
-    if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode})\n` : ''}`);
-    recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer) : null;
+    if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
+      process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${relative(process.cwd(), logPath)} (--out FILE chooses, --force overwrites)\n`);
+    }
+    recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
+    if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
   }
   let out: TrainOutcome;
   try {
-    out = trainWithProgress(trainer, config.steps, recorder ? [recorder] : [], quiet);
+    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet);
   } catch (e) {
     recorder?.writer.abandon(); // what was written stays readable; the reader rebuilds the index
     throw e;
@@ -174,16 +264,23 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
       log.close();
     }
   }
+  const rel = logPath ? relative(process.cwd(), logPath) : null;
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     if (out.summary) process.stdout.write(`${formatSummary(out.summary, out.stepsPerSec)}\n`);
     if (out.result.anomaly) process.stdout.write(`${formatAnomaly(out.result.anomaly)}\n`);
-    if (out.result.reason === 'interrupted') process.stdout.write(`interrupted after step ${out.result.stepsDone}\n`);
-    if (logPath) {
-      const rel = relative(process.cwd(), logPath);
-      process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\nnext: npx weft inspect ${rel} · npx weft replay ${rel} --to ${out.result.stepsDone} · npx weft diff ${rel} <other.weft>\n`);
+    if (rel) {
+      process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\n`);
+      if (out.result.reason !== 'interrupted') {
+        process.stdout.write(`next: npx weft inspect ${rel} · npx weft replay ${rel} --to ${out.result.stepsDone} · npx weft diff ${rel} <other.weft>\n`);
+      }
     }
   }
-  return 0;
+  if (out.result.reason === 'interrupted') {
+    const again = rel ? `; to continue: ${command} --resume --out ${rel}` : '';
+    process.stderr.write(`interrupted after step ${out.result.stepsDone}${again}\n`);
+    return SIGNAL_EXIT[out.signal ?? 'SIGINT'];
+  }
+  return EXIT.ok;
 }

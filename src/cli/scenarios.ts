@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { UsageError } from '../engine/errors.ts';
+import { ConfigError, UsageError } from '../engine/errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 
 export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
@@ -14,16 +14,49 @@ export function scenarioNames(): string[] {
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   const isPath = nameOrPath.endsWith('.ts') || nameOrPath.includes('/');
   const file = isPath ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath)) : resolve(SCENARIO_DIR, `${nameOrPath}.ts`);
-  if (!isPath && !/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath)) throw new UsageError(`bad scenario name ${JSON.stringify(nameOrPath)}`);
-  if (!existsSync(file)) {
-    throw new UsageError(isPath ? `no scenario file ${file}` : `unknown scenario ${JSON.stringify(nameOrPath)}; known: ${scenarioNames().join(', ')}`);
+  if (isPath && !existsSync(file)) throw new UsageError(`no scenario file ${file}`);
+  if (!isPath && (!/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath) || !existsSync(file))) {
+    const known = scenarioNames();
+    const near = closest(nameOrPath, known);
+    throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? `; did you mean ${near}?` : ''}; known: ${known.join(', ')}`);
   }
-  const mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
+  const shown = relative(process.cwd(), file) || file;
+  let mod: { default?: Scenario };
+  try {
+    mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
+  } catch (e) {
+    if (e instanceof ConfigError && e.file) throw e;
+    throw new UsageError(`${shown}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+  }
   const s = mod.default;
   if (!s || typeof s !== 'object' || !s.config || typeof s.name !== 'string') {
-    throw new UsageError(`${file}: expected \`export default defineScenario({...})\``);
+    throw new UsageError(`${shown}: expected \`export default defineScenario({...})\``);
   }
   return s;
+}
+
+/** Edit distance (insert, delete, substitute), case-insensitive and with _ read as -. */
+function distance(a: string, b: string): number {
+  a = a.toLowerCase().replaceAll('_', '-');
+  b = b.toLowerCase();
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known name nearest to a mistyped one, if it is near enough to be meant. */
+function closest(name: string, known: string[]): string | null {
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = distance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 4)) ? best : null;
 }
 
 /** True when the module at `url` is the script node/tsx was started with. */

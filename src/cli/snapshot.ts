@@ -4,6 +4,7 @@ import { checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../gold
 import { formatReport } from '../golden/compare.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
+import type { Scenario } from '../engine/scenario.ts';
 import { loadScenario, scenarioNames } from './scenarios.ts';
 
 export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario…] [--json]
@@ -34,9 +35,20 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
   const [verb, ...names] = positionals;
   if (verb !== 'check' && verb !== 'update') throw new UsageError(`expected check or update, got ${JSON.stringify(verb ?? '')}\nusage: ${SNAPSHOT_USAGE.split('\n')[0]}`);
   if (verb === 'update') refuseInCi('weft snapshot update');
-  const scenarios = await Promise.all((names.length ? names : scenarioNames()).map(loadScenario));
   let failed = false;
   const results: unknown[] = [];
+  const scenarios: Scenario[] = [];
+  for (const n of names.length ? names : scenarioNames()) {
+    try {
+      scenarios.push(await loadScenario(n));
+    } catch (e) {
+      // one broken scenario file fails the check without hiding the others' results
+      if (names.length) throw e;
+      failed = true;
+      results.push({ scenario: n, status: 'broken', error: (e as Error).message });
+      process.stderr.write(`weft snapshot: broken scenario ${(e as Error).message.split('\n')[0]}\n`);
+    }
+  }
   for (const s of scenarios) {
     if (verb === 'check') {
       const c = checkGolden(s);

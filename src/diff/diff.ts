@@ -98,7 +98,9 @@ function causesFor(stream: Stream, config: ConfigDifference[]): string[] {
   if (seed) return [`seed differs (${seed.a} vs ${seed.b})`];
   const relevant = config.filter((c) => !/^(steps|record)\b/.test(c.key));
   const related = relevant.filter((c) => CAUSES[stream].test(c.key));
-  const out = (related.length ? related : relevant).map((c) => `${c.key}: ${JSON.stringify(c.a)} vs ${JSON.stringify(c.b)}`);
+  const fmt = (c: ConfigDifference) => `${c.key}: ${JSON.stringify(c.a)} vs ${JSON.stringify(c.b)}`;
+  // the keys that move this stream first, then every other difference that changes numbers
+  const out = [...(related.length ? related : relevant).map(fmt), ...(related.length ? relevant.filter((c) => !related.includes(c)).map((c) => `also: ${fmt(c)}`) : [])];
   if (stream === 'batch') out.unshift('different batch');
   if (stream === 'mask') out.unshift('different dropout masks');
   if (out.length === 0) out.push('the configs are equal: a change in weft itself, or in the data it ran on');

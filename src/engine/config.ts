@@ -45,7 +45,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   clip: { maxNorm: 0 },
   schedule: { kind: 'constant', warmupSteps: 0, minLrRatio: 0.1 },
   data: { corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536 },
-  record: { mode: 'compact', keyframeEvery: 50 },
+  record: { mode: 'compact', keyframeEvery: 100 },
 };
 
 const num = (minimum: number, maximum?: number) => ({ type: 'number', minimum, ...(maximum !== undefined ? { maximum } : {}) });

@@ -1,10 +1,15 @@
 /** Bad configuration or arguments: names the config path or flag. CLI exit code 2. */
 export class ConfigError extends Error {
   readonly path: string;
-  constructor(path: string, message: string) {
-    super(path ? `${path}: ${message}` : message);
+  /** The scenario file the config came from, when known. */
+  readonly file: string | null;
+  readonly reason: string;
+  constructor(path: string, message: string, file: string | null = null) {
+    super(`${file ? `${file}: ` : ''}${path ? `${path}: ` : ''}${message}`);
     this.name = 'ConfigError';
     this.path = path;
+    this.file = file;
+    this.reason = message;
   }
 }
 

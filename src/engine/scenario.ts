@@ -1,4 +1,6 @@
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from './config.ts';
+import { relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
 
 /**
@@ -28,9 +30,29 @@ export interface Scenario {
   expectations: Expectation[];
 }
 
-/** Declares a scenario; its config is merged over the defaults and validated (ajv) at once. */
+/** The file that called defineScenario, relative to the working directory, from the call stack. */
+function callerFile(): string | null {
+  const frames = (new Error().stack ?? '').split('\n').slice(1);
+  for (const f of frames) {
+    const m = /(file:\/\/[^\s)]+?|\/[^\s):]+?)(?::\d+){1,2}\)?$/.exec(f.trim());
+    if (!m || m[1].includes('/src/engine/scenario.ts')) continue;
+    const path = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
+    return relative(process.cwd(), path) || path;
+  }
+  return null;
+}
+
+/**
+ * Declares a scenario; its config is merged over the defaults and validated (ajv) at once. A
+ * bad config is a ConfigError naming the scenario file and the field.
+ */
 export function defineScenario(spec: ScenarioSpec): Scenario {
-  if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.name)) throw new ConfigError('name', `must be lower case letters, digits and dashes, got ${JSON.stringify(spec.name)}`);
-  const config = validateConfig(mergeConfig(DEFAULT_CONFIG, spec.config));
-  return { name: spec.name, description: spec.description, config, expectations: spec.expectations ?? [] };
+  try {
+    if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.name)) throw new ConfigError('name', `must be lower case letters, digits and dashes, got ${JSON.stringify(spec.name)}`);
+    const config = validateConfig(mergeConfig(DEFAULT_CONFIG, spec.config));
+    return { name: spec.name, description: spec.description, config, expectations: spec.expectations ?? [] };
+  } catch (e) {
+    if (e instanceof ConfigError && !e.file) throw new ConfigError(e.path, e.reason, callerFile());
+    throw e;
+  }
 }

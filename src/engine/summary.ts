@@ -12,6 +12,8 @@ export interface LayerNormsSummary {
 export interface RunSummary {
   /** Steps taken, including one that stopped on NaN/Inf. */
   steps: number;
+  /** The step the "first" figures are from (1, or the step after a resume or fork point). */
+  firstStep: number;
   /** The step the "last" figures are from (the last one with a finite loss and gradient). */
   lastStep: number;
   lossFirst: number;
@@ -59,6 +61,7 @@ export class SummaryObserver implements RunObserver {
     }
     return {
       steps: this.count,
+      firstStep: this.first.step,
       lastStep: this.last.step,
       lossFirst: this.first.loss,
       lossLast: this.last.loss,

@@ -51,9 +51,12 @@ export interface GoldenFile {
   anomaly: Anomaly | null;
 }
 
-/** The config a scenario's golden runs: its own, on the tiny model, for GOLDEN_STEPS steps. */
+/**
+ * The config a scenario's golden runs: its own, on the tiny model, for GOLDEN_STEPS steps. The
+ * recording policy changes no number, so it is pinned: a new default for it moves no golden.
+ */
 export function goldenConfig(s: Scenario): WeftConfig {
-  return validateConfig(mergeConfig(s.config, { model: TINY, steps: GOLDEN_STEPS, record: { mode: 'summary' } } as DeepPartial<WeftConfig>));
+  return validateConfig(mergeConfig(s.config, { model: TINY, steps: GOLDEN_STEPS, record: { mode: 'summary', keyframeEvery: 50 } } as DeepPartial<WeftConfig>));
 }
 
 /** Steps a golden records: the first, the last, and a few between. */

@@ -90,6 +90,11 @@ export class LogReader {
       const code = (e as NodeJS.ErrnoException).code;
       throw new LogFormatError(code === 'ENOENT' ? `${path}: no such file` : code === 'EISDIR' ? `${path}: is a directory, not a log` : `${path}: cannot open (${code})`);
     }
+    // Linux opens a directory for reading; only the first read fails, without naming the path
+    if (fstatSync(fd).isDirectory()) {
+      closeSync(fd);
+      throw new LogFormatError(`${path}: is a directory, not a log`);
+    }
     try {
       return new LogReader(path, fd);
     } catch (e) {

@@ -107,8 +107,9 @@ export class Recorder implements RunObserver {
     return r;
   }
 
-  static create(path: string, scenario: string, config: WeftConfig, trainer: Trainer): Recorder {
-    return new Recorder(LogWriter.create(path), makeHeader(scenario, config, trainer), trainer);
+  /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
+  static create(path: string, scenario: string, config: WeftConfig, trainer: Trainer, opts: { overwrite?: boolean } = {}): Recorder {
+    return new Recorder(LogWriter.create(path, opts), makeHeader(scenario, config, trainer), trainer);
   }
 
   private keyframe(trainer: Trainer): void {

@@ -1,4 +1,6 @@
-import { closeSync, fsyncSync, openSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, writeSync, mkdirSync } from 'node:fs';
+import { UsageError } from '../engine/errors.ts';
+import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
 import { crc32 } from './crc32.ts';
 import { fileHeader, FRAME_HEADER_BYTES, RECORD_BYTES_MAX, trailer, bytesOf } from './format.ts';
@@ -22,27 +24,45 @@ export class LogWriter {
   private offset: number;
   private readonly frames: FrameEntry[] = [];
   private closed = false;
+  private readonly lock: LogLock;
 
-  private constructor(path: string, fd: number, offset: number, frames: FrameEntry[]) {
+  private constructor(path: string, lock: LogLock, fd: number, offset: number, frames: FrameEntry[]) {
     this.path = path;
+    this.lock = lock;
     this.fd = fd;
     this.offset = offset;
     this.frames = frames;
   }
 
-  /** Creates (or truncates) a log file and writes its file header. */
-  static create(path: string): LogWriter {
+  /**
+   * Creates a log file and writes its file header, holding the log's lock until close. An
+   * existing file is an error unless `overwrite` (a log is never replaced by accident).
+   */
+  static create(path: string, opts: { overwrite?: boolean } = {}): LogWriter {
     mkdirSync(dirname(path), { recursive: true });
-    const fd = openSync(path, 'w');
-    const h = fileHeader();
-    writeSync(fd, h);
-    return new LogWriter(path, fd, h.length, []);
+    const lock = LogLock.acquire(path);
+    try {
+      if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
+      const fd = openSync(path, opts.overwrite ? 'w' : 'wx');
+      const h = fileHeader();
+      writeSync(fd, h);
+      return new LogWriter(path, lock, fd, h.length, []);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
 
   /** Continues a log after its last intact frame (resume); `frames` are those kept. */
   static appendAt(path: string, offset: number, frames: FrameEntry[]): LogWriter {
-    const fd = openSync(path, 'r+');
-    return new LogWriter(path, fd, offset, frames.slice());
+    const lock = LogLock.acquire(path);
+    try {
+      const fd = openSync(path, 'r+');
+      return new LogWriter(path, lock, fd, offset, frames.slice());
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
   }
 
   write(record: LogRecord, sync = false): number {
@@ -83,6 +103,7 @@ export class LogWriter {
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.closed = true;
+    this.lock.release();
   }
 
   /** Closes without an index (tests use this to imitate a killed run). */
@@ -90,5 +111,6 @@ export class LogWriter {
     if (this.closed) return;
     closeSync(this.fd);
     this.closed = true;
+    this.lock.release();
   }
 }

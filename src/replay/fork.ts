@@ -41,42 +41,48 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
 }
 
 /** Starts a forked log at step n of `log`; the caller trains with the returned recorder attached. */
-export async function startFork(log: LogReader, n: number, config: WeftConfig, out: string): Promise<{ trainer: Trainer; recorder: Recorder }> {
+export async function startFork(log: LogReader, n: number, config: WeftConfig, out: string, opts: { overwrite?: boolean } = {}): Promise<{ trainer: Trainer; recorder: Recorder }> {
   if (n < log.header.startStep || n > log.lastStep) throw new UsageError(`--at ${n}: the log holds steps ${log.header.startStep}…${log.lastStep}`);
   if (config.steps <= n) throw new UsageError(`--steps ${config.steps} must be beyond the fork step ${n}`);
   const trainer = trainerAt(log, n, config);
   const header = makeHeader(log.header.scenario, config, trainer, { hash: await fileHash(log.path), step: n });
-  return { trainer, recorder: new Recorder(LogWriter.create(out), header, trainer) };
+  return { trainer, recorder: new Recorder(LogWriter.create(out, opts), header, trainer) };
 }
 
 /**
- * Prepares a killed run's log to continue: drops everything after the last complete step (a
- * torn tail), and returns a trainer at that step with a recorder appending to the same file.
- * The finished log equals the log of an uninterrupted run, byte for byte.
+ * Prepares a killed or interrupted run's log to continue: drops everything after the last
+ * complete step (a torn tail; an interrupted run's closing keyframe, end record and index), and
+ * returns a trainer at that step with a recorder appending to the same file. The finished log
+ * equals the log of an uninterrupted run, byte for byte.
  */
 export function startResume(log: LogReader): { trainer: Trainer; recorder: Recorder } {
-  if (log.endFrame) throw new UsageError(`${log.path}: the run ended (${log.indexed ? 'closed cleanly' : 'has an end record'}); nothing to resume — fork it to continue with changes`);
+  const end = log.readEnd();
+  if (end && end.reason !== 'interrupted') {
+    throw new UsageError(`${log.path}: the run ended (${end.reason}, after ${end.steps} steps); nothing to resume — fork it to continue with changes`);
+  }
   if (log.anomalyFrames.length) throw new UsageError(`${log.path}: the run stopped on NaN/Inf; resuming would stop again`);
   const h = log.header;
   const k = log.lastStep;
-  // keep the frames up to the last step record and the keyframe of that step, if written
+  // keep the header, the steps up to k and the keyframes an uninterrupted run writes there
+  // (due by the interval, or the start); an interrupted run's closing keyframe is not one of them
+  const due = (step: number) => step % h.keyframeEvery === 0 || step === h.startStep;
   let keep = 0;
   log.frames.forEach((f, i) => {
-    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k) || f.kind === 'header') keep = i + 1;
+    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
-  const end = frames[frames.length - 1].end;
+  const endOffset = frames[frames.length - 1].end;
   const trainer = new Trainer(h.config);
   if (log.keyframeSteps.length > 0) {
     const s = stateAt(log, k);
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);
   } else if (k !== 0) throw new UsageError(`${log.path}: no keyframe to resume from`);
   // (killed before the initial keyframe: the fresh trainer is step 0, and the keyframe is written now)
+  const writer = LogWriter.appendAt(log.path, endOffset, frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step })));
   const fd = openSync(log.path, 'r+');
-  ftruncateSync(fd, end);
+  ftruncateSync(fd, endOffset);
   closeSync(fd);
-  const writer = LogWriter.appendAt(log.path, end, frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step })));
   const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
-  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : k % h.keyframeEvery === 0 || k === h.startStep ? 'write' : 'none');
+  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none');
   return { trainer, recorder };
 }

@@ -17,7 +17,7 @@ describe('weft run writes a log; weft inspect reads it', () => {
     const s = weft(['inspect', log, '--json']);
     expect(s.code, s.stderr).toBe(0);
     const j = JSON.parse(s.stdout);
-    expect(j).toMatchObject({ scenario: 'baseline', mode: 'compact', steps: { first: 1, last: 4, count: 4 }, complete: true, end: { reason: 'completed', steps: 4 } });
+    expect(j).toMatchObject({ scenario: 'baseline', mode: 'summary', steps: { first: 1, last: 4, count: 4 }, complete: true, end: { reason: 'completed', steps: 4 } });
     expect(j.bytesPerStep).toBeGreaterThan(0);
 
     const st = weft(['inspect', log, '--step', '2', '--json']);

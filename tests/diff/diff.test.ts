@@ -10,7 +10,7 @@ import { config, recordRun, recordTwin, tempDir } from '../log/helpers.ts';
 const dir = tempDir();
 const run = (name: string, ...args: string[]) => {
   const out = join(dir, `${name}.weft`);
-  const r = weft(['run', 'baseline', ...TINY_SETS, '--steps', '6', '--out', out, '--quiet', ...args]);
+  const r = weft(['run', 'baseline', ...TINY_SETS, '--steps', '6', '--record', 'compact', '--out', out, '--quiet', ...args]);
   expect(r.code, r.stderr).toBe(0);
   return out;
 };
