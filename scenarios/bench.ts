@@ -10,6 +10,12 @@ const scenario = defineScenario({
     optim: { kind: 'adam', lr: 1e-3 },
     clip: { maxNorm: 1 },
   },
+  expectations: [
+    {
+      text: 'uniform random tokens hold nothing to learn: every step’s loss stays within 0.1 of ln 64',
+      check: (r) => Array.from({ length: r.lastStep }, (_, i) => r.loss(i + 1)).every((l) => Math.abs(l - Math.log(64)) < 0.1),
+    },
+  ],
 });
 
 export default scenario;

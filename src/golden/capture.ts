@@ -77,8 +77,10 @@ export interface GoldenRun {
   anomaly: Anomaly | null;
   loss(step: number): number;
   /** gradient L2 norm of a layer group: 0 = emb, 1…L = layers, L+1 = head; 'last' = layer L */
-  gradNorm(step: number, layer: number | 'last' | 'global'): number;
+  gradNorm(step: number, layer: number | 'last' | 'head' | 'global'): number;
   clipFactor(step: number): number;
+  /** fraction of activations the dropout masks kept at a step; null without dropout */
+  maskKeptFraction(step: number): number | null;
 }
 
 /** Trains a scenario's golden config and captures its golden (optionally on other kernels: tests). */
@@ -92,10 +94,13 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
   const chosen = new Set(goldenSteps(config.steps));
   const L = config.model.nLayers;
   const steps: GoldenStep[] = [];
-  const all = new Map<number, { loss: number; perLayer: Float64Array; global: number; clip: number }>();
+  const all = new Map<number, { loss: number; perLayer: Float64Array; global: number; clip: number; kept: number | null }>();
   const result = runTraining(t, config.steps, [{
     onStep: (r) => {
-      all.set(r.step, { loss: r.loss, perLayer: r.gradNorm.perLayer.slice(), global: r.gradNorm.global, clip: r.clipFactor });
+      const masks = r.masks ? [...r.masks.values()] : null;
+      const kept = masks ? masks.reduce((s, m) => s + m.reduce((a, b) => a + b, 0), 0) : 0;
+      const total = masks ? masks.reduce((s, m) => s + m.length, 0) : 0;
+      all.set(r.step, { loss: r.loss, perLayer: r.gradNorm.perLayer.slice(), global: r.gradNorm.global, clip: r.clipFactor, kept: masks ? kept / total : null });
       // a step that stopped on NaN/Inf is kept too: where a run blows up is part of its golden
       if (!chosen.has(r.step) && !r.anomaly) return;
       const perLayer: Record<string, GoldenFloat> = {};
@@ -104,12 +109,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
       for (const p of t.model.table.tensors) for (let i = p.offset; i < p.offset + p.size; i++) sq[p.layer] += t.params[i] * t.params[i];
       const paramNorm: Record<string, GoldenFloat> = {};
       sq.forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(Math.sqrt(x))));
-      let masks: GoldenStep['masks'] = null;
-      if (r.masks) {
-        const all = [...r.masks.values()];
-        const kept = all.reduce((s, m) => s + m.reduce((a, b) => a + b, 0), 0);
-        masks = { hash: hashBytes(...all), kept, total: all.reduce((s, m) => s + m.length, 0) };
-      }
+      const maskSummary: GoldenStep['masks'] = masks ? { hash: hashBytes(...masks), kept, total } : null;
       steps.push({
         step: r.step,
         loss: goldenFloat(r.loss),
@@ -120,7 +120,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
         params: perTensor(t, t.params)!,
         m: perTensor(t, t.optim.m),
         v: perTensor(t, t.optim.v),
-        masks,
+        masks: maskSummary,
       });
     },
   }]);
@@ -144,8 +144,9 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
     lastStep: Math.max(...all.keys()),
     anomaly: result.anomaly,
     loss: (step) => at(step).loss,
-    gradNorm: (step, layer) => (layer === 'global' ? at(step).global : at(step).perLayer[layer === 'last' ? L : layer]),
+    gradNorm: (step, layer) => (layer === 'global' ? at(step).global : at(step).perLayer[layer === 'last' ? L : layer === 'head' ? L + 1 : layer]),
     clipFactor: (step) => at(step).clip,
+    maskKeptFraction: (step) => at(step).kept,
   };
   return { golden, run };
 }

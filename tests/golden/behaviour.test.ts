@@ -7,7 +7,7 @@ import type { Kernels } from '../../src/kernels/types.ts';
 import { checkGolden } from '../../src/golden/check.ts';
 import { formatReport } from '../../src/golden/compare.ts';
 import { GoldenFileError, readGolden, SNAPSHOT_DIR } from '../../src/golden/store.ts';
-import { loadScenario } from '../../src/cli/scenarios.ts';
+import { loadScenario, scenarioNames } from '../../src/cli/scenarios.ts';
 import { ROOT, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
@@ -103,5 +103,22 @@ describe('golden checks', () => {
     g.steps[0].gradNorm.extra = 1;
     writeFileSync(file, JSON.stringify(g));
     expect(() => readGolden(file)).toThrow(/field steps\.0\.gradNorm\.extra: must NOT have additional properties/);
+  });
+});
+
+describe('scenario expectations', () => {
+  it('every scenario states what it shows, and its golden run checks it', async () => {
+    for (const name of scenarioNames()) {
+      const s = await loadScenario(name);
+      expect(s.expectations.length, `${name} has no expectation`).toBeGreaterThan(0);
+    }
+  });
+
+  it('an expectation fails when the scenario stops showing its lesson: clipping at 1 instead of 0.1', async () => {
+    const clipping = await loadScenario('clipping');
+    const loose = { ...clipping, config: { ...clipping.config, clip: { maxNorm: 1 } } };
+    const c = checkGolden(loose);
+    expect(c.expectations.map((e) => e.ok)).toEqual([false, false]);
+    expect(checkGolden(clipping).expectations.every((e) => e.ok)).toBe(true);
   });
 });
