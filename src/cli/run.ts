@@ -1,5 +1,6 @@
 import { UsageError } from '../engine/errors.ts';
-import { applySets, validateConfig, type WeftConfig } from '../engine/config.ts';
+import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from '../engine/config.ts';
+import type { ModelConfig } from '../model/params.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { runTrainingAsync, type RunObserver, type RunResult } from '../engine/run.ts';
 import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
@@ -28,11 +29,13 @@ export function fmtBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet]
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--model tiny|fabric] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet]
   Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm.
   <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
   --steps N        number of training steps (overrides the scenario)
   --seed S         random seed (overrides the scenario)
+  --model NAME     tiny (2 layers, d 32, 4 heads, dff 128, V 64: seconds) or fabric (the story's
+                   12 layers, d 64, 8 heads, dff 256), applied before --set
   --set key=value  override any config key by its dotted path, repeatable
                    (e.g. --set model.residual=false --set optim.kind=sgd --set clip.maxNorm=0)
   --out FILE       the log to write (default runs/<scenario>.weft, or runs/<scenario>-2.weft, -3, …
@@ -51,6 +54,7 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
 export const RUN_OPTIONS = {
   steps: { type: 'string' },
   seed: { type: 'string' },
+  model: { type: 'string' },
   set: { type: 'string', multiple: true },
   out: { type: 'string' },
   'no-log': { type: 'boolean' },
@@ -63,8 +67,13 @@ export const RUN_OPTIONS = {
 } as const;
 
 /** The scenario's config with the command line's overrides applied and validated. */
+/** Model sizes a person can name instead of five `--set model.…` flags (DESIGN.md). */
+export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY, fabric: FABRIC };
+
 export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
-  const sets = [...((values.set as string[] | undefined) ?? [])];
+  const preset = values.model === undefined ? null : MODEL_PRESETS[String(values.model)];
+  if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
+  const sets = [...(preset ? Object.entries(preset).map(([k, v]) => `model.${k}=${v}`) : []), ...((values.set as string[] | undefined) ?? [])];
   const steps = intFlag(values.steps, '--steps', 0);
   const seed = intFlag(values.seed, '--seed', 0);
   if (values.record !== undefined) sets.push(`record.mode=${values.record}`);
@@ -221,7 +230,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
     const log = openLog(logPath);
     try {
-      const flagged = values.set || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
+      const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
       checkResumable(log, scenario, flagged ? config : null);
       ({ trainer, recorder } = startResume(log));
     } finally {

@@ -8,6 +8,7 @@ interface RunSeries {
   steps: number[];
   loss: number[];
   clip: number[];
+  lr: number[];
   gradGlobal: number[];
   /** perLayer[layer][i] */
   perLayer: number[][];
@@ -18,12 +19,13 @@ interface RunSeries {
 export function runSeries(log: LogReader): RunSeries {
   const L = log.header.config.model.nLayers;
   const layerNames = Array.from({ length: L + 2 }, (_, l) => layerName(l, L));
-  const s: RunSeries = { steps: [], loss: [], clip: [], gradGlobal: [], perLayer: layerNames.map(() => []), layerNames };
+  const s: RunSeries = { steps: [], loss: [], clip: [], lr: [], gradGlobal: [], perLayer: layerNames.map(() => []), layerNames };
   for (const n of log.stepNumbers) {
     const v = stepView(log.readStep(n));
     s.steps.push(n);
     s.loss.push(v.loss);
     s.clip.push(v.clipFactor);
+    s.lr.push(v.lr);
     s.gradGlobal.push(v.gradNorm.global);
     v.gradNorm.perLayer.forEach((g, l) => s.perLayer[l].push(g));
   }
@@ -64,12 +66,26 @@ export function runReportHtml(log: LogReader): string {
   const body = [
     `<h1>weft run report: ${esc(log.header.scenario)}</h1><p class="meta">${describe(log)}<br><code>${esc(log.path)}</code></p>`,
     anomalies.length ? `<p class="verdict differ">stopped: NaN/Inf at step ${anomalies[0].step} (${esc(anomalies[0].stage)}${anomalies[0].tensor ? `, ${esc(anomalies[0].tensor)}` : ''})</p>` : '',
-    lineChart({ id: 'loss', title: 'Loss (mean cross-entropy)', xLabel: 'step', yLabel: 'loss', series: [{ name: 'loss', color: '#1f77b4', points: zip(s.steps, s.loss) }] }),
+    lineChart({ id: 'loss', title: 'Loss (mean cross-entropy)', xLabel: 'step', yLabel: 'loss', logY: 'auto', series: [{ name: 'loss', color: '#1f77b4', points: zip(s.steps, s.loss) }] }),
     heatMap({ id: 'grad-heatmap', title: 'Gradient L2 norm per layer and step (log scale)', rows: s.layerNames, cols: s.steps, values: s.perLayer }),
     lineChart({ id: 'grad-global', title: 'Global gradient L2 norm (before clipping)', xLabel: 'step', yLabel: 'norm', logY: true, series: [{ name: 'global norm', color: '#9467bd', points: zip(s.steps, s.gradGlobal) }] }),
-    lineChart({ id: 'clip', title: 'Clip factor (1 = not clipped)', xLabel: 'step', yLabel: 'factor', series: [{ name: 'clip factor', color: '#ff7f0e', points: zip(s.steps, s.clip) }] }),
+    lineChart({ id: 'lr', title: 'Learning rate', xLabel: 'step', yLabel: 'lr', series: [{ name: 'lr', color: '#8c564b', points: zip(s.steps, s.lr) }] }),
+    // without clipping the factor is 1 at every step: no panel
+    log.header.config.clip.maxNorm > 0
+      ? lineChart({ id: 'clip', title: `Clip factor (1 = not clipped; max norm ${log.header.config.clip.maxNorm})`, xLabel: 'step', yLabel: 'factor', series: [{ name: 'clip factor', color: '#ff7f0e', points: zip(s.steps, s.clip) }] })
+      : '',
   ];
   return page(`weft: ${log.header.scenario}`, body.join('\n'));
+}
+
+/** One series per layer group (emb, layer 1…L, head), colours spread around the hue circle. */
+function layerSeries(r: DiffResult) {
+  const layers = r.steps.find((s) => s.layers)?.layers ?? [];
+  return layers.map((l, i) => ({
+    name: l.layer,
+    color: `hsl(${Math.round((i * 360) / layers.length)},65%,${i % 2 ? 38 : 50}%)`,
+    points: r.steps.map((s) => [s.step, s.layers?.[i].paramDistRel ?? NaN] as [number, number]),
+  }));
 }
 
 /** The report of a diff: both runs overlaid, the divergence marked, config differences. */
@@ -90,15 +106,18 @@ export function diffReportHtml(a: LogReader, b: LogReader, r: DiffResult): strin
     `<h1>weft diff</h1><p class="meta">a: ${describe(a)}<br>b: ${describe(b)}</p>`,
     verdict,
     r.config.length ? `<h2>Config differences</h2><table><tr><th>key</th><th>a</th><th>b</th></tr>${configRows}</table>` : '',
-    lineChart({ id: 'loss', title: 'Loss, both runs', xLabel: 'step', yLabel: 'loss', markerX: mark, markerLabel: mark !== null ? `diverge @ ${mark}` : '', series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.loss) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.loss) }] }),
+    lineChart({ id: 'loss', title: 'Loss, both runs', xLabel: 'step', yLabel: 'loss', logY: 'auto', markerX: mark, markerLabel: mark !== null ? `diverge @ ${mark}` : '', series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.loss) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.loss) }] }),
     lineChart({ id: 'loss-diff', title: 'Loss difference b − a', xLabel: 'step', yLabel: 'Δ loss', markerX: mark, series: [{ name: 'b − a', color: '#2ca02c', points: r.steps.map((s) => [s.step, s.lossDiff] as [number, number]) }] }),
     lineChart({ id: 'grad-global', title: 'Global gradient L2 norm, both runs', xLabel: 'step', yLabel: 'norm', logY: true, markerX: mark, series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.gradGlobal) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.gradGlobal) }] }),
     heatMap({ id: 'grad-heatmap-a', title: 'a: gradient L2 norm per layer and step', rows: sa.layerNames, cols: sa.steps, values: sa.perLayer, range: sameLayers ? range : undefined }),
     heatMap({ id: 'grad-heatmap-b', title: 'b: gradient L2 norm per layer and step', rows: sb.layerNames, cols: sb.steps, values: sb.perLayer, range: sameLayers ? range : undefined }),
     r.steps.some((s) => s.layers?.some((l) => l.paramDist !== null))
-      ? lineChart({ id: 'param-dist', title: 'Parameter distance ‖w_a − w_b‖ / ‖w_a‖ per layer', xLabel: 'step', yLabel: 'relative distance', logY: true, markerX: mark, series: (r.steps[0].layers ?? []).map((l, i) => ({ name: l.layer, color: `hsl(${(i * 360) / (r.steps[0].layers!.length || 1)},60%,45%)`, points: r.steps.map((s) => [s.step, s.layers![i].paramDistRel ?? NaN] as [number, number]) })).slice(0, 4) })
+      ? lineChart({ id: 'param-dist', title: 'Parameter distance ‖w_a − w_b‖ / ‖w_a‖ per layer', xLabel: 'step', yLabel: 'relative distance', logY: true, markerX: mark, series: layerSeries(r) })
       : '',
-    lineChart({ id: 'clip', title: 'Clip factor, both runs', xLabel: 'step', yLabel: 'factor', markerX: mark, series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.clip) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.clip) }] }),
+    lineChart({ id: 'lr', title: 'Learning rate, both runs', xLabel: 'step', yLabel: 'lr', logY: 'auto', markerX: mark, series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.lr) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.lr) }] }),
+    a.header.config.clip.maxNorm > 0 || b.header.config.clip.maxNorm > 0
+      ? lineChart({ id: 'clip', title: 'Clip factor, both runs', xLabel: 'step', yLabel: 'factor', markerX: mark, series: [{ name: 'a', color: '#1f77b4', points: zip(sa.steps, sa.clip) }, { name: 'b', color: '#d62728', points: zip(sb.steps, sb.clip) }] })
+      : '',
     r.notCompared.length ? `<h2>Not compared</h2><ul>${r.notCompared.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
   ];
   return page('weft diff', body.join('\n'));

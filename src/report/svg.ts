@@ -16,7 +16,8 @@ export interface LineChartSpec {
   xLabel: string;
   yLabel: string;
   series: Series[];
-  logY?: boolean;
+  /** log10 y axis; 'auto': when every value is positive and they span two decades or more */
+  logY?: boolean | 'auto';
   /** vertical marker (the divergence step) */
   markerX?: number | null;
   markerLabel?: string;
@@ -24,7 +25,13 @@ export interface LineChartSpec {
 
 const W = 720;
 const H = 300;
-const M = { left: 70, right: 20, top: 36, bottom: 46 };
+const M = { left: 84, right: 20, top: 50, bottom: 46 };
+/** Past this many series the legend is a column right of the plot, one row each. */
+const LEGEND_ROW_MAX = 3;
+const LEGEND_COLUMN_W = 120;
+const LEGEND_ROW_H = 15;
+/** At most this many labelled decades on a log axis (more are thinned to every k-th). */
+const LOG_TICKS_MAX = 7;
 
 function niceTicks(lo: number, hi: number, n = 5): number[] {
   if (!(hi > lo)) return [lo];
@@ -43,9 +50,16 @@ function fmtTick(v: number, log: boolean): string {
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
 }
 
+function wantsLog(c: LineChartSpec): boolean {
+  if (c.logY !== 'auto') return Boolean(c.logY);
+  const ys = c.series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  return ys.length > 0 && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) >= 100;
+}
+
 export function lineChart(c: LineChartSpec): string {
-  const pts = c.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!c.logY || y > 0));
-  const tf = (y: number) => (c.logY ? Math.log10(y) : y);
+  const logY = wantsLog(c);
+  const pts = c.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!logY || y > 0));
+  const tf = (y: number) => (logY ? Math.log10(y) : y);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => tf(p[1]));
   let [x0, x1] = [Math.min(...xs), Math.max(...xs)];
@@ -53,35 +67,39 @@ export function lineChart(c: LineChartSpec): string {
   if (!pts.length) [x0, x1, y0, y1] = [0, 1, 0, 1];
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) [y0, y1] = [y0 - 0.5, y1 + 0.5];
-  if (c.logY) [y0, y1] = [Math.floor(y0), Math.ceil(y1)];
-  const pw = W - M.left - M.right;
-  const ph = H - M.top - M.bottom;
+  if (logY) [y0, y1] = [Math.floor(y0), Math.ceil(y1)];
+  const column = c.series.length > LEGEND_ROW_MAX;
+  const right = M.right + (column ? LEGEND_COLUMN_W : 0);
+  const h = Math.max(H, column ? M.top + c.series.length * LEGEND_ROW_H + M.bottom : 0);
+  const pw = W - M.left - right;
+  const ph = h - M.top - M.bottom;
   const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * pw;
   const sy = (y: number) => M.top + ph - ((tf(y) - y0) / (y1 - y0)) * ph;
   const parts: string[] = [];
-  parts.push(`<svg id="${esc(c.id)}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${esc(c.title)}">`);
+  parts.push(`<svg id="${esc(c.id)}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${h}" width="${W}" height="${h}" role="img" aria-label="${esc(c.title)}">`);
   parts.push(`<text x="${W / 2}" y="20" text-anchor="middle" class="title">${esc(c.title)}</text>`);
-  const yt = c.logY ? Array.from({ length: y1 - y0 + 1 }, (_, i) => y0 + i) : niceTicks(y0, y1);
+  const every = logY ? Math.max(1, Math.ceil((y1 - y0 + 1) / LOG_TICKS_MAX)) : 1;
+  const yt = logY ? Array.from({ length: y1 - y0 + 1 }, (_, i) => y0 + i).filter((t) => (t - y0) % every === 0) : niceTicks(y0, y1);
   for (const t of yt) {
     const y = M.top + ph - ((t - y0) / (y1 - y0)) * ph;
-    parts.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y}" y2="${y}" class="grid"/><text x="${M.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${fmtTick(t, Boolean(c.logY))}</text>`);
+    parts.push(`<line x1="${M.left}" x2="${M.left + pw}" y1="${y}" y2="${y}" class="grid"/><text x="${M.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${fmtTick(t, logY)}</text>`);
   }
-  for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${H - M.bottom + 16}" text-anchor="middle" class="tick">${fmtTick(t, false)}</text>`);
-  parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" class="axis"/><line x1="${M.left}" x2="${W - M.right}" y1="${M.top + ph}" y2="${M.top + ph}" class="axis"/>`);
-  parts.push(`<text x="${M.left + pw / 2}" y="${H - 8}" text-anchor="middle" class="label">${esc(c.xLabel)}</text>`);
-  parts.push(`<text transform="translate(16 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(c.yLabel)}</text>`);
+  for (const t of niceTicks(x0, x1)) parts.push(`<text x="${sx(t)}" y="${h - M.bottom + 16}" text-anchor="middle" class="tick">${fmtTick(t, false)}</text>`);
+  parts.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${M.top + ph}" class="axis"/><line x1="${M.left}" x2="${M.left + pw}" y1="${M.top + ph}" y2="${M.top + ph}" class="axis"/>`);
+  parts.push(`<text x="${M.left + pw / 2}" y="${h - 8}" text-anchor="middle" class="label">${esc(c.xLabel)}</text>`);
+  parts.push(`<text transform="translate(14 ${M.top + ph / 2}) rotate(-90)" text-anchor="middle" class="label">${esc(logY ? `${c.yLabel} (log scale)` : c.yLabel)}</text>`);
   if (c.markerX !== undefined && c.markerX !== null) {
     const x = sx(c.markerX);
-    parts.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + ph}" class="marker"/><text x="${x + 4}" y="${M.top + ph - 6}" class="marker-label">${esc(c.markerLabel ?? '')}</text>`);
+    parts.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + ph}" class="marker"/><text x="${x + 4}" y="${M.top + 12}" class="marker-label">${esc(c.markerLabel ?? '')}</text>`);
   }
   for (const s of c.series) {
-    const d = s.points.filter(([, y]) => Number.isFinite(y) && (!c.logY || y > 0)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
+    const d = s.points.filter(([, y]) => Number.isFinite(y) && (!logY || y > 0)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6" class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
   }
-  // legend above the plot, right-aligned
+  // legend: a row between the title and the plot, or a column right of the plot for many series
   c.series.forEach((s, i) => {
-    const x = W - M.right - (c.series.length - i) * 110;
-    parts.push(`<rect x="${x}" y="${M.top - 12}" width="12" height="3" fill="${s.color}"/><text x="${x + 16}" y="${M.top - 7}" class="legend">${esc(s.name)}</text>`);
+    const [x, y] = column ? [W - M.right - LEGEND_COLUMN_W + 14, M.top + i * LEGEND_ROW_H + 8] : [W - M.right - (c.series.length - i) * 110, 38];
+    parts.push(`<rect x="${x}" y="${y - 5}" width="12" height="3" fill="${s.color}"/><text x="${x + 16}" y="${y}" class="legend">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('');

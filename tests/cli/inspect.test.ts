@@ -63,5 +63,21 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(c.stderr.trim().split('\n')).toHaveLength(1);
 
     expect(weft(['inspect', log, '--step', '99']).code).toBe(2);
+    const isDir = weft(['inspect', dir]);
+    expect(isDir.code).toBe(2);
+    expect(isDir.stderr.trim()).toBe(`weft inspect: ${dir}: is a directory, not a log`);
+  });
+
+  it('the step that hit NaN/Inf can be inspected: where it broke, and the last complete step', () => {
+    const nan = join(dir, 'nan.weft');
+    const r = weft(['run', 'exploding-gradients', '--model', 'tiny', '--steps', '24', '--out', nan, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const j = JSON.parse(weft(['inspect', nan, '--json']).stdout);
+    const a = j.anomalies[0];
+    expect(a.step).toBe(8);
+    const st = weft(['inspect', nan, '--step', String(a.step)]);
+    expect(st.code, st.stderr).toBe(0);
+    expect(st.stdout).toMatch(new RegExp(`^stopped: NaN/Inf at step 8, first in the loss`));
+    expect(st.stdout).toMatch(/the step did not complete.*step 7 is the last complete one/);
   });
 });

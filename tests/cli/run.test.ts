@@ -45,6 +45,19 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, /--steps: expected an integer, got "ten"/);
   });
+  it('a mistyped scenario name gets the nearest one', () => {
+    expect(weft(['run', 'no_residuals']).stderr).toMatch(/unknown scenario "no_residuals"; did you mean no-residuals\?; known: /);
+    expect(weft(['run', 'Baseline']).stderr).toMatch(/did you mean baseline\?/);
+    const far = weft(['run', 'transformer']);
+    expect(far.code).toBe(2);
+    expect(far.stderr).not.toMatch(/did you mean/);
+  });
+  it('a model preset by name, and a bad one', () => {
+    const r = weft(['run', 'no-dropout', '--model', 'tiny', '--steps', '1', '--json', '--no-log']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).summary.layers).toHaveLength(4);
+    expectOneLine(weft(['run', 'no-dropout', '--model', 'huge']).stderr, /--model: expected one of tiny, fabric, got "huge"/);
+  });
   it('unknown command', () => {
     const r = weft(['trian']);
     expect(r.code).toBe(2);
@@ -58,6 +71,9 @@ describe('weft run: usage', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^weft run <scenario/);
     expect(weft(['--help']).stdout).toMatch(/commands:/);
+    const v = weft(['--version']);
+    expect(v.code).toBe(0);
+    expect(v.stdout).toMatch(/^weft 0\.\d+\.\d+ \(log format 1, node /);
   });
   it('runs a scenario with overrides and prints the summary', () => {
     const r = weft(['run', 'no-residuals', ...TINY_SETS, '--steps', '3', '--json', '--no-log']);

@@ -7,11 +7,12 @@ import { TINY } from '../../src/engine/config.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { runReportHtml, diffReportHtml } from '../../src/report/html.ts';
 import { diff } from '../../src/diff/diff.ts';
-import { ROOT } from '../helpers.ts';
+import { tinyConfig } from '../helpers.ts';
 import { config, recordRun, tempDir } from '../log/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const OUT = join(ROOT, 'test-output');
+// screenshots go next to the test's logs (WEFT_TEST_OUTPUT keeps them somewhere to look at)
+const OUT = process.env.WEFT_TEST_OUTPUT ?? tempDir();
 // CI installs Chromium (.ci/run), so there a missing browser is a failure, not a skip
 if (process.env.CI && !CHROMIUM) throw new Error('CI is set but no Chromium was found: .ci/run must install it');
 
@@ -21,10 +22,12 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
   const steps = 8;
   const a = join(dir, 'a.weft');
   const b = join(dir, 'b.weft');
+  const exploding = join(dir, 'exploding.weft');
 
   beforeAll(async () => {
     recordRun(a, config({ model: TINY, steps }));
     recordRun(b, config({ model: TINY, steps, optim: { kind: 'sgd', lr: 0.1 } }));
+    recordRun(exploding, await tinyConfig('exploding-gradients', 24));
     mkdirSync(OUT, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -70,6 +73,24 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     await page.close();
   });
 
+  it('exploding-gradients report: every chart readable — log-scale loss, thinned decades, no text over text, no empty clip panel, an lr curve', async () => {
+    const log = openLog(exploding);
+    const { page, errors } = await open(runReportHtml(log), 'exploding-report');
+    const last = log.lastStep;
+    log.close();
+    expect(errors).toEqual([]);
+    expect(await overlappingTexts(page)).toEqual([]);
+    expect(await page.$$eval('#loss text.label', (ts) => ts.map((t) => t.textContent))).toEqual(['step', 'loss (log scale)']);
+    const decades = await page.$$eval('#grad-global text.tick', (ts) => ts.map((t) => t.textContent!).filter((t) => t.startsWith('1e')));
+    expect(decades.length).toBeGreaterThan(1);
+    expect(decades.length).toBeLessThanOrEqual(7);
+    expect(await page.$$eval('#loss path.series', (ps) => ps.map((p) => Number(p.getAttribute('data-points'))))).toEqual([last]);
+    expect(await page.$('#clip')).toBeNull(); // no clipping configured: no flat line at 1
+    expect(await page.$$eval('#lr path.series', (ps) => ps.length)).toBe(1);
+    expect(await page.$$eval('#grad-heatmap rect.cell', (rs) => rs.length)).toBe(4 * last);
+    await page.close();
+  });
+
   it('diff report: both runs overlaid, divergence marked', async () => {
     const la = openLog(a);
     const lb = openLog(b);
@@ -83,6 +104,29 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     expect(await page.$$eval('#loss line.marker', (ls) => ls.length)).toBe(1);
     expect(await page.textContent('.verdict')).toMatch(/first divergence at step 1, in the lr: lr \(a 0.001, b 0.1\)/);
     expect(await page.$$eval('#grad-heatmap-b rect.cell', (rs) => rs.length)).toBe(4 * steps);
+    // one parameter-distance path per layer group, each named in a legend that covers no other text
+    expect(await page.$$eval('#param-dist path.series', (ps) => ps.map((p) => p.getAttribute('data-series')))).toEqual(['emb', 'layer 1', 'layer 2', 'head']);
+    expect(await page.$$eval('#param-dist text.legend', (ts) => ts.map((t) => t.textContent))).toEqual(['emb', 'layer 1', 'layer 2', 'head']);
+    expect(await overlappingTexts(page)).toEqual([]);
+    expect(await page.$$eval('#lr path.series', (ps) => ps.length)).toBe(2);
     await page.close();
   });
 });
+
+/** Text boxes in each chart that overlap another by more than 2 px² (labels drawn over labels). */
+async function overlappingTexts(page: import('playwright-core').Page): Promise<string[]> {
+  return page.$$eval('svg.chart', (svgs) => svgs.flatMap((svg) => {
+    const boxes = [...svg.querySelectorAll('text')].map((t) => ({ text: t.textContent ?? '', r: t.getBoundingClientRect() }));
+    const out: string[] = [];
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i].r;
+        const b = boxes[j].r;
+        const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+        const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+        if (w > 0 && h > 0 && w * h > 2) out.push(`#${svg.id}: "${boxes[i].text}" over "${boxes[j].text}"`);
+      }
+    }
+    return out;
+  }));
+}
