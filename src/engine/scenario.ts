@@ -1,5 +1,5 @@
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from './config.ts';
-import { relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from './errors.ts';
 
@@ -52,7 +52,15 @@ export function defineScenario(spec: ScenarioSpec): Scenario {
     const config = validateConfig(mergeConfig(DEFAULT_CONFIG, spec.config));
     return { name: spec.name, description: spec.description, config, expectations: spec.expectations ?? [] };
   } catch (e) {
-    if (e instanceof ConfigError && !e.file) throw new ConfigError(e.path, e.reason, callerFile());
-    throw e;
+    if (!(e instanceof ConfigError) || e.file) throw e;
+    const file = callerFile();
+    const err = new ConfigError(e.path, e.reason, file);
+    // run as a script (`npx tsx scenarios/x.ts`), fail as the CLI does: one line and exit 2, where
+    // an error thrown while the module loads would print a stack trace and exit 1
+    if (file && process.argv[1] && resolve(file) === resolve(process.argv[1])) {
+      process.stderr.write(`weft run: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
   }
 }
