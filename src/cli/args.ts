@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../engine/errors.ts';
+import { parseImplementation, useKernels } from '../kernels/registry.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -23,6 +24,22 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
     }
     throw new UsageError(`${msg.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')}\nusage: ${usage.split('\n')[0]}`);
   }
+}
+
+/**
+ * Takes the flags every command accepts out of argv: `--kernels fast|reference` (the kernel
+ * implementation: the same bits either way, so only speed differs).
+ */
+export function takeGlobalFlags(argv: string[]): string[] {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--kernels' || a.startsWith('--kernels=')) {
+      const v = a === '--kernels' ? argv[++i] : a.slice('--kernels='.length);
+      useKernels(parseImplementation(v ?? '')!);
+    } else rest.push(a);
+  }
+  return rest;
 }
 
 export function intFlag(v: unknown, name: string, min = 0): number | undefined {

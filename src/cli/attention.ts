@@ -1,6 +1,6 @@
 import { UsageError } from '../engine/errors.ts';
 import { GPT } from '../model/gpt.ts';
-import { referenceKernels } from '../kernels/reference.ts';
+import { kernelsFor } from '../kernels/registry.ts';
 import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';
 import { openLog } from '../log/reader.ts';
 import { stateAt } from '../replay/state.ts';
@@ -44,7 +44,7 @@ export async function attentionCommand(argv: string[]): Promise<number> {
     const words = ids.map((i) => tok.vocab[i]);
     const unknown = [...new Set(typed.filter((_, i) => ids[i] === 0))];
     const s = stateAt(log, step);
-    const model = new GPT(m, referenceKernels, h.dtype, 1, ids.length);
+    const model = new GPT(m, kernelsFor(h.numericMode), h.dtype, 1, ids.length);
     model.params.set(s.params);
     const inputs = Int32Array.from(ids);
     model.forward(inputs, inputs, null); // targets are irrelevant here: only the attention is read

@@ -8,6 +8,7 @@ import { reportCommand, REPORT_USAGE } from './report.ts';
 import { snapshotCommand, SNAPSHOT_USAGE } from './snapshot.ts';
 import { attentionCommand, ATTENTION_USAGE } from './attention.ts';
 import { reportError, EXIT } from './errors.ts';
+import { takeGlobalFlags } from './args.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { isMainModule } from './scenarios.ts';
 import { WEFT_VERSION } from '../version.ts';
@@ -35,7 +36,12 @@ usage: weft <command> [options]      (weft <command> --help for each; weft --ver
 commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
 
-exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data`;
+options for every command:
+  --kernels fast|reference   the kernel implementation (default fast: WebAssembly SIMD); both give
+                             the same bits, so logs, hashes and goldens do not depend on it
+
+exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data
+            130 / 143 stopped by Ctrl-C / SIGTERM (the log is closed and can be resumed)`;
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
@@ -53,22 +59,11 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   try {
-    return await c.run(rest);
+    return await c.run(takeGlobalFlags(rest));
   } catch (e) {
     return reportError(e, cmd);
   }
 }
-
-/**
- * A scenario file run as a script (`npx tsx scenarios/x.ts`) fails like the CLI: a bad config or
- * argument raised while its module loads is one line naming the file, exit 2 (uncaught, it would
- * be a stack trace and exit 1).
- */
-function reportScriptErrors(): void {
-  if (!/\.[cm]?ts$/.test(process.argv[1] ?? '')) return;
-  process.on('uncaughtException', (e) => process.exit(reportError(e, 'run')));
-}
-reportScriptErrors();
 
 /**
  * Lets a scenario file run itself: `npx tsx scenarios/no-adam.ts --steps 20` is
@@ -78,7 +73,7 @@ export async function runIfMain(moduleUrl: string, scenario: Scenario): Promise<
   if (!isMainModule(moduleUrl)) return;
   let code: number;
   try {
-    code = await runCommand(process.argv.slice(2), scenario);
+    code = await runCommand(takeGlobalFlags(process.argv.slice(2)), scenario);
   } catch (e) {
     code = reportError(e, 'run');
   }

@@ -1,4 +1,4 @@
-import { referenceKernels } from '../kernels/reference.ts';
+import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { GPT } from '../model/gpt.ts';
 import { initParams } from '../model/init.ts';
@@ -42,7 +42,12 @@ export interface StepRecord {
 }
 
 export interface TrainerOptions {
+  /** A kernel set as it is (tests); else the set for `numericMode` and `implementation`. */
   kernels?: Kernels;
+  /** The numeric mode to train in: a log header's, when re-executing it (default: the current one). */
+  numericMode?: string;
+  /** fast (default) or reference: the same bits either way. */
+  implementation?: KernelImplementation;
 }
 
 /**
@@ -63,7 +68,7 @@ export class Trainer {
     const m = config.model;
     this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
     const resolved = { ...m, vocabSize: this.data.vocabSize };
-    this.model = new GPT(resolved, opts.kernels ?? referenceKernels, config.dtype, config.data.batchSize, m.contextLength);
+    this.model = new GPT(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
     this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total);
   }
@@ -109,7 +114,12 @@ export class Trainer {
       scaleInPlace(model.grads, factor);
       optimizerStep(c.optim, lr, model.params, model.grads, this.optim);
       this.stepsDone = s;
-      if (!allFinite(model.params)) anomaly = { step: s, stage: 'param', ...firstNonFinite(model.params, model) };
+      if (!allFinite(model.params)) {
+        anomaly = { step: s, stage: 'param', ...firstNonFinite(model.params, model) };
+        // the state is hashed and may be logged: its NaNs as the canonical NaN, whose bits do
+        // not depend on the engine or on how far it has optimized the optimizer's loop
+        for (const a of [model.params, this.optim.m, this.optim.v]) canonicalizeNaN(a);
+      }
     }
     if (anomaly) this.stopped = anomaly;
     return {
@@ -117,6 +127,10 @@ export class Trainer {
       grads: model.grads, anomaly, stateHash: this.stateHash(),
     };
   }
+}
+
+function canonicalizeNaN(a: FloatArray): void {
+  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) a[i] = NaN;
 }
 
 function allFinite(a: FloatArray): boolean {

@@ -10,6 +10,8 @@ const f64 = new Float64Array(1);
 const u64 = new BigUint64Array(f64.buffer);
 
 export function goldenFloat(x: number): GoldenFloat {
+  // every NaN is written as the canonical quiet NaN: its sign and payload vary by engine
+  if (Number.isNaN(x)) return { hex: '7ff8000000000000', value: 'NaN' };
   f64[0] = x;
   // the shortest decimal that reads back exactly; NaN/Inf as strings (JSON has neither)
   return { hex: u64[0].toString(16).padStart(16, '0'), value: Number.isFinite(x) ? x : String(x) };

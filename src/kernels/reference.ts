@@ -1,5 +1,5 @@
 import { exp, log, tanh } from './math.ts';
-import type { Activation, FloatArray, Kernels } from './types.ts';
+import { allocFloat, type Activation, type FloatArray, type Kernels } from './types.ts';
 
 /**
  * Reference kernels: plain loops, one fixed order per reduction, arithmetic in float64 with one
@@ -15,6 +15,16 @@ const LN_EPS = 1e-5;
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
+/**
+ * A NaN's sign and payload are not part of its value, and they vary: between engines, between
+ * V8's JavaScript and its WebAssembly, even between a function's interpreted and optimized runs.
+ * Every kernel therefore stores each NaN as the canonical quiet NaN: where NaN appears is exact,
+ * and so are the bits.
+ */
+function canonicalNaN(x: number): number {
+  return x === x ? x : NaN;
+}
+
 let scratch = new Float64Array(1024);
 function scratchOf(n: number): Float64Array {
   if (scratch.length < n) scratch = new Float64Array(Math.max(n, scratch.length * 2));
@@ -25,6 +35,8 @@ function scratchOf(n: number): Float64Array {
 export const referenceKernels: Kernels = {
   mode: 'reference-f64acc-v1',
 
+  alloc: allocFloat,
+
   // out (B,T,C) = wte[idx[b,t]] + wpe[t]
   encoderForward(out, idx, wte, wpe, B, T, C) {
     for (let b = 0; b < B; b++) {
@@ -32,7 +44,7 @@ export const referenceKernels: Kernels = {
         const o = (b * T + t) * C;
         const ix = idx[b * T + t] * C;
         const p = t * C;
-        for (let c = 0; c < C; c++) out[o + c] = wte[ix + c] + wpe[p + c];
+        for (let c = 0; c < C; c++) out[o + c] = canonicalNaN(wte[ix + c] + wpe[p + c]);
       }
     }
   },
@@ -53,8 +65,8 @@ export const referenceKernels: Kernels = {
         }
       }
     }
-    for (let i = 0; i < V * C; i++) dwte[i] = acc[i];
-    for (let i = 0; i < T * C; i++) dwpe[i] = acc[pOff + i];
+    for (let i = 0; i < V * C; i++) dwte[i] = canonicalNaN(acc[i]);
+    for (let i = 0; i < T * C; i++) dwpe[i] = canonicalNaN(acc[pOff + i]);
   },
 
   // out (N,OC) = inp (N,C) · weight (OC,C)ᵀ + bias (OC); sum over c ascending, then + bias
@@ -65,7 +77,7 @@ export const referenceKernels: Kernels = {
         const w = wOff + o * C;
         let acc = 0;
         for (let c = 0; c < C; c++) acc += inp[x + c] * weight[w + c];
-        out[n * OC + o] = acc + bias[bOff + o];
+        out[n * OC + o] = canonicalNaN(acc + bias[bOff + o]);
       }
     }
   },
@@ -90,10 +102,10 @@ export const referenceKernels: Kernels = {
         }
         acc[bAcc + o] += g;
       }
-      for (let c = 0; c < C; c++) dinp[x + c] = acc[xAcc + c];
+      for (let c = 0; c < C; c++) dinp[x + c] = canonicalNaN(acc[xAcc + c]);
     }
-    for (let i = 0; i < OC * C; i++) dweight[wOff + i] = acc[i];
-    for (let o = 0; o < OC; o++) dbias[bOff + o] = acc[bAcc + o];
+    for (let i = 0; i < OC * C; i++) dweight[wOff + i] = canonicalNaN(acc[i]);
+    for (let o = 0; o < OC; o++) dbias[bOff + o] = canonicalNaN(acc[bAcc + o]);
   },
 
   // out (N,C) = (x − mean)·rstd·w + b; mean and variance summed over c ascending (biased variance)
@@ -110,9 +122,9 @@ export const referenceKernels: Kernels = {
       }
       v /= C;
       const s = 1 / Math.sqrt(v + LN_EPS);
-      for (let c = 0; c < C; c++) out[x + c] = (inp[x + c] - m) * s * weight[wOff + c] + bias[bOff + c];
-      mean[n] = m;
-      rstd[n] = s;
+      for (let c = 0; c < C; c++) out[x + c] = canonicalNaN((inp[x + c] - m) * s * weight[wOff + c] + bias[bOff + c]);
+      mean[n] = canonicalNaN(m);
+      rstd[n] = canonicalNaN(s);
     }
   },
 
@@ -139,12 +151,12 @@ export const referenceKernels: Kernels = {
         const dnorm = dout[x + c] * weight[wOff + c];
         acc[c] += dout[x + c] * norm;
         acc[C + c] += dout[x + c];
-        dinp[x + c] = (dnorm - dnormMean - norm * dnormNormMean) * s;
+        dinp[x + c] = canonicalNaN((dnorm - dnormMean - norm * dnormNormMean) * s);
       }
     }
     for (let c = 0; c < C; c++) {
-      dweight[wOff + c] = acc[c];
-      dbias[bOff + c] = acc[C + c];
+      dweight[wOff + c] = canonicalNaN(acc[c]);
+      dbias[bOff + c] = canonicalNaN(acc[C + c]);
     }
   },
 
@@ -177,13 +189,13 @@ export const referenceKernels: Kernels = {
             sum += e;
           }
           const inv = 1 / sum;
-          for (let t2 = 0; t2 <= t; t2++) att[a + t2] *= inv;
+          for (let t2 = 0; t2 <= t; t2++) att[a + t2] = canonicalNaN(att[a + t2] * inv);
           for (let t2 = t + 1; t2 < T; t2++) att[a + t2] = 0;
           const o = (b * T + t) * C + h * hd;
           for (let i = 0; i < hd; i++) {
             let acc = 0;
             for (let t2 = 0; t2 <= t; t2++) acc += att[a + t2] * qkv[(b * T + t2) * C3 + 2 * C + h * hd + i];
-            out[o + i] = acc;
+            out[o + i] = canonicalNaN(acc);
           }
         }
       }
@@ -234,9 +246,9 @@ export const referenceKernels: Kernels = {
         for (let t = 0; t < T; t++) {
           const base = (b * T + t) * C3 + h * hd;
           for (let i = 0; i < hd; i++) {
-            dqkv[base + i] = acc[dq + t * hd + i];
-            dqkv[base + C + i] = acc[dk + t * hd + i];
-            dqkv[base + 2 * C + i] = acc[dv + t * hd + i];
+            dqkv[base + i] = canonicalNaN(acc[dq + t * hd + i]);
+            dqkv[base + C + i] = canonicalNaN(acc[dk + t * hd + i]);
+            dqkv[base + 2 * C + i] = canonicalNaN(acc[dv + t * hd + i]);
           }
         }
       }
@@ -253,15 +265,15 @@ export const referenceKernels: Kernels = {
   // inverted dropout: kept values × 1/(1−p), dropped values 0
   dropoutForward(out, inp, keep, p, n) {
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) out[i] = keep[i] ? inp[i] * s : 0;
+    for (let i = 0; i < n; i++) out[i] = keep[i] ? canonicalNaN(inp[i] * s) : 0;
   },
   dropoutBackward(dinp, dout, keep, p, n) {
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) dinp[i] = keep[i] ? dout[i] * s : 0;
+    for (let i = 0; i < n; i++) dinp[i] = keep[i] ? canonicalNaN(dout[i] * s) : 0;
   },
 
   add(out, a, b, n) {
-    for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
+    for (let i = 0; i < n; i++) out[i] = canonicalNaN(a[i] + b[i]);
   },
 
   // losses[n] = log Σ_v exp(z_v − max) − (z_target − max), Σ over v ascending;
@@ -279,12 +291,12 @@ export const referenceKernels: Kernels = {
         sum += e;
       }
       const inv = 1 / sum;
-      for (let v = 0; v < V; v++) probs[z + v] *= inv;
+      for (let v = 0; v < V; v++) probs[z + v] = canonicalNaN(probs[z + v] * inv);
       const l = log(sum) - (logits[z + targets[n]] - max);
-      losses[n] = l;
+      losses[n] = canonicalNaN(l);
       total += l;
     }
-    return total / N;
+    return canonicalNaN(total / N);
   },
 
   // dlogits = (probs − onehot(target)) / N
@@ -292,7 +304,7 @@ export const referenceKernels: Kernels = {
     for (let n = 0; n < N; n++) {
       const z = n * V;
       const tgt = targets[n];
-      for (let v = 0; v < V; v++) dlogits[z + v] = (probs[z + v] - (v === tgt ? 1 : 0)) / N;
+      for (let v = 0; v < V; v++) dlogits[z + v] = canonicalNaN((probs[z + v] - (v === tgt ? 1 : 0)) / N);
     }
   },
 };
@@ -302,12 +314,12 @@ function activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n
     // tanh approximation, as torch.nn.GELU(approximate='tanh')
     for (let i = 0; i < n; i++) {
       const x = inp[i];
-      out[i] = 0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x)));
+      out[i] = canonicalNaN(0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x))));
     }
   } else if (kind === 'relu') {
     for (let i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
   } else {
-    for (let i = 0; i < n; i++) out[i] = tanh(inp[i]);
+    for (let i = 0; i < n; i++) out[i] = canonicalNaN(tanh(inp[i]));
   }
 }
 
@@ -317,14 +329,14 @@ function activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray,
       const x = inp[i];
       const t = tanh(GELU_K * (x + GELU_C * x * x * x));
       const dt = (1 - t * t) * GELU_K * (1 + 3 * GELU_C * x * x);
-      dinp[i] = (0.5 * (1 + t) + 0.5 * x * dt) * dout[i];
+      dinp[i] = canonicalNaN((0.5 * (1 + t) + 0.5 * x * dt) * dout[i]);
     }
   } else if (kind === 'relu') {
-    for (let i = 0; i < n; i++) dinp[i] = inp[i] > 0 ? dout[i] : 0;
+    for (let i = 0; i < n; i++) dinp[i] = inp[i] > 0 ? canonicalNaN(dout[i]) : 0;
   } else {
     for (let i = 0; i < n; i++) {
       const t = tanh(inp[i]);
-      dinp[i] = (1 - t * t) * dout[i];
+      dinp[i] = canonicalNaN((1 - t * t) * dout[i]);
     }
   }
 }

@@ -15,6 +15,8 @@ export type Activation = 'gelu' | 'relu' | 'tanh';
  */
 export interface Kernels {
   readonly mode: string;
+  /** Storage for a tensor the kernels will read or write (the model's parameters, activations, gradients). */
+  alloc(dtype: Dtype, n: number): FloatArray;
   encoderForward(out: FloatArray, idx: Int32Array, wte: FloatArray, wpe: FloatArray, B: number, T: number, C: number): void;
   encoderBackward(dwte: FloatArray, dwpe: FloatArray, dout: FloatArray, idx: Int32Array, B: number, T: number, C: number): void;
   matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void;

@@ -44,8 +44,13 @@ export function bytesOf(a: ArrayBufferView): Uint8Array {
   return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
 }
 
+/** Little-endian bytes of a double; every NaN as the canonical quiet NaN (its bits vary by engine). */
 export function f64Bytes(x: number): Uint8Array {
-  return new Uint8Array(Float64Array.of(x).buffer);
+  const b = new Uint8Array(8);
+  const dv = new DataView(b.buffer);
+  if (Number.isNaN(x)) dv.setUint32(4, 0x7ff80000, true);
+  else dv.setFloat64(0, x, true);
+  return b;
 }
 
 export function f64From(b: Uint8Array): number {

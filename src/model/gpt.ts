@@ -1,4 +1,4 @@
-import { allocFloat, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
+import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
 import { buildParamTable, type ModelConfig, type ParamTable } from './params.ts';
 
 /** Dropout keep-masks for one step, one byte per element (1 = kept), by site name. */
@@ -61,13 +61,16 @@ export class GPT {
     this.T = T;
     this.table = buildParamTable(cfg);
     this.off = Object.fromEntries(this.table.tensors.map((t) => [t.name, t.offset]));
-    this.params = allocFloat(dtype, this.table.total);
-    this.grads = allocFloat(dtype, this.table.total);
+    // every tensor the kernels touch is allocated by the kernel set: a WebAssembly set places
+    // them in its own memory and works on them in place
+    this.params = kernels.alloc(dtype, this.table.total);
+    this.grads = kernels.alloc(dtype, this.table.total);
     const N = B * T;
     const C = cfg.dModel;
     const F = cfg.dFF;
     const V = cfg.vocabSize;
-    const f = (n: number) => allocFloat(dtype, n);
+    const f = (n: number) => kernels.alloc(dtype, n);
+    const f64 = (n: number) => kernels.alloc('float64', n) as Float64Array;
     this.inputs = new Int32Array(N);
     this.targets = new Int32Array(N);
     this.emb = f(N * C);
@@ -75,20 +78,20 @@ export class GPT {
     this.blocks = [];
     for (let l = 0; l < cfg.nLayers; l++) {
       this.blocks.push({
-        ln1: f(N * C), ln1Mean: new Float64Array(N), ln1Rstd: new Float64Array(N),
-        qkv: f(N * 3 * C), att: new Float64Array(B * cfg.nHeads * T * T), attY: f(N * C),
+        ln1: f(N * C), ln1Mean: f64(N), ln1Rstd: f64(N),
+        qkv: f(N * 3 * C), att: f64(B * cfg.nHeads * T * T), attY: f(N * C),
         attProj: f(N * C), attDrop: f(N * C), xMid: f(N * C),
-        ln2: f(N * C), ln2Mean: new Float64Array(N), ln2Rstd: new Float64Array(N),
+        ln2: f(N * C), ln2Mean: f64(N), ln2Rstd: f64(N),
         fc: f(N * F), act: f(N * F), mlpProj: f(N * C), mlpDrop: f(N * C),
       });
     }
     this.xs = [this.embDrop];
     for (let l = 0; l < cfg.nLayers; l++) this.xs.push(f(N * C));
     this.xFinal = this.xs[cfg.nLayers];
-    this.lnf = f(N * C); this.lnfMean = new Float64Array(N); this.lnfRstd = new Float64Array(N);
+    this.lnf = f(N * C); this.lnfMean = f64(N); this.lnfRstd = f64(N);
     this.logits = f(N * V);
-    this.probs = new Float64Array(N * V);
-    this.losses = new Float64Array(N);
+    this.probs = f64(N * V);
+    this.losses = f64(N);
     this.dX = f(N * C); this.dMid = f(N * C); this.dTmp = f(N * C); this.dTmp2 = f(N * C);
     const wide = N * Math.max(3 * C, F);
     this.dWide = f(wide); this.dWide2 = f(wide);

@@ -119,7 +119,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     t = state.t;
     method = 'optimizer';
   } else if (n > from) {
-    const trainer = new Trainer(h.config);
+    const trainer = new Trainer(h.config, { numericMode: h.numericMode });
     trainer.loadState(from, params, m, v, t);
     while (trainer.stepsDone < n) trainer.step();
     params.set(trainer.params);

@@ -101,7 +101,7 @@ function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: 
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
   const h = log.header;
-  const t = new Trainer(h.config);
+  const t = new Trainer(h.config, { numericMode: h.numericMode });
   if (h.startStep > 0) {
     const s = stateAt(log, h.startStep);
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);

@@ -122,3 +122,25 @@ describe('scenario expectations', () => {
     expect(checkGolden(clipping).expectations.every((e) => e.ok)).toBe(true);
   });
 });
+
+describe('NaN in goldens', () => {
+  it('a NaN is written canonically and matches a NaN of any sign or payload, but never a number', async () => {
+    const { goldenFloat } = await import('../../src/golden/format.ts');
+    const f = new Float64Array(1);
+    new BigUint64Array(f.buffer)[0] = 0xfff8000000000001n; // a negative NaN with a payload
+    expect(goldenFloat(f[0]).hex).toBe('7ff8000000000000');
+    const g = JSON.parse(readFileSync(join(SNAPSHOT_DIR, 'exploding-gradients.golden.json'), 'utf8'));
+    const last = g.steps[g.steps.length - 1];
+    expect(last.loss.value).toBe('NaN');
+    const dir = scratchGoldens();
+    const file = join(dir, 'exploding-gradients.golden.json');
+    last.loss.hex = 'fff8000000000123';
+    writeFileSync(file, JSON.stringify(g));
+    expect(checkGolden(await loadScenario('exploding-gradients'), { dir }).status).toBe('match');
+    last.loss = { hex: '3ff0000000000000', value: 1 };
+    writeFileSync(file, JSON.stringify(g));
+    const r = checkGolden(await loadScenario('exploding-gradients'), { dir }).report!;
+    expect(r.pass).toBe(false);
+    expect(r.first).toMatchObject({ step: last.step, field: 'loss' });
+  });
+});

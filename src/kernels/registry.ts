@@ -1,0 +1,47 @@
+import { UsageError } from '../engine/errors.ts';
+import { referenceKernels } from './reference.ts';
+import type { Kernels } from './types.ts';
+import { WasmKernels } from './wasm.ts';
+
+/**
+ * Implementations of a numeric mode: `reference` (plain loops, the oracle) and `fast`
+ * (WebAssembly SIMD). They produce the same bits, so the choice never reaches a log; the
+ * numeric mode does (the log header names it), and re-execution takes its kernels from it.
+ */
+export const KERNEL_IMPLEMENTATIONS = ['fast', 'reference'] as const;
+export type KernelImplementation = (typeof KERNEL_IMPLEMENTATIONS)[number];
+
+const MODES: Record<string, Record<KernelImplementation, () => Kernels>> = {
+  [referenceKernels.mode]: { reference: () => referenceKernels, fast: () => new WasmKernels() },
+};
+
+/** The numeric mode new runs use. */
+export const DEFAULT_NUMERIC_MODE = referenceKernels.mode;
+
+export function numericModes(): string[] {
+  return Object.keys(MODES);
+}
+
+/**
+ * A kernel set for a numeric mode (from a log header, or the default). An unknown mode is a
+ * UsageError (exit 2) naming the modes this version knows. Each call returns a set of its own
+ * (a fast set owns its memory).
+ */
+let preferred: KernelImplementation = 'fast';
+
+/** The implementation kernelsFor picks when none is named (the CLI's --kernels sets it). */
+export function useKernels(implementation: KernelImplementation): void {
+  preferred = implementation;
+}
+
+export function kernelsFor(mode: string = DEFAULT_NUMERIC_MODE, implementation: KernelImplementation = preferred): Kernels {
+  const m = Object.hasOwn(MODES, mode) ? MODES[mode] : undefined;
+  if (!m) throw new UsageError(`numeric mode ${JSON.stringify(mode)} is not one this weft knows (${numericModes().join(', ')}); a newer weft may read it`);
+  return m[implementation]();
+}
+
+export function parseImplementation(v: unknown, flag = '--kernels'): KernelImplementation | undefined {
+  if (v === undefined) return undefined;
+  if (!(KERNEL_IMPLEMENTATIONS as readonly string[]).includes(String(v))) throw new UsageError(`${flag}: expected one of ${KERNEL_IMPLEMENTATIONS.join(', ')}, got ${JSON.stringify(v)}`);
+  return v as KernelImplementation;
+}

@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import { referenceKernels } from './reference.ts';
+import type { Dtype, FloatArray, Kernels } from './types.ts';
+
+/** The compiled kernels (src/kernels/wasm/kernels.wat → kernels.wasm), compiled once per process. */
+let compiled: WebAssembly.Module | null = null;
+function kernelsModule(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('./wasm/kernels.wasm', import.meta.url)));
+  return compiled;
+}
+
+interface Exports {
+  to_f64_rows(dst: number, src: number, n: number, padN: number): void;
+  to_f64_cols(dst: number, src: number, rows: number, cols: number, padCols: number): void;
+  pack_w4(dst: number, w: number, OC: number, C: number): void;
+  matmul_fwd(out: number, x: number, wp: number, bias: number, N: number, C: number, OC: number): void;
+  matmul_bwd_dinp(dinp: number, g: number, w: number, N: number, C: number, OC: number, C4: number): void;
+  matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number): void;
+  matmul_bwd_dbias(db: number, g: number, N: number, OC: number): void;
+}
+
+const PAGE_BYTES = 65536;
+const PAGES_MAX = 16384; // 1 GiB, as kernels.wat declares
+/** Every allocation is followed by this much slack, so a vector load at a tensor's end stays inside. */
+const SLACK_BYTES = 32;
+const ceil4 = (n: number) => (n + 3) & ~3;
+
+/**
+ * The fast kernels: WebAssembly SIMD128 for the matmuls (the bulk of a step), the reference
+ * kernels for the rest, with the reference's bits (numeric mode reference-f64acc-v1). The set
+ * owns one shared WebAssembly memory: `alloc` places the model's tensors in it, so the kernels
+ * work on them in place; an array from elsewhere (a test's) is copied in and out per call.
+ * Shared memory grows without detaching the views already handed out.
+ */
+export class WasmKernels implements Kernels {
+  readonly mode = referenceKernels.mode;
+  private readonly memory: WebAssembly.Memory;
+  private readonly wasm: Exports;
+  /** The memory's buffer objects (a new one after each growth): arrays on them are ours. */
+  private readonly buffers = new Set<ArrayBufferLike>();
+  private buffer: SharedArrayBuffer;
+  private top = 16; // 0 stays unused: a null pointer is never a tensor
+
+  constructor() {
+    this.memory = new WebAssembly.Memory({ initial: 16, maximum: PAGES_MAX, shared: true });
+    this.wasm = new WebAssembly.Instance(kernelsModule(), { env: { memory: this.memory } }).exports as unknown as Exports;
+    this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
+    this.buffers.add(this.buffer);
+  }
+
+  /** Bytes from the bump pointer, 16-aligned, with slack after them; grows the memory as needed. */
+  private reserve(bytes: number): number {
+    const at = (this.top + 15) & ~15;
+    const end = at + bytes + SLACK_BYTES;
+    if (end > this.buffer.byteLength) {
+      const pages = Math.ceil((end - this.buffer.byteLength) / PAGE_BYTES);
+      if (this.buffer.byteLength / PAGE_BYTES + pages > PAGES_MAX) throw new RangeError(`the fast kernels' memory would exceed ${PAGES_MAX * PAGE_BYTES} bytes`);
+      this.memory.grow(pages);
+      this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
+      this.buffers.add(this.buffer);
+    }
+    this.top = end;
+    return at;
+  }
+
+  alloc(dtype: Dtype, n: number): FloatArray {
+    const p = this.reserve((dtype === 'float32' ? 4 : 8) * n); // first: it may grow the buffer
+    return dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
+  }
+
+  /** Address of a[off…off+n) in the memory: in place when a lives there, else a copy. */
+  private input(a: Float32Array, off: number, n: number): number {
+    if (this.buffers.has(a.buffer)) return a.byteOffset + 4 * off;
+    const p = this.reserve(4 * n);
+    new Float32Array(this.buffer, p, n).set(a.subarray(off, off + n));
+    return p;
+  }
+
+  /** Where an output goes: in place, or a scratch area that `settle` copies back. */
+  private output(a: Float32Array, off: number, n: number): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset + 4 * off : this.reserve(4 * n);
+  }
+
+  private settle(a: Float32Array, off: number, n: number, p: number): void {
+    if (!this.buffers.has(a.buffer)) a.set(new Float32Array(this.buffer, p, n), off);
+  }
+
+  /** Runs f with scratch space that is freed afterwards (kernels are synchronous). */
+  private scoped<T>(f: () => T): T {
+    const mark = this.top;
+    try {
+      return f();
+    } finally {
+      this.top = mark;
+    }
+  }
+
+  encoderForward = referenceKernels.encoderForward;
+  encoderBackward = referenceKernels.encoderBackward;
+
+  matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void {
+    if (!(out instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array)) {
+      referenceKernels.matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC);
+      return;
+    }
+    this.scoped(() => {
+      const w = this.wasm;
+      const x = this.input(inp, 0, N * C);
+      const wt = this.input(weight, wOff, OC * C);
+      const b = this.input(bias, bOff, OC);
+      const o = this.output(out, 0, N * OC);
+      const x64 = this.reserve(8 * ceil4(N) * C);
+      w.to_f64_rows(x64, x, N * C, ceil4(N) * C);
+      const wp = this.reserve(8 * ceil4(OC) * C);
+      w.pack_w4(wp, wt, OC, C);
+      w.matmul_fwd(o, x64, wp, b, N, C, OC);
+      this.settle(out, 0, N * OC, o);
+    });
+  }
+
+  matmulBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dbias: FloatArray, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, N: number, C: number, OC: number): void {
+    if (!(dinp instanceof Float32Array && dweight instanceof Float32Array && dbias instanceof Float32Array && dout instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array)) {
+      referenceKernels.matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC);
+      return;
+    }
+    this.scoped(() => {
+      const w = this.wasm;
+      const g = this.input(dout, 0, N * OC);
+      const x = this.input(inp, 0, N * C);
+      const wt = this.input(weight, wOff, OC * C);
+      const di = this.output(dinp, 0, N * C);
+      const dw = this.output(dweight, wOff, OC * C);
+      const db = this.output(dbias, bOff, OC);
+      // float64 copies with one padding row beyond the last block of 4, so blocks never need a tail
+      const rows = ceil4(N) + 1;
+      const g64 = this.reserve(8 * rows * OC);
+      w.to_f64_rows(g64, g, N * OC, rows * OC);
+      const x64 = this.reserve(8 * rows * C);
+      w.to_f64_rows(x64, x, N * C, rows * C);
+      const C4 = ceil4(C);
+      const w64 = this.reserve(8 * OC * C4);
+      w.to_f64_cols(w64, wt, OC, C, C4);
+      w.matmul_bwd_dinp(di, g64, w64, N, C, OC, C4);
+      w.matmul_bwd_dw(dw, g64, x64, N, C, OC);
+      w.matmul_bwd_dbias(db, g64, N, OC);
+      this.settle(dinp, 0, N * C, di);
+      this.settle(dweight, wOff, OC * C, dw);
+      this.settle(dbias, bOff, OC, db);
+    });
+  }
+
+  layernormForward = referenceKernels.layernormForward;
+  layernormBackward = referenceKernels.layernormBackward;
+  attentionForward = referenceKernels.attentionForward;
+  attentionBackward = referenceKernels.attentionBackward;
+  activationForward = referenceKernels.activationForward;
+  activationBackward = referenceKernels.activationBackward;
+  dropoutForward = referenceKernels.dropoutForward;
+  dropoutBackward = referenceKernels.dropoutBackward;
+  add = referenceKernels.add;
+  crossEntropyForward = referenceKernels.crossEntropyForward;
+  crossEntropyBackward = referenceKernels.crossEntropyBackward;
+}

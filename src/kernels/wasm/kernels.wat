@@ -1,0 +1,317 @@
+;; weft's fast kernels: WebAssembly SIMD128 (never relaxed-SIMD), float32 storage, float64
+;; arithmetic. Each output keeps the reference kernel's one sequential accumulation, in the
+;; reference's order (src/kernels/reference.ts): lanes run across independent outputs, never
+;; across one sum, so every stored value has the reference's bits.
+;;
+;; Operands arrive as float64 copies laid out for the lanes (to_f64_rows, pack_w4, to_f64_cols),
+;; padded so that a block of 4 × 4 outputs never needs a scalar tail; padded lanes are computed
+;; and dropped. Built by scripts/build-wasm.ts into kernels.wasm (committed; a test rebuilds it).
+(module
+  (import "env" "memory" (memory 1 16384 shared))
+
+  ;; dst (f64, rows × cols, then padRows − rows zero rows) = src (f32, rows × cols)
+  (func (export "to_f64_rows") (param $dst i32) (param $src i32) (param $n i32) (param $padN i32)
+    (local $i i32)
+    (local.set $i (i32.const 0))
+    ;; two at a time: the low two f32 lanes promoted to f64x2
+    (block $done (loop $l
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+      (v128.store
+        (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+        (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $l)))
+    (if (i32.lt_u (local.get $i) (local.get $n))
+      (then (f64.store
+        (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+        (f64.promote_f32 (f32.load (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 2))))))))
+    ;; the padding: zeros (its lanes are never stored, but must hold finite, harmless values)
+    (memory.fill
+      (i32.add (local.get $dst) (i32.shl (local.get $n) (i32.const 3)))
+      (i32.const 0)
+      (i32.shl (i32.sub (local.get $padN) (local.get $n)) (i32.const 3))))
+
+  ;; dst (f64, rows × padCols) = src (f32, rows × cols), columns cols…padCols−1 zero
+  (func (export "to_f64_cols") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32) (param $padCols i32)
+    (local $r i32) (local $c i32) (local $d i32) (local $s i32)
+    (local.set $r (i32.const 0))
+    (block $done_r (loop $lr
+      (br_if $done_r (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $d (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $r) (local.get $padCols)) (i32.const 3))))
+      (local.set $s (i32.add (local.get $src) (i32.shl (i32.mul (local.get $r) (local.get $cols)) (i32.const 2))))
+      (local.set $c (i32.const 0))
+      (block $done_c (loop $lc
+        (br_if $done_c (i32.ge_u (local.get $c) (local.get $cols)))
+        (f64.store (local.get $d) (f64.promote_f32 (f32.load (local.get $s))))
+        (local.set $d (i32.add (local.get $d) (i32.const 8)))
+        (local.set $s (i32.add (local.get $s) (i32.const 4)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $lc)))
+      (memory.fill (local.get $d) (i32.const 0) (i32.shl (i32.sub (local.get $padCols) (local.get $cols)) (i32.const 3)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $lr))))
+
+  ;; dst: weight (f32, OC × C) in blocks of 4 outputs, each c holding w[4q..4q+3][c] as f64
+  ;; (32 bytes): the lanes of the forward kernel. Outputs beyond OC are zero.
+  (func (export "pack_w4") (param $dst i32) (param $w i32) (param $OC i32) (param $C i32)
+    (local $q i32) (local $j i32) (local $c i32) (local $o i32) (local $d i32) (local $s i32)
+    (local.set $q (i32.const 0))
+    (block $done_q (loop $lq
+      (br_if $done_q (i32.ge_u (local.get $q) (local.get $OC)))
+      (local.set $j (i32.const 0))
+      (block $done_j (loop $lj
+        (br_if $done_j (i32.ge_u (local.get $j) (i32.const 4)))
+        (local.set $o (i32.add (local.get $q) (local.get $j)))
+        ;; block q/4, lane j: byte (q/4)·C·32 + c·32 + j·8
+        (local.set $d (i32.add (local.get $dst) (i32.add (i32.shl (i32.mul (local.get $q) (local.get $C)) (i32.const 3)) (i32.shl (local.get $j) (i32.const 3)))))
+        (local.set $s (i32.add (local.get $w) (i32.shl (i32.mul (local.get $o) (local.get $C)) (i32.const 2))))
+        (local.set $c (i32.const 0))
+        (block $done_c (loop $lc
+          (br_if $done_c (i32.ge_u (local.get $c) (local.get $C)))
+          (f64.store (local.get $d)
+            (if (result f64) (i32.lt_u (local.get $o) (local.get $OC))
+              (then (f64.promote_f32 (f32.load (local.get $s))))
+              (else (f64.const 0))))
+          (local.set $d (i32.add (local.get $d) (i32.const 32)))
+          (local.set $s (i32.add (local.get $s) (i32.const 4)))
+          (local.set $c (i32.add (local.get $c) (i32.const 1)))
+          (br $lc)))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $lj)))
+      (local.set $q (i32.add (local.get $q) (i32.const 4)))
+      (br $lq))))
+
+  ;; up to 4 outputs from two f64x2 accumulators, each rounded once to f32; with a bias
+  ;; (f32, added in f64 after the sum, as the reference does) when $b ≠ −1
+  (func $store4 (param $dst i32) (param $b i32) (param $lo v128) (param $hi v128) (param $cnt i32)
+    (call $store1 (local.get $dst) (local.get $b) (f64x2.extract_lane 0 (local.get $lo)))
+    (if (i32.gt_u (local.get $cnt) (i32.const 1)) (then
+      (call $store1 (i32.add (local.get $dst) (i32.const 4)) (call $next (local.get $b) (i32.const 4)) (f64x2.extract_lane 1 (local.get $lo)))))
+    (if (i32.gt_u (local.get $cnt) (i32.const 2)) (then
+      (call $store1 (i32.add (local.get $dst) (i32.const 8)) (call $next (local.get $b) (i32.const 8)) (f64x2.extract_lane 0 (local.get $hi)))))
+    (if (i32.gt_u (local.get $cnt) (i32.const 3)) (then
+      (call $store1 (i32.add (local.get $dst) (i32.const 12)) (call $next (local.get $b) (i32.const 12)) (f64x2.extract_lane 1 (local.get $hi))))))
+
+  (func $next (param $b i32) (param $k i32) (result i32)
+    (select (i32.const -1) (i32.add (local.get $b) (local.get $k)) (i32.eq (local.get $b) (i32.const -1))))
+
+  ;; every NaN stored as the canonical quiet NaN (0x7fc00000): its sign and payload vary by
+  ;; engine and instruction, and the reference kernels store the same
+  (func $store1 (param $dst i32) (param $b i32) (param $acc f64)
+    (local $v f32)
+    (local.set $v (f32.demote_f64
+      (if (result f64) (i32.eq (local.get $b) (i32.const -1))
+        (then (local.get $acc))
+        (else (f64.add (local.get $acc) (f64.promote_f32 (f32.load (local.get $b))))))))
+    (f32.store (local.get $dst)
+      (select (f32.const nan) (local.get $v) (f32.ne (local.get $v) (local.get $v)))))
+
+  (func $min4 (param $a i32) (result i32)
+    (select (local.get $a) (i32.const 4) (i32.lt_s (local.get $a) (i32.const 4))))
+
+  ;; out (N, OC) = x (N, C) · wᵀ + bias: per output, Σ_c x·w in f64 over c ascending, + bias.
+  ;; x: f64 rows (to_f64_rows, padded to a multiple of 4 rows); wp: pack_w4.
+  ;; Blocks of 4 rows × 4 outputs: 8 f64x2 accumulators.
+  (func (export "matmul_fwd") (param $out i32) (param $x i32) (param $wp i32) (param $bias i32) (param $N i32) (param $C i32) (param $OC i32)
+    (local $n i32) (local $o i32) (local $c i32) (local $rowB i32) (local $w i32)
+    (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $left i32)
+    (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
+    (local $a2 v128) (local $b2 v128) (local $a3 v128) (local $b3 v128)
+    (local $w0 v128) (local $w1 v128) (local $v v128)
+    (local.set $rowB (i32.shl (local.get $C) (i32.const 3)))
+    (local.set $n (i32.const 0))
+    (block $done_n (loop $ln
+      (br_if $done_n (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $o (i32.const 0))
+      (block $done_o (loop $lo
+        (br_if $done_o (i32.ge_u (local.get $o) (local.get $OC)))
+        (local.set $a0 (v128.const i64x2 0 0)) (local.set $b0 (v128.const i64x2 0 0))
+        (local.set $a1 (v128.const i64x2 0 0)) (local.set $b1 (v128.const i64x2 0 0))
+        (local.set $a2 (v128.const i64x2 0 0)) (local.set $b2 (v128.const i64x2 0 0))
+        (local.set $a3 (v128.const i64x2 0 0)) (local.set $b3 (v128.const i64x2 0 0))
+        (local.set $x0 (i32.add (local.get $x) (i32.mul (local.get $n) (local.get $rowB))))
+        (local.set $x1 (i32.add (local.get $x0) (local.get $rowB)))
+        (local.set $x2 (i32.add (local.get $x1) (local.get $rowB)))
+        (local.set $x3 (i32.add (local.get $x2) (local.get $rowB)))
+        (local.set $w (i32.add (local.get $wp) (i32.mul (local.get $o) (local.get $rowB))))
+        (local.set $c (local.get $C))
+        (block $done_c (loop $lc
+          (br_if $done_c (i32.eqz (local.get $c)))
+          (local.set $w0 (v128.load (local.get $w)))
+          (local.set $w1 (v128.load offset=16 (local.get $w)))
+          (local.set $v (v128.load64_splat (local.get $x0)))
+          (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $x1)))
+          (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $x2)))
+          (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $x3)))
+          (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b3 (f64x2.add (local.get $b3) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $x0 (i32.add (local.get $x0) (i32.const 8)))
+          (local.set $x1 (i32.add (local.get $x1) (i32.const 8)))
+          (local.set $x2 (i32.add (local.get $x2) (i32.const 8)))
+          (local.set $x3 (i32.add (local.get $x3) (i32.const 8)))
+          (local.set $w (i32.add (local.get $w) (i32.const 32)))
+          (local.set $c (i32.sub (local.get $c) (i32.const 1)))
+          (br $lc)))
+        (local.set $left (call $min4 (i32.sub (local.get $OC) (local.get $o))))
+        (call $store4 (call $at (local.get $out) (local.get $n) (local.get $OC) (local.get $o)) (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))) (local.get $a0) (local.get $b0) (local.get $left))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $out) (i32.add (local.get $n) (i32.const 1)) (local.get $OC) (local.get $o)) (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))) (local.get $a1) (local.get $b1) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 2)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $out) (i32.add (local.get $n) (i32.const 2)) (local.get $OC) (local.get $o)) (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))) (local.get $a2) (local.get $b2) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 3)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $out) (i32.add (local.get $n) (i32.const 3)) (local.get $OC) (local.get $o)) (i32.add (local.get $bias) (i32.shl (local.get $o) (i32.const 2))) (local.get $a3) (local.get $b3) (local.get $left))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $lo)))
+      (local.set $n (i32.add (local.get $n) (i32.const 4)))
+      (br $ln))))
+
+  ;; byte address of element (row, col) of an f32 matrix with `cols` columns
+  (func $at (param $base i32) (param $row i32) (param $cols i32) (param $col i32) (result i32)
+    (i32.add (local.get $base) (i32.shl (i32.add (i32.mul (local.get $row) (local.get $cols)) (local.get $col)) (i32.const 2))))
+
+  ;; dinp (N, C) = g (N, OC) · w (OC, C): per output, Σ_o g·w in f64 over o ascending.
+  ;; g: f64 rows (to_f64_rows, padded to a multiple of 4 rows); w: f64 (to_f64_cols, C4 columns).
+  (func (export "matmul_bwd_dinp") (param $dinp i32) (param $g i32) (param $w i32) (param $N i32) (param $C i32) (param $OC i32) (param $C4 i32)
+    (local $n i32) (local $c i32) (local $o i32) (local $rowB i32) (local $wRowB i32) (local $wc i32)
+    (local $g0 i32) (local $g1 i32) (local $g2 i32) (local $g3 i32) (local $left i32)
+    (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
+    (local $a2 v128) (local $b2 v128) (local $a3 v128) (local $b3 v128)
+    (local $w0 v128) (local $w1 v128) (local $v v128)
+    (local.set $rowB (i32.shl (local.get $OC) (i32.const 3)))
+    (local.set $wRowB (i32.shl (local.get $C4) (i32.const 3)))
+    (local.set $n (i32.const 0))
+    (block $done_n (loop $ln
+      (br_if $done_n (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $c (i32.const 0))
+      (block $done_c (loop $lc
+        (br_if $done_c (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $a0 (v128.const i64x2 0 0)) (local.set $b0 (v128.const i64x2 0 0))
+        (local.set $a1 (v128.const i64x2 0 0)) (local.set $b1 (v128.const i64x2 0 0))
+        (local.set $a2 (v128.const i64x2 0 0)) (local.set $b2 (v128.const i64x2 0 0))
+        (local.set $a3 (v128.const i64x2 0 0)) (local.set $b3 (v128.const i64x2 0 0))
+        (local.set $g0 (i32.add (local.get $g) (i32.mul (local.get $n) (local.get $rowB))))
+        (local.set $g1 (i32.add (local.get $g0) (local.get $rowB)))
+        (local.set $g2 (i32.add (local.get $g1) (local.get $rowB)))
+        (local.set $g3 (i32.add (local.get $g2) (local.get $rowB)))
+        (local.set $wc (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $o (local.get $OC))
+        (block $done_o (loop $lo
+          (br_if $done_o (i32.eqz (local.get $o)))
+          (local.set $w0 (v128.load (local.get $wc)))
+          (local.set $w1 (v128.load offset=16 (local.get $wc)))
+          (local.set $v (v128.load64_splat (local.get $g0)))
+          (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $g1)))
+          (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $g2)))
+          (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $v (v128.load64_splat (local.get $g3)))
+          (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (local.get $w0))))
+          (local.set $b3 (f64x2.add (local.get $b3) (f64x2.mul (local.get $v) (local.get $w1))))
+          (local.set $g0 (i32.add (local.get $g0) (i32.const 8)))
+          (local.set $g1 (i32.add (local.get $g1) (i32.const 8)))
+          (local.set $g2 (i32.add (local.get $g2) (i32.const 8)))
+          (local.set $g3 (i32.add (local.get $g3) (i32.const 8)))
+          (local.set $wc (i32.add (local.get $wc) (local.get $wRowB)))
+          (local.set $o (i32.sub (local.get $o) (i32.const 1)))
+          (br $lo)))
+        (local.set $left (call $min4 (i32.sub (local.get $C) (local.get $c))))
+        (call $store4 (call $at (local.get $dinp) (local.get $n) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a0) (local.get $b0) (local.get $left))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $dinp) (i32.add (local.get $n) (i32.const 1)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a1) (local.get $b1) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 2)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $dinp) (i32.add (local.get $n) (i32.const 2)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a2) (local.get $b2) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $n) (i32.const 3)) (local.get $N)) (then
+          (call $store4 (call $at (local.get $dinp) (i32.add (local.get $n) (i32.const 3)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a3) (local.get $b3) (local.get $left))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $lc)))
+      (local.set $n (i32.add (local.get $n) (i32.const 4)))
+      (br $ln))))
+
+  ;; dweight (OC, C) = Σ_n g[n,o]·x[n,c], n ascending; g, x: f64 rows (to_f64_rows, with at
+  ;; least one padding row, so a block reading past a row's end stays in the buffer).
+  (func (export "matmul_bwd_dw") (param $dw i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32)
+    (local $o i32) (local $c i32) (local $n i32) (local $gRowB i32) (local $xRowB i32)
+    (local $gp i32) (local $xp i32) (local $left i32)
+    (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
+    (local $a2 v128) (local $b2 v128) (local $a3 v128) (local $b3 v128)
+    (local $x0 v128) (local $x1 v128) (local $v v128)
+    (local.set $gRowB (i32.shl (local.get $OC) (i32.const 3)))
+    (local.set $xRowB (i32.shl (local.get $C) (i32.const 3)))
+    (local.set $o (i32.const 0))
+    (block $done_o (loop $lo
+      (br_if $done_o (i32.ge_u (local.get $o) (local.get $OC)))
+      (local.set $c (i32.const 0))
+      (block $done_c (loop $lc
+        (br_if $done_c (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $a0 (v128.const i64x2 0 0)) (local.set $b0 (v128.const i64x2 0 0))
+        (local.set $a1 (v128.const i64x2 0 0)) (local.set $b1 (v128.const i64x2 0 0))
+        (local.set $a2 (v128.const i64x2 0 0)) (local.set $b2 (v128.const i64x2 0 0))
+        (local.set $a3 (v128.const i64x2 0 0)) (local.set $b3 (v128.const i64x2 0 0))
+        (local.set $gp (i32.add (local.get $g) (i32.shl (local.get $o) (i32.const 3))))
+        (local.set $xp (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 3))))
+        (local.set $n (local.get $N))
+        (block $done_n (loop $ln
+          (br_if $done_n (i32.eqz (local.get $n)))
+          (local.set $x0 (v128.load (local.get $xp)))
+          (local.set $x1 (v128.load offset=16 (local.get $xp)))
+          (local.set $v (v128.load64_splat (local.get $gp)))
+          (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (local.get $v) (local.get $x0))))
+          (local.set $b0 (f64x2.add (local.get $b0) (f64x2.mul (local.get $v) (local.get $x1))))
+          (local.set $v (v128.load64_splat offset=8 (local.get $gp)))
+          (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (local.get $v) (local.get $x0))))
+          (local.set $b1 (f64x2.add (local.get $b1) (f64x2.mul (local.get $v) (local.get $x1))))
+          (local.set $v (v128.load64_splat offset=16 (local.get $gp)))
+          (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (local.get $v) (local.get $x0))))
+          (local.set $b2 (f64x2.add (local.get $b2) (f64x2.mul (local.get $v) (local.get $x1))))
+          (local.set $v (v128.load64_splat offset=24 (local.get $gp)))
+          (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (local.get $v) (local.get $x0))))
+          (local.set $b3 (f64x2.add (local.get $b3) (f64x2.mul (local.get $v) (local.get $x1))))
+          (local.set $gp (i32.add (local.get $gp) (local.get $gRowB)))
+          (local.set $xp (i32.add (local.get $xp) (local.get $xRowB)))
+          (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+          (br $ln)))
+        (local.set $left (call $min4 (i32.sub (local.get $C) (local.get $c))))
+        (call $store4 (call $at (local.get $dw) (local.get $o) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a0) (local.get $b0) (local.get $left))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $OC)) (then
+          (call $store4 (call $at (local.get $dw) (i32.add (local.get $o) (i32.const 1)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a1) (local.get $b1) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 2)) (local.get $OC)) (then
+          (call $store4 (call $at (local.get $dw) (i32.add (local.get $o) (i32.const 2)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a2) (local.get $b2) (local.get $left))))
+        (if (i32.lt_u (i32.add (local.get $o) (i32.const 3)) (local.get $OC)) (then
+          (call $store4 (call $at (local.get $dw) (i32.add (local.get $o) (i32.const 3)) (local.get $C) (local.get $c)) (i32.const -1) (local.get $a3) (local.get $b3) (local.get $left))))
+        (local.set $c (i32.add (local.get $c) (i32.const 4)))
+        (br $lc)))
+      (local.set $o (i32.add (local.get $o) (i32.const 4)))
+      (br $lo))))
+
+  ;; dbias (OC) = Σ_n g[n,o], n ascending; g: f64 rows with a padding row
+  (func (export "matmul_bwd_dbias") (param $db i32) (param $g i32) (param $N i32) (param $OC i32)
+    (local $o i32) (local $n i32) (local $gp i32) (local $acc v128) (local $rowB i32)
+    (local.set $rowB (i32.shl (local.get $OC) (i32.const 3)))
+    (local.set $o (i32.const 0))
+    (block $done_o (loop $lo
+      (br_if $done_o (i32.ge_u (local.get $o) (local.get $OC)))
+      (local.set $acc (v128.const i64x2 0 0))
+      (local.set $gp (i32.add (local.get $g) (i32.shl (local.get $o) (i32.const 3))))
+      (local.set $n (local.get $N))
+      (block $done_n (loop $ln
+        (br_if $done_n (i32.eqz (local.get $n)))
+        (local.set $acc (f64x2.add (local.get $acc) (v128.load (local.get $gp))))
+        (local.set $gp (i32.add (local.get $gp) (local.get $rowB)))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $ln)))
+      (call $store1 (i32.add (local.get $db) (i32.shl (local.get $o) (i32.const 2))) (i32.const -1) (f64x2.extract_lane 0 (local.get $acc)))
+      (if (i32.lt_u (i32.add (local.get $o) (i32.const 1)) (local.get $OC)) (then
+        (call $store1 (i32.add (local.get $db) (i32.shl (i32.add (local.get $o) (i32.const 1)) (i32.const 2))) (i32.const -1) (f64x2.extract_lane 1 (local.get $acc)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 2)))
+      (br $lo))))
+)

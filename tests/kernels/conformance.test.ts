@@ -1,0 +1,166 @@
+// Every kernel of every registered kernel set against the reference kernels, bit for bit: random
+// shapes (sizes that fill no lane or block, and sizes that do), random values mixed with zeros,
+// ±0, subnormals, the largest floats, infinities and NaN; operands both in the set's own memory
+// (its `alloc`) and from elsewhere.
+import { describe, expect, it } from 'vitest';
+import { kernelsFor, KERNEL_IMPLEMENTATIONS, numericModes } from '../../src/kernels/registry.ts';
+import { referenceKernels } from '../../src/kernels/reference.ts';
+import type { Activation, Kernels } from '../../src/kernels/types.ts';
+import { keyedStream, type KeyedStream } from '../../src/rng/keyed.ts';
+
+const SPECIALS = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-40, 3.4028234663852886e38, -3.4028234663852886e38];
+
+/** Random floats, a share of them special values. */
+function values(r: KeyedStream, n: number, specials: number): number[] {
+  return Array.from({ length: n }, () => (r.uniform() < specials ? SPECIALS[r.int(SPECIALS.length)] : (r.uniform() - 0.5) * 6));
+}
+
+type Arrays = Record<string, Float32Array | Float64Array | Int32Array | Uint8Array>;
+interface Case {
+  name: string;
+  /** inputs and zeroed outputs; `where` allocates the float32 ones */
+  make(r: KeyedStream, f32: (v: number[]) => Float32Array, f64: (n: number) => Float64Array): { arrays: Arrays; run(k: Kernels): number | void; outputs: string[] };
+}
+
+function shape(r: KeyedStream, max: number): number {
+  // 1, 2, 3, 4, 5 and 7 often (lane and block edges), else anything up to max
+  const edge = [1, 2, 3, 4, 5, 7, 8, 9];
+  return r.uniform() < 0.5 ? edge[r.int(edge.length)] : 1 + r.int(max);
+}
+
+const CASES: Case[] = [
+  {
+    name: 'matmulForward',
+    make(r, f32) {
+      const [N, C, OC] = [shape(r, 40), shape(r, 70), shape(r, 70)];
+      const wOff = r.int(3);
+      const bOff = r.int(3);
+      const a = { out: f32(new Array(N * OC).fill(0)), inp: f32(values(r, N * C, 0.1)), weight: f32(values(r, OC * C + wOff, 0.1)), bias: f32(values(r, OC + bOff, 0.1)) };
+      return { arrays: a, outputs: ['out'], run: (k) => k.matmulForward(a.out, a.inp, a.weight, wOff, a.bias, bOff, N, C, OC) };
+    },
+  },
+  {
+    name: 'matmulBackward',
+    make(r, f32) {
+      const [N, C, OC] = [shape(r, 40), shape(r, 70), shape(r, 70)];
+      const wOff = r.int(3);
+      const bOff = r.int(3);
+      const a = {
+        dinp: f32(new Array(N * C).fill(0)), dweight: f32(new Array(OC * C + wOff).fill(0)), dbias: f32(new Array(OC + bOff).fill(0)),
+        dout: f32(values(r, N * OC, 0.1)), inp: f32(values(r, N * C, 0.1)), weight: f32(values(r, OC * C + wOff, 0.1)),
+      };
+      return { arrays: a, outputs: ['dinp', 'dweight', 'dbias'], run: (k) => k.matmulBackward(a.dinp, a.dweight, wOff, a.dbias, bOff, a.dout, a.inp, a.weight, N, C, OC) };
+    },
+  },
+  {
+    name: 'encoder forward and backward',
+    make(r, f32) {
+      const [B, T, C, V] = [shape(r, 4), shape(r, 9), shape(r, 20), shape(r, 12)];
+      const idx = Int32Array.from({ length: B * T }, () => r.int(V));
+      const a = { out: f32(new Array(B * T * C).fill(0)), wte: f32(values(r, V * C, 0.1)), wpe: f32(values(r, T * C, 0.1)), dwte: f32(new Array(V * C).fill(0)), dwpe: f32(new Array(T * C).fill(0)), dout: f32(values(r, B * T * C, 0.1)) };
+      return { arrays: a, outputs: ['out', 'dwte', 'dwpe'], run: (k) => { k.encoderForward(a.out, idx, a.wte, a.wpe, B, T, C); k.encoderBackward(a.dwte, a.dwpe, a.dout, idx, B, T, C); } };
+    },
+  },
+  {
+    name: 'layernorm forward and backward',
+    make(r, f32, f64) {
+      const [N, C] = [shape(r, 20), shape(r, 40)];
+      const a = {
+        out: f32(new Array(N * C).fill(0)), mean: f64(N), rstd: f64(N), inp: f32(values(r, N * C, 0.05)), weight: f32(values(r, C, 0.05)), bias: f32(values(r, C, 0.05)),
+        dinp: f32(new Array(N * C).fill(0)), dweight: f32(new Array(C).fill(0)), dbias: f32(new Array(C).fill(0)), dout: f32(values(r, N * C, 0.05)),
+      };
+      return {
+        arrays: a, outputs: ['out', 'mean', 'rstd', 'dinp', 'dweight', 'dbias'],
+        run: (k) => { k.layernormForward(a.out, a.mean, a.rstd, a.inp, a.weight, 0, a.bias, 0, N, C); k.layernormBackward(a.dinp, a.dweight, a.dbias, 0, 0, a.dout, a.inp, a.weight, a.mean, a.rstd, N, C); },
+      };
+    },
+  },
+  {
+    name: 'attention forward and backward',
+    make(r, f32, f64) {
+      const NH = 1 + r.int(4);
+      const hd = shape(r, 9);
+      const [B, T, C] = [shape(r, 3), shape(r, 9), NH * hd];
+      const a = {
+        out: f32(new Array(B * T * C).fill(0)), att: f64(B * NH * T * T), qkv: f32(values(r, B * T * 3 * C, 0.05)),
+        dqkv: f32(new Array(B * T * 3 * C).fill(0)), dout: f32(values(r, B * T * C, 0.05)),
+      };
+      return { arrays: a, outputs: ['out', 'att', 'dqkv'], run: (k) => { k.attentionForward(a.out, a.att, a.qkv, B, T, C, NH); k.attentionBackward(a.dqkv, a.dout, a.qkv, a.att, B, T, C, NH); } };
+    },
+  },
+  ...(['gelu', 'relu', 'tanh'] as Activation[]).map((kind): Case => ({
+    name: `activation ${kind}`,
+    make(r, f32) {
+      const n = shape(r, 300);
+      const a = { out: f32(new Array(n).fill(0)), inp: f32(values(r, n, 0.2)), dinp: f32(new Array(n).fill(0)), dout: f32(values(r, n, 0.2)) };
+      return { arrays: a, outputs: ['out', 'dinp'], run: (k) => { k.activationForward(kind, a.out, a.inp, n); k.activationBackward(kind, a.dinp, a.inp, a.dout, n); } };
+    },
+  })),
+  {
+    name: 'dropout and add',
+    make(r, f32) {
+      const n = shape(r, 300);
+      const keep = Uint8Array.from({ length: n }, () => (r.uniform() < 0.9 ? 1 : 0));
+      const a = { out: f32(new Array(n).fill(0)), inp: f32(values(r, n, 0.2)), dinp: f32(new Array(n).fill(0)), dout: f32(values(r, n, 0.2)), sum: f32(new Array(n).fill(0)) };
+      return { arrays: a, outputs: ['out', 'dinp', 'sum'], run: (k) => { k.dropoutForward(a.out, a.inp, keep, 0.1, n); k.dropoutBackward(a.dinp, a.dout, keep, 0.1, n); k.add(a.sum, a.inp, a.dout, n); } };
+    },
+  },
+  {
+    name: 'cross-entropy forward and backward',
+    make(r, f32, f64) {
+      const [N, V] = [shape(r, 20), shape(r, 70)];
+      const targets = Int32Array.from({ length: N }, () => r.int(V));
+      const a = { losses: f64(N), probs: f64(N * V), logits: f32(values(r, N * V, 0.05)), dlogits: f32(new Array(N * V).fill(0)), mean: f64(1) };
+      return { arrays: a, outputs: ['losses', 'probs', 'dlogits', 'mean'], run: (k) => { a.mean[0] = k.crossEntropyForward(a.losses, a.probs, a.logits, targets, N, V) as number; k.crossEntropyBackward(a.dlogits, a.probs, targets, N, V); } };
+    },
+  },
+];
+
+function bytes(a: ArrayBufferView): Buffer {
+  return Buffer.from(a.buffer as ArrayBuffer, a.byteOffset, a.byteLength);
+}
+
+/** Runs a case on a kernel set; `own`: operands in the set's memory (its alloc), else plain arrays. */
+function runCase(c: Case, seed: number, k: Kernels, own: boolean): Record<string, Buffer> {
+  const r = keyedStream(seed, 'test/conformance', c.name);
+  const f32 = (v: number[]) => {
+    const a = own ? (k.alloc('float32', v.length) as Float32Array) : new Float32Array(v.length);
+    a.set(v);
+    return a;
+  };
+  const f64 = (n: number) => (own ? (k.alloc('float64', n) as Float64Array) : new Float64Array(n));
+  const { arrays, run, outputs } = c.make(r, f32, f64);
+  run(k);
+  return Object.fromEntries(outputs.map((o) => [o, Buffer.from(bytes(arrays[o]))]));
+}
+
+describe('kernel sets reproduce the reference kernels bit for bit', () => {
+  const sets = numericModes().flatMap((mode) => KERNEL_IMPLEMENTATIONS.filter((i) => i !== 'reference').map((impl) => ({ mode, impl })));
+  it('the registry has a fast set for the default mode', () => {
+    expect(sets.length).toBeGreaterThan(0);
+  });
+  for (const { mode, impl } of sets) {
+    for (const c of CASES) {
+      it(`${mode} ${impl}: ${c.name}`, () => {
+        const k = kernelsFor(mode, impl);
+        for (let seed = 1; seed <= 40; seed++) {
+          const expected = runCase(c, seed, referenceKernels, false);
+          for (const own of [true, false]) {
+            const actual = runCase(c, seed, k, own);
+            for (const name of Object.keys(expected)) {
+              if (!actual[name].equals(expected[name])) {
+                const e = new Float32Array(expected[name].buffer, expected[name].byteOffset, expected[name].byteLength / 4);
+                const a = new Float32Array(actual[name].buffer, actual[name].byteOffset, actual[name].byteLength / 4);
+                const i = e.findIndex((x, j) => !Object.is(x, a[j]) || new Uint32Array(e.buffer, e.byteOffset)[j] !== new Uint32Array(a.buffer, a.byteOffset)[j]);
+                expect.fail(`${c.name} seed ${seed} (${own ? 'own memory' : 'plain arrays'}): ${name} differs first at element ${i}: reference ${e[i]}, ${impl} ${a[i]}`);
+              }
+            }
+          }
+        }
+      });
+    }
+  }
+  it('an unknown numeric mode is a clear error', () => {
+    expect(() => kernelsFor('float16-maybe')).toThrow(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1\)/);
+  });
+});
