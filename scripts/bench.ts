@@ -1,27 +1,116 @@
-// Training speed without recording: steps/s for the tiny and fabric-bench configs, as JSON.
-// Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N]
+// Training speed, as JSON: steps/s for the tiny model and fabric-bench with recording off,
+// compact and full, for each kernel implementation; matmul GFLOP/s per shape (fast and
+// reference); and, where Debian's python3-torch is installed, PyTorch's steps/s on the same
+// model and batch in the same run (best of 1 and 2 threads) with the ratios. The machine is
+// shared: compare the ratios measured in one run.
+// Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick]
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
+import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
-import { mergeConfig, TINY, validateConfig, type WeftConfig } from '../src/engine/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
+import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
+import { Recorder } from '../src/log/recorder.ts';
 
-const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '60' }, 'steps-bench': { type: 'string', default: '8' } } });
+const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' } } });
+const now = () => performance.now(); // timing
+const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
+const bench = await loadScenario('bench');
+const configs: Record<string, { config: WeftConfig; steps: number }> = {
+  tiny: { config: validateConfig(mergeConfig(bench.config, { model: TINY, steps: 100_000 })), steps: Number(values['steps-tiny']) },
+  fabricBench: { config: validateConfig({ ...bench.config, steps: 100_000 }), steps: Number(values['steps-bench']) },
+};
 
-function measure(config: WeftConfig, steps: number): { stepsPerSec: number; msPerStep: number; params: number } {
-  const t = new Trainer(config);
-  t.step(); // warm-up: JIT compilation is not what we measure
-  const t0 = performance.now(); // timing
-  for (let i = 0; i < steps; i++) t.step();
-  const s = (performance.now() - t0) / 1000; // timing
-  return { stepsPerSec: steps / s, msPerStep: (1000 * s) / steps, params: t.model.table.total };
+/** steps/s over `steps` steps after a warm-up step (JIT compilation is not measured). */
+function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImplementation, record: RecordMode | null): number {
+  const c = record ? validateConfig(mergeConfig(config, { record: { mode: record } })) : config;
+  const t = new Trainer(c, { implementation });
+  t.step();
+  const rec = record ? Recorder.create(join(dir, `${record}.weft`), 'bench', c, t, { overwrite: true }) : null;
+  const t0 = now();
+  runTraining(t, t.stepsDone + steps, rec ? [rec] : []);
+  const s = (now() - t0) / 1000;
+  rec?.writer.abandon();
+  return steps / s;
 }
 
-const bench = await loadScenario('bench');
-const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: 1000 }));
-const fabric = validateConfig({ ...bench.config, steps: 1000 });
-const out = {
-  node: process.version,
-  tiny: measure(tiny, Number(values['steps-tiny'])),
-  bench: measure(fabric, Number(values['steps-bench'])),
-};
+/** GFLOP/s of the forward and backward matmuls at a shape (N rows, C in, OC out). */
+function matmulSpeed(implementation: KernelImplementation, N: number, C: number, OC: number) {
+  const k = kernelsFor(undefined, implementation);
+  const arr = (n: number) => {
+    const a = k.alloc('float32', n) as Float32Array;
+    for (let i = 0; i < n; i++) a[i] = Math.sin(i) * 0.5; // timing input only
+    return a;
+  };
+  const [inp, w, b, out, dout, dinp, dw, db] = [arr(N * C), arr(OC * C), arr(OC), arr(N * OC), arr(N * OC), arr(N * C), arr(OC * C), arr(OC)];
+  const flops = 2 * N * C * OC;
+  const time = (f: () => void) => {
+    f();
+    let reps = 1;
+    for (;;) {
+      const t0 = now();
+      for (let i = 0; i < reps; i++) f();
+      const s = (now() - t0) / 1000;
+      if (s > 0.2) return s / reps;
+      reps *= 2;
+    }
+  };
+  const fwd = time(() => k.matmulForward(out, inp, w, 0, b, 0, N, C, OC));
+  const bwd = time(() => k.matmulBackward(dinp, dw, 0, db, 0, dout, inp, w, N, C, OC));
+  return { forwardGflops: flops / fwd / 1e9, backwardGflops: (2 * flops) / bwd / 1e9 };
+}
+
+function torchSpeed(config: WeftConfig, steps: number): { stepsPerSec: number; threads: number; byThreads: Record<string, number>; torch: string } | null {
+  const python = '/usr/bin/python3';
+  if (values['no-torch'] || !existsSync(python)) return null;
+  const m = config.model;
+  const byThreads: Record<string, number> = {};
+  let version = '';
+  for (const threads of [1, 2]) {
+    const spec = { ...m, batchSize: config.data.batchSize, steps: Math.max(steps, 10), threads };
+    const r = spawnSync(python, ['scripts/bench-torch.py', JSON.stringify(spec)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(threads), OPENBLAS_NUM_THREADS: String(threads) } });
+    if (r.status !== 0) return null; // no torch here: the comparison is skipped, not failed
+    const j = JSON.parse(r.stdout) as { stepsPerSec: number; torch: string };
+    byThreads[threads] = j.stepsPerSec;
+    version = j.torch;
+  }
+  const best = Object.entries(byThreads).sort((a, b) => b[1] - a[1])[0];
+  return { stepsPerSec: best[1], threads: Number(best[0]), byThreads, torch: version };
+}
+
+const out: Record<string, unknown> = { node: process.version, cores: (await import('node:os')).availableParallelism() };
+for (const [name, { config, steps }] of Object.entries(configs)) {
+  process.stderr.write(`${name}: training\n`);
+  const weft: Record<string, Record<string, number>> = {};
+  for (const impl of ['fast', 'reference'] as const) {
+    const n = impl === 'reference' ? Math.max(2, Math.round(steps / 5)) : steps;
+    weft[impl] = { off: trainSpeed(config, n, impl, null) };
+    if (impl === 'fast' && !values.quick) {
+      weft[impl].compact = trainSpeed(config, n, impl, 'compact');
+      weft[impl].full = trainSpeed(config, n, impl, 'full');
+    }
+  }
+  process.stderr.write(`${name}: PyTorch\n`);
+  const torch = torchSpeed(config, steps);
+  const fast = weft.fast;
+  out[name] = {
+    parameters: new Trainer(config).model.table.total,
+    stepsPerSec: weft,
+    fastOverReference: fast.off / weft.reference.off,
+    recordingCost: fast.compact ? { compact: fast.off / fast.compact - 1, full: fast.off / fast.full - 1 } : null,
+    torch,
+    weftOverTorch: torch ? fast.off / torch.stepsPerSec : null,
+  };
+}
+process.stderr.write('matmul shapes\n');
+const m = configs.fabricBench.config.model;
+const N = configs.fabricBench.config.data.batchSize * m.contextLength;
+const shapes: Record<string, [number, number, number]> = { qkv: [N, m.dModel, 3 * m.dModel], proj: [N, m.dModel, m.dModel], fc: [N, m.dModel, m.dFF], mlpProj: [N, m.dFF, m.dModel] };
+out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, { fast: matmulSpeed('fast', n, c, oc), reference: matmulSpeed('reference', n, c, oc) }]));
+out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+rmSync(dir, { recursive: true, force: true });
