@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { referenceKernels } from './reference.ts';
-import type { Dtype, FloatArray, Kernels } from './types.ts';
+import type { Activation, Dtype, FloatArray, Kernels } from './types.ts';
 
 /** The compiled kernels (src/kernels/wasm/kernels.wat → kernels.wasm), compiled once per process. */
 let compiled: WebAssembly.Module | null = null;
@@ -17,7 +17,11 @@ interface Exports {
   matmul_bwd_dinp(dinp: number, g: number, w: number, N: number, C: number, OC: number, C4: number): void;
   matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number): void;
   matmul_bwd_dbias(db: number, g: number, N: number, OC: number): void;
+  activation(kind: number, backward: number, out: number, inp: number, dout: number, n: number): void;
 }
+
+/** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
+const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 };
 
 const PAGE_BYTES = 65536;
 const PAGES_MAX = 16384; // 1 GiB, as kernels.wat declares
@@ -153,8 +157,34 @@ export class WasmKernels implements Kernels {
   layernormBackward = referenceKernels.layernormBackward;
   attentionForward = referenceKernels.attentionForward;
   attentionBackward = referenceKernels.attentionBackward;
-  activationForward = referenceKernels.activationForward;
-  activationBackward = referenceKernels.activationBackward;
+  activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void {
+    const id = ACTIVATION_IDS[kind];
+    if (id === undefined || !(out instanceof Float32Array && inp instanceof Float32Array)) {
+      referenceKernels.activationForward(kind, out, inp, n);
+      return;
+    }
+    this.scoped(() => {
+      const x = this.input(inp, 0, n);
+      const o = this.output(out, 0, n);
+      this.wasm.activation(id, 0, o, x, x, n);
+      this.settle(out, 0, n, o);
+    });
+  }
+
+  activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void {
+    const id = ACTIVATION_IDS[kind];
+    if (id === undefined || !(dinp instanceof Float32Array && inp instanceof Float32Array && dout instanceof Float32Array)) {
+      referenceKernels.activationBackward(kind, dinp, inp, dout, n);
+      return;
+    }
+    this.scoped(() => {
+      const x = this.input(inp, 0, n);
+      const g = this.input(dout, 0, n);
+      const o = this.output(dinp, 0, n);
+      this.wasm.activation(id, 1, o, x, g, n);
+      this.settle(dinp, 0, n, o);
+    });
+  }
   dropoutForward = referenceKernels.dropoutForward;
   dropoutBackward = referenceKernels.dropoutBackward;
   add = referenceKernels.add;

@@ -314,4 +314,118 @@
         (call $store1 (i32.add (local.get $db) (i32.shl (i32.add (local.get $o) (i32.const 1)) (i32.const 2))) (i32.const -1) (f64x2.extract_lane 1 (local.get $acc)))))
       (local.set $o (i32.add (local.get $o) (i32.const 2)))
       (br $lo))))
+
+  ;; ---- activations: tanh-GELU and tanh, forward and backward, two elements per f64x2 ----
+  ;; tanh and expm1 as in src/kernels/math.ts, operation for operation, with each of its
+  ;; branches computed in every lane and the lane's own branch selected: the same bits.
+  ;; A constant written as a dollar sign and braces around an expression is evaluated by
+  ;; scripts/build-wasm.ts in JavaScript and written as an exact
+  ;; hexadecimal float, so it has the bits the TypeScript kernels compute it to.
+
+  ;; e^r − 1 for |r| ≤ ln2/2: Taylor to degree 14, Horner order (math.ts expm1Reduced)
+  (func $expm1_reduced (param $r v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6227020800} ${1 / 6227020800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 479001600} ${1 / 479001600})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 39916800} ${1 / 39916800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 3628800} ${1 / 3628800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 362880} ${1 / 362880})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 40320} ${1 / 40320})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 5040} ${1 / 5040})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 720} ${1 / 720})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 120} ${1 / 120})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 24} ${1 / 24})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6} ${1 / 6})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 0.5 0.5)))
+    (f64x2.add (f64x2.mul (f64x2.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)))
+
+  ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), math.ts expm1's branches for that range
+  (func $expm1_neg (param $y v128) (result v128)
+    (local $k v128) (local $r v128) (local $twoK v128) (local $e v128)
+    (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $y) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))
+    (local.set $r (f64x2.sub
+      (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (v128.const f64x2 ${6.93147180369123816490e-1} ${6.93147180369123816490e-1})))
+      (f64x2.mul (local.get $k) (v128.const f64x2 ${1.90821492927058770002e-10} ${1.90821492927058770002e-10}))))
+    ;; 2^k from its bits: (k + 1023) << 52
+    (local.set $twoK (i64x2.shl
+      (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
+      (i32.const 52)))
+    (local.set $e (f64x2.add
+      (f64x2.mul (local.get $twoK) (call $expm1_reduced (local.get $r)))
+      (f64x2.sub (local.get $twoK) (v128.const f64x2 1 1))))
+    ;; |y| < ln2/2: the series directly; y < −40: −1
+    (local.set $e (v128.bitselect (call $expm1_reduced (local.get $y)) (local.get $e)
+      (f64x2.lt (f64x2.abs (local.get $y)) (v128.const f64x2 0.34657359027997264 0.34657359027997264))))
+    (v128.bitselect (v128.const f64x2 -1 -1) (local.get $e) (f64x2.lt (local.get $y) (v128.const f64x2 -40 -40))))
+
+  ;; tanh(x) = −u/(2 + u), u = expm1(−2|x|), with the sign of x; ±1 past |x| > 22; ±0 kept
+  (func $tanh2 (param $x v128) (result v128)
+    (local $a v128) (local $u v128) (local $t v128) (local $neg v128)
+    (local.set $a (f64x2.abs (local.get $x)))
+    (local.set $u (call $expm1_neg (f64x2.mul (v128.const f64x2 -2 -2) (local.get $a))))
+    (local.set $t (f64x2.div (f64x2.neg (local.get $u)) (f64x2.add (v128.const f64x2 2 2) (local.get $u))))
+    (local.set $neg (f64x2.lt (local.get $x) (v128.const f64x2 0 0)))
+    (local.set $t (v128.bitselect (f64x2.neg (local.get $t)) (local.get $t) (local.get $neg)))
+    (local.set $t (v128.bitselect
+      (v128.bitselect (v128.const f64x2 -1 -1) (v128.const f64x2 1 1) (local.get $neg))
+      (local.get $t)
+      (f64x2.gt (local.get $a) (v128.const f64x2 22 22))))
+    (v128.bitselect (local.get $x) (local.get $t) (f64x2.eq (local.get $x) (v128.const f64x2 0 0))))
+
+  ;; the GELU's inner argument K·(x + C·x·x·x), evaluated as reference.ts does
+  (func $gelu_inner (param $x v128) (result v128)
+    (f64x2.mul (v128.const f64x2 ${Math.sqrt(2 / Math.PI)} ${Math.sqrt(2 / Math.PI)})
+      (f64x2.add (local.get $x)
+        (f64x2.mul (f64x2.mul (f64x2.mul (v128.const f64x2 ${0.044715} ${0.044715}) (local.get $x)) (local.get $x)) (local.get $x)))))
+
+  ;; one pair of elements: kind 0 GELU, 1 tanh; forward (g ignored) or backward (× g)
+  (func $act2 (param $kind i32) (param $backward i32) (param $x v128) (param $g v128) (result v128)
+    (local $t v128)
+    (if (result v128) (i32.eqz (local.get $kind))
+      (then
+        (local.set $t (call $tanh2 (call $gelu_inner (local.get $x))))
+        (if (result v128) (i32.eqz (local.get $backward))
+          ;; 0.5·x·(1 + t)
+          (then (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $x)) (f64x2.add (v128.const f64x2 1 1) (local.get $t))))
+          ;; (0.5·(1 + t) + 0.5·x·dt)·g, dt = (1 − t·t)·K·(1 + 3C·x·x)
+          (else (f64x2.mul
+            (f64x2.add
+              (f64x2.mul (v128.const f64x2 0.5 0.5) (f64x2.add (v128.const f64x2 1 1) (local.get $t)))
+              (f64x2.mul (f64x2.mul (v128.const f64x2 0.5 0.5) (local.get $x))
+                (f64x2.mul
+                  (f64x2.mul (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $t) (local.get $t))) (v128.const f64x2 ${Math.sqrt(2 / Math.PI)} ${Math.sqrt(2 / Math.PI)}))
+                  (f64x2.add (v128.const f64x2 1 1) (f64x2.mul (f64x2.mul (v128.const f64x2 ${3 * 0.044715} ${3 * 0.044715}) (local.get $x)) (local.get $x))))))
+            (local.get $g)))))
+      (else
+        (local.set $t (call $tanh2 (local.get $x)))
+        (if (result v128) (i32.eqz (local.get $backward))
+          (then (local.get $t))
+          ;; (1 − t·t)·g
+          (else (f64x2.mul (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $t) (local.get $t))) (local.get $g)))))))
+
+  ;; two f64 lanes rounded to f32, NaN canonical, stored (one lane when $one)
+  (func $store2 (param $dst i32) (param $v v128) (param $one i32)
+    (local $f v128)
+    (local.set $f (f32x4.demote_f64x2_zero (local.get $v)))
+    (local.set $f (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $f) (f32x4.ne (local.get $f) (local.get $f))))
+    (if (local.get $one)
+      (then (v128.store32_lane 0 (local.get $dst) (local.get $f)))
+      (else (v128.store64_lane 0 (local.get $dst) (local.get $f)))))
+
+  ;; out[i] = act(inp[i]) (forward) or act′(inp[i])·dout[i] (backward), i < n
+  (func (export "activation") (param $kind i32) (param $backward i32) (param $out i32) (param $inp i32) (param $dout i32) (param $n i32)
+    (local $i i32) (local $x v128) (local $g v128)
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+      (local.set $x (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $inp) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $g (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $dout) (i32.shl (local.get $i) (i32.const 2))))))
+      (call $store2 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (call $act2 (local.get $kind) (local.get $backward) (local.get $x) (local.get $g)) (i32.const 0))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $l)))
+    (if (i32.lt_u (local.get $i) (local.get $n)) (then
+      (local.set $x (f64x2.promote_low_f32x4 (v128.load32_zero (i32.add (local.get $inp) (i32.shl (local.get $i) (i32.const 2))))))
+      (local.set $g (f64x2.promote_low_f32x4 (v128.load32_zero (i32.add (local.get $dout) (i32.shl (local.get $i) (i32.const 2))))))
+      (call $store2 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (call $act2 (local.get $kind) (local.get $backward) (local.get $x) (local.get $g)) (i32.const 1)))))
 )
