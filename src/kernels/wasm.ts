@@ -18,6 +18,8 @@ interface Exports {
   matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number): void;
   matmul_bwd_dbias(db: number, g: number, N: number, OC: number): void;
   activation(kind: number, backward: number, out: number, inp: number, dout: number, n: number): void;
+  attn_fwd(out: number, att: number, qkv: number, B: number, T: number, C: number, NH: number, scratch: number): void;
+  attn_bwd(dqkv: number, dout: number, qkv: number, att: number, B: number, T: number, C: number, NH: number, scratch: number): void;
 }
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
@@ -73,20 +75,25 @@ export class WasmKernels implements Kernels {
   }
 
   /** Address of a[off…off+n) in the memory: in place when a lives there, else a copy. */
-  private input(a: Float32Array, off: number, n: number): number {
-    if (this.buffers.has(a.buffer)) return a.byteOffset + 4 * off;
-    const p = this.reserve(4 * n);
-    new Float32Array(this.buffer, p, n).set(a.subarray(off, off + n));
+  private input(a: FloatArray, off: number, n: number): number {
+    if (this.buffers.has(a.buffer)) return a.byteOffset + a.BYTES_PER_ELEMENT * off;
+    const p = this.reserve(a.BYTES_PER_ELEMENT * n);
+    this.view(a, p, n).set(a.subarray(off, off + n));
     return p;
   }
 
   /** Where an output goes: in place, or a scratch area that `settle` copies back. */
-  private output(a: Float32Array, off: number, n: number): number {
-    return this.buffers.has(a.buffer) ? a.byteOffset + 4 * off : this.reserve(4 * n);
+  private output(a: FloatArray, off: number, n: number): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset + a.BYTES_PER_ELEMENT * off : this.reserve(a.BYTES_PER_ELEMENT * n);
   }
 
-  private settle(a: Float32Array, off: number, n: number, p: number): void {
-    if (!this.buffers.has(a.buffer)) a.set(new Float32Array(this.buffer, p, n), off);
+  private settle(a: FloatArray, off: number, n: number, p: number): void {
+    if (!this.buffers.has(a.buffer)) a.set(this.view(a, p, n), off);
+  }
+
+  /** n elements of a's type at byte p of the memory. */
+  private view(a: FloatArray, p: number, n: number): FloatArray {
+    return a instanceof Float32Array ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
   }
 
   /** Runs f with scratch space that is freed afterwards (kernels are synchronous). */
@@ -155,8 +162,44 @@ export class WasmKernels implements Kernels {
 
   layernormForward = referenceKernels.layernormForward;
   layernormBackward = referenceKernels.layernormBackward;
-  attentionForward = referenceKernels.attentionForward;
-  attentionBackward = referenceKernels.attentionBackward;
+  attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
+    if (!(out instanceof Float32Array && qkv instanceof Float32Array)) {
+      referenceKernels.attentionForward(out, att, qkv, B, T, C, NH);
+      return;
+    }
+    this.scoped(() => {
+      const q = this.input(qkv, 0, B * T * 3 * C);
+      const o = this.output(out, 0, B * T * C);
+      const a = this.output(att, 0, B * NH * T * T);
+      this.wasm.attn_fwd(o, a, q, B, T, C, NH, this.attentionScratch(T, C, NH, false));
+      this.settle(out, 0, B * T * C, o);
+      this.settle(att, 0, B * NH * T * T, a);
+    });
+  }
+
+  attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void {
+    if (!(dqkv instanceof Float32Array && dout instanceof Float32Array && qkv instanceof Float32Array)) {
+      referenceKernels.attentionBackward(dqkv, dout, qkv, att, B, T, C, NH);
+      return;
+    }
+    this.scoped(() => {
+      const q = this.input(qkv, 0, B * T * 3 * C);
+      const g = this.input(dout, 0, B * T * C);
+      const a = this.input(att, 0, B * NH * T * T);
+      const d = this.output(dqkv, 0, B * T * 3 * C);
+      this.wasm.attn_bwd(d, g, q, a, B, T, C, NH, this.attentionScratch(T, C, NH, true));
+      this.settle(dqkv, 0, B * T * 3 * C, d);
+    });
+  }
+
+  /** Scratch doubles of attn_fwd / attn_bwd (kernels.wat states the layout). */
+  private attentionScratch(T: number, C: number, NH: number, backward: boolean): number {
+    const hd = C / NH;
+    const hdp = (hd + 1) & ~1;
+    const Tp = (T + 1) & ~1;
+    const doubles = 3 * T * hdp + 2 * hd * Tp + (backward ? 3 * T * hdp + 2 * Tp : Tp);
+    return this.reserve(8 * doubles);
+  }
   activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void {
     const id = ACTIVATION_IDS[kind];
     if (id === undefined || !(out instanceof Float32Array && inp instanceof Float32Array)) {

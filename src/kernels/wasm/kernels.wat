@@ -428,4 +428,340 @@
       (local.set $x (f64x2.promote_low_f32x4 (v128.load32_zero (i32.add (local.get $inp) (i32.shl (local.get $i) (i32.const 2))))))
       (local.set $g (f64x2.promote_low_f32x4 (v128.load32_zero (i32.add (local.get $dout) (i32.shl (local.get $i) (i32.const 2))))))
       (call $store2 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (call $act2 (local.get $kind) (local.get $backward) (local.get $x) (local.get $g)) (i32.const 1)))))
+
+  ;; ---- attention: exp as math.ts's, and the causal softmax attention of reference.ts ----
+
+  ;; e^r for |r| ≤ ln2/2: Taylor to degree 14, Horner order (math.ts expReduced)
+  (func $exp_reduced (param $r v128) (result v128)
+    (local $p v128)
+    (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6227020800} ${1 / 6227020800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 479001600} ${1 / 479001600})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 39916800} ${1 / 39916800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 3628800} ${1 / 3628800})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 362880} ${1 / 362880})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 40320} ${1 / 40320})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 5040} ${1 / 5040})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 720} ${1 / 720})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 120} ${1 / 120})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 24} ${1 / 24})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6} ${1 / 6})))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 0.5 0.5)))
+    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 1 1)))
+    (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 1 1)))
+
+  ;; 2^k for integral k in [−1022, 1023], from its bits
+  (func $pow2 (param $k v128) (result v128)
+    (i64x2.shl
+      (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
+      (i32.const 52)))
+
+  ;; e^x, math.ts exp: NaN, overflow to Inf, underflow to 0, and 2^k·e^r with k < −1022 in two factors
+  (func $exp2 (param $x v128) (result v128)
+    (local $k v128) (local $r v128) (local $e v128) (local $low v128)
+    (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $x) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))
+    (local.set $r (f64x2.sub
+      (f64x2.sub (local.get $x) (f64x2.mul (local.get $k) (v128.const f64x2 ${6.93147180369123816490e-1} ${6.93147180369123816490e-1})))
+      (f64x2.mul (local.get $k) (v128.const f64x2 ${1.90821492927058770002e-10} ${1.90821492927058770002e-10}))))
+    (local.set $e (call $exp_reduced (local.get $r)))
+    ;; k < −1022: e·2^(k+600)·2^−600 (two normal factors)
+    (local.set $low (f64x2.lt (local.get $k) (v128.const f64x2 -1022 -1022)))
+    (local.set $e (v128.bitselect
+      (f64x2.mul (f64x2.mul (local.get $e) (call $pow2 (f64x2.add (local.get $k) (v128.const f64x2 600 600)))) (call $pow2 (v128.const f64x2 -600 -600)))
+      (f64x2.mul (local.get $e) (call $pow2 (v128.bitselect (v128.const f64x2 0 0) (local.get $k) (local.get $low))))
+      (local.get $low)))
+    (local.set $e (v128.bitselect (v128.const f64x2 0 0) (local.get $e) (f64x2.lt (local.get $x) (v128.const f64x2 ${-745.1332191019412} ${-745.1332191019412}))))
+    (local.set $e (v128.bitselect (v128.const f64x2 inf inf) (local.get $e) (f64x2.gt (local.get $x) (v128.const f64x2 ${709.782712893384} ${709.782712893384}))))
+    (v128.bitselect (local.get $x) (local.get $e) (f64x2.ne (local.get $x) (local.get $x))))
+
+  (func $canonical64 (param $v v128) (result v128)
+    (v128.bitselect (v128.const f64x2 nan nan) (local.get $v) (f64x2.ne (local.get $v) (local.get $v))))
+
+  ;; the f32 at src, as f64
+  (func $ld (param $src i32) (result f64)
+    (f64.promote_f32 (f32.load (local.get $src))))
+
+  ;; per (b, h): q, v as f64 rows of hdp (hd rounded up to even, zero padded) and k transposed,
+  ;; kt (hd × Tp, T rounded up to even, zero padded) — the lanes run over i or over t2
+  (func $attn_gather (param $qkv i32) (param $b i32) (param $h i32) (param $T i32) (param $C i32) (param $hd i32) (param $hdp i32) (param $Tp i32)
+      (param $qf i32) (param $kf i32) (param $vf i32) (param $kt i32) (param $vt i32)
+    (local $t i32) (local $i i32) (local $row i32)
+    (memory.fill (local.get $qf) (i32.const 0) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3)))
+    (memory.fill (local.get $kf) (i32.const 0) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3)))
+    (memory.fill (local.get $vf) (i32.const 0) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3)))
+    (memory.fill (local.get $kt) (i32.const 0) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3)))
+    (memory.fill (local.get $vt) (i32.const 0) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3)))
+    (local.set $t (i32.const 0))
+    (block $dt (loop $lt
+      (br_if $dt (i32.ge_u (local.get $t) (local.get $T)))
+      ;; byte address of q[b, t, h·hd]
+      (local.set $row (i32.add (local.get $qkv) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (i32.mul (local.get $C) (i32.const 3))) (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
+      (local.set $i (i32.const 0))
+      (block $di (loop $li
+        (br_if $di (i32.ge_u (local.get $i) (local.get $hd)))
+        (f64.store (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+          (call $ld (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))))
+        (f64.store (i32.add (local.get $kf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2)))))
+        (f64.store (i32.add (local.get $vf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2)))))
+        (f64.store (i32.add (local.get $kt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t)) (i32.const 3)))
+          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2)))))
+        (f64.store (i32.add (local.get $vt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t)) (i32.const 3)))
+          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2)))))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $li)))
+      (local.set $t (i32.add (local.get $t) (i32.const 1)))
+      (br $lt))))
+
+  ;; store lanes 0 and (when $two) 1 of an f64x2 as f64
+  (func $st64 (param $dst i32) (param $v v128) (param $two i32)
+    (if (local.get $two)
+      (then (v128.store (local.get $dst) (local.get $v)))
+      (else (v128.store64_lane 0 (local.get $dst) (local.get $v)))))
+
+  ;; out (B,T,C), att (B,NH,T,T) float64, from qkv (B,T,3C): reference.ts attentionForward.
+  ;; scratch: 3·T·hdp + 2·hd·Tp + Tp doubles.
+  (func (export "attn_fwd") (param $out i32) (param $att i32) (param $qkv i32) (param $B i32) (param $T i32) (param $C i32) (param $NH i32) (param $scratch i32)
+    (local $hd i32) (local $hdp i32) (local $Tp i32) (local $b i32) (local $h i32) (local $t i32) (local $t2 i32) (local $i i32)
+    (local $qf i32) (local $kf i32) (local $vf i32) (local $kt i32) (local $vt i32) (local $row i32) (local $a i32) (local $o i32)
+    (local $scale f64) (local $max f64) (local $sum f64) (local $inv f64) (local $x f64)
+    (local $acc v128)
+    (local.set $hd (i32.div_u (local.get $C) (local.get $NH)))
+    (local.set $hdp (i32.and (i32.add (local.get $hd) (i32.const 1)) (i32.const -2)))
+    (local.set $Tp (i32.and (i32.add (local.get $T) (i32.const 1)) (i32.const -2)))
+    (local.set $scale (f64.div (f64.const 1) (f64.sqrt (f64.convert_i32_u (local.get $hd)))))
+    (local.set $qf (local.get $scratch))
+    (local.set $kf (i32.add (local.get $qf) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3))))
+    (local.set $vf (i32.add (local.get $kf) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3))))
+    (local.set $kt (i32.add (local.get $vf) (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3))))
+    (local.set $vt (i32.add (local.get $kt) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3))))
+    (local.set $row (i32.add (local.get $vt) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3))))
+    (local.set $b (i32.const 0))
+    (block $db (loop $lb
+      (br_if $db (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $h (i32.const 0))
+      (block $dh (loop $lh
+        (br_if $dh (i32.ge_u (local.get $h) (local.get $NH)))
+        (call $attn_gather (local.get $qkv) (local.get $b) (local.get $h) (local.get $T) (local.get $C) (local.get $hd) (local.get $hdp) (local.get $Tp)
+          (local.get $qf) (local.get $kf) (local.get $vf) (local.get $kt) (local.get $vt))
+        (local.set $t (i32.const 0))
+        (block $dt (loop $lt
+          (br_if $dt (i32.ge_u (local.get $t) (local.get $T)))
+          ;; scores s[t2] = (Σ_i q·k) · scale, lanes over t2
+          (local.set $t2 (i32.const 0))
+          (block $ds (loop $ls
+            (br_if $ds (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $acc (v128.const i64x2 0 0))
+            (local.set $i (i32.const 0))
+            (block $di (loop $li
+              (br_if $di (i32.ge_u (local.get $i) (local.get $hd)))
+              (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul
+                (v128.load64_splat (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))
+                (v128.load (i32.add (local.get $kt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t2)) (i32.const 3)))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $li)))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3))) (f64x2.mul (local.get $acc) (f64x2.splat (local.get $scale))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 2)))
+            (br $ls)))
+          ;; max over t2 ≤ t, in order; NaN never wins (as `s > max` in the reference)
+          (local.set $max (f64.const -inf))
+          (local.set $t2 (i32.const 0))
+          (block $dm (loop $lm
+            (br_if $dm (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $x (f64.load (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3)))))
+            (if (f64.gt (local.get $x) (local.get $max)) (then (local.set $max (local.get $x))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $lm)))
+          ;; e = exp(s − max), lanes over t2; then the sum in order
+          (local.set $t2 (i32.const 0))
+          (block $de (loop $le
+            (br_if $de (i32.gt_u (local.get $t2) (local.get $t)))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3)))
+              (call $exp2 (f64x2.sub (v128.load (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3)))) (f64x2.splat (local.get $max)))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 2)))
+            (br $le)))
+          (local.set $sum (f64.const 0))
+          (local.set $t2 (i32.const 0))
+          (block $dsum (loop $lsum
+            (br_if $dsum (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $sum (f64.add (local.get $sum) (f64.load (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3))))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $lsum)))
+          (local.set $inv (f64.div (f64.const 1) (local.get $sum)))
+          ;; att[b,h,t,t2] = e·inv (canonical NaN), 0 beyond t
+          (local.set $a (i32.add (local.get $att) (i32.shl (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $NH)) (local.get $h)) (local.get $T)) (local.get $t)) (local.get $T)) (i32.const 3))))
+          (local.set $t2 (i32.const 0))
+          (block $dn (loop $ln
+            (br_if $dn (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $acc (call $canonical64 (f64x2.mul (v128.load (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3)))) (f64x2.splat (local.get $inv)))))
+            (v128.store (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3))) (local.get $acc))
+            (call $st64 (i32.add (local.get $a) (i32.shl (local.get $t2) (i32.const 3))) (local.get $acc) (i32.lt_u (i32.add (local.get $t2) (i32.const 1)) (i32.add (local.get $t) (i32.const 1))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 2)))
+            (br $ln)))
+          (local.set $t2 (i32.add (local.get $t) (i32.const 1)))
+          (block $dz (loop $lz
+            (br_if $dz (i32.ge_u (local.get $t2) (local.get $T)))
+            (f64.store (i32.add (local.get $a) (i32.shl (local.get $t2) (i32.const 3))) (f64.const 0))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $lz)))
+          ;; out[b,t,h·hd+i] = Σ_t2 att·v over t2 ascending, lanes over i
+          (local.set $o (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (local.get $C)) (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
+          (local.set $i (i32.const 0))
+          (block $dy (loop $ly
+            (br_if $dy (i32.ge_u (local.get $i) (local.get $hd)))
+            (local.set $acc (v128.const i64x2 0 0))
+            (local.set $t2 (i32.const 0))
+            (block $dv (loop $lv
+              (br_if $dv (i32.gt_u (local.get $t2) (local.get $t)))
+              (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul
+                (v128.load64_splat (i32.add (local.get $row) (i32.shl (local.get $t2) (i32.const 3))))
+                (v128.load (i32.add (local.get $vf) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))))))
+              (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+              (br $lv)))
+            (call $store2 (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2))) (local.get $acc) (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $hd)))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $ly)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $lt)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $lh)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $lb))))
+
+  ;; a += v at an f64 address pair
+  (func $addto (param $dst i32) (param $v v128)
+    (v128.store (local.get $dst) (f64x2.add (v128.load (local.get $dst)) (local.get $v))))
+
+  ;; dqkv (B,T,3C) from dout (B,T,C), qkv, att: reference.ts attentionBackward. Per (b, h) the
+  ;; gradients accumulate in f64 over t ascending, in the reference's order, lanes over i or t2.
+  ;; scratch: 3·T·hdp + 2·hd·Tp (the gathered q, k, v) + 3·T·hdp (dq, dk, dv) + 2·Tp doubles.
+  (func (export "attn_bwd") (param $dqkv i32) (param $dout i32) (param $qkv i32) (param $att i32) (param $B i32) (param $T i32) (param $C i32) (param $NH i32) (param $scratch i32)
+    (local $hd i32) (local $hdp i32) (local $Tp i32) (local $b i32) (local $h i32) (local $t i32) (local $t2 i32) (local $i i32)
+    (local $qf i32) (local $kf i32) (local $vf i32) (local $kt i32) (local $vt i32) (local $dq i32) (local $dk i32) (local $dv i32) (local $datt i32) (local $dpre i32)
+    (local $a i32) (local $o i32) (local $base i32) (local $rowB i32)
+    (local $scale f64) (local $dot f64) (local $g v128) (local $acc v128)
+    (local.set $hd (i32.div_u (local.get $C) (local.get $NH)))
+    (local.set $hdp (i32.and (i32.add (local.get $hd) (i32.const 1)) (i32.const -2)))
+    (local.set $Tp (i32.and (i32.add (local.get $T) (i32.const 1)) (i32.const -2)))
+    (local.set $scale (f64.div (f64.const 1) (f64.sqrt (f64.convert_i32_u (local.get $hd)))))
+    (local.set $rowB (i32.shl (i32.mul (local.get $T) (local.get $hdp)) (i32.const 3)))
+    (local.set $qf (local.get $scratch))
+    (local.set $kf (i32.add (local.get $qf) (local.get $rowB)))
+    (local.set $vf (i32.add (local.get $kf) (local.get $rowB)))
+    (local.set $kt (i32.add (local.get $vf) (local.get $rowB)))
+    (local.set $vt (i32.add (local.get $kt) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3))))
+    (local.set $dq (i32.add (local.get $vt) (i32.shl (i32.mul (local.get $hd) (local.get $Tp)) (i32.const 3))))
+    (local.set $dk (i32.add (local.get $dq) (local.get $rowB)))
+    (local.set $dv (i32.add (local.get $dk) (local.get $rowB)))
+    (local.set $datt (i32.add (local.get $dv) (local.get $rowB)))
+    (local.set $dpre (i32.add (local.get $datt) (i32.shl (local.get $Tp) (i32.const 3))))
+    (local.set $b (i32.const 0))
+    (block $db (loop $lb
+      (br_if $db (i32.ge_u (local.get $b) (local.get $B)))
+      (local.set $h (i32.const 0))
+      (block $dh (loop $lh
+        (br_if $dh (i32.ge_u (local.get $h) (local.get $NH)))
+        (call $attn_gather (local.get $qkv) (local.get $b) (local.get $h) (local.get $T) (local.get $C) (local.get $hd) (local.get $hdp) (local.get $Tp)
+          (local.get $qf) (local.get $kf) (local.get $vf) (local.get $kt) (local.get $vt))
+        (memory.fill (local.get $dq) (i32.const 0) (i32.mul (local.get $rowB) (i32.const 3)))
+        (local.set $t (i32.const 0))
+        (block $dt (loop $lt
+          (br_if $dt (i32.ge_u (local.get $t) (local.get $T)))
+          (local.set $a (i32.add (local.get $att) (i32.shl (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $NH)) (local.get $h)) (local.get $T)) (local.get $t)) (local.get $T)) (i32.const 3))))
+          (local.set $o (i32.add (local.get $dout) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (local.get $C)) (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
+          ;; datt[t2] = Σ_i dout·v, lanes over t2
+          (local.set $t2 (i32.const 0))
+          (block $d1 (loop $l1
+            (br_if $d1 (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $acc (v128.const i64x2 0 0))
+            (local.set $i (i32.const 0))
+            (block $d1i (loop $l1i
+              (br_if $d1i (i32.ge_u (local.get $i) (local.get $hd)))
+              (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul
+                (f64x2.splat (call $ld (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2)))))
+                (v128.load (i32.add (local.get $vt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t2)) (i32.const 3)))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $l1i)))
+            (v128.store (i32.add (local.get $datt) (i32.shl (local.get $t2) (i32.const 3))) (local.get $acc))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 2)))
+            (br $l1)))
+          ;; dv[t2, i] += att[t2]·dout[i], lanes over i
+          (local.set $t2 (i32.const 0))
+          (block $d2 (loop $l2
+            (br_if $d2 (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $g (v128.load64_splat (i32.add (local.get $a) (i32.shl (local.get $t2) (i32.const 3)))))
+            (local.set $i (i32.const 0))
+            (block $d2i (loop $l2i
+              (br_if $d2i (i32.ge_u (local.get $i) (local.get $hd)))
+              (call $addto (i32.add (local.get $dv) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+                (f64x2.mul (local.get $g) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2)))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 2)))
+              (br $l2i)))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $l2)))
+          ;; dot = Σ att·datt over t2 ascending
+          (local.set $dot (f64.const 0))
+          (local.set $t2 (i32.const 0))
+          (block $d3 (loop $l3
+            (br_if $d3 (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $dot (f64.add (local.get $dot) (f64.mul
+              (f64.load (i32.add (local.get $a) (i32.shl (local.get $t2) (i32.const 3))))
+              (f64.load (i32.add (local.get $datt) (i32.shl (local.get $t2) (i32.const 3)))))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $l3)))
+          ;; dpre[t2] = att·(datt − dot)·scale, lanes over t2
+          (local.set $t2 (i32.const 0))
+          (block $d4 (loop $l4
+            (br_if $d4 (i32.gt_u (local.get $t2) (local.get $t)))
+            (v128.store (i32.add (local.get $dpre) (i32.shl (local.get $t2) (i32.const 3)))
+              (f64x2.mul
+                (f64x2.mul (v128.load (i32.add (local.get $a) (i32.shl (local.get $t2) (i32.const 3))))
+                  (f64x2.sub (v128.load (i32.add (local.get $datt) (i32.shl (local.get $t2) (i32.const 3)))) (f64x2.splat (local.get $dot))))
+                (f64x2.splat (local.get $scale))))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 2)))
+            (br $l4)))
+          ;; dq[t, i] += g·k[t2, i]; dk[t2, i] += g·q[t, i]; t2 ascending, lanes over i
+          (local.set $t2 (i32.const 0))
+          (block $d5 (loop $l5
+            (br_if $d5 (i32.gt_u (local.get $t2) (local.get $t)))
+            (local.set $g (v128.load64_splat (i32.add (local.get $dpre) (i32.shl (local.get $t2) (i32.const 3)))))
+            (local.set $i (i32.const 0))
+            (block $d5i (loop $l5i
+              (br_if $d5i (i32.ge_u (local.get $i) (local.get $hd)))
+              (call $addto (i32.add (local.get $dq) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+                (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $kf) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3))))))
+              (call $addto (i32.add (local.get $dk) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))
+                (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))))
+              (local.set $i (i32.add (local.get $i) (i32.const 2)))
+              (br $l5i)))
+            (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
+            (br $l5)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $lt)))
+        ;; dqkv ← dq, dk, dv (f32, canonical NaN)
+        (local.set $t (i32.const 0))
+        (block $d6 (loop $l6
+          (br_if $d6 (i32.ge_u (local.get $t) (local.get $T)))
+          (local.set $base (i32.add (local.get $dqkv) (i32.shl (i32.add (i32.mul (i32.add (i32.mul (local.get $b) (local.get $T)) (local.get $t)) (i32.mul (local.get $C) (i32.const 3))) (i32.mul (local.get $h) (local.get $hd))) (i32.const 2))))
+          (local.set $i (i32.const 0))
+          (block $d6i (loop $l6i
+            (br_if $d6i (i32.ge_u (local.get $i) (local.get $hd)))
+            (call $store2 (i32.add (local.get $base) (i32.shl (local.get $i) (i32.const 2)))
+              (v128.load (i32.add (local.get $dq) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))
+              (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $hd)))
+            (call $store2 (i32.add (local.get $base) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2)))
+              (v128.load (i32.add (local.get $dk) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))
+              (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $hd)))
+            (call $store2 (i32.add (local.get $base) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2)))
+              (v128.load (i32.add (local.get $dv) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))
+              (i32.ge_u (i32.add (local.get $i) (i32.const 1)) (local.get $hd)))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $l6i)))
+          (local.set $t (i32.add (local.get $t) (i32.const 1)))
+          (br $l6)))
+        (local.set $h (i32.add (local.get $h) (i32.const 1)))
+        (br $lh)))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $lb))))
 )
