@@ -340,23 +340,26 @@
     (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 0.5 0.5)))
     (f64x2.add (f64x2.mul (f64x2.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)))
 
-  ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), math.ts expm1's branches for that range
+  ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), math.ts expm1's branches for that range; a
+  ;; branch no lane takes is skipped
   (func $expm1_neg (param $y v128) (result v128)
-    (local $k v128) (local $r v128) (local $twoK v128) (local $e v128)
-    (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $y) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))
-    (local.set $r (f64x2.sub
-      (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (v128.const f64x2 ${6.93147180369123816490e-1} ${6.93147180369123816490e-1})))
-      (f64x2.mul (local.get $k) (v128.const f64x2 ${1.90821492927058770002e-10} ${1.90821492927058770002e-10}))))
-    ;; 2^k from its bits: (k + 1023) << 52
-    (local.set $twoK (i64x2.shl
-      (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
-      (i32.const 52)))
-    (local.set $e (f64x2.add
-      (f64x2.mul (local.get $twoK) (call $expm1_reduced (local.get $r)))
-      (f64x2.sub (local.get $twoK) (v128.const f64x2 1 1))))
+    (local $k v128) (local $r v128) (local $twoK v128) (local $e v128) (local $small v128)
+    (local.set $small (f64x2.lt (f64x2.abs (local.get $y)) (v128.const f64x2 0.34657359027997264 0.34657359027997264)))
+    (if (v128.any_true (v128.not (local.get $small))) (then
+      (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $y) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))
+      (local.set $r (f64x2.sub
+        (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (v128.const f64x2 ${6.93147180369123816490e-1} ${6.93147180369123816490e-1})))
+        (f64x2.mul (local.get $k) (v128.const f64x2 ${1.90821492927058770002e-10} ${1.90821492927058770002e-10}))))
+      ;; 2^k from its bits: (k + 1023) << 52
+      (local.set $twoK (i64x2.shl
+        (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
+        (i32.const 52)))
+      (local.set $e (f64x2.add
+        (f64x2.mul (local.get $twoK) (call $expm1_reduced (local.get $r)))
+        (f64x2.sub (local.get $twoK) (v128.const f64x2 1 1))))))
     ;; |y| < ln2/2: the series directly; y < −40: −1
-    (local.set $e (v128.bitselect (call $expm1_reduced (local.get $y)) (local.get $e)
-      (f64x2.lt (f64x2.abs (local.get $y)) (v128.const f64x2 0.34657359027997264 0.34657359027997264))))
+    (if (v128.any_true (local.get $small)) (then
+      (local.set $e (v128.bitselect (call $expm1_reduced (local.get $y)) (local.get $e) (local.get $small)))))
     (v128.bitselect (v128.const f64x2 -1 -1) (local.get $e) (f64x2.lt (local.get $y) (v128.const f64x2 -40 -40))))
 
   ;; tanh(x) = −u/(2 + u), u = expm1(−2|x|), with the sign of x; ±1 past |x| > 22; ±0 kept
