@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../engine/errors.ts';
-import { parseImplementation, useKernels } from '../kernels/registry.ts';
+import { availableParallelism } from 'node:os';
+import { parseImplementation, useKernels, useThreads } from '../kernels/registry.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,16 +29,25 @@ export function parse(argv: string[], options: Options, usage: string): Parsed {
 
 /**
  * Takes the flags every command accepts out of argv: `--kernels fast|reference` (the kernel
- * implementation: the same bits either way, so only speed differs).
+ * implementation) and `--threads N` (default: the machine's available parallelism). Neither
+ * changes a bit of the results, only the speed.
  */
 export function takeGlobalFlags(argv: string[]): string[] {
+  useThreads(availableParallelism());
   const rest: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === '--kernels' || a.startsWith('--kernels=')) {
-      const v = a === '--kernels' ? argv[++i] : a.slice('--kernels='.length);
-      useKernels(parseImplementation(v ?? '')!);
-    } else rest.push(a);
+    const flag = /^--(kernels|threads)(=|$)/.exec(a);
+    if (!flag) {
+      rest.push(a);
+      continue;
+    }
+    const v = flag[2] === '=' ? a.slice(flag[0].length) : argv[++i];
+    if (flag[1] === 'kernels') useKernels(parseImplementation(v ?? '')!);
+    else {
+      if (!/^\d+$/.test(v ?? '')) throw new UsageError(`--threads: expected a whole number ≥ 1, got ${JSON.stringify(v ?? '')}`);
+      useThreads(Number(v));
+    }
   }
   return rest;
 }

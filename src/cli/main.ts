@@ -37,8 +37,9 @@ commands:
 ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).join('\n')}
 
 options for every command:
-  --kernels fast|reference   the kernel implementation (default fast: WebAssembly SIMD); both give
-                             the same bits, so logs, hashes and goldens do not depend on it
+  --kernels fast|reference   the kernel implementation (default fast: WebAssembly SIMD)
+  --threads N                threads the fast kernels split each call over (default: the cores)
+                             Neither changes a bit of a log, a hash or a golden: only the speed.
 
 exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data
             130 / 143 stopped by Ctrl-C / SIGTERM (the log is closed and can be resumed)`;

@@ -11,8 +11,8 @@ import { WasmKernels } from './wasm.ts';
 export const KERNEL_IMPLEMENTATIONS = ['fast', 'reference'] as const;
 export type KernelImplementation = (typeof KERNEL_IMPLEMENTATIONS)[number];
 
-const MODES: Record<string, Record<KernelImplementation, () => Kernels>> = {
-  [referenceKernels.mode]: { reference: () => referenceKernels, fast: () => new WasmKernels() },
+const MODES: Record<string, Record<KernelImplementation, (threads: number) => Kernels>> = {
+  [referenceKernels.mode]: { reference: () => referenceKernels, fast: (threads) => new WasmKernels(threads) },
 };
 
 /** The numeric mode new runs use. */
@@ -28,16 +28,26 @@ export function numericModes(): string[] {
  * (a fast set owns its memory).
  */
 let preferred: KernelImplementation = 'fast';
+let preferredThreads = 1;
 
 /** The implementation kernelsFor picks when none is named (the CLI's --kernels sets it). */
 export function useKernels(implementation: KernelImplementation): void {
   preferred = implementation;
 }
 
-export function kernelsFor(mode: string = DEFAULT_NUMERIC_MODE, implementation: KernelImplementation = preferred): Kernels {
+/**
+ * How many threads a fast kernel set splits its calls over (the CLI's --threads, by default the
+ * machine's available parallelism; 1 for the library unless set). The bits do not depend on it.
+ */
+export function useThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1) throw new UsageError(`--threads: expected a whole number ≥ 1, got ${threads}`);
+  preferredThreads = threads;
+}
+
+export function kernelsFor(mode: string = DEFAULT_NUMERIC_MODE, implementation: KernelImplementation = preferred, threads: number = preferredThreads): Kernels {
   const m = Object.hasOwn(MODES, mode) ? MODES[mode] : undefined;
   if (!m) throw new UsageError(`numeric mode ${JSON.stringify(mode)} is not one this weft knows (${numericModes().join(', ')}); a newer weft may read it`);
-  return m[implementation]();
+  return m[implementation](threads);
 }
 
 export function parseImplementation(v: unknown, flag = '--kernels'): KernelImplementation | undefined {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { referenceKernels } from './reference.ts';
+import { KernelThreads, splitRange, type Task } from './threads.ts';
 import type { Activation, Dtype, FloatArray, Kernels } from './types.ts';
 
 /** The compiled kernels (src/kernels/wasm/kernels.wat → kernels.wasm), compiled once per process. */
@@ -15,7 +16,7 @@ interface Exports {
   pack_w4(dst: number, w: number, OC: number, C: number): void;
   matmul_fwd(out: number, x: number, wp: number, bias: number, N: number, C: number, OC: number): void;
   matmul_bwd_dinp(dinp: number, g: number, w: number, N: number, C: number, OC: number, C4: number): void;
-  matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number): void;
+  matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number, gStride: number): void;
   matmul_bwd_dbias(db: number, g: number, N: number, OC: number): void;
   activation(kind: number, backward: number, out: number, inp: number, dout: number, n: number): void;
   attn_fwd(out: number, att: number, qkv: number, B: number, T: number, C: number, NH: number, scratch: number): void;
@@ -24,6 +25,13 @@ interface Exports {
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
 const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 };
+
+const closeWhenCollected = new FinalizationRegistry<KernelThreads>((t) => t.close());
+
+/** The exports a kernel thread may run (wasm-worker.mjs receives the list). */
+const THREADED: (keyof Exports)[] = ['matmul_fwd', 'matmul_bwd_dinp', 'matmul_bwd_dw', 'activation', 'attn_fwd', 'attn_bwd'];
+/** Below this many multiply-adds a call stays on one thread: handing over costs microseconds. */
+const SPLIT_WORK_MIN = 1 << 16;
 
 const PAGE_BYTES = 65536;
 const PAGES_MAX = 16384; // 1 GiB, as kernels.wat declares
@@ -47,11 +55,49 @@ export class WasmKernels implements Kernels {
   private buffer: SharedArrayBuffer;
   private top = 16; // 0 stays unused: a null pointer is never a tensor
 
-  constructor() {
+  private readonly threads: KernelThreads | null;
+  private readonly splitWorkMin: number;
+
+  /**
+   * `threads`: how many threads a kernel call may use (this one and threads − 1 workers);
+   * `splitWorkMin`: the smallest call (in multiply-adds) that is split (tests split every one).
+   */
+  constructor(threads = 1, splitWorkMin = SPLIT_WORK_MIN) {
+    this.splitWorkMin = splitWorkMin;
+    if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threads must be a whole number ≥ 1, got ${threads}`);
     this.memory = new WebAssembly.Memory({ initial: 16, maximum: PAGES_MAX, shared: true });
     this.wasm = new WebAssembly.Instance(kernelsModule(), { env: { memory: this.memory } }).exports as unknown as Exports;
     this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
     this.buffers.add(this.buffer);
+    this.threads = threads > 1 ? new KernelThreads(kernelsModule(), this.memory, threads - 1, THREADED) : null;
+    // the workers hold the memory, not this object: when it is collected, they are ended
+    if (this.threads) closeWhenCollected.register(this, this.threads);
+  }
+
+  /** Threads a call is split over. */
+  get threadCount(): number {
+    return this.threads?.size ?? 1;
+  }
+
+  /**
+   * Runs one export over parts of its outputs: `ranges` (from splitRange) become one task each,
+   * `args(start, count, part)` their arguments. Every output is computed by exactly one task.
+   */
+  private parallel(fn: (typeof THREADED)[number], ranges: [number, number][], args: (start: number, count: number, part: number) => number[]): void {
+    const tasks = ranges.map(([start, count], part) => ({ fn, args: args(start, count, part) }));
+    const local = (t: Task) => (this.wasm[t.fn as keyof Exports] as (...a: number[]) => void)(...t.args);
+    if (!this.threads || tasks.length === 1) tasks.forEach(local);
+    else this.threads.run(tasks, local);
+  }
+
+  /** How many parts a call with `work` multiply-adds is split into. */
+  private partsFor(work: number): number {
+    return work < this.splitWorkMin ? 1 : this.threadCount;
+  }
+
+  /** Ends the kernel threads (the process can exit without it: they are unref'd). */
+  close(): void {
+    this.threads?.close();
   }
 
   /** Bytes from the bump pointer, 16-aligned, with slack after them; grows the memory as needed. */
@@ -124,7 +170,7 @@ export class WasmKernels implements Kernels {
       w.to_f64_rows(x64, x, N * C, ceil4(N) * C);
       const wp = this.reserve(8 * ceil4(OC) * C);
       w.pack_w4(wp, wt, OC, C);
-      w.matmul_fwd(o, x64, wp, b, N, C, OC);
+      this.parallel('matmul_fwd', splitRange(N, 4, this.partsFor(N * C * OC)), (n0, n) => [o + 4 * n0 * OC, x64 + 8 * n0 * C, wp, b, n, C, OC]);
       this.settle(out, 0, N * OC, o);
     });
   }
@@ -151,8 +197,9 @@ export class WasmKernels implements Kernels {
       const C4 = ceil4(C);
       const w64 = this.reserve(8 * OC * C4);
       w.to_f64_cols(w64, wt, OC, C, C4);
-      w.matmul_bwd_dinp(di, g64, w64, N, C, OC, C4);
-      w.matmul_bwd_dw(dw, g64, x64, N, C, OC);
+      const parts = this.partsFor(N * C * OC);
+      this.parallel('matmul_bwd_dinp', splitRange(N, 4, parts), (n0, n) => [di + 4 * n0 * C, g64 + 8 * n0 * OC, w64, n, C, OC, C4]);
+      this.parallel('matmul_bwd_dw', splitRange(OC, 4, parts), (o0, n) => [dw + 4 * o0 * C, g64 + 8 * o0, x64, N, C, n, OC]);
       w.matmul_bwd_dbias(db, g64, N, OC);
       this.settle(dinp, 0, N * C, di);
       this.settle(dweight, wOff, OC * C, dw);
@@ -171,7 +218,9 @@ export class WasmKernels implements Kernels {
       const q = this.input(qkv, 0, B * T * 3 * C);
       const o = this.output(out, 0, B * T * C);
       const a = this.output(att, 0, B * NH * T * T);
-      this.wasm.attn_fwd(o, a, q, B, T, C, NH, this.attentionScratch(T, C, NH, false));
+      const ranges = splitRange(B, 1, this.partsFor(B * T * T * C));
+      const scratch = ranges.map(() => this.attentionScratch(T, C, NH, false));
+      this.parallel('attn_fwd', ranges, (b0, n, part) => [o + 4 * b0 * T * C, a + 8 * b0 * NH * T * T, q + 4 * b0 * T * 3 * C, n, T, C, NH, scratch[part]]);
       this.settle(out, 0, B * T * C, o);
       this.settle(att, 0, B * NH * T * T, a);
     });
@@ -187,7 +236,9 @@ export class WasmKernels implements Kernels {
       const g = this.input(dout, 0, B * T * C);
       const a = this.input(att, 0, B * NH * T * T);
       const d = this.output(dqkv, 0, B * T * 3 * C);
-      this.wasm.attn_bwd(d, g, q, a, B, T, C, NH, this.attentionScratch(T, C, NH, true));
+      const ranges = splitRange(B, 1, this.partsFor(B * T * T * C));
+      const scratch = ranges.map(() => this.attentionScratch(T, C, NH, true));
+      this.parallel('attn_bwd', ranges, (b0, n, part) => [d + 4 * b0 * T * 3 * C, g + 4 * b0 * T * C, q + 4 * b0 * T * 3 * C, a + 8 * b0 * NH * T * T, n, T, C, NH, scratch[part]]);
       this.settle(dqkv, 0, B * T * 3 * C, d);
     });
   }
@@ -209,7 +260,7 @@ export class WasmKernels implements Kernels {
     this.scoped(() => {
       const x = this.input(inp, 0, n);
       const o = this.output(out, 0, n);
-      this.wasm.activation(id, 0, o, x, x, n);
+      this.parallel('activation', splitRange(n, 2, this.partsFor(16 * n)), (i0, k) => [id, 0, o + 4 * i0, x + 4 * i0, x + 4 * i0, k]);
       this.settle(out, 0, n, o);
     });
   }
@@ -224,7 +275,7 @@ export class WasmKernels implements Kernels {
       const x = this.input(inp, 0, n);
       const g = this.input(dout, 0, n);
       const o = this.output(dinp, 0, n);
-      this.wasm.activation(id, 1, o, x, g, n);
+      this.parallel('activation', splitRange(n, 2, this.partsFor(16 * n)), (i0, k) => [id, 1, o + 4 * i0, x + 4 * i0, g + 4 * i0, k]);
       this.settle(dinp, 0, n, o);
     });
   }

@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { kernelsFor, KERNEL_IMPLEMENTATIONS, numericModes } from '../../src/kernels/registry.ts';
 import { referenceKernels } from '../../src/kernels/reference.ts';
+import { WasmKernels } from '../../src/kernels/wasm.ts';
 import type { Activation, Kernels } from '../../src/kernels/types.ts';
 import { keyedStream, type KeyedStream } from '../../src/rng/keyed.ts';
 
@@ -135,14 +136,17 @@ function runCase(c: Case, seed: number, k: Kernels, own: boolean): Record<string
 }
 
 describe('kernel sets reproduce the reference kernels bit for bit', () => {
-  const sets = numericModes().flatMap((mode) => KERNEL_IMPLEMENTATIONS.filter((i) => i !== 'reference').map((impl) => ({ mode, impl })));
+  const sets: { mode: string; impl: string; make: () => Kernels }[] = numericModes().flatMap((mode) =>
+    KERNEL_IMPLEMENTATIONS.filter((i) => i !== 'reference').map((impl) => ({ mode, impl, make: () => kernelsFor(mode, impl, 1) })));
+  // and split over threads, every call however small: each part computes its own outputs
+  sets.push({ mode: referenceKernels.mode, impl: 'fast, 3 threads', make: () => new WasmKernels(3, 0) });
   it('the registry has a fast set for the default mode', () => {
-    expect(sets.length).toBeGreaterThan(0);
+    expect(sets.length).toBeGreaterThan(1);
   });
-  for (const { mode, impl } of sets) {
+  for (const { mode, impl, make } of sets) {
     for (const c of CASES) {
       it(`${mode} ${impl}: ${c.name}`, () => {
-        const k = kernelsFor(mode, impl);
+        const k = make();
         for (let seed = 1; seed <= 40; seed++) {
           const expected = runCase(c, seed, referenceKernels, false);
           for (const own of [true, false]) {

@@ -62,6 +62,18 @@ describe('fast kernels in whole runs', () => {
     expect(weft(['inspect', out]).code).toBe(0); // reading needs no kernels
   });
 
+  it('logs are byte-identical with 1, 2 and 3 threads', () => {
+    const paths = ['1', '2', '3'].map((n) => {
+      const out = join(dir, `threads-${n}.weft`);
+      const r = weft(['run', 'bench', '--steps', '3', '--record', 'full', '--out', out, '--quiet', '--threads', n]);
+      expect(r.code, r.stderr).toBe(0);
+      return out;
+    });
+    expect(readFileSync(paths[1]).equals(readFileSync(paths[0]))).toBe(true);
+    expect(readFileSync(paths[2]).equals(readFileSync(paths[0]))).toBe(true);
+    expect(weft(['run', 'bench', '--threads', '0']).stderr).toMatch(/--threads: expected a whole number ≥ 1, got 0/);
+  });
+
   it('--kernels takes fast or reference, on every command', () => {
     const r = weft(['run', 'baseline', '--kernels', 'gpu']);
     expect(r.code).toBe(2);

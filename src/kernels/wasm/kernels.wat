@@ -238,14 +238,15 @@
       (br $ln))))
 
   ;; dweight (OC, C) = Σ_n g[n,o]·x[n,c], n ascending; g, x: f64 rows (to_f64_rows, with at
-  ;; least one padding row, so a block reading past a row's end stays in the buffer).
-  (func (export "matmul_bwd_dw") (param $dw i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32)
+  ;; least one padding row, so a block reading past a row's end stays in the buffer). g's rows
+  ;; are $gStride wide: a thread computes OC rows of dweight from column o0 of g (g + 8·o0).
+  (func (export "matmul_bwd_dw") (param $dw i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32) (param $gStride i32)
     (local $o i32) (local $c i32) (local $n i32) (local $gRowB i32) (local $xRowB i32)
     (local $gp i32) (local $xp i32) (local $left i32)
     (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
     (local $a2 v128) (local $b2 v128) (local $a3 v128) (local $b3 v128)
     (local $x0 v128) (local $x1 v128) (local $v v128)
-    (local.set $gRowB (i32.shl (local.get $OC) (i32.const 3)))
+    (local.set $gRowB (i32.shl (local.get $gStride) (i32.const 3)))
     (local.set $xRowB (i32.shl (local.get $C) (i32.const 3)))
     (local.set $o (i32.const 0))
     (block $done_o (loop $lo
