@@ -21,6 +21,10 @@ interface Exports {
   activation(kind: number, backward: number, out: number, inp: number, dout: number, n: number): void;
   attn_fwd(out: number, att: number, qkv: number, B: number, T: number, C: number, NH: number, scratch: number): void;
   attn_bwd(dqkv: number, dout: number, qkv: number, att: number, B: number, T: number, C: number, NH: number, scratch: number): void;
+  add(out: number, a: number, b: number, n: number): void;
+  ln_fwd(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number): void;
+  ln_bwd_dinp(dinp: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void;
+  ln_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, N: number, C: number, c0: number, cnt: number): void;
 }
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
@@ -29,7 +33,7 @@ const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 }
 const closeWhenCollected = new FinalizationRegistry<KernelThreads>((t) => t.close());
 
 /** The exports a kernel thread may run (wasm-worker.mjs receives the list). */
-const THREADED: (keyof Exports)[] = ['matmul_fwd', 'matmul_bwd_dinp', 'matmul_bwd_dw', 'activation', 'attn_fwd', 'attn_bwd'];
+const THREADED: (keyof Exports)[] = ['matmul_fwd', 'matmul_bwd_dinp', 'matmul_bwd_dw', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw'];
 /** Below this many multiply-adds a call stays on one thread: handing over costs microseconds. */
 const SPLIT_WORK_MIN = 1 << 16;
 
@@ -207,8 +211,48 @@ export class WasmKernels implements Kernels {
     });
   }
 
-  layernormForward = referenceKernels.layernormForward;
-  layernormBackward = referenceKernels.layernormBackward;
+  layernormForward(out: FloatArray, mean: Float64Array, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number): void {
+    if (!(out instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array)) {
+      referenceKernels.layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C);
+      return;
+    }
+    this.scoped(() => {
+      const x = this.input(inp, 0, N * C);
+      const w = this.input(weight, wOff, C);
+      const b = this.input(bias, bOff, C);
+      const o = this.output(out, 0, N * C);
+      const m = this.output(mean, 0, N);
+      const s = this.output(rstd, 0, N);
+      this.parallel('ln_fwd', splitRange(N, 1, this.partsFor(4 * N * C)), (n0, n) => [o + 4 * n0 * C, m + 8 * n0, s + 8 * n0, x + 4 * n0 * C, w, b, n, C]);
+      this.settle(out, 0, N * C, o);
+      this.settle(mean, 0, N, m);
+      this.settle(rstd, 0, N, s);
+    });
+  }
+
+  layernormBackward(dinp: FloatArray, dweight: FloatArray, dbias: FloatArray, wOff: number, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
+    if (!(dinp instanceof Float32Array && dweight instanceof Float32Array && dbias instanceof Float32Array && dout instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array)) {
+      referenceKernels.layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C);
+      return;
+    }
+    this.scoped(() => {
+      const g = this.input(dout, 0, N * C);
+      const x = this.input(inp, 0, N * C);
+      const w = this.input(weight, wOff, C);
+      const m = this.input(mean, 0, N);
+      const s = this.input(rstd, 0, N);
+      const di = this.output(dinp, 0, N * C);
+      const dw = this.output(dweight, wOff, C);
+      const db = this.output(dbias, bOff, C);
+      const parts = this.partsFor(4 * N * C);
+      this.parallel('ln_bwd_dinp', splitRange(N, 1, parts), (n0, n) => [di + 4 * n0 * C, g + 4 * n0 * C, x + 4 * n0 * C, w, m + 8 * n0, s + 8 * n0, n, C]);
+      // the weight and bias gradients sum over rows: split by columns instead
+      this.parallel('ln_bwd_dw', splitRange(C, 1, parts), (c0, n) => [dw, db, g, x, m, s, N, C, c0, n]);
+      this.settle(dinp, 0, N * C, di);
+      this.settle(dweight, wOff, C, dw);
+      this.settle(dbias, bOff, C, db);
+    });
+  }
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
     if (!(out instanceof Float32Array && qkv instanceof Float32Array)) {
       referenceKernels.attentionForward(out, att, qkv, B, T, C, NH);
@@ -281,7 +325,19 @@ export class WasmKernels implements Kernels {
   }
   dropoutForward = referenceKernels.dropoutForward;
   dropoutBackward = referenceKernels.dropoutBackward;
-  add = referenceKernels.add;
+  add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
+    if (!(out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array)) {
+      referenceKernels.add(out, a, b, n);
+      return;
+    }
+    this.scoped(() => {
+      const x = this.input(a, 0, n);
+      const y = this.input(b, 0, n);
+      const o = this.output(out, 0, n);
+      this.parallel('add', splitRange(n, 4, this.partsFor(n)), (i0, k) => [o + 4 * i0, x + 4 * i0, y + 4 * i0, k]);
+      this.settle(out, 0, n, o);
+    });
+  }
   crossEntropyForward = referenceKernels.crossEntropyForward;
   crossEntropyBackward = referenceKernels.crossEntropyBackward;
 }

@@ -768,4 +768,144 @@
         (br $lh)))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $lb))))
+
+  ;; ---- residual add and layer norm ----
+
+  ;; out = a + b, n elements: an f32 sum rounded once from f64 equals f32 addition (53 ≥ 2·24 + 2
+  ;; bits), so four lanes of f32x4.add give the reference's bits; NaN canonical
+  (func (export "add") (param $out i32) (param $a i32) (param $b i32) (param $n i32)
+    (local $i i32) (local $v v128) (local $x f32)
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $v (f32x4.add
+        (v128.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+        (v128.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $v) (f32x4.ne (local.get $v) (local.get $v))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (block $done2 (loop $l2
+      (br_if $done2 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $x (f32.add
+        (f32.load (i32.add (local.get $a) (i32.shl (local.get $i) (i32.const 2))))
+        (f32.load (i32.add (local.get $b) (i32.shl (local.get $i) (i32.const 2))))))
+      (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
+        (select (f32.const nan) (local.get $x) (f32.ne (local.get $x) (local.get $x))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l2))))
+
+  (func $canon (param $x f64) (result f64)
+    (select (f64.const nan) (local.get $x) (f64.ne (local.get $x) (local.get $x))))
+
+  (func $st32 (param $dst i32) (param $x f64)
+    (local $f f32)
+    (local.set $f (f32.demote_f64 (local.get $x)))
+    (f32.store (local.get $dst) (select (f32.const nan) (local.get $f) (f32.ne (local.get $f) (local.get $f)))))
+
+  ;; out (N,C) = (x − mean)·rstd·w + b per row; mean, variance over c ascending; eps 1e-5
+  ;; (reference.ts layernormForward), rows one after another
+  (func (export "ln_fwd") (param $out i32) (param $mean i32) (param $rstd i32) (param $inp i32) (param $w i32) (param $b i32) (param $N i32) (param $C i32)
+    (local $n i32) (local $c i32) (local $x i32) (local $m f64) (local $v f64) (local $d f64) (local $s f64) (local $Cf f64)
+    (local.set $Cf (f64.convert_i32_u (local.get $C)))
+    (local.set $n (i32.const 0))
+    (block $dn (loop $ln
+      (br_if $dn (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $x (i32.add (local.get $inp) (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 2))))
+      (local.set $m (f64.const 0))
+      (local.set $c (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $m (f64.add (local.get $m) (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l1)))
+      (local.set $m (f64.div (local.get $m) (local.get $Cf)))
+      (local.set $v (f64.const 0))
+      (local.set $c (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $d (f64.sub (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)))
+        (local.set $v (f64.add (local.get $v) (f64.mul (local.get $d) (local.get $d))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l2)))
+      (local.set $v (f64.div (local.get $v) (local.get $Cf)))
+      (local.set $s (f64.div (f64.const 1) (f64.sqrt (f64.add (local.get $v) (f64.const ${1e-5})))))
+      (local.set $c (i32.const 0))
+      (block $d3 (loop $l3
+        (br_if $d3 (i32.ge_u (local.get $c) (local.get $C)))
+        (call $st32 (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (i32.const 2)))
+          (f64.add
+            (f64.mul (f64.mul (f64.sub (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s))
+              (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2)))))
+            (call $ld (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l3)))
+      (f64.store (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3))) (call $canon (local.get $m)))
+      (f64.store (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 3))) (call $canon (local.get $s)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $ln))))
+
+  ;; layer norm backward, rows: dinp = rstd·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)),
+  ;; dnorm = dout·w, norm = (x − mean)·rstd, the means over c ascending (reference.ts)
+  (func (export "ln_bwd_dinp") (param $dinp i32) (param $dout i32) (param $inp i32) (param $w i32) (param $mean i32) (param $rstd i32) (param $N i32) (param $C i32)
+    (local $n i32) (local $c i32) (local $row i32) (local $m f64) (local $s f64) (local $norm f64) (local $dnorm f64)
+    (local $dm f64) (local $dnm f64) (local $Cf f64)
+    (local.set $Cf (f64.convert_i32_u (local.get $C)))
+    (local.set $n (i32.const 0))
+    (block $dn (loop $ln
+      (br_if $dn (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $row (i32.shl (i32.mul (local.get $n) (local.get $C)) (i32.const 2)))
+      (local.set $m (f64.load (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3)))))
+      (local.set $s (f64.load (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 3)))))
+      (local.set $dm (f64.const 0))
+      (local.set $dnm (f64.const 0))
+      (local.set $c (i32.const 0))
+      (block $d1 (loop $l1
+        (br_if $d1 (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $norm (f64.mul (f64.sub (call $ld (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s)))
+        (local.set $dnorm (f64.mul (call $ld (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))
+          (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $dm (f64.add (local.get $dm) (local.get $dnorm)))
+        (local.set $dnm (f64.add (local.get $dnm) (f64.mul (local.get $dnorm) (local.get $norm))))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l1)))
+      (local.set $dm (f64.div (local.get $dm) (local.get $Cf)))
+      (local.set $dnm (f64.div (local.get $dnm) (local.get $Cf)))
+      (local.set $c (i32.const 0))
+      (block $d2 (loop $l2
+        (br_if $d2 (i32.ge_u (local.get $c) (local.get $C)))
+        (local.set $norm (f64.mul (f64.sub (call $ld (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s)))
+        (local.set $dnorm (f64.mul (call $ld (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))
+          (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))))
+        (call $st32 (i32.add (i32.add (local.get $dinp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))
+          (f64.mul (f64.sub (f64.sub (local.get $dnorm) (local.get $dm)) (f64.mul (local.get $norm) (local.get $dnm))) (local.get $s)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $l2)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $ln))))
+
+  ;; layer norm backward, columns c0…c0+cnt−1 of (C): dweight = Σ_n dout·norm, dbias = Σ_n dout,
+  ;; n ascending; a thread takes a range of columns, never a part of one sum
+  (func (export "ln_bwd_dw") (param $dw i32) (param $db i32) (param $dout i32) (param $inp i32) (param $mean i32) (param $rstd i32) (param $N i32) (param $C i32) (param $c0 i32) (param $cnt i32)
+    (local $n i32) (local $c i32) (local $p i32) (local $aw f64) (local $ab f64) (local $g f64)
+    (local.set $c (local.get $c0))
+    (block $dc (loop $lc
+      (br_if $dc (i32.ge_u (local.get $c) (i32.add (local.get $c0) (local.get $cnt))))
+      (local.set $aw (f64.const 0))
+      (local.set $ab (f64.const 0))
+      (local.set $n (i32.const 0))
+      (block $dn (loop $ln
+        (br_if $dn (i32.ge_u (local.get $n) (local.get $N)))
+        (local.set $p (i32.shl (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (i32.const 2)))
+        (local.set $g (call $ld (i32.add (local.get $dout) (local.get $p))))
+        (local.set $aw (f64.add (local.get $aw) (f64.mul (local.get $g)
+          (f64.mul (f64.sub (call $ld (i32.add (local.get $inp) (local.get $p))) (f64.load (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3)))))
+            (f64.load (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 3))))))))
+        (local.set $ab (f64.add (local.get $ab) (local.get $g)))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (br $ln)))
+      (call $st32 (i32.add (local.get $dw) (i32.shl (local.get $c) (i32.const 2))) (local.get $aw))
+      (call $st32 (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2))) (local.get $ab))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br $lc))))
 )
