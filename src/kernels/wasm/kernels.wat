@@ -481,9 +481,6 @@
   (func $canonical64 (param $v v128) (result v128)
     (v128.bitselect (v128.const f64x2 nan nan) (local.get $v) (f64x2.ne (local.get $v) (local.get $v))))
 
-  ;; the f32 at src, as f64
-  (func $ld (param $src i32) (result f64)
-    (f64.promote_f32 (f32.load (local.get $src))))
 
   ;; per (b, h): q, v as f64 rows of hdp (hd rounded up to even, zero padded) and k transposed,
   ;; kt (hd × Tp, T rounded up to even, zero padded) — the lanes run over i or over t2
@@ -504,15 +501,15 @@
       (block $di (loop $li
         (br_if $di (i32.ge_u (local.get $i) (local.get $hd)))
         (f64.store (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-          (call $ld (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (local.get $i) (i32.const 2))))))
         (f64.store (i32.add (local.get $kf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2))))))
         (f64.store (i32.add (local.get $vf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2))))))
         (f64.store (i32.add (local.get $kt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t)) (i32.const 3)))
-          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (i32.add (local.get $C) (local.get $i)) (i32.const 2))))))
         (f64.store (i32.add (local.get $vt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t)) (i32.const 3)))
-          (call $ld (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $row) (i32.shl (i32.add (i32.shl (local.get $C) (i32.const 1)) (local.get $i)) (i32.const 2))))))
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $li)))
       (local.set $t (i32.add (local.get $t) (i32.const 1)))
@@ -633,9 +630,6 @@
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br $lb))))
 
-  ;; a += v at an f64 address pair
-  (func $addto (param $dst i32) (param $v v128)
-    (v128.store (local.get $dst) (f64x2.add (v128.load (local.get $dst)) (local.get $v))))
 
   ;; dqkv (B,T,3C) from dout (B,T,C), qkv, att: reference.ts attentionBackward. Per (b, h) the
   ;; gradients accumulate in f64 over t ascending, in the reference's order, lanes over i or t2.
@@ -683,7 +677,7 @@
             (block $d1i (loop $l1i
               (br_if $d1i (i32.ge_u (local.get $i) (local.get $hd)))
               (local.set $acc (f64x2.add (local.get $acc) (f64x2.mul
-                (f64x2.splat (call $ld (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2)))))
+                (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2))))))
                 (v128.load (i32.add (local.get $vt) (i32.shl (i32.add (i32.mul (local.get $i) (local.get $Tp)) (local.get $t2)) (i32.const 3)))))))
               (local.set $i (i32.add (local.get $i) (i32.const 1)))
               (br $l1i)))
@@ -698,8 +692,7 @@
             (local.set $i (i32.const 0))
             (block $d2i (loop $l2i
               (br_if $d2i (i32.ge_u (local.get $i) (local.get $hd)))
-              (call $addto (i32.add (local.get $dv) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-                (f64x2.mul (local.get $g) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2)))))))
+              (v128.store (i32.add (local.get $dv) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3))) (f64x2.add (v128.load (i32.add (local.get $dv) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))) (f64x2.mul (local.get $g) (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $o) (i32.shl (local.get $i) (i32.const 2))))))))
               (local.set $i (i32.add (local.get $i) (i32.const 2)))
               (br $l2i)))
             (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
@@ -733,10 +726,8 @@
             (local.set $i (i32.const 0))
             (block $d5i (loop $l5i
               (br_if $d5i (i32.ge_u (local.get $i) (local.get $hd)))
-              (call $addto (i32.add (local.get $dq) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-                (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $kf) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3))))))
-              (call $addto (i32.add (local.get $dk) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))
-                (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))))))
+              (v128.store (i32.add (local.get $dq) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3))) (f64x2.add (v128.load (i32.add (local.get $dq) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))) (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $kf) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))))))
+              (v128.store (i32.add (local.get $dk) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3))) (f64x2.add (v128.load (i32.add (local.get $dk) (i32.shl (i32.add (i32.mul (local.get $t2) (local.get $hdp)) (local.get $i)) (i32.const 3)))) (f64x2.mul (local.get $g) (v128.load (i32.add (local.get $qf) (i32.shl (i32.add (i32.mul (local.get $t) (local.get $hdp)) (local.get $i)) (i32.const 3)))))))
               (local.set $i (i32.add (local.get $i) (i32.const 2)))
               (br $l5i)))
             (local.set $t2 (i32.add (local.get $t2) (i32.const 1)))
@@ -816,7 +807,7 @@
       (local.set $c (i32.const 0))
       (block $d1 (loop $l1
         (br_if $d1 (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $m (f64.add (local.get $m) (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $m (f64.add (local.get $m) (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2)))))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $l1)))
       (local.set $m (f64.div (local.get $m) (local.get $Cf)))
@@ -824,7 +815,7 @@
       (local.set $c (i32.const 0))
       (block $d2 (loop $l2
         (br_if $d2 (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $d (f64.sub (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)))
+        (local.set $d (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))) (local.get $m)))
         (local.set $v (f64.add (local.get $v) (f64.mul (local.get $d) (local.get $d))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $l2)))
@@ -835,9 +826,9 @@
         (br_if $d3 (i32.ge_u (local.get $c) (local.get $C)))
         (call $st32 (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (i32.const 2)))
           (f64.add
-            (f64.mul (f64.mul (f64.sub (call $ld (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s))
-              (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2)))))
-            (call $ld (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2))))))
+            (f64.mul (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $x) (i32.shl (local.get $c) (i32.const 2))))) (local.get $m)) (local.get $s))
+              (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))))
+            (f64.promote_f32 (f32.load (i32.add (local.get $b) (i32.shl (local.get $c) (i32.const 2)))))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
         (br $l3)))
       (f64.store (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3))) (call $canon (local.get $m)))
@@ -862,9 +853,9 @@
       (local.set $c (i32.const 0))
       (block $d1 (loop $l1
         (br_if $d1 (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $norm (f64.mul (f64.sub (call $ld (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s)))
-        (local.set $dnorm (f64.mul (call $ld (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))
-          (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $norm (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))) (local.get $m)) (local.get $s)))
+        (local.set $dnorm (f64.mul (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2)))))))
         (local.set $dm (f64.add (local.get $dm) (local.get $dnorm)))
         (local.set $dnm (f64.add (local.get $dnm) (f64.mul (local.get $dnorm) (local.get $norm))))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
@@ -874,9 +865,9 @@
       (local.set $c (i32.const 0))
       (block $d2 (loop $l2
         (br_if $d2 (i32.ge_u (local.get $c) (local.get $C)))
-        (local.set $norm (f64.mul (f64.sub (call $ld (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))) (local.get $m)) (local.get $s)))
-        (local.set $dnorm (f64.mul (call $ld (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))
-          (call $ld (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2))))))
+        (local.set $norm (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $inp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2))))) (local.get $m)) (local.get $s)))
+        (local.set $dnorm (f64.mul (f64.promote_f32 (f32.load (i32.add (i32.add (local.get $dout) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 2)))))))
         (call $st32 (i32.add (i32.add (local.get $dinp) (local.get $row)) (i32.shl (local.get $c) (i32.const 2)))
           (f64.mul (f64.sub (f64.sub (local.get $dnorm) (local.get $dm)) (f64.mul (local.get $norm) (local.get $dnm))) (local.get $s)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
@@ -897,9 +888,9 @@
       (block $dn (loop $ln
         (br_if $dn (i32.ge_u (local.get $n) (local.get $N)))
         (local.set $p (i32.shl (i32.add (i32.mul (local.get $n) (local.get $C)) (local.get $c)) (i32.const 2)))
-        (local.set $g (call $ld (i32.add (local.get $dout) (local.get $p))))
+        (local.set $g (f64.promote_f32 (f32.load (i32.add (local.get $dout) (local.get $p)))))
         (local.set $aw (f64.add (local.get $aw) (f64.mul (local.get $g)
-          (f64.mul (f64.sub (call $ld (i32.add (local.get $inp) (local.get $p))) (f64.load (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3)))))
+          (f64.mul (f64.sub (f64.promote_f32 (f32.load (i32.add (local.get $inp) (local.get $p)))) (f64.load (i32.add (local.get $mean) (i32.shl (local.get $n) (i32.const 3)))))
             (f64.load (i32.add (local.get $rstd) (i32.shl (local.get $n) (i32.const 3))))))))
         (local.set $ab (f64.add (local.get $ab) (local.get $g)))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
