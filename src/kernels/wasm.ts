@@ -11,13 +11,9 @@ function kernelsModule(): WebAssembly.Module {
 }
 
 interface Exports {
-  to_f64_rows(dst: number, src: number, n: number, padN: number): void;
-  to_f64_cols(dst: number, src: number, rows: number, cols: number, padCols: number): void;
-  pack_w4(dst: number, w: number, OC: number, C: number): void;
-  matmul_fwd(out: number, x: number, wp: number, bias: number, N: number, C: number, OC: number): void;
-  matmul_bwd_dinp(dinp: number, g: number, w: number, N: number, C: number, OC: number, C4: number): void;
-  matmul_bwd_dw(dw: number, g: number, x: number, N: number, C: number, OC: number, gStride: number): void;
-  matmul_bwd_dbias(db: number, g: number, N: number, OC: number): void;
+  matmul_fwd_task(out: number, x: number, w: number, bias: number, N: number, C: number, OC: number, scratch: number): void;
+  matmul_bwd_dinp_task(dinp: number, g: number, w: number, N: number, C: number, OC: number, scratch: number): void;
+  matmul_bwd_dw_task(dw: number, db: number, g: number, x: number, N: number, C: number, OC: number, o0: number, cnt: number, scratch: number): void;
   activation(kind: number, backward: number, out: number, inp: number, dout: number, n: number): void;
   attn_fwd(out: number, att: number, qkv: number, B: number, T: number, C: number, NH: number, scratch: number): void;
   attn_bwd(dqkv: number, dout: number, qkv: number, att: number, B: number, T: number, C: number, NH: number, scratch: number): void;
@@ -33,7 +29,7 @@ const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 }
 const closeWhenCollected = new FinalizationRegistry<KernelThreads>((t) => t.close());
 
 /** The exports a kernel thread may run (wasm-worker.mjs receives the list). */
-const THREADED: (keyof Exports)[] = ['matmul_fwd', 'matmul_bwd_dinp', 'matmul_bwd_dw', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw'];
+const THREADED: (keyof Exports)[] = ['matmul_fwd_task', 'matmul_bwd_dinp_task', 'matmul_bwd_dw_task', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw'];
 /** Below this many multiply-adds a call stays on one thread: handing over costs microseconds. */
 const SPLIT_WORK_MIN = 1 << 16;
 
@@ -59,7 +55,9 @@ export class WasmKernels implements Kernels {
   private buffer: SharedArrayBuffer;
   private top = 16; // 0 stays unused: a null pointer is never a tensor
 
-  private readonly threads: KernelThreads | null;
+  /** The worker threads, started by the first call that is split (after the model's allocations). */
+  private threads: KernelThreads | null = null;
+  private readonly threadsMax: number;
   private readonly splitWorkMin: number;
 
   /**
@@ -73,14 +71,19 @@ export class WasmKernels implements Kernels {
     this.wasm = new WebAssembly.Instance(kernelsModule(), { env: { memory: this.memory } }).exports as unknown as Exports;
     this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
     this.buffers.add(this.buffer);
-    this.threads = threads > 1 ? new KernelThreads(kernelsModule(), this.memory, threads - 1, THREADED) : null;
+    this.threadsMax = threads;
+  }
+
+  private startThreads(workers: number): KernelThreads {
+    const t = new KernelThreads(kernelsModule(), this.memory, workers, THREADED);
     // the workers hold the memory, not this object: when it is collected, they are ended
-    if (this.threads) closeWhenCollected.register(this, this.threads);
+    closeWhenCollected.register(this, t, this);
+    return t;
   }
 
   /** Threads a call is split over. */
   get threadCount(): number {
-    return this.threads?.size ?? 1;
+    return this.threadsMax;
   }
 
   /**
@@ -90,8 +93,11 @@ export class WasmKernels implements Kernels {
   private parallel(fn: (typeof THREADED)[number], ranges: [number, number][], args: (start: number, count: number, part: number) => number[]): void {
     const tasks = ranges.map(([start, count], part) => ({ fn, args: args(start, count, part) }));
     const local = (t: Task) => (this.wasm[t.fn as keyof Exports] as (...a: number[]) => void)(...t.args);
-    if (!this.threads || tasks.length === 1) tasks.forEach(local);
-    else this.threads.run(tasks, local);
+    if (tasks.length === 1) tasks.forEach(local);
+    else {
+      this.threads ??= this.startThreads(this.threadsMax - 1);
+      this.threads.run(tasks, local);
+    }
   }
 
   /** How many parts a call with `work` multiply-adds is split into. */
@@ -109,11 +115,22 @@ export class WasmKernels implements Kernels {
     const at = (this.top + 15) & ~15;
     const end = at + bytes + SLACK_BYTES;
     if (end > this.buffer.byteLength) {
-      const pages = Math.ceil((end - this.buffer.byteLength) / PAGE_BYTES);
-      if (this.buffer.byteLength / PAGE_BYTES + pages > PAGES_MAX) throw new RangeError(`the fast kernels' memory would exceed ${PAGES_MAX * PAGE_BYTES} bytes`);
+      // at least doubling: few growths, and each one that meets running threads restarts them
+      const have = this.buffer.byteLength / PAGE_BYTES;
+      const need = Math.ceil((end - this.buffer.byteLength) / PAGE_BYTES);
+      if (have + need > PAGES_MAX) throw new RangeError(`the fast kernels' memory would exceed ${PAGES_MAX * PAGE_BYTES} bytes`);
+      const pages = Math.min(Math.max(need, have), PAGES_MAX - have);
       this.memory.grow(pages);
       this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
       this.buffers.add(this.buffer);
+      // a worker's instance may keep bounds-checking against the old size (V8 updates it only
+      // at an interrupt): start the workers anew, on the grown memory (growth is rare: it
+      // happens while a model is built and on the first calls of each shape)
+      if (this.threads) {
+        closeWhenCollected.unregister(this);
+        this.threads.close();
+        this.threads = null; // started again by the next call that is split
+      }
     }
     this.top = end;
     return at;
@@ -165,16 +182,13 @@ export class WasmKernels implements Kernels {
       return;
     }
     this.scoped(() => {
-      const w = this.wasm;
       const x = this.input(inp, 0, N * C);
       const wt = this.input(weight, wOff, OC * C);
       const b = this.input(bias, bOff, OC);
       const o = this.output(out, 0, N * OC);
-      const x64 = this.reserve(8 * ceil4(N) * C);
-      w.to_f64_rows(x64, x, N * C, ceil4(N) * C);
-      const wp = this.reserve(8 * ceil4(OC) * C);
-      w.pack_w4(wp, wt, OC, C);
-      this.parallel('matmul_fwd', splitRange(N, 4, this.partsFor(N * C * OC)), (n0, n) => [o + 4 * n0 * OC, x64 + 8 * n0 * C, wp, b, n, C, OC]);
+      const ranges = splitRange(N, 4, this.partsFor(N * C * OC));
+      const scratch = ranges.map(([, n]) => this.reserve(8 * (ceil4(n) + ceil4(OC)) * C));
+      this.parallel('matmul_fwd_task', ranges, (n0, n, part) => [o + 4 * n0 * OC, x + 4 * n0 * C, wt, b, n, C, OC, scratch[part]]);
       this.settle(out, 0, N * OC, o);
     });
   }
@@ -185,26 +199,20 @@ export class WasmKernels implements Kernels {
       return;
     }
     this.scoped(() => {
-      const w = this.wasm;
       const g = this.input(dout, 0, N * OC);
       const x = this.input(inp, 0, N * C);
       const wt = this.input(weight, wOff, OC * C);
       const di = this.output(dinp, 0, N * C);
       const dw = this.output(dweight, wOff, OC * C);
       const db = this.output(dbias, bOff, OC);
-      // float64 copies with one padding row beyond the last block of 4, so blocks never need a tail
-      const rows = ceil4(N) + 1;
-      const g64 = this.reserve(8 * rows * OC);
-      w.to_f64_rows(g64, g, N * OC, rows * OC);
-      const x64 = this.reserve(8 * rows * C);
-      w.to_f64_rows(x64, x, N * C, rows * C);
-      const C4 = ceil4(C);
-      const w64 = this.reserve(8 * OC * C4);
-      w.to_f64_cols(w64, wt, OC, C, C4);
       const parts = this.partsFor(N * C * OC);
-      this.parallel('matmul_bwd_dinp', splitRange(N, 4, parts), (n0, n) => [di + 4 * n0 * C, g64 + 8 * n0 * OC, w64, n, C, OC, C4]);
-      this.parallel('matmul_bwd_dw', splitRange(OC, 4, parts), (o0, n) => [dw + 4 * o0 * C, g64 + 8 * o0, x64, N, C, n, OC]);
-      w.matmul_bwd_dbias(db, g64, N, OC);
+      // dinp by rows of g; dweight and dbias (sums over all rows) by their own rows
+      const rows = splitRange(N, 4, parts);
+      const rowScratch = rows.map(([, n]) => this.reserve(8 * ((ceil4(n) + 1) * OC + OC * ceil4(C))));
+      this.parallel('matmul_bwd_dinp_task', rows, (n0, n, part) => [di + 4 * n0 * C, g + 4 * n0 * OC, wt, n, C, OC, rowScratch[part]]);
+      const outs = splitRange(OC, 4, parts);
+      const outScratch = outs.map(() => this.reserve(8 * (ceil4(N) + 1) * (OC + C)));
+      this.parallel('matmul_bwd_dw_task', outs, (o0, n, part) => [dw, db, g, x, N, C, OC, o0, n, outScratch[part]]);
       this.settle(dinp, 0, N * C, di);
       this.settle(dweight, wOff, OC * C, dw);
       this.settle(dbias, bOff, OC, db);

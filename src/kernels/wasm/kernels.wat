@@ -10,7 +10,7 @@
   (import "env" "memory" (memory 1 16384 shared))
 
   ;; dst (f64, rows × cols, then padRows − rows zero rows) = src (f32, rows × cols)
-  (func (export "to_f64_rows") (param $dst i32) (param $src i32) (param $n i32) (param $padN i32)
+  (func $to_f64_rows (param $dst i32) (param $src i32) (param $n i32) (param $padN i32)
     (local $i i32)
     (local.set $i (i32.const 0))
     ;; two at a time: the low two f32 lanes promoted to f64x2
@@ -32,7 +32,7 @@
       (i32.shl (i32.sub (local.get $padN) (local.get $n)) (i32.const 3))))
 
   ;; dst (f64, rows × padCols) = src (f32, rows × cols), columns cols…padCols−1 zero
-  (func (export "to_f64_cols") (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32) (param $padCols i32)
+  (func $to_f64_cols (param $dst i32) (param $src i32) (param $rows i32) (param $cols i32) (param $padCols i32)
     (local $r i32) (local $c i32) (local $d i32) (local $s i32)
     (local.set $r (i32.const 0))
     (block $done_r (loop $lr
@@ -53,7 +53,7 @@
 
   ;; dst: weight (f32, OC × C) in blocks of 4 outputs, each c holding w[4q..4q+3][c] as f64
   ;; (32 bytes): the lanes of the forward kernel. Outputs beyond OC are zero.
-  (func (export "pack_w4") (param $dst i32) (param $w i32) (param $OC i32) (param $C i32)
+  (func $pack_w4 (param $dst i32) (param $w i32) (param $OC i32) (param $C i32)
     (local $q i32) (local $j i32) (local $c i32) (local $o i32) (local $d i32) (local $s i32)
     (local.set $q (i32.const 0))
     (block $done_q (loop $lq
@@ -112,7 +112,7 @@
   ;; out (N, OC) = x (N, C) · wᵀ + bias: per output, Σ_c x·w in f64 over c ascending, + bias.
   ;; x: f64 rows (to_f64_rows, padded to a multiple of 4 rows); wp: pack_w4.
   ;; Blocks of 4 rows × 4 outputs: 8 f64x2 accumulators.
-  (func (export "matmul_fwd") (param $out i32) (param $x i32) (param $wp i32) (param $bias i32) (param $N i32) (param $C i32) (param $OC i32)
+  (func $matmul_fwd (param $out i32) (param $x i32) (param $wp i32) (param $bias i32) (param $N i32) (param $C i32) (param $OC i32)
     (local $n i32) (local $o i32) (local $c i32) (local $rowB i32) (local $w i32)
     (local $x0 i32) (local $x1 i32) (local $x2 i32) (local $x3 i32) (local $left i32)
     (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
@@ -177,7 +177,7 @@
 
   ;; dinp (N, C) = g (N, OC) · w (OC, C): per output, Σ_o g·w in f64 over o ascending.
   ;; g: f64 rows (to_f64_rows, padded to a multiple of 4 rows); w: f64 (to_f64_cols, C4 columns).
-  (func (export "matmul_bwd_dinp") (param $dinp i32) (param $g i32) (param $w i32) (param $N i32) (param $C i32) (param $OC i32) (param $C4 i32)
+  (func $matmul_bwd_dinp (param $dinp i32) (param $g i32) (param $w i32) (param $N i32) (param $C i32) (param $OC i32) (param $C4 i32)
     (local $n i32) (local $c i32) (local $o i32) (local $rowB i32) (local $wRowB i32) (local $wc i32)
     (local $g0 i32) (local $g1 i32) (local $g2 i32) (local $g3 i32) (local $left i32)
     (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
@@ -240,7 +240,7 @@
   ;; dweight (OC, C) = Σ_n g[n,o]·x[n,c], n ascending; g, x: f64 rows (to_f64_rows, with at
   ;; least one padding row, so a block reading past a row's end stays in the buffer). g's rows
   ;; are $gStride wide: a thread computes OC rows of dweight from column o0 of g (g + 8·o0).
-  (func (export "matmul_bwd_dw") (param $dw i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32) (param $gStride i32)
+  (func $matmul_bwd_dw (param $dw i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32) (param $gStride i32)
     (local $o i32) (local $c i32) (local $n i32) (local $gRowB i32) (local $xRowB i32)
     (local $gp i32) (local $xp i32) (local $left i32)
     (local $a0 v128) (local $b0 v128) (local $a1 v128) (local $b1 v128)
@@ -294,10 +294,10 @@
       (local.set $o (i32.add (local.get $o) (i32.const 4)))
       (br $lo))))
 
-  ;; dbias (OC) = Σ_n g[n,o], n ascending; g: f64 rows with a padding row
-  (func (export "matmul_bwd_dbias") (param $db i32) (param $g i32) (param $N i32) (param $OC i32)
+  ;; dbias (OC) = Σ_n g[n,o], n ascending; g: f64 rows $gStride wide, with a padding row
+  (func $matmul_bwd_dbias (param $db i32) (param $g i32) (param $N i32) (param $OC i32) (param $gStride i32)
     (local $o i32) (local $n i32) (local $gp i32) (local $acc v128) (local $rowB i32)
-    (local.set $rowB (i32.shl (local.get $OC) (i32.const 3)))
+    (local.set $rowB (i32.shl (local.get $gStride) (i32.const 3)))
     (local.set $o (i32.const 0))
     (block $done_o (loop $lo
       (br_if $done_o (i32.ge_u (local.get $o) (local.get $OC)))
@@ -899,4 +899,44 @@
       (call $st32 (i32.add (local.get $db) (i32.shl (local.get $c) (i32.const 2))) (local.get $ab))
       (local.set $c (i32.add (local.get $c) (i32.const 1)))
       (br $lc))))
+
+  ;; ---- matmul tasks: each thread converts what its part reads, in its own scratch ----
+  ;; (the weight is converted by every thread that needs it: a few percent of its part's work,
+  ;; and no thread waits for another's conversion or reads data hot in another core's cache)
+
+  ;; rows n0… of out from the same rows of x (f32); scratch: ceil4(N)·C + ceil4(OC)·C doubles
+  (func (export "matmul_fwd_task") (param $out i32) (param $x i32) (param $w i32) (param $bias i32) (param $N i32) (param $C i32) (param $OC i32) (param $scratch i32)
+    (local $N4 i32) (local $wp i32)
+    (local.set $N4 (i32.and (i32.add (local.get $N) (i32.const 3)) (i32.const -4)))
+    (local.set $wp (i32.add (local.get $scratch) (i32.shl (i32.mul (local.get $N4) (local.get $C)) (i32.const 3))))
+    (call $to_f64_rows (local.get $scratch) (local.get $x) (i32.mul (local.get $N) (local.get $C)) (i32.mul (local.get $N4) (local.get $C)))
+    (call $pack_w4 (local.get $wp) (local.get $w) (local.get $OC) (local.get $C))
+    (call $matmul_fwd (local.get $out) (local.get $scratch) (local.get $wp) (local.get $bias) (local.get $N) (local.get $C) (local.get $OC)))
+
+  ;; rows of dinp from the same rows of g (f32, OC wide); scratch: (ceil4(N)+1)·OC + OC·C4 doubles
+  (func (export "matmul_bwd_dinp_task") (param $dinp i32) (param $g i32) (param $w i32) (param $N i32) (param $C i32) (param $OC i32) (param $scratch i32)
+    (local $rows i32) (local $C4 i32) (local $w64 i32)
+    (local.set $rows (i32.add (i32.and (i32.add (local.get $N) (i32.const 3)) (i32.const -4)) (i32.const 1)))
+    (local.set $C4 (i32.and (i32.add (local.get $C) (i32.const 3)) (i32.const -4)))
+    (local.set $w64 (i32.add (local.get $scratch) (i32.shl (i32.mul (local.get $rows) (local.get $OC)) (i32.const 3))))
+    (call $to_f64_rows (local.get $scratch) (local.get $g) (i32.mul (local.get $N) (local.get $OC)) (i32.mul (local.get $rows) (local.get $OC)))
+    (call $to_f64_cols (local.get $w64) (local.get $w) (local.get $OC) (local.get $C) (local.get $C4))
+    (call $matmul_bwd_dinp (local.get $dinp) (local.get $scratch) (local.get $w64) (local.get $N) (local.get $C) (local.get $OC) (local.get $C4)))
+
+  ;; rows o0…o0+cnt−1 of dweight and dbias from all of g (f32, N × OC) and x (f32, N × C);
+  ;; scratch: (ceil4(N)+1)·(OC + C) doubles
+  (func (export "matmul_bwd_dw_task") (param $dw i32) (param $db i32) (param $g i32) (param $x i32) (param $N i32) (param $C i32) (param $OC i32) (param $o0 i32) (param $cnt i32) (param $scratch i32)
+    (local $rows i32) (local $x64 i32)
+    (local.set $rows (i32.add (i32.and (i32.add (local.get $N) (i32.const 3)) (i32.const -4)) (i32.const 1)))
+    (local.set $x64 (i32.add (local.get $scratch) (i32.shl (i32.mul (local.get $rows) (local.get $OC)) (i32.const 3))))
+    (call $to_f64_rows (local.get $scratch) (local.get $g) (i32.mul (local.get $N) (local.get $OC)) (i32.mul (local.get $rows) (local.get $OC)))
+    (call $to_f64_rows (local.get $x64) (local.get $x) (i32.mul (local.get $N) (local.get $C)) (i32.mul (local.get $rows) (local.get $C)))
+    (call $matmul_bwd_dw
+      (i32.add (local.get $dw) (i32.shl (i32.mul (local.get $o0) (local.get $C)) (i32.const 2)))
+      (i32.add (local.get $scratch) (i32.shl (local.get $o0) (i32.const 3)))
+      (local.get $x64) (local.get $N) (local.get $C) (local.get $cnt) (local.get $OC))
+    (call $matmul_bwd_dbias
+      (i32.add (local.get $db) (i32.shl (local.get $o0) (i32.const 2)))
+      (i32.add (local.get $scratch) (i32.shl (local.get $o0) (i32.const 3)))
+      (local.get $N) (local.get $cnt) (local.get $OC)))
 )
