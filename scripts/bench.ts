@@ -1,12 +1,13 @@
-// Training speed, as JSON: steps/s for the tiny model and fabric-bench with recording off,
-// compact and full, for each kernel implementation; matmul GFLOP/s per shape (fast and
-// reference); and, where Debian's python3-torch is installed, PyTorch's steps/s on the same
-// model and batch in the same run (best of 1 and 2 threads) with the ratios. The machine is
-// shared: compare the ratios measured in one run.
+// Training speed, as JSON: steps/s for the tiny model and fabric-bench with the reference
+// kernels, the fast kernels on 1 thread and on a thread per core, and recording compact and
+// full; matmul GFLOP/s per shape (fast and reference) against the measured peak of register-
+// resident f64x2 multiply-adds; and, where Debian's python3-torch is installed, PyTorch's steps/s
+// on the same model and batch in the same run (best of 1 and 2 threads) with the ratios. The
+// machine is shared: compare the ratios measured in one run.
 // Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick]
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
@@ -14,6 +15,7 @@ import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
+import type { WasmKernels } from '../src/kernels/wasm.ts';
 import { Recorder } from '../src/log/recorder.ts';
 
 const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' } } });
@@ -25,10 +27,11 @@ const configs: Record<string, { config: WeftConfig; steps: number }> = {
   fabricBench: { config: validateConfig({ ...bench.config, steps: 100_000 }), steps: Number(values['steps-bench']) },
 };
 
-/** steps/s over `steps` steps after a warm-up step (JIT compilation is not measured). */
-function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImplementation, record: RecordMode | null): number {
+/** steps/s over `steps` steps after two warm-up steps (JIT compilation, threads starting). */
+function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImplementation, record: RecordMode | null, threads: number): number {
   const c = record ? validateConfig(mergeConfig(config, { record: { mode: record } })) : config;
-  const t = new Trainer(c, { implementation });
+  const t = new Trainer(c, { implementation, threads });
+  t.step();
   t.step();
   const rec = record ? Recorder.create(join(dir, `${record}.weft`), 'bench', c, t, { overwrite: true }) : null;
   const t0 = now();
@@ -40,7 +43,7 @@ function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImp
 
 /** GFLOP/s of the forward and backward matmuls at a shape (N rows, C in, OC out). */
 function matmulSpeed(implementation: KernelImplementation, N: number, C: number, OC: number) {
-  const k = kernelsFor(undefined, implementation);
+  const k = kernelsFor(undefined, implementation, 1);
   const arr = (n: number) => {
     const a = k.alloc('float32', n) as Float32Array;
     for (let i = 0; i < n; i++) a[i] = Math.sin(i) * 0.5; // timing input only
@@ -82,17 +85,19 @@ function torchSpeed(config: WeftConfig, steps: number): { stepsPerSec: number; t
   return { stepsPerSec: best[1], threads: Number(best[0]), byThreads, torch: version };
 }
 
-const out: Record<string, unknown> = { node: process.version, cores: (await import('node:os')).availableParallelism() };
+const cores = availableParallelism();
+const out: Record<string, unknown> = { node: process.version, cores };
 for (const [name, { config, steps }] of Object.entries(configs)) {
   process.stderr.write(`${name}: training\n`);
-  const weft: Record<string, Record<string, number>> = {};
-  for (const impl of ['fast', 'reference'] as const) {
-    const n = impl === 'reference' ? Math.max(2, Math.round(steps / 5)) : steps;
-    weft[impl] = { off: trainSpeed(config, n, impl, null) };
-    if (impl === 'fast' && !values.quick) {
-      weft[impl].compact = trainSpeed(config, n, impl, 'compact');
-      weft[impl].full = trainSpeed(config, n, impl, 'full');
-    }
+  // recording is measured at the CLI's default, a thread per core
+  const weft: Record<string, Record<string, number>> = {
+    reference: { off: trainSpeed(config, Math.max(2, Math.round(steps / 5)), 'reference', null, 1) },
+    fast1Thread: { off: trainSpeed(config, steps, 'fast', null, 1) },
+    fast: { off: trainSpeed(config, steps, 'fast', null, cores) },
+  };
+  if (!values.quick) {
+    weft.fast.compact = trainSpeed(config, steps, 'fast', 'compact', cores);
+    weft.fast.full = trainSpeed(config, steps, 'fast', 'full', cores);
   }
   process.stderr.write(`${name}: PyTorch\n`);
   const torch = torchSpeed(config, steps);
@@ -110,7 +115,12 @@ process.stderr.write('matmul shapes\n');
 const m = configs.fabricBench.config.model;
 const N = configs.fabricBench.config.data.batchSize * m.contextLength;
 const shapes: Record<string, [number, number, number]> = { qkv: [N, m.dModel, 3 * m.dModel], proj: [N, m.dModel, m.dModel], fc: [N, m.dModel, m.dFF], mlpProj: [N, m.dFF, m.dModel] };
-out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, { fast: matmulSpeed('fast', n, c, oc), reference: matmulSpeed('reference', n, c, oc) }]));
+const peak = (kernelsFor(undefined, 'fast', 1) as WasmKernels).peakGflops();
+out.wasmPeakGflopsPerCore = peak;
+out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, (() => {
+  const fast = matmulSpeed('fast', n, c, oc);
+  return { fast, fractionOfPeak: { forward: fast.forwardGflops / peak, backward: fast.backwardGflops / peak }, reference: matmulSpeed('reference', n, c, oc) };
+})()]));
 out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });

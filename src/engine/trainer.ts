@@ -48,6 +48,8 @@ export interface TrainerOptions {
   numericMode?: string;
   /** fast (default) or reference: the same bits either way. */
   implementation?: KernelImplementation;
+  /** Threads the fast kernels split calls over (default: useThreads's, 1 unless set): the same bits either way. */
+  threads?: number;
 }
 
 /**
@@ -68,7 +70,7 @@ export class Trainer {
     const m = config.model;
     this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
     const resolved = { ...m, vocabSize: this.data.vocabSize };
-    this.model = new GPT(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation), config.dtype, config.data.batchSize, m.contextLength);
+    this.model = new GPT(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
     this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total);
   }

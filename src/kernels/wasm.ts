@@ -18,6 +18,7 @@ interface Exports {
   attn_fwd(out: number, att: number, qkv: number, B: number, T: number, C: number, NH: number, scratch: number): void;
   attn_bwd(dqkv: number, dout: number, qkv: number, att: number, B: number, T: number, C: number, NH: number, scratch: number): void;
   add(out: number, a: number, b: number, n: number): void;
+  peak_madd(iters: number): number;
   ln_fwd(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number): void;
   ln_bwd_dinp(dinp: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void;
   ln_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, N: number, C: number, c0: number, cnt: number): void;
@@ -103,6 +104,15 @@ export class WasmKernels implements Kernels {
   /** How many parts a call with `work` multiply-adds is split into. */
   private partsFor(work: number): number {
     return work < this.splitWorkMin ? 1 : this.threadCount;
+  }
+
+  /** GFLOP/s of register-resident f64x2 multiply-adds on this thread: the ceiling for the kernels (timing; benchmarks only). */
+  peakGflops(): number {
+    const iters = 1 << 24;
+    this.wasm.peak_madd(iters >> 4); // warm-up: tier-up of the loop is not measured
+    const t0 = performance.now(); // timing
+    this.wasm.peak_madd(iters);
+    return (iters * 8 * 4) / ((performance.now() - t0) / 1000) / 1e9; // timing
   }
 
   /** Ends the kernel threads (the process can exit without it: they are unref'd). */

@@ -939,4 +939,27 @@
       (i32.add (local.get $db) (i32.shl (local.get $o0) (i32.const 2)))
       (i32.add (local.get $scratch) (i32.shl (local.get $o0) (i32.const 3)))
       (local.get $N) (local.get $cnt) (local.get $OC)))
+
+  ;; ---- for scripts/bench.ts: the peak of f64x2 multiply-adds held in registers ----
+  ;; 8 independent accumulators, 16 flops per accumulator and iteration pair; returns a lane so
+  ;; the work is not optimized away
+  (func (export "peak_madd") (param $iters i32) (result f64)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128) (local $x v128) (local $y v128)
+    (local.set $x (v128.const f64x2 0.999999 0.999998))
+    (local.set $y (v128.const f64x2 0.000001 0.000002))
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $iters)))
+      (local.set $a0 (f64x2.add (f64x2.mul (local.get $a0) (local.get $x)) (local.get $y)))
+      (local.set $a1 (f64x2.add (f64x2.mul (local.get $a1) (local.get $x)) (local.get $y)))
+      (local.set $a2 (f64x2.add (f64x2.mul (local.get $a2) (local.get $x)) (local.get $y)))
+      (local.set $a3 (f64x2.add (f64x2.mul (local.get $a3) (local.get $x)) (local.get $y)))
+      (local.set $a4 (f64x2.add (f64x2.mul (local.get $a4) (local.get $x)) (local.get $y)))
+      (local.set $a5 (f64x2.add (f64x2.mul (local.get $a5) (local.get $x)) (local.get $y)))
+      (local.set $a6 (f64x2.add (f64x2.mul (local.get $a6) (local.get $x)) (local.get $y)))
+      (local.set $a7 (f64x2.add (f64x2.mul (local.get $a7) (local.get $x)) (local.get $y)))
+      (local.set $iters (i32.sub (local.get $iters) (i32.const 1)))
+      (br $l)))
+    (f64x2.extract_lane 0 (f64x2.add (f64x2.add (f64x2.add (local.get $a0) (local.get $a1)) (f64x2.add (local.get $a2) (local.get $a3)))
+      (f64x2.add (f64x2.add (local.get $a4) (local.get $a5)) (f64x2.add (local.get $a6) (local.get $a7))))))
 )
