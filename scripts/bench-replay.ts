@@ -6,7 +6,7 @@
 // and the median of per-sample speedups.
 // Usage: npx tsx scripts/bench-replay.ts [--tiny-steps 1000] [--bench-steps 100] [--modes full,compact] [--samples 41] [--only tiny|bench]
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Trainer } from '../src/engine/trainer.ts';
@@ -17,7 +17,10 @@ import { Recorder } from '../src/log/recorder.ts';
 import { openLog } from '../src/log/reader.ts';
 import { stateAt } from '../src/replay/state.ts';
 import { keyedStream } from '../src/rng/keyed.ts';
+import { useThreads } from '../src/kernels/registry.ts';
 
+// re-execution as the CLI runs it: the fast kernels on a thread per core
+useThreads(availableParallelism());
 const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '41' }, only: { type: 'string' } } });
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-replay-'));
 const bench = await loadScenario('bench');

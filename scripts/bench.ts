@@ -4,7 +4,8 @@
 // resident f64x2 multiply-adds; and, where Debian's python3-torch is installed, PyTorch's steps/s
 // on the same model and batch in the same run (best of 1 and 2 threads) with the ratios. The
 // machine is shared: compare the ratios measured in one run.
-// Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick]
+// Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick] [--readme]
+// (--readme also writes the figures into README.md's bench block)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -17,8 +18,9 @@ import { loadScenario } from '../src/cli/scenarios.ts';
 import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
 import type { WasmKernels } from '../src/kernels/wasm.ts';
 import { Recorder } from '../src/log/recorder.ts';
+import { updateReadmeBlocks } from './readme-blocks.ts';
 
-const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' } } });
 const now = () => performance.now(); // timing
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
 const bench = await loadScenario('bench');
@@ -124,3 +126,26 @@ out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) 
 out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });
+if (values.readme) updateReadmeBlocks('README.md', { bench: readmeBlock(out) }, true);
+
+/** The README's table of these figures. */
+function readmeBlock(o: Record<string, unknown>): string {
+  type Row = { stepsPerSec: Record<string, Record<string, number>>; torch: { stepsPerSec: number } | null; weftOverTorch: number | null; recordingCost: Record<string, number> | null };
+  const f = (x: number) => x.toFixed(x < 10 ? 2 : 1);
+  const pct = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(100 * x)}%`);
+  const lines = [
+    `Measured by \`npm run bench\` (Node ${process.versions.node}, ${cores} cores; steps/s, recording off unless named):`,
+    '',
+    '| model | reference | fast, 1 thread | fast, ' + cores + ' threads | PyTorch (best of 1, 2 threads) | weft / PyTorch | recording cost compact, full |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const [name, label] of [['fabricBench', 'fabric-bench'], ['tiny', 'tiny']] as const) {
+    const r = o[name] as Row;
+    lines.push(`| ${label} | ${f(r.stepsPerSec.reference.off)} | ${f(r.stepsPerSec.fast1Thread.off)} | ${f(r.stepsPerSec.fast.off)} | ${r.torch ? f(r.torch.stepsPerSec) : 'not installed'} | ${r.weftOverTorch === null ? '–' : `${r.weftOverTorch.toFixed(2)}×`} | ${pct(r.recordingCost?.compact)}, ${pct(r.recordingCost?.full)} |`);
+  }
+  const mm = o.matmul as Record<string, { fast: { forwardGflops: number; backwardGflops: number }; fractionOfPeak: { forward: number; backward: number } }>;
+  const fr = Object.values(mm).flatMap((m) => [m.fractionOfPeak.forward, m.fractionOfPeak.backward]);
+  const gf = Object.values(mm).flatMap((m) => [m.fast.forwardGflops, m.fast.backwardGflops]);
+  lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
+  return lines.join('\n');
+}

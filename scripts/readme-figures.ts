@@ -3,8 +3,9 @@
 // where a figure moved. Wall-clock figures (steps/s, seconds) are measured anew and are not
 // compared; every other number is deterministic and must agree exactly.
 // Usage: npx tsx scripts/readme-figures.ts [--check] [--readme README.md]
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { updateReadmeBlocks } from './readme-blocks.ts';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
@@ -18,14 +19,14 @@ import { makeHeader, Recorder } from '../src/log/recorder.ts';
 import { LogWriter } from '../src/log/writer.ts';
 import { openLog } from '../src/log/reader.ts';
 import { stateAt } from '../src/replay/state.ts';
+import { useThreads, type KernelImplementation } from '../src/kernels/registry.ts';
 
+// as the CLI runs: the fast kernels on a thread per core (the bits are the same either way)
+useThreads(availableParallelism());
 const { values } = parseArgs({ options: { check: { type: 'boolean' }, readme: { type: 'string', default: 'README.md' } } });
 const dir = mkdtempSync(join(tmpdir(), 'weft-readme-'));
 const now = () => performance.now(); // timing
 const progress = (s: string) => process.stderr.write(`${s}\n`);
-
-/** Timing figures vary run to run; they are masked before comparing. */
-const TIMING = /\d+(\.\d+)? (steps\/s|s|ms)\b/g;
 
 /** The baseline as `npm start` trains it, recorded in all three modes at once (one training run). */
 async function baselineBlocks(): Promise<Record<string, string>> {
@@ -91,34 +92,25 @@ async function lessonBlock(): Promise<string> {
 /** Training speed, recording off: the one place the README states it (timing; not compared). */
 async function speedBlock(): Promise<string> {
   const bench = await loadScenario('bench');
-  const measure = (c: WeftConfig, steps: number) => {
-    const t = new Trainer(c);
-    t.step(); // warm-up: JIT compilation is not what we measure
+  const measure = (c: WeftConfig, steps: number, implementation: KernelImplementation) => {
+    const t = new Trainer(c, { implementation });
+    t.step(); // warm-up: JIT compilation and threads starting are not what we measure
+    t.step();
     const t0 = now();
     for (let i = 0; i < steps; i++) t.step();
     return steps / ((now() - t0) / 1000);
   };
   progress('speed: tiny and fabric-bench');
-  const tiny = measure(validateConfig(mergeConfig(bench.config, { model: TINY, steps: 1000 })), 100);
-  const fabric = measure(validateConfig({ ...bench.config, steps: 1000 }), 10);
-  return `Measured (Node ${process.versions.node}, reference kernels, recording off): tiny ${tiny.toFixed(1)} steps/s, fabric-bench ${fabric.toFixed(2)} steps/s.`;
+  const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: 1000 }));
+  const fabric = validateConfig({ ...bench.config, steps: 1000 });
+  const f = (x: number) => x.toFixed(x < 10 ? 2 : 1);
+  return `Measured (Node ${process.versions.node}, ${availableParallelism()} cores, recording off): fabric-bench ${f(measure(fabric, 20, 'fast'))} steps/s with the fast kernels on ${availableParallelism()} threads (${f(measure(fabric, 3, 'reference'))} with the reference kernels), tiny ${f(measure(tiny, 200, 'fast'))} (${f(measure(tiny, 50, 'reference'))}).`;
 }
 
 const blocks = { ...(await baselineBlocks()), lessons: await lessonBlock(), speed: await speedBlock() };
 rmSync(dir, { recursive: true, force: true });
 
-let readme = readFileSync(values.readme!, 'utf8');
-const moved: string[] = [];
-for (const [name, text] of Object.entries(blocks)) {
-  // a block keeps the indentation of its closing marker (inside a list item, say)
-  const re = new RegExp(`(<!-- figures:${name} -->\\n)([\\s\\S]*?)([ \\t]*<!-- /figures:${name} -->)`);
-  const m = re.exec(readme);
-  if (!m) throw new Error(`${values.readme}: no block <!-- figures:${name} --> … <!-- /figures:${name} -->`);
-  const indent = /^[ \t]*/.exec(m[3])![0];
-  const body = `${text.split('\n').map((l) => (l ? indent + l : l)).join('\n')}\n`;
-  if (m[2].replace(TIMING, '#') !== body.replace(TIMING, '#')) moved.push(name);
-  readme = readme.replace(re, (_, a: string, __: string, b: string) => `${a}${body}${b}`);
-}
+const moved = updateReadmeBlocks(values.readme!, blocks, !values.check);
 if (values.check) {
   if (moved.length) {
     process.stderr.write(`README figures that a fresh run does not reproduce: ${moved.join(', ')}\nupdate them with: npx tsx scripts/readme-figures.ts\n`);
@@ -126,6 +118,5 @@ if (values.check) {
   }
   process.stderr.write(`README figures agree with a fresh run (${Object.keys(blocks).join(', ')})\n`);
 } else {
-  writeFileSync(values.readme!, readme);
   process.stderr.write(`${values.readme}: ${moved.length ? `updated ${moved.join(', ')}` : 'figures unchanged'} (timings measured anew)\n`);
 }

@@ -46,10 +46,10 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
   --resume         continue a killed or interrupted run's log (--out, or runs/<scenario>.weft)
                    from its last complete step; the result equals an uninterrupted run's log.
                    The scenario and flags must be those of the logged run
-  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.
   --json           print the summary as JSON on stdout
   --quiet          no progress output
-  --list           list the scenarios and exit`;
+  --list           list the scenarios and exit
+  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.`;
 
 export const RUN_OPTIONS = {
   steps: { type: 'string' },
@@ -66,10 +66,10 @@ export const RUN_OPTIONS = {
   list: { type: 'boolean' },
 } as const;
 
-/** The scenario's config with the command line's overrides applied and validated. */
 /** Model sizes a person can name instead of five `--set model.…` flags (DESIGN.md). */
 export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY, fabric: FABRIC };
 
+/** The scenario's config with the command line's overrides applied and validated. */
 export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
   const preset = values.model === undefined ? null : MODEL_PRESETS[String(values.model)];
   if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
