@@ -126,7 +126,7 @@ out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) 
 out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });
-if (values.readme) updateReadmeBlocks('README.md', { bench: readmeBlock(out) }, true);
+if (values.readme) updateReadmeBlocks('README.md', { bench: readmeBlock(out) }, true, ['bench']);
 
 /** The README's table of these figures. */
 function readmeBlock(o: Record<string, unknown>): string {

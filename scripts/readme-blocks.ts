@@ -8,9 +8,10 @@ const TIMING = /\d+(\.\d+)?(×| (steps\/s|s|ms|GFLOP\/s))(?=\b|\W|$)/g;
 /**
  * Puts each block's text between its markers (keeping the indentation of the closing marker,
  * inside a list item, say) and returns the names of the blocks whose figures, timings aside,
- * changed. With `write` false the file is left as it is (a check).
+ * changed. With `write` false the file is left as it is (a check). Blocks named in
+ * `timingOnly` hold nothing but measurements: they are written, never compared.
  */
-export function updateReadmeBlocks(path: string, blocks: Record<string, string>, write: boolean): string[] {
+export function updateReadmeBlocks(path: string, blocks: Record<string, string>, write: boolean, timingOnly: string[] = []): string[] {
   let readme = readFileSync(path, 'utf8');
   const moved: string[] = [];
   for (const [name, text] of Object.entries(blocks)) {
@@ -19,7 +20,7 @@ export function updateReadmeBlocks(path: string, blocks: Record<string, string>,
     if (!m) throw new Error(`${path}: no block <!-- figures:${name} --> … <!-- /figures:${name} -->`);
     const indent = /^[ \t]*/.exec(m[3])![0];
     const body = `${text.split('\n').map((l) => (l ? indent + l : l)).join('\n')}\n`;
-    if (m[2].replace(TIMING, '#') !== body.replace(TIMING, '#')) moved.push(name);
+    if (!timingOnly.includes(name) && m[2].replace(TIMING, '#') !== body.replace(TIMING, '#')) moved.push(name);
     readme = readme.replace(re, (_, a: string, __: string, b: string) => `${a}${body}${b}`);
   }
   if (write) writeFileSync(path, readme);

@@ -12,8 +12,24 @@ export const KERNEL_IMPLEMENTATIONS = ['fast', 'reference'] as const;
 export type KernelImplementation = (typeof KERNEL_IMPLEMENTATIONS)[number];
 
 const MODES: Record<string, Record<KernelImplementation, (threads: number) => Kernels>> = {
-  [referenceKernels.mode]: { reference: () => referenceKernels, fast: (threads) => new WasmKernels(threads) },
+  [referenceKernels.mode]: { reference: () => referenceKernels, fast: (threads) => fastOrReference(threads) },
 };
+
+let fallbackSaid = false;
+
+/**
+ * The WebAssembly set, or — where this runtime lacks WebAssembly SIMD or shared memory — the
+ * reference kernels, said once on stderr. Both give the same bits, so only speed differs.
+ */
+function fastOrReference(threads: number): Kernels {
+  try {
+    return new WasmKernels(threads);
+  } catch (e) {
+    if (!fallbackSaid) process.stderr.write(`weft: the fast kernels cannot start here (${(e as Error).message}); using the reference kernels (same results, slower)\n`);
+    fallbackSaid = true;
+    return referenceKernels;
+  }
+}
 
 /** The numeric mode new runs use. */
 export const DEFAULT_NUMERIC_MODE = referenceKernels.mode;
