@@ -1,13 +1,15 @@
-// Builds src/kernels/wasm/kernels.wasm from kernels.wat with wabt (a devDependency; nothing is
-// downloaded). The .wasm is committed, so running weft needs no build step; a test rebuilds it
-// and requires the same bytes.
+// Builds weft's WebAssembly modules from their .wat sources with wabt (a devDependency; nothing
+// is downloaded): the kernels (src/kernels/wasm/kernels.wat) and the rANS encoder
+// (src/log/rans.wat). The .wasm files are committed, so running weft needs no build step; a test
+// rebuilds them and requires the same bytes.
 // Usage: npx tsx scripts/build-wasm.ts [--check]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-const WAT = fileURLToPath(new URL('../src/kernels/wasm/kernels.wat', import.meta.url));
-const WASM = WAT.replace(/\.wat$/, '.wasm');
+/** The modules' sources; each builds to the .wasm beside it. */
+export const WAT_SOURCES = ['../src/kernels/wasm/kernels.wat', '../src/log/rans.wat'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** A double as an exact hexadecimal float literal (normal numbers; ±0). */
 export function hexFloat(x: number): string {
@@ -33,11 +35,11 @@ export function expandConstants(wat: string): string {
   });
 }
 
-/** The module's bytes: SIMD128, shared memory (for threads), bulk memory; no names section. */
-export async function buildKernelsWasm(): Promise<Uint8Array> {
+/** A module's bytes: SIMD128, shared memory (for threads), bulk memory; no names section. */
+export async function buildWasm(wat: string): Promise<Uint8Array> {
   const wabt = await wabtInit();
   const features = { simd: true, threads: true, bulk_memory: true, relaxed_simd: false };
-  const mod = wabt.parseWat('kernels.wat', expandConstants(readFileSync(WAT, 'utf8')), features);
+  const mod = wabt.parseWat(basename(wat), expandConstants(readFileSync(wat, 'utf8')), features);
   try {
     (mod.validate as (this: typeof mod, f: typeof features) => void).call(mod, features); // the typings omit its argument
     return mod.toBinary({ log: false, write_debug_names: false }).buffer;
@@ -47,12 +49,18 @@ export async function buildKernelsWasm(): Promise<Uint8Array> {
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const bytes = await buildKernelsWasm();
-  if (process.argv.includes('--check')) {
-    const same = Buffer.from(bytes).equals(readFileSync(WASM));
-    process.stderr.write(same ? `${WASM}: up to date\n` : `${WASM}: differs from a rebuild of kernels.wat; run npx tsx scripts/build-wasm.ts\n`);
-    process.exit(same ? 0 : 1);
+  let stale = 0;
+  for (const wat of WAT_SOURCES) {
+    const wasm = wat.replace(/\.wat$/, '.wasm');
+    const bytes = await buildWasm(wat);
+    if (process.argv.includes('--check')) {
+      const same = existsSync(wasm) && Buffer.from(bytes).equals(readFileSync(wasm));
+      if (!same) stale++;
+      process.stderr.write(same ? `${wasm}: up to date\n` : `${wasm}: differs from a rebuild of ${basename(wat)}; run npx tsx scripts/build-wasm.ts\n`);
+    } else {
+      writeFileSync(wasm, bytes);
+      process.stderr.write(`${wasm}: ${bytes.length} bytes\n`);
+    }
   }
-  writeFileSync(WASM, bytes);
-  process.stderr.write(`${WASM}: ${bytes.length} bytes\n`);
+  process.exit(stale ? 1 : 0);
 }

@@ -17,6 +17,8 @@ const SCALE_BITS = 14;
 const SCALE = 1 << SCALE_BITS;
 const RANS_L = 1 << 23; // lower bound of the normalised state interval [L, 256·L)
 
+import { readFileSync } from 'node:fs';
+
 export class RansError extends Error {}
 
 /** Symbol frequencies scaled to sum to 2^14, every present symbol ≥ 1; deterministic ties. */
@@ -47,19 +49,19 @@ export function quantize(counts: Uint32Array, n: number): Uint16Array {
   return freq;
 }
 
-export function ransEncode(src: Uint8Array): Uint8Array {
-  const n = src.length;
-  if (n === 0) return Uint8Array.of(0);
-  const counts = new Uint32Array(256);
-  for (let i = 0; i < n; i++) counts[src[i]]++;
-  let distinct = 0;
-  for (let s = 0; s < 256; s++) if (counts[s]) distinct++;
-  if (distinct === 1) return Uint8Array.of(2, src[0]);
-  const freq = quantize(counts, n);
-  const cum = new Uint32Array(257);
-  for (let s = 0; s < 256; s++) cum[s + 1] = cum[s] + freq[s];
+/** The encoded bytes of a block and the two final states; null when they would not fit (store). */
+interface Encoded {
+  body: Uint8Array;
+  x0: number;
+  x1: number;
+}
 
-  // encode backwards into a buffer filled from its end
+/**
+ * The encoding loop in TypeScript: backwards, two states alternating by position parity,
+ * byte-wise renormalisation into a buffer filled from its end. The oracle of rans.wat's loop.
+ */
+export function encodeLoopJs(src: Uint8Array, freq: Uint16Array, cum: Uint32Array): Encoded | null {
+  const n = src.length;
   const cap = n + (n >> 3) + 16;
   const out = new Uint8Array(cap);
   let pos = cap;
@@ -74,7 +76,7 @@ export function ransEncode(src: Uint8Array): Uint8Array {
     const xMax = xMaxOf[s];
     let x = i & 1 ? x1 : x0;
     while (x >= xMax) {
-      if (pos === 0) return stored(src);
+      if (pos === 0) return null;
       out[--pos] = x & 0xff;
       x = x >>> 8;
     }
@@ -83,7 +85,23 @@ export function ransEncode(src: Uint8Array): Uint8Array {
     if (i & 1) x1 = x;
     else x0 = x;
   }
-  const body = out.subarray(pos);
+  return { body: out.subarray(pos), x0, x1 };
+}
+
+export function ransEncode(src: Uint8Array): Uint8Array {
+  const n = src.length;
+  if (n === 0) return Uint8Array.of(0);
+  const w = ransWasm();
+  const counts = w ? w.count(src) : countBytes(src);
+  let distinct = 0;
+  for (let s = 0; s < 256; s++) if (counts[s]) distinct++;
+  if (distinct === 1) return Uint8Array.of(2, src[0]);
+  const freq = quantize(counts, n);
+  const cum = new Uint32Array(257);
+  for (let s = 0; s < 256; s++) cum[s + 1] = cum[s] + freq[s];
+  const enc = w ? w.encode(n, freq, cum) : encodeLoopJs(src, freq, cum);
+  if (!enc) return stored(src);
+  const { body, x0, x1 } = enc;
   let tableLen = 32;
   for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
   const headerLen = 1 + tableLen + 8;
@@ -107,6 +125,76 @@ export function ransEncode(src: Uint8Array): Uint8Array {
   dv.setUint32(o + 4, x1, true);
   res.set(body, o + 8);
   return res;
+}
+
+function countBytes(src: Uint8Array): Uint32Array {
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < src.length; i++) counts[src[i]]++;
+  return counts;
+}
+
+/**
+ * rans.wat: the byte count and the encoding loop in WebAssembly, the same bytes as the loops
+ * above (a test compares them); one instance per process, its memory reused block to block.
+ * null where WebAssembly is not available (the TypeScript loops then run).
+ */
+interface RansWasm {
+  count(src: Uint8Array): Uint32Array;
+  /** encodes the block last given to count() */
+  encode(n: number, freq: Uint16Array, cum: Uint32Array): Encoded | null;
+}
+
+let ransInstance: RansWasm | null | undefined;
+
+const COUNTS = 0;
+const SYMBOLS = 1024; // 256 × (freq, cum, xMax, reciprocal), u32 each
+const STATES = SYMBOLS + 4096;
+const SRC = STATES + 16;
+
+function ransWasm(): RansWasm | null {
+  if (ransInstance !== undefined) return ransInstance;
+  try {
+    const mod = new WebAssembly.Module(readFileSync(new URL('./rans.wasm', import.meta.url)));
+    const exp = new WebAssembly.Instance(mod, {}).exports as unknown as {
+      memory: WebAssembly.Memory;
+      count(src: number, n: number, counts: number): void;
+      encode(src: number, n: number, sym: number, cap: number, outEnd: number, states: number): number;
+    };
+    const mem = exp.memory;
+    const ensure = (bytes: number) => {
+      if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
+    };
+    ransInstance = {
+      count(src) {
+        ensure(SRC + 2 * src.length + 64 + (src.length >> 3));
+        new Uint8Array(mem.buffer, SRC, src.length).set(src);
+        exp.count(SRC, src.length, COUNTS);
+        return new Uint32Array(mem.buffer, COUNTS, 256).slice();
+      },
+      encode(n, freq, cum) {
+        const cap = n + (n >> 3) + 16;
+        // the output: 2 spare bytes (renormalisation stores before it knows it must), then cap
+        const outStart = SRC + n + 2;
+        ensure(outStart + cap);
+        const sym = new Uint32Array(mem.buffer, SYMBOLS, 1024);
+        for (let s = 0; s < 256; s++) {
+          const f = freq[s];
+          sym[4 * s] = f;
+          sym[4 * s + 1] = cum[s];
+          sym[4 * s + 2] = ((RANS_L >>> SCALE_BITS) << 8) * f;
+          // floor(2^32 / f): an estimate of x / f low by at most one, corrected in the loop
+          sym[4 * s + 3] = f > 1 ? Math.floor(4294967296 / f) : 0xffffffff;
+        }
+        const pos = exp.encode(SRC, n, SYMBOLS, cap, outStart + cap, STATES);
+        if (pos < 0) return null;
+        const states = new Uint32Array(mem.buffer, STATES, 2);
+        return { body: new Uint8Array(mem.buffer, pos, outStart + cap - pos).slice(), x0: states[0], x1: states[1] };
+      },
+    };
+  } catch {
+    ransInstance = null;
+  }
+  return ransInstance;
 }
 
 function stored(src: Uint8Array): Uint8Array {

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildKernelsWasm } from '../../scripts/build-wasm.ts';
+import { buildWasm, WAT_SOURCES } from '../../scripts/build-wasm.ts';
 import { mergeConfig, TINY, validateConfig } from '../../src/engine/config.ts';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
@@ -17,9 +17,12 @@ import { tempDir } from '../log/helpers.ts';
 const dir = tempDir();
 
 describe('fast kernels in whole runs', () => {
-  it('the committed kernels.wasm is what kernels.wat builds to', async () => {
-    const built = await buildKernelsWasm();
-    expect(Buffer.from(built).equals(readFileSync(join(ROOT, 'src/kernels/wasm/kernels.wasm')))).toBe(true);
+  it('each committed .wasm is what its .wat builds to', async () => {
+    expect(WAT_SOURCES.length).toBe(2);
+    for (const wat of WAT_SOURCES) {
+      const built = await buildWasm(wat);
+      expect(Buffer.from(built).equals(readFileSync(wat.replace(/\.wat$/, '.wasm'))), wat).toBe(true);
+    }
   });
 
   it('logs are byte-identical with --kernels fast and --kernels reference (full and compact)', () => {
