@@ -41,11 +41,13 @@ const SLACK_BYTES = 32;
 const ceil4 = (n: number) => (n + 3) & ~3;
 
 /**
- * The fast kernels: WebAssembly SIMD128 for the matmuls (the bulk of a step), the reference
- * kernels for the rest, with the reference's bits (numeric mode reference-f64acc-v1). The set
- * owns one shared WebAssembly memory: `alloc` places the model's tensors in it, so the kernels
- * work on them in place; an array from elsewhere (a test's) is copied in and out per call.
- * Shared memory grows without detaching the views already handed out.
+ * The fast kernels, with the reference's bits (numeric mode reference-f64acc-v1): WebAssembly
+ * SIMD128 for the matmuls, attention, GELU and tanh, layer norm and the residual add, split over
+ * threads by output ranges; the reference kernels for the rest (embeddings, dropout, ReLU, the
+ * loss) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
+ * model's tensors in it, so the kernels work on them in place; an array from elsewhere (a
+ * test's) is copied in and out per call. Shared memory grows without detaching the views
+ * already handed out.
  */
 export class WasmKernels implements Kernels {
   readonly mode = referenceKernels.mode;
@@ -106,7 +108,10 @@ export class WasmKernels implements Kernels {
     return work < this.splitWorkMin ? 1 : this.threadCount;
   }
 
-  /** GFLOP/s of register-resident f64x2 multiply-adds on this thread: the ceiling for the kernels (timing; benchmarks only). */
+  /**
+   * GFLOP/s of register-resident f64x2 multiply-adds on this thread (timing; benchmarks only).
+   * Each accumulator's multiply-add is one dependency chain, so this is a floor for the peak.
+   */
   peakGflops(): number {
     const iters = 1 << 24;
     this.wasm.peak_madd(iters >> 4); // warm-up: tier-up of the loop is not measured
