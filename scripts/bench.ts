@@ -117,7 +117,7 @@ process.stderr.write('matmul shapes\n');
 const m = configs.fabricBench.config.model;
 const N = configs.fabricBench.config.data.batchSize * m.contextLength;
 const shapes: Record<string, [number, number, number]> = { qkv: [N, m.dModel, 3 * m.dModel], proj: [N, m.dModel, m.dModel], fc: [N, m.dModel, m.dFF], mlpProj: [N, m.dFF, m.dModel] };
-const peak = (kernelsFor(undefined, 'fast', 1) as WasmKernels).peakGflops();
+const peak = (kernelsFor(undefined, 'fast', 1) as unknown as WasmKernels).peakGflops();
 out.wasmPeakGflopsPerCore = peak;
 out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, (() => {
   const fast = matmulSpeed('fast', n, c, oc);

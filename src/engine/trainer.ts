@@ -72,7 +72,7 @@ export class Trainer {
     const resolved = { ...m, vocabSize: this.data.vocabSize };
     this.model = new GPT(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
-    this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total);
+    this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total, (d, n) => this.model.kernels.alloc(d, n));
   }
 
   get params(): FloatArray {
@@ -114,7 +114,7 @@ export class Trainer {
     else if (!Number.isFinite(norms.global)) anomaly = { step: s, stage: 'grad', ...firstNonFinite(model.grads, model) };
     if (!anomaly) {
       scaleInPlace(model.grads, factor);
-      optimizerStep(c.optim, lr, model.params, model.grads, this.optim);
+      optimizerStep(c.optim, lr, model.params, model.grads, this.optim, model.kernels);
       this.stepsDone = s;
       if (!allFinite(model.params)) {
         anomaly = { step: s, stage: 'param', ...firstNonFinite(model.params, model) };

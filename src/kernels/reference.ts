@@ -299,6 +299,23 @@ export const referenceKernels: Kernels = {
     return canonicalNaN(total / N);
   },
 
+  // per element, in index order: p ·= decay (adamw); d = g + l2·p; m = β1·m + (1−β1)·d;
+  // v = β2·v + (1−β2)·d·d; p −= stepSize · m / (sqrt(v) / bc2Sqrt + eps). p, m and v are carried
+  // in float64 from their computation to their use and rounded once when stored.
+  adamUpdate(params, grads, m, v, n, k) {
+    const { beta1: b1, beta2: b2, oneMinusBeta1: c1, oneMinusBeta2: c2, eps, stepSize, bc2Sqrt, l2, decay, decoupled } = k;
+    for (let i = 0; i < n; i++) {
+      let p = params[i];
+      if (decoupled) p = p * decay;
+      const d = grads[i] + l2 * p;
+      const mi = b1 * m[i] + c1 * d;
+      const vi = b2 * v[i] + c2 * d * d;
+      m[i] = canonicalNaN(mi);
+      v[i] = canonicalNaN(vi);
+      params[i] = canonicalNaN(p - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps)));
+    }
+  },
+
   // dlogits = (probs − onehot(target)) / N
   crossEntropyBackward(dlogits, probs, targets, N, V) {
     for (let n = 0; n < N; n++) {

@@ -32,4 +32,25 @@ export interface Kernels {
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void;
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number;
   crossEntropyBackward(dlogits: FloatArray, probs: Float64Array, targets: Int32Array, N: number, V: number): void;
+  /** Adam/AdamW on n elements, in place (see optim/optimizer.ts for the formulas). */
+  adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void;
+}
+
+/** An Adam step's coefficients, computed once per step in float64 (optim/optimizer.ts). */
+export interface AdamCoefficients {
+  beta1: number;
+  beta2: number;
+  /** 1 − β1 and 1 − β2, as the update uses them */
+  oneMinusBeta1: number;
+  oneMinusBeta2: number;
+  eps: number;
+  /** lr / (1 − β1^t) */
+  stepSize: number;
+  /** sqrt(1 − β2^t) */
+  bc2Sqrt: number;
+  /** L2 weight decay added to the gradient (adam), 0 for adamw */
+  l2: number;
+  /** 1 − lr·wd, the decoupled decay (adamw) */
+  decay: number;
+  decoupled: boolean;
 }

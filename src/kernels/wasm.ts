@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { referenceKernels } from './reference.ts';
 import { KernelThreads, splitRange, type Task } from './threads.ts';
-import type { Activation, Dtype, FloatArray, Kernels } from './types.ts';
+import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
 
 /** The compiled kernels (src/kernels/wasm/kernels.wat → kernels.wasm), compiled once per process. */
 let compiled: WebAssembly.Module | null = null;
@@ -22,6 +22,7 @@ interface Exports {
   ln_fwd(out: number, mean: number, rstd: number, inp: number, w: number, b: number, N: number, C: number): void;
   ln_bwd_dinp(dinp: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void;
   ln_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, N: number, C: number, c0: number, cnt: number): void;
+  adam(p: number, g: number, m: number, v: number, n: number, k: number): void;
 }
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
@@ -30,7 +31,7 @@ const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 }
 const closeWhenCollected = new FinalizationRegistry<KernelThreads>((t) => t.close());
 
 /** The exports a kernel thread may run (wasm-worker.mjs receives the list). */
-const THREADED: (keyof Exports)[] = ['matmul_fwd_task', 'matmul_bwd_dinp_task', 'matmul_bwd_dw_task', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw'];
+const THREADED: (keyof Exports)[] = ['matmul_fwd_task', 'matmul_bwd_dinp_task', 'matmul_bwd_dw_task', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw', 'adam'];
 /** Below this many multiply-adds a call stays on one thread: handing over costs microseconds. */
 const SPLIT_WORK_MIN = 1 << 16;
 
@@ -186,6 +187,26 @@ export class WasmKernels implements Kernels {
     } finally {
       this.top = mark;
     }
+  }
+
+  adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void {
+    if (!(params instanceof Float32Array && grads instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) {
+      referenceKernels.adamUpdate(params, grads, m, v, n, k);
+      return;
+    }
+    this.scoped(() => {
+      const pp = this.input(params, 0, n);
+      const g = this.input(grads, 0, n);
+      const mm = this.input(m, 0, n);
+      const vv = this.input(v, 0, n);
+      const kp = this.reserve(80);
+      new Float64Array(this.buffer, kp, 10).set([k.beta1, k.beta2, k.oneMinusBeta1, k.oneMinusBeta2, k.eps, k.stepSize, k.bc2Sqrt, k.l2, k.decay, k.decoupled ? 1 : 0]);
+      this.parallel('adam', splitRange(n, 2, this.partsFor(4 * n)), (i0, c) => [pp + 4 * i0, g + 4 * i0, mm + 4 * i0, vv + 4 * i0, c, kp]);
+      // in place: inputs that came from elsewhere are outputs too
+      this.settle(params, 0, n, pp);
+      this.settle(m, 0, n, mm);
+      this.settle(v, 0, n, vv);
+    });
   }
 
   encoderForward = referenceKernels.encoderForward;

@@ -1,5 +1,6 @@
 import { powInt } from '../kernels/math.ts';
-import { allocFloat, type Dtype, type FloatArray } from '../kernels/types.ts';
+import { allocFloat, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
+import { referenceKernels } from '../kernels/reference.ts';
 
 export type OptimKind = 'sgd' | 'momentum' | 'adam' | 'adamw';
 
@@ -27,9 +28,10 @@ export function optimBuffers(kind: OptimKind): { m: boolean; v: boolean } {
   return { m: kind !== 'sgd', v: kind === 'adam' || kind === 'adamw' };
 }
 
-export function createOptimState(kind: OptimKind, dtype: Dtype, n: number): OptimState {
+/** Zeroed state; `alloc` places it (a kernel set's, so that its optimizer kernel works in place). */
+export function createOptimState(kind: OptimKind, dtype: Dtype, n: number, alloc: (dtype: Dtype, n: number) => FloatArray = allocFloat): OptimState {
   const b = optimBuffers(kind);
-  return { t: 0, m: allocFloat(dtype, b.m ? n : 0), v: allocFloat(dtype, b.v ? n : 0) };
+  return { t: 0, m: alloc(dtype, b.m ? n : 0), v: alloc(dtype, b.v ? n : 0) };
 }
 
 /**
@@ -42,7 +44,7 @@ export function createOptimState(kind: OptimKind, dtype: Dtype, n: number): Opti
  * - adamw:    p ·= 1 − lr·wd; then adam with d = g.
  * Each value is computed in float64 and rounded once when stored.
  */
-export function optimizerStep(o: OptimConfig, lr: number, params: FloatArray, grads: FloatArray, s: OptimState): void {
+export function optimizerStep(o: OptimConfig, lr: number, params: FloatArray, grads: FloatArray, s: OptimState, kernels: Pick<Kernels, 'adamUpdate'> = referenceKernels): void {
   const n = params.length;
   s.t += 1;
   const wd = o.weightDecay;
@@ -58,21 +60,14 @@ export function optimizerStep(o: OptimConfig, lr: number, params: FloatArray, gr
     for (let i = 0; i < n; i++) params[i] = params[i] - lr * m[i];
     return;
   }
-  const { beta1: b1, beta2: b2, eps } = o;
-  const bc1 = 1 - powInt(b1, s.t);
-  const bc2Sqrt = Math.sqrt(1 - powInt(b2, s.t));
-  const stepSize = lr / bc1;
-  const m = s.m;
-  const v = s.v;
+  const { beta1, beta2, eps } = o;
   const decoupled = o.kind === 'adamw';
-  const l2 = decoupled ? 0 : wd;
-  const decay = 1 - lr * wd;
-  for (let i = 0; i < n; i++) {
-    let p = params[i];
-    if (decoupled) p = params[i] = p * decay;
-    const d = grads[i] + l2 * p;
-    const mi = (m[i] = b1 * m[i] + (1 - b1) * d);
-    const vi = (v[i] = b2 * v[i] + (1 - b2) * d * d);
-    params[i] = p - stepSize * (mi / (Math.sqrt(vi) / bc2Sqrt + eps));
-  }
+  kernels.adamUpdate(params, grads, s.m, s.v, n, {
+    beta1, beta2, oneMinusBeta1: 1 - beta1, oneMinusBeta2: 1 - beta2, eps,
+    stepSize: lr / (1 - powInt(beta1, s.t)),
+    bc2Sqrt: Math.sqrt(1 - powInt(beta2, s.t)),
+    l2: decoupled ? 0 : wd,
+    decay: 1 - lr * wd,
+    decoupled,
+  });
 }

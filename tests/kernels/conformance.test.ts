@@ -106,6 +106,21 @@ const CASES: Case[] = [
       return { arrays: a, outputs: ['out', 'dinp', 'sum'], run: (k) => { k.dropoutForward(a.out, a.inp, keep, 0.1, n); k.dropoutBackward(a.dinp, a.dout, keep, 0.1, n); k.add(a.sum, a.inp, a.dout, n); } };
     },
   },
+  ...[false, true].map((decoupled): Case => ({
+    name: `${decoupled ? 'adamw' : 'adam'} update`,
+    make(r, f32) {
+      const n = shape(r, 300);
+      const t = 1 + r.int(5);
+      const lr = 10 ** -(1 + r.int(3));
+      const wd = r.uniform() < 0.5 ? 0 : 0.1;
+      const k = {
+        beta1: 0.9, beta2: 0.999, oneMinusBeta1: 1 - 0.9, oneMinusBeta2: 1 - 0.999, eps: 1e-8,
+        stepSize: lr / (1 - 0.9 ** t), bc2Sqrt: Math.sqrt(1 - 0.999 ** t), l2: decoupled ? 0 : wd, decay: 1 - lr * wd, decoupled,
+      };
+      const a = { params: f32(values(r, n, 0.1)), grads: f32(values(r, n, 0.1)), m: f32(values(r, n, 0.05)), v: f32(values(r, n, 0.05).map(Math.abs)) };
+      return { arrays: a, outputs: ['params', 'm', 'v'], run: (kk) => kk.adamUpdate(a.params, a.grads, a.m, a.v, n, k) };
+    },
+  })),
   {
     name: 'cross-entropy forward and backward',
     make(r, f32, f64) {
