@@ -41,6 +41,9 @@ const PAGES_MAX = 16384; // 1 GiB, as kernels.wat declares
 const SLACK_BYTES = 32;
 const ceil4 = (n: number) => (n + 3) & ~3;
 
+/** The WebAssembly kernels store float32; float64 storage (gradient checks) takes the reference kernels. */
+const allFloat32 = (...arrays: FloatArray[]) => arrays.every((a) => a instanceof Float32Array);
+
 /**
  * The fast kernels, with the reference's bits (numeric mode reference-f64acc-v1): WebAssembly
  * SIMD128 for the matmuls, attention, GELU and tanh, layer norm and the residual add, split over
@@ -190,7 +193,7 @@ export class WasmKernels implements Kernels {
   }
 
   adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void {
-    if (!(params instanceof Float32Array && grads instanceof Float32Array && m instanceof Float32Array && v instanceof Float32Array)) {
+    if (!allFloat32(params, grads, m, v)) {
       referenceKernels.adamUpdate(params, grads, m, v, n, k);
       return;
     }
@@ -213,7 +216,7 @@ export class WasmKernels implements Kernels {
   encoderBackward = referenceKernels.encoderBackward;
 
   matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void {
-    if (!(out instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array)) {
+    if (!allFloat32(out, inp, weight, bias)) {
       referenceKernels.matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC);
       return;
     }
@@ -230,7 +233,7 @@ export class WasmKernels implements Kernels {
   }
 
   matmulBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dbias: FloatArray, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, N: number, C: number, OC: number): void {
-    if (!(dinp instanceof Float32Array && dweight instanceof Float32Array && dbias instanceof Float32Array && dout instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array)) {
+    if (!allFloat32(dinp, dweight, dbias, dout, inp, weight)) {
       referenceKernels.matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC);
       return;
     }
@@ -256,7 +259,7 @@ export class WasmKernels implements Kernels {
   }
 
   layernormForward(out: FloatArray, mean: Float64Array, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number): void {
-    if (!(out instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array && bias instanceof Float32Array)) {
+    if (!allFloat32(out, inp, weight, bias)) {
       referenceKernels.layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C);
       return;
     }
@@ -275,7 +278,7 @@ export class WasmKernels implements Kernels {
   }
 
   layernormBackward(dinp: FloatArray, dweight: FloatArray, dbias: FloatArray, wOff: number, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
-    if (!(dinp instanceof Float32Array && dweight instanceof Float32Array && dbias instanceof Float32Array && dout instanceof Float32Array && inp instanceof Float32Array && weight instanceof Float32Array)) {
+    if (!allFloat32(dinp, dweight, dbias, dout, inp, weight)) {
       referenceKernels.layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C);
       return;
     }
@@ -297,8 +300,9 @@ export class WasmKernels implements Kernels {
       this.settle(dbias, bOff, C, db);
     });
   }
+
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
-    if (!(out instanceof Float32Array && qkv instanceof Float32Array)) {
+    if (!allFloat32(out, qkv)) {
       referenceKernels.attentionForward(out, att, qkv, B, T, C, NH);
       return;
     }
@@ -315,7 +319,7 @@ export class WasmKernels implements Kernels {
   }
 
   attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void {
-    if (!(dqkv instanceof Float32Array && dout instanceof Float32Array && qkv instanceof Float32Array)) {
+    if (!allFloat32(dqkv, dout, qkv)) {
       referenceKernels.attentionBackward(dqkv, dout, qkv, att, B, T, C, NH);
       return;
     }
@@ -339,9 +343,10 @@ export class WasmKernels implements Kernels {
     const doubles = 3 * T * hdp + 2 * hd * Tp + (backward ? 3 * T * hdp + 2 * Tp : Tp);
     return this.reserve(8 * doubles);
   }
+
   activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void {
     const id = ACTIVATION_IDS[kind];
-    if (id === undefined || !(out instanceof Float32Array && inp instanceof Float32Array)) {
+    if (id === undefined || !allFloat32(out, inp)) {
       referenceKernels.activationForward(kind, out, inp, n);
       return;
     }
@@ -355,7 +360,7 @@ export class WasmKernels implements Kernels {
 
   activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void {
     const id = ACTIVATION_IDS[kind];
-    if (id === undefined || !(dinp instanceof Float32Array && inp instanceof Float32Array && dout instanceof Float32Array)) {
+    if (id === undefined || !allFloat32(dinp, inp, dout)) {
       referenceKernels.activationBackward(kind, dinp, inp, dout, n);
       return;
     }
@@ -367,10 +372,12 @@ export class WasmKernels implements Kernels {
       this.settle(dinp, 0, n, o);
     });
   }
+
   dropoutForward = referenceKernels.dropoutForward;
   dropoutBackward = referenceKernels.dropoutBackward;
+
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
-    if (!(out instanceof Float32Array && a instanceof Float32Array && b instanceof Float32Array)) {
+    if (!allFloat32(out, a, b)) {
       referenceKernels.add(out, a, b, n);
       return;
     }
@@ -382,6 +389,7 @@ export class WasmKernels implements Kernels {
       this.settle(out, 0, n, o);
     });
   }
+
   crossEntropyForward = referenceKernels.crossEntropyForward;
   crossEntropyBackward = referenceKernels.crossEntropyBackward;
 }

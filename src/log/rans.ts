@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /**
  * Order-0 static rANS over bytes (after J. Duda; the layout of F. Giesen's ryg_rans): a 32-bit
  * state, byte-wise renormalisation, symbol frequencies quantised to 2^14. Close to the
@@ -17,9 +19,12 @@ const SCALE_BITS = 14;
 const SCALE = 1 << SCALE_BITS;
 const RANS_L = 1 << 23; // lower bound of the normalised state interval [L, 256·L)
 
-import { readFileSync } from 'node:fs';
-
 export class RansError extends Error {}
+
+/** A symbol of frequency f is renormalised (a byte emitted) while the state is at least this. */
+function renormLimit(f: number): number {
+  return ((RANS_L >>> SCALE_BITS) << 8) * f;
+}
 
 /** Symbol frequencies scaled to sum to 2^14, every present symbol ≥ 1; deterministic ties. */
 export function quantize(counts: Uint32Array, n: number): Uint16Array {
@@ -67,7 +72,7 @@ export function encodeLoopJs(src: Uint8Array, freq: Uint16Array, cum: Uint32Arra
   let pos = cap;
   // the state stays in [2^23, 2^31), so int32 arithmetic is exact throughout
   const xMaxOf = new Int32Array(256);
-  for (let s = 0; s < 256; s++) xMaxOf[s] = ((RANS_L >>> SCALE_BITS) << 8) * freq[s];
+  for (let s = 0; s < 256; s++) xMaxOf[s] = renormLimit(freq[s]);
   let x0 = RANS_L;
   let x1 = RANS_L;
   for (let i = n - 1; i >= 0; i--) {
@@ -181,7 +186,7 @@ function ransWasm(): RansWasm | null {
           const f = freq[s];
           sym[4 * s] = f;
           sym[4 * s + 1] = cum[s];
-          sym[4 * s + 2] = ((RANS_L >>> SCALE_BITS) << 8) * f;
+          sym[4 * s + 2] = renormLimit(f);
           // floor(2^32 / f): an estimate of x / f low by at most one, corrected in the loop
           sym[4 * s + 3] = f > 1 ? Math.floor(4294967296 / f) : 0xffffffff;
         }
