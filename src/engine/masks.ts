@@ -1,22 +1,30 @@
-import { keyedStream } from '../rng/keyed.ts';
+import { keepMasks, keyedStream } from '../rng/keyed.ts';
 import { dropoutSites } from '../model/params.ts';
 
 /**
  * Dropout keep-masks of one step: site s draws from stream `dropout/step N/<site>`, so a
  * step's masks are regenerated from (seed, step) alone. Element i is kept when its uint32 draw
- * is ≥ ⌊p·2^32⌋. Returns null when p is 0 (no dropout, no masks).
+ * is ≥ ⌊p·2^32⌋. Returns null when p is 0 (no dropout, no masks). `into` (site → buffer of
+ * elementsPerSite bytes, from maskBuffers) is filled and returned instead of new arrays: the
+ * trainer reuses one set for every step.
  */
-export function dropoutMasks(seed: number, step: number, nLayers: number, elementsPerSite: number, p: number): Map<string, Uint8Array> | null {
+export function dropoutMasks(seed: number, step: number, nLayers: number, elementsPerSite: number, p: number, into?: Map<string, Uint8Array>): Map<string, Uint8Array> | null {
   if (p === 0) return null;
   const threshold = Math.floor(p * 2 ** 32);
-  const masks = new Map<string, Uint8Array>();
-  for (const site of dropoutSites(nLayers)) {
-    const r = keyedStream(seed, 'dropout', `step ${step}`, site);
-    const keep = new Uint8Array(elementsPerSite);
-    for (let i = 0; i < elementsPerSite; i++) keep[i] = r.uint32() >= threshold ? 1 : 0;
-    masks.set(site, keep);
-  }
+  const masks = into ?? maskBuffers(nLayers, elementsPerSite, (n) => new Uint8Array(n));
+  const sites = dropoutSites(nLayers);
+  const outs = sites.map((site) => {
+    const keep = masks.get(site);
+    if (!keep || keep.length !== elementsPerSite) throw new RangeError(`no ${elementsPerSite}-byte mask buffer for dropout site ${site}`);
+    return keep;
+  });
+  keepMasks(sites.map((site) => keyedStream(seed, 'dropout', `step ${step}`, site)), outs, threshold);
   return masks;
+}
+
+/** One keep-mask buffer per dropout site, in site order, from `alloc` (a kernel set's allocBytes). */
+export function maskBuffers(nLayers: number, elementsPerSite: number, alloc: (n: number) => Uint8Array): Map<string, Uint8Array> {
+  return new Map(dropoutSites(nLayers).map((site) => [site, alloc(elementsPerSite)]));
 }
 
 /** Packs a 0/1 byte mask into bits, least significant bit first. */

@@ -8,7 +8,7 @@ import { createOptimState, optimizerStep, type OptimState } from '../optim/optim
 import { lrAt } from '../optim/schedule.ts';
 import type { WeftConfig } from './config.ts';
 import { stateHashOf } from './hash.ts';
-import { dropoutMasks } from './masks.ts';
+import { dropoutMasks, maskBuffers } from './masks.ts';
 
 /** Where a NaN or Inf first appeared in a step. */
 export interface Anomaly {
@@ -32,12 +32,17 @@ export interface StepRecord {
   /** Norms of the gradient before clipping. */
   gradNorm: GradNorms;
   clipFactor: number;
+  /** Dropout keep-masks by site (1 kept), views valid until the next step. */
   masks: Map<string, Uint8Array> | null;
   /** Gradients after clipping (the optimizer's input), a view valid until the next step. */
   grads: FloatArray;
   /** null when the step completed; else the step stopped before or after its update. */
   anomaly: Anomaly | null;
-  /** Hash of the full state after the step (parameters, optimizer state, step). */
+  /**
+   * Hash of the full state after the step (parameters, optimizer state, step), computed when
+   * first read (a few milliseconds on fabric-bench, which an unrecorded run need not spend): read
+   * it before the next step, as every observer does.
+   */
   stateHash: string;
 }
 
@@ -64,6 +69,10 @@ export class Trainer {
   /** Steps completed; 0 = the initial state. */
   stepsDone = 0;
   stopped: Anomaly | null = null;
+  /** Bumped whenever the state changes: a StepRecord's lazy hash is only valid within its own. */
+  private generation = 0;
+  /** Dropout keep-masks by site, allocated by the kernel set on the first step and refilled on each. */
+  private maskBuffers: Map<string, Uint8Array> | null = null;
 
   constructor(config: WeftConfig, opts: TrainerOptions = {}) {
     this.config = config;
@@ -88,6 +97,7 @@ export class Trainer {
     if (params.length !== this.model.params.length || m.length !== this.optim.m.length || v.length !== this.optim.v.length) {
       throw new RangeError('state does not match the model and optimizer of this config');
     }
+    this.generation++;
     this.model.params.set(params);
     this.optim.m.set(m);
     this.optim.v.set(v);
@@ -99,10 +109,13 @@ export class Trainer {
   step(): StepRecord {
     if (this.stopped) throw new Error(`run stopped at step ${this.stopped.step}`);
     const c = this.config;
+    const trainer = this;
+    const generation = ++this.generation; // the state changes from here on
     const s = this.stepsDone + 1;
     const { inputs, targets } = this.data.batch(s);
     const N = c.data.batchSize * c.model.contextLength;
-    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout);
+    this.maskBuffers ??= maskBuffers(c.model.nLayers, N * c.model.dModel, (n) => this.model.kernels.allocBytes(n));
+    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout, this.maskBuffers);
     const model = this.model;
     const loss = model.forward(inputs, targets, masks);
     model.backward();
@@ -116,7 +129,7 @@ export class Trainer {
       scaleInPlace(model.grads, factor);
       optimizerStep(c.optim, lr, model.params, model.grads, this.optim, model.kernels);
       this.stepsDone = s;
-      if (!allFinite(model.params)) {
+      if (model.kernels.findNonFinite(model.params, model.params.length) >= 0) {
         anomaly = { step: s, stage: 'param', ...firstNonFinite(model.params, model) };
         // the state is hashed and may be logged: its NaNs as the canonical NaN, whose bits do
         // not depend on the engine or on how far it has optimized the optimizer's loop
@@ -124,20 +137,26 @@ export class Trainer {
       }
     }
     if (anomaly) this.stopped = anomaly;
+    let hash: string | null = null;
     return {
       step: s, inputs, targets, loss, lr, gradNorm: norms, clipFactor: factor, masks,
-      grads: model.grads, anomaly, stateHash: this.stateHash(),
+      grads: model.grads, anomaly,
+      get stateHash(): string {
+        if (hash === null) {
+          if (trainer.generation !== generation) throw new Error(`the state hash of step ${s} was first read after the trainer moved on: read it before the next step`);
+          hash = trainer.stateHash();
+        }
+        return hash;
+      },
+      set stateHash(h: string) {
+        hash = h;
+      },
     };
   }
 }
 
 function canonicalizeNaN(a: FloatArray): void {
   for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) a[i] = NaN;
-}
-
-function allFinite(a: FloatArray): boolean {
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
-  return true;
 }
 
 function firstNonFinite(a: FloatArray, model: GPT): { tensor: string | null; index: number | null } {

@@ -36,6 +36,7 @@ export const referenceKernels: Kernels = {
   mode: 'reference-f64acc-v1',
 
   alloc: allocFloat,
+  allocBytes: (n) => new Uint8Array(n),
 
   // out (B,T,C) = wte[idx[b,t]] + wpe[t]
   encoderForward(out, idx, wte, wpe, B, T, C) {
@@ -270,6 +271,11 @@ export const referenceKernels: Kernels = {
   dropoutBackward(dinp, dout, keep, p, n) {
     const s = 1 / (1 - p);
     for (let i = 0; i < n; i++) dinp[i] = keep[i] ? canonicalNaN(dout[i] * s) : 0;
+  },
+
+  findNonFinite(a, n) {
+    for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
+    return -1;
   },
 
   add(out, a, b, n) {

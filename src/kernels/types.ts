@@ -17,6 +17,8 @@ export interface Kernels {
   readonly mode: string;
   /** Storage for a tensor the kernels will read or write (the model's parameters, activations, gradients). */
   alloc(dtype: Dtype, n: number): FloatArray;
+  /** Storage for bytes the kernels will read (dropout keep-masks). */
+  allocBytes(n: number): Uint8Array;
   encoderForward(out: FloatArray, idx: Int32Array, wte: FloatArray, wpe: FloatArray, B: number, T: number, C: number): void;
   encoderBackward(dwte: FloatArray, dwpe: FloatArray, dout: FloatArray, idx: Int32Array, B: number, T: number, C: number): void;
   matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void;
@@ -32,6 +34,8 @@ export interface Kernels {
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void;
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number;
   crossEntropyBackward(dlogits: FloatArray, probs: Float64Array, targets: Int32Array, N: number, V: number): void;
+  /** The index of a[0…n)'s first ±Inf or NaN, or −1 when every element is finite. */
+  findNonFinite(a: FloatArray, n: number): number;
   /** Adam/AdamW on n elements, in place (see optim/optimizer.ts for the formulas). */
   adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void;
 }

@@ -23,6 +23,8 @@ interface Exports {
   ln_bwd_dinp(dinp: number, dout: number, inp: number, w: number, mean: number, rstd: number, N: number, C: number): void;
   ln_bwd_dw(dw: number, db: number, dout: number, inp: number, mean: number, rstd: number, N: number, C: number, c0: number, cnt: number): void;
   adam(p: number, g: number, m: number, v: number, n: number, k: number): void;
+  dropout(out: number, inp: number, keep: number, n: number, sp: number): void;
+  find_nonfinite(a: number, n: number): number;
 }
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
@@ -31,7 +33,7 @@ const ACTIVATION_IDS: Partial<Record<Activation, number>> = { gelu: 0, tanh: 1 }
 const closeWhenCollected = new FinalizationRegistry<KernelThreads>((t) => t.close());
 
 /** The exports a kernel thread may run (wasm-worker.mjs receives the list). */
-const THREADED: (keyof Exports)[] = ['matmul_fwd_task', 'matmul_bwd_dinp_task', 'matmul_bwd_dw_task', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw', 'adam'];
+const THREADED: (keyof Exports)[] = ['matmul_fwd_task', 'matmul_bwd_dinp_task', 'matmul_bwd_dw_task', 'activation', 'attn_fwd', 'attn_bwd', 'add', 'ln_fwd', 'ln_bwd_dinp', 'ln_bwd_dw', 'adam', 'dropout'];
 /** Below this many multiply-adds a call stays on one thread: handing over costs microseconds. */
 const SPLIT_WORK_MIN = 1 << 16;
 
@@ -46,9 +48,9 @@ const allFloat32 = (...arrays: FloatArray[]) => arrays.every((a) => a instanceof
 
 /**
  * The fast kernels, with the reference's bits (numeric mode reference-f64acc-v1): WebAssembly
- * SIMD128 for the matmuls, attention, GELU and tanh, layer norm and the residual add, split over
- * threads by output ranges; the reference kernels for the rest (embeddings, dropout, ReLU, the
- * loss) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
+ * SIMD128 for the matmuls, attention, GELU and tanh, layer norm, dropout, the residual add and
+ * Adam, split over threads by output ranges; the reference kernels for the rest (embeddings, ReLU,
+ * the loss) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
  * model's tensors in it, so the kernels work on them in place; an array from elsewhere (a
  * test's) is copied in and out per call. Shared memory grows without detaching the views
  * already handed out.
@@ -155,6 +157,11 @@ export class WasmKernels implements Kernels {
     return at;
   }
 
+  allocBytes(n: number): Uint8Array {
+    const p = this.reserve(n); // first: it may grow the buffer
+    return new Uint8Array(this.buffer, p, n);
+  }
+
   alloc(dtype: Dtype, n: number): FloatArray {
     const p = this.reserve((dtype === 'float32' ? 4 : 8) * n); // first: it may grow the buffer
     return dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
@@ -165,6 +172,14 @@ export class WasmKernels implements Kernels {
     if (this.buffers.has(a.buffer)) return a.byteOffset + a.BYTES_PER_ELEMENT * off;
     const p = this.reserve(a.BYTES_PER_ELEMENT * n);
     this.view(a, p, n).set(a.subarray(off, off + n));
+    return p;
+  }
+
+  /** Address of bytes a[0…n) in the memory: in place when a lives there, else a copy. */
+  private inputBytes(a: Uint8Array, n: number): number {
+    if (this.buffers.has(a.buffer)) return a.byteOffset;
+    const p = this.reserve(n);
+    new Uint8Array(this.buffer, p, n).set(a.subarray(0, n));
     return p;
   }
 
@@ -373,8 +388,35 @@ export class WasmKernels implements Kernels {
     });
   }
 
-  dropoutForward = referenceKernels.dropoutForward;
-  dropoutBackward = referenceKernels.dropoutBackward;
+  dropoutForward(out: FloatArray, inp: FloatArray, keep: Uint8Array, p: number, n: number): void {
+    this.dropout(out, inp, keep, p, n, referenceKernels.dropoutForward);
+  }
+
+  dropoutBackward(dinp: FloatArray, dout: FloatArray, keep: Uint8Array, p: number, n: number): void {
+    this.dropout(dinp, dout, keep, p, n, referenceKernels.dropoutBackward);
+  }
+
+  /** out = keep ? x·1/(1−p) : 0, forward and backward alike. */
+  private dropout(out: FloatArray, x: FloatArray, keep: Uint8Array, p: number, n: number, reference: Kernels['dropoutForward']): void {
+    if (!allFloat32(out, x)) {
+      reference(out, x, keep, p, n);
+      return;
+    }
+    this.scoped(() => {
+      const i = this.input(x, 0, n);
+      const k = this.inputBytes(keep, n);
+      const o = this.output(out, 0, n);
+      const sp = this.reserve(8);
+      new Float64Array(this.buffer, sp, 1)[0] = 1 / (1 - p);
+      this.parallel('dropout', splitRange(n, 4, this.partsFor(n)), (i0, c) => [o + 4 * i0, i + 4 * i0, k + i0, c, sp]);
+      this.settle(out, 0, n, o);
+    });
+  }
+
+  findNonFinite(a: FloatArray, n: number): number {
+    if (!allFloat32(a)) return referenceKernels.findNonFinite(a, n);
+    return this.scoped(() => this.wasm.find_nonfinite(this.input(a, 0, n), n));
+  }
 
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
     if (!allFloat32(out, a, b)) {

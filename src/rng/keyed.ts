@@ -11,11 +11,30 @@ import { log } from '../kernels/math.ts';
  */
 export class KeyedStream {
   readonly key: string;
-  private readonly prng: seedrandom.PRNG;
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
 
   constructor(key: string) {
     this.key = key;
-    this.prng = seedrandom.alea(key);
+    this.prng = seedrandom.alea(key, { state: true });
+  }
+
+  /**
+   * out[i] = 1 when the stream's next uint32 is ≥ threshold, else 0, for every i: the draws of
+   * uint32(), by Alea's own arithmetic (seedrandom lib/alea.js) in one tight loop — a step's
+   * dropout masks are a few hundred thousand draws. The stream continues after them.
+   */
+  keepMask(out: Uint8Array, threshold: number): void {
+    keepMasks([this], [out], threshold);
+  }
+
+  /** Alea's state, to run the generator elsewhere (keepMasks). */
+  aleaState(): seedrandom.State.Alea {
+    return this.prng.state();
+  }
+
+  /** Continues the stream from a state aleaState gave and the draws since moved on. */
+  setAleaState(state: seedrandom.State.Alea): void {
+    this.prng = seedrandom.alea('', { state });
   }
 
   /** Uniform integer in [0, 2^32). */
@@ -63,4 +82,53 @@ export function streamKey(seed: number, purpose: string, coords: readonly Coordi
 
 export function keyedStream(seed: number, purpose: string, ...coords: Coordinate[]): KeyedStream {
   return new KeyedStream(streamKey(seed, purpose, coords));
+}
+
+/**
+ * keepMask for many streams at once: out[k][i] = 1 when stream k's next uint32 is ≥ threshold.
+ * Each draw of Alea waits on the one before it (a chain of a multiply, an add and a rounding),
+ * so streams of equal length run two at a time, interleaved: independent chains overlap in the
+ * CPU. Each stream's draws are exactly its own uint32() sequence (seedrandom lib/alea.js:
+ * t = 2091639·s0 + c·2^-32; s0 = s1; s1 = s2; c = t | 0; s2 = t − c; int32 = s2·2^32 | 0).
+ */
+export function keepMasks(streams: readonly KeyedStream[], outs: readonly Uint8Array[], threshold: number): void {
+  let k = 0;
+  for (; k + 1 < streams.length && outs[k].length === outs[k + 1].length; k += 2) {
+    const a = streams[k].aleaState();
+    const b = streams[k + 1].aleaState();
+    const oa = outs[k];
+    const ob = outs[k + 1];
+    let [ac, a0, a1, a2] = [a.c, a.s0, a.s1, a.s2];
+    let [bc, b0, b1, b2] = [b.c, b.s0, b.s1, b.s2];
+    for (let i = 0; i < oa.length; i++) {
+      const ta = 2091639 * a0 + ac * 2.3283064365386963e-10; // 2^-32
+      const tb = 2091639 * b0 + bc * 2.3283064365386963e-10;
+      a0 = a1;
+      a1 = a2;
+      ac = ta | 0;
+      a2 = ta - ac;
+      b0 = b1;
+      b1 = b2;
+      bc = tb | 0;
+      b2 = tb - bc;
+      // s2 is a multiple of 2^-32 in [0, 1): s2·2^32 is exactly int32()'s value as a uint32
+      oa[i] = a2 * 4294967296 >= threshold ? 1 : 0;
+      ob[i] = b2 * 4294967296 >= threshold ? 1 : 0;
+    }
+    streams[k].setAleaState({ c: ac, s0: a0, s1: a1, s2: a2 });
+    streams[k + 1].setAleaState({ c: bc, s0: b0, s1: b1, s2: b2 });
+  }
+  for (; k < streams.length; k++) {
+    let { c, s0, s1, s2 } = streams[k].aleaState();
+    const out = outs[k];
+    for (let i = 0; i < out.length; i++) {
+      const t = 2091639 * s0 + c * 2.3283064365386963e-10;
+      s0 = s1;
+      s1 = s2;
+      c = t | 0;
+      s2 = t - c;
+      out[i] = s2 * 4294967296 >= threshold ? 1 : 0;
+    }
+    streams[k].setAleaState({ c, s0, s1, s2 });
+  }
 }

@@ -38,6 +38,19 @@ describe('determinism', () => {
     expect(b.masks).not.toBe(a.masks);
   });
 
+  it('a step record’s state hash is the state after that step, and reading it once the trainer moved on is an error', async () => {
+    const t = new Trainer(await tinyConfig('baseline', 3));
+    const first = t.step();
+    const hash1 = first.stateHash;
+    expect(hash1).toBe(t.stateHash());
+    const second = t.step();
+    expect(first.stateHash).toBe(hash1); // read before: kept
+    expect(second.stateHash).not.toBe(hash1);
+    const third = t.step();
+    t.loadState(0, t.params, t.optim.m, t.optim.v, 0);
+    expect(() => third.stateHash).toThrow(/read it before the next step/);
+  });
+
   it('turning layer norm off leaves every other tensor’s initial values unchanged', async () => {
     const a = new Trainer(await tinyConfig('baseline', 1));
     const b = new Trainer(await tinyConfig('baseline', 1, { model: { layerNorm: false } }));

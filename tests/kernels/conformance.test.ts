@@ -20,7 +20,7 @@ type Arrays = Record<string, Float32Array | Float64Array | Int32Array | Uint8Arr
 interface Case {
   name: string;
   /** inputs and zeroed outputs; `where` allocates the float32 ones */
-  make(r: KeyedStream, f32: (v: number[]) => Float32Array, f64: (n: number) => Float64Array): { arrays: Arrays; run(k: Kernels): number | void; outputs: string[] };
+  make(r: KeyedStream, f32: (v: number[]) => Float32Array, f64: (n: number) => Float64Array, u8: (v: number[]) => Uint8Array): { arrays: Arrays; run(k: Kernels): number | void; outputs: string[] };
 }
 
 function shape(r: KeyedStream, max: number): number {
@@ -99,11 +99,21 @@ const CASES: Case[] = [
   })),
   {
     name: 'dropout and add',
+    make(r, f32, f64, u8) {
+      const n = shape(r, 300);
+      const p = [0.1, 0.5, 0.37, 1e-9][r.int(4)];
+      const keep = u8(Array.from({ length: n }, () => (r.uniform() < 0.9 ? 1 : 0)));
+      const a = { out: f32(new Array(n).fill(0)), inp: f32(values(r, n, 0.2)), dinp: f32(new Array(n).fill(0)), dout: f32(values(r, n, 0.2)), sum: f32(new Array(n).fill(0)) };
+      return { arrays: a, outputs: ['out', 'dinp', 'sum'], run: (k) => { k.dropoutForward(a.out, a.inp, keep, p, n); k.dropoutBackward(a.dinp, a.dout, keep, p, n); k.add(a.sum, a.inp, a.dout, n); } };
+    },
+  },
+  {
+    name: 'findNonFinite',
     make(r, f32) {
       const n = shape(r, 300);
-      const keep = Uint8Array.from({ length: n }, () => (r.uniform() < 0.9 ? 1 : 0));
-      const a = { out: f32(new Array(n).fill(0)), inp: f32(values(r, n, 0.2)), dinp: f32(new Array(n).fill(0)), dout: f32(values(r, n, 0.2)), sum: f32(new Array(n).fill(0)) };
-      return { arrays: a, outputs: ['out', 'dinp', 'sum'], run: (k) => { k.dropoutForward(a.out, a.inp, keep, 0.1, n); k.dropoutBackward(a.dinp, a.dout, keep, 0.1, n); k.add(a.sum, a.inp, a.dout, n); } };
+      // finite values only, or a few infinities and NaNs among them
+      const a = { x: f32(values(r, n, r.uniform() < 0.3 ? 0 : 0.02)), at: new Int32Array(1) };
+      return { arrays: a, outputs: ['at'], run: (k) => { a.at[0] = k.findNonFinite(a.x, n); } };
     },
   },
   ...[false, true].map((decoupled): Case => ({
@@ -145,7 +155,12 @@ function runCase(c: Case, seed: number, k: Kernels, own: boolean): Record<string
     return a;
   };
   const f64 = (n: number) => (own ? (k.alloc('float64', n) as Float64Array) : new Float64Array(n));
-  const { arrays, run, outputs } = c.make(r, f32, f64);
+  const u8 = (v: number[]) => {
+    const a = own ? k.allocBytes(v.length) : new Uint8Array(v.length);
+    a.set(v);
+    return a;
+  };
+  const { arrays, run, outputs } = c.make(r, f32, f64, u8);
   run(k);
   return Object.fromEntries(outputs.map((o) => [o, Buffer.from(bytes(arrays[o]))]));
 }
