@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { log } from '../kernels/math.ts';
 
 /**
  * Order-0 static rANS over bytes (after J. Duda; the layout of F. Giesen's ryg_rans): a 32-bit
@@ -36,7 +37,14 @@ export function quantize(counts: Uint32Array, n: number): Uint16Array {
     freq[s] = f;
     sum += f;
   }
-  // settle the rounding on the largest frequencies (lowest symbol first on ties)
+  // settle the rounding on the largest frequencies (lowest symbol first on ties). Short of the
+  // total, every unit goes to the same symbol (once raised it stays the largest): in one step.
+  if (sum < SCALE) {
+    let best = -1;
+    for (let s = 0; s < 256; s++) if (freq[s] !== 0 && (best < 0 || freq[s] > freq[best])) best = s;
+    freq[best] += SCALE - sum;
+    return freq;
+  }
   while (sum !== SCALE) {
     let best = -1;
     for (let s = 0; s < 256; s++) {
@@ -102,15 +110,17 @@ export function ransEncode(src: Uint8Array): Uint8Array {
   for (let s = 0; s < 256; s++) if (counts[s]) distinct++;
   if (distinct === 1) return Uint8Array.of(2, src[0]);
   const freq = quantize(counts, n);
+  let tableLen = 32;
+  for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
+  const headerLen = 1 + tableLen + 8;
+  // near-random bytes (the low mantissa bytes of a float array): a saving under 1% is not worth
+  // the decoding time, and the size rANS would reach is known before encoding, within a few bytes
+  if (headerLen + codedBits(counts, freq) / 8 >= 0.99 * (1 + n)) return stored(src);
   const cum = new Uint32Array(257);
   for (let s = 0; s < 256; s++) cum[s + 1] = cum[s] + freq[s];
   const enc = w ? w.encode(n, freq, cum) : encodeLoopJs(src, freq, cum);
   if (!enc) return stored(src);
   const { body, x0, x1 } = enc;
-  let tableLen = 32;
-  for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
-  const headerLen = 1 + tableLen + 8;
-  // near-random bytes: a saving under 1% is not worth the decoding time
   if (headerLen + body.length >= 0.99 * (1 + n)) return stored(src);
   const res = new Uint8Array(headerLen + body.length);
   const dv = new DataView(res.buffer);
@@ -130,6 +140,20 @@ export function ransEncode(src: Uint8Array): Uint8Array {
   dv.setUint32(o + 4, x1, true);
   res.set(body, o + 8);
   return res;
+}
+
+/** −log2(f / 2^14) for f = 0…2^14, by math.ts's log: the same doubles on every runtime. */
+let symbolBits: Float64Array | null = null;
+
+/** The size of a block's rANS body in bits, Σ count·log2(2^14 / freq), summed in symbol order. */
+function codedBits(counts: Uint32Array, freq: Uint16Array): number {
+  if (!symbolBits) {
+    symbolBits = new Float64Array(SCALE + 1);
+    for (let f = 1; f <= SCALE; f++) symbolBits[f] = SCALE_BITS - log(f) / Math.LN2;
+  }
+  let bits = 0;
+  for (let s = 0; s < 256; s++) if (counts[s]) bits += counts[s] * symbolBits[freq[s]];
+  return bits;
 }
 
 function countBytes(src: Uint8Array): Uint32Array {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeBytes, decodeFloats, encodeBytes, encodeFloats } from '../../src/log/codec.ts';
-import { ransDecode, ransEncode } from '../../src/log/rans.ts';
+import { quantize, ransDecode, ransEncode } from '../../src/log/rans.ts';
 
 /** Arrays of arbitrary bit patterns: NaN payloads, ±0, subnormals and ±Inf all appear. */
 const bits32 = (n: number) => fc.array(fc.oneof(fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom(0, 0x80000000, 0x7f800000, 0xff800000, 0x7fc00001, 0x00000001, 0x807fffff)), { minLength: n, maxLength: n });
@@ -19,6 +19,43 @@ describe('rANS byte coder', () => {
       sameBits(ransDecode(e, a.length), a);
       expect(e.length).toBeLessThan(a.length / 2);
     }), { numRuns: 100 });
+  });
+});
+
+/** quantize's rounding settled one unit at a time, as it was first written: the oracle of its shortcut. */
+function quantizeOneByOne(counts: Uint32Array, n: number): Uint16Array {
+  const freq = new Uint16Array(256);
+  let sum = 0;
+  for (let s = 0; s < 256; s++) {
+    if (counts[s] === 0) continue;
+    freq[s] = Math.max(1, Math.floor((counts[s] * 16384) / n));
+    sum += freq[s];
+  }
+  while (sum !== 16384) {
+    let best = -1;
+    for (let s = 0; s < 256; s++) {
+      if (freq[s] === 0 || (sum > 16384 && freq[s] <= 1)) continue;
+      if (best < 0 || freq[s] > freq[best]) best = s;
+    }
+    freq[best] += sum > 16384 ? -1 : 1;
+    sum += sum > 16384 ? -1 : 1;
+  }
+  return freq;
+}
+
+describe('rANS frequency tables', () => {
+  it('quantize settles its rounding as one unit at a time would (the tables, and so the bytes, are unchanged)', () => {
+    // counts of every shape: few symbols, all 256 near-uniform (rounding short by up to 255), many rare ones (over)
+    const counts = fc.oneof(
+      fc.array(fc.nat(5000), { minLength: 256, maxLength: 256 }),
+      fc.array(fc.constantFrom(0, 1, 2, 3, 100000), { minLength: 256, maxLength: 256 }),
+      fc.array(fc.integer({ min: 60, max: 70 }), { minLength: 256, maxLength: 256 }),
+    ).filter((c) => c.some((x) => x > 0));
+    fc.assert(fc.property(counts, (c) => {
+      const a = Uint32Array.from(c);
+      const n = c.reduce((x, y) => x + y, 0);
+      expect([...quantize(a, n)]).toEqual([...quantizeOneByOne(a, n)]);
+    }), { numRuns: 400 });
   });
 });
 
