@@ -171,6 +171,8 @@ interface RansWasm {
   count(src: Uint8Array): Uint32Array;
   /** encodes the block last given to count() */
   encode(n: number, freq: Uint16Array, cum: Uint32Array): Encoded | null;
+  /** n bytes decoded from a block's stream (after its header); RansError when it is corrupt */
+  decode(stream: Uint8Array, n: number, freq: Uint16Array, x0: number, x1: number): Uint8Array;
 }
 
 let ransInstance: RansWasm | null | undefined;
@@ -188,6 +190,8 @@ function ransWasm(): RansWasm | null {
       memory: WebAssembly.Memory;
       count(src: number, n: number, counts: number): void;
       encode(src: number, n: number, sym: number, cap: number, outEnd: number, states: number): number;
+      slots(freq: number, syms: number, steps: number): void;
+      decode(inp: number, len: number, out: number, n: number, x0: number, x1: number, syms: number, steps: number): number;
     };
     const mem = exp.memory;
     const ensure = (bytes: number) => {
@@ -219,6 +223,20 @@ function ransWasm(): RansWasm | null {
         const states = new Uint32Array(mem.buffer, STATES, 2);
         return { body: new Uint8Array(mem.buffer, pos, outStart + cap - pos).slice(), x0: states[0], x1: states[1] };
       },
+      decode(stream, n, freq, x0, x1) {
+        // the slot tables, the stream, then the output (decoding reuses the encoder's areas)
+        const syms = SRC + 512;
+        const steps = syms + SCALE;
+        const inp = steps + 4 * SCALE;
+        const out = inp + stream.length;
+        ensure(out + n);
+        new Uint16Array(mem.buffer, SRC, 256).set(freq);
+        exp.slots(SRC, syms, steps);
+        new Uint8Array(mem.buffer, inp, stream.length).set(stream);
+        const status = exp.decode(inp, stream.length, out, n, x0 | 0, x1 | 0, syms, steps);
+        if (status !== 0) throw new RansError(DECODE_ERRORS[status]);
+        return new Uint8Array(mem.buffer, out, n).slice();
+      },
     };
   } catch {
     ransInstance = null;
@@ -233,8 +251,11 @@ function stored(src: Uint8Array): Uint8Array {
   return res;
 }
 
-/** Decodes exactly n bytes; throws RansError on any inconsistency (never reads out of bounds). */
-export function ransDecode(block: Uint8Array, n: number): Uint8Array {
+/**
+ * Decodes exactly n bytes; throws RansError on any inconsistency (never reads out of bounds).
+ * `loop` 'js' runs the TypeScript loop even where the WebAssembly one is available (tests).
+ */
+export function ransDecode(block: Uint8Array, n: number, loop: 'fast' | 'js' = 'fast'): Uint8Array {
   if (block.length < 1) throw new RansError('empty block');
   const mode = block[0];
   if (mode === 0) {
@@ -250,7 +271,6 @@ export function ransDecode(block: Uint8Array, n: number): Uint8Array {
   const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   const freq = new Uint16Array(256);
   const cum = new Uint32Array(256);
-  const slotToSym = new Uint8Array(SCALE);
   let total = 0;
   let o = 33;
   for (let s = 0; s < 256; s++) {
@@ -264,15 +284,25 @@ export function ransDecode(block: Uint8Array, n: number): Uint8Array {
     if (f === 0 || total + f > SCALE) throw new RansError('bad rANS frequencies');
     freq[s] = f;
     cum[s] = total;
-    slotToSym.fill(s, total, total + f);
     total += f;
   }
   if (total !== SCALE) throw new RansError('rANS frequencies do not sum to 2^14');
   if (o + 8 > block.length) throw new RansError('truncated rANS state');
-  let x0 = dv.getUint32(o, true);
-  let x1 = dv.getUint32(o + 4, true);
+  const x0 = dv.getUint32(o, true);
+  const x1 = dv.getUint32(o + 4, true);
   if (x0 < RANS_L || x0 >= RANS_L * 256 || x1 < RANS_L || x1 >= RANS_L * 256) throw new RansError('bad rANS initial state');
-  o += 8;
+  const stream = block.subarray(o + 8);
+  const w = loop === 'fast' ? ransWasm() : null;
+  return w ? w.decode(stream, n, freq, x0, x1) : decodeLoopJs(stream, n, freq, cum, x0, x1);
+}
+
+const DECODE_ERRORS = ['', 'rANS stream ended early', 'rANS stream has trailing data or a bad final state'];
+
+/** The decoding loop in TypeScript: the oracle of rans.wat's (and where WebAssembly is missing). */
+export function decodeLoopJs(block: Uint8Array, n: number, freq: Uint16Array, cum: Uint32Array, x0: number, x1: number): Uint8Array {
+  const slotToSym = new Uint8Array(SCALE);
+  for (let s = 0; s < 256; s++) slotToSym.fill(s, cum[s], cum[s] + freq[s]);
+  let o = 0;
   const end = block.length;
   const out = new Uint8Array(n);
   const mask = SCALE - 1;
@@ -288,11 +318,11 @@ export function ransDecode(block: Uint8Array, n: number): Uint8Array {
     x1 = (freq[s1] * (x1 >>> SCALE_BITS) + slot1 - cum[s1]) | 0;
     // renormalise in the encoder's mirror order: state 0 (even position) first
     while (x0 < RANS_L) {
-      if (o >= end) throw new RansError('rANS stream ended early');
+      if (o >= end) throw new RansError(DECODE_ERRORS[1]);
       x0 = (x0 << 8) | block[o++];
     }
     while (x1 < RANS_L) {
-      if (o >= end) throw new RansError('rANS stream ended early');
+      if (o >= end) throw new RansError(DECODE_ERRORS[1]);
       x1 = (x1 << 8) | block[o++];
     }
   }
@@ -302,10 +332,10 @@ export function ransDecode(block: Uint8Array, n: number): Uint8Array {
     out[n - 1] = s;
     x0 = (freq[s] * (x0 >>> SCALE_BITS) + slot - cum[s]) | 0;
     while (x0 < RANS_L) {
-      if (o >= end) throw new RansError('rANS stream ended early');
+      if (o >= end) throw new RansError(DECODE_ERRORS[1]);
       x0 = (x0 << 8) | block[o++];
     }
   }
-  if (o !== end || x0 !== RANS_L || x1 !== RANS_L) throw new RansError('rANS stream has trailing data or a bad final state');
+  if (o !== end || x0 !== RANS_L || x1 !== RANS_L) throw new RansError(DECODE_ERRORS[2]);
   return out;
 }

@@ -1,7 +1,8 @@
-;; The hot loop of weft's rANS encoder (src/log/rans.ts), in WebAssembly: the same integer
+;; The hot loops of weft's rANS coder (src/log/rans.ts), in WebAssembly: the same integer
 ;; arithmetic, so the same bytes, with each division by a symbol's frequency done as a multiply
-;; by its reciprocal and a one-step correction (exact for every 32-bit state). Built by
-;; scripts/build-wasm.ts into rans.wasm (committed; a test rebuilds it).
+;; by its reciprocal and a one-step correction (exact for every 32-bit state); and the decoding
+;; loop, with the TypeScript decoder's checks. Built by scripts/build-wasm.ts into rans.wasm
+;; (committed; a test rebuilds it).
 (module
   (memory (export "memory") 1 65536)
 
@@ -56,6 +57,82 @@
     (i32.store (local.get $states) (local.get $x0))
     (i32.store offset=4 (local.get $states) (local.get $x1))
     (local.get $pos))
+
+;; slot tables of a block: for each of the 2^14 slots, u8 symbol at $syms and u32
+  ;; (freq << 16 | slot − cum) at $steps, from the 256 u16 frequencies at $freq (summing to 2^14)
+  (func (export "slots") (param $freq i32) (param $syms i32) (param $steps i32)
+    (local $s i32) (local $f i32) (local $cum i32) (local $k i32)
+    (local.set $s (i32.const 0))
+    (local.set $cum (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $s) (i32.const 256)))
+      (local.set $f (i32.load16_u (i32.add (local.get $freq) (i32.shl (local.get $s) (i32.const 1)))))
+      (memory.fill (i32.add (local.get $syms) (local.get $cum)) (local.get $s) (local.get $f))
+      (local.set $k (i32.const 0))
+      (block $done_k (loop $lk
+        (br_if $done_k (i32.ge_u (local.get $k) (local.get $f)))
+        (i32.store (i32.add (local.get $steps) (i32.shl (i32.add (local.get $cum) (local.get $k)) (i32.const 2)))
+          (i32.or (i32.shl (local.get $f) (i32.const 16)) (local.get $k)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $lk)))
+      (local.set $cum (i32.add (local.get $cum) (local.get $f)))
+      (local.set $s (i32.add (local.get $s) (i32.const 1)))
+      (br $l))))
+
+  ;; Decodes n bytes to $out from the stream $in[0…$len) with initial states x0, x1 (rans.ts's
+  ;; ransDecode, the same checks): symbols alternate between the states, each renormalised in
+  ;; the encoder's mirror order. Returns 0, 1 when the stream ends before the last symbol, 2
+  ;; when bytes remain or a final state is not 2^23. Reads nothing at or past $in + $len.
+  (func (export "decode") (param $in i32) (param $len i32) (param $out i32) (param $n i32) (param $x0 i32) (param $x1 i32) (param $syms i32) (param $steps i32) (result i32)
+    (local $i i32) (local $end i32) (local $slot i32) (local $st i32) (local $pairs i32)
+    (local.set $end (i32.add (local.get $in) (local.get $len)))
+    (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $pairs)))
+      ;; state 0: symbol, step, renormalise (a byte at most twice: x ≥ 2^9 after a step)
+      (local.set $slot (i32.and (local.get $x0) (i32.const 16383)))
+      (i32.store8 (i32.add (local.get $out) (local.get $i)) (i32.load8_u (i32.add (local.get $syms) (local.get $slot))))
+      (local.set $st (i32.load (i32.add (local.get $steps) (i32.shl (local.get $slot) (i32.const 2)))))
+      (local.set $x0 (i32.add (i32.mul (i32.shr_u (local.get $st) (i32.const 16)) (i32.shr_u (local.get $x0) (i32.const 14))) (i32.and (local.get $st) (i32.const 65535))))
+      (if (i32.lt_u (local.get $x0) (i32.const 8388608)) (then
+        (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const 1))))
+        (local.set $x0 (i32.or (i32.shl (local.get $x0) (i32.const 8)) (i32.load8_u (local.get $in))))
+        (local.set $in (i32.add (local.get $in) (i32.const 1)))
+        (if (i32.lt_u (local.get $x0) (i32.const 8388608)) (then
+          (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const 1))))
+          (local.set $x0 (i32.or (i32.shl (local.get $x0) (i32.const 8)) (i32.load8_u (local.get $in))))
+          (local.set $in (i32.add (local.get $in) (i32.const 1)))))))
+      ;; state 1
+      (local.set $slot (i32.and (local.get $x1) (i32.const 16383)))
+      (i32.store8 offset=1 (i32.add (local.get $out) (local.get $i)) (i32.load8_u (i32.add (local.get $syms) (local.get $slot))))
+      (local.set $st (i32.load (i32.add (local.get $steps) (i32.shl (local.get $slot) (i32.const 2)))))
+      (local.set $x1 (i32.add (i32.mul (i32.shr_u (local.get $st) (i32.const 16)) (i32.shr_u (local.get $x1) (i32.const 14))) (i32.and (local.get $st) (i32.const 65535))))
+      (if (i32.lt_u (local.get $x1) (i32.const 8388608)) (then
+        (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const 1))))
+        (local.set $x1 (i32.or (i32.shl (local.get $x1) (i32.const 8)) (i32.load8_u (local.get $in))))
+        (local.set $in (i32.add (local.get $in) (i32.const 1)))
+        (if (i32.lt_u (local.get $x1) (i32.const 8388608)) (then
+          (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const 1))))
+          (local.set $x1 (i32.or (i32.shl (local.get $x1) (i32.const 8)) (i32.load8_u (local.get $in))))
+          (local.set $in (i32.add (local.get $in) (i32.const 1)))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 2)))
+      (br $l)))
+    (if (i32.and (local.get $n) (i32.const 1)) (then
+      (local.set $slot (i32.and (local.get $x0) (i32.const 16383)))
+      (i32.store8 (i32.add (local.get $out) (local.get $i)) (i32.load8_u (i32.add (local.get $syms) (local.get $slot))))
+      (local.set $st (i32.load (i32.add (local.get $steps) (i32.shl (local.get $slot) (i32.const 2)))))
+      (local.set $x0 (i32.add (i32.mul (i32.shr_u (local.get $st) (i32.const 16)) (i32.shr_u (local.get $x0) (i32.const 14))) (i32.and (local.get $st) (i32.const 65535))))
+      (block $renormed (loop $r
+        (br_if $renormed (i32.ge_u (local.get $x0) (i32.const 8388608)))
+        (if (i32.ge_u (local.get $in) (local.get $end)) (then (return (i32.const 1))))
+        (local.set $x0 (i32.or (i32.shl (local.get $x0) (i32.const 8)) (i32.load8_u (local.get $in))))
+        (local.set $in (i32.add (local.get $in) (i32.const 1)))
+        (br $r)))))
+    (if (i32.or (i32.ne (local.get $in) (local.get $end))
+          (i32.or (i32.ne (local.get $x0) (i32.const 8388608)) (i32.ne (local.get $x1) (i32.const 8388608))))
+      (then (return (i32.const 2))))
+    (i32.const 0))
 
   ;; counts[s] = occurrences of byte s in src[0…n) (256 u32 at $counts)
   (func (export "count") (param $src i32) (param $n i32) (param $counts i32)

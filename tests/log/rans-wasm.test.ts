@@ -1,7 +1,8 @@
-// rans.wat's encoder against the TypeScript loop it replaces: the same bytes and final states on
-// random blocks of every size and skew (the format and every log's bytes depend on it).
+// rans.wat's loops against the TypeScript loops they replace: the encoder's bytes and final states
+// on random blocks of every size and skew (the format and every log's bytes depend on it); the
+// decoder's bytes, and its errors on damaged blocks.
 import { describe, expect, it } from 'vitest';
-import { encodeLoopJs, quantize, ransDecode, ransEncode } from '../../src/log/rans.ts';
+import { encodeLoopJs, quantize, ransDecode, ransEncode, RansError } from '../../src/log/rans.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 
 describe('rANS encoder in WebAssembly', () => {
@@ -29,5 +30,37 @@ describe('rANS encoder in WebAssembly', () => {
       compared++;
     }
     expect(compared).toBeGreaterThan(300);
+  });
+
+  it('decodes as the TypeScript loop does, and fails where it fails, with the same error', () => {
+    const outcome = (f: () => Uint8Array) => {
+      try {
+        return Buffer.from(f()).toString('hex');
+      } catch (e) {
+        if (!(e instanceof RansError)) throw e;
+        return `error: ${e.message}`;
+      }
+    };
+    const seen = { ok: 0, error: 0 };
+    for (let trial = 0; trial < 400; trial++) {
+      const r = keyedStream(trial, 'test/rans-wasm-decode');
+      const n = 1 + r.int(trial % 20 === 0 ? 50_000 : 2000);
+      const k = 1 + r.int(256);
+      const src = Uint8Array.from({ length: n }, () => (r.uniform() < 0.7 ? r.int(Math.max(1, k >> 3)) : r.int(k)));
+      const enc = ransEncode(src);
+      if (enc[0] !== 1) continue;
+      expect(Buffer.from(ransDecode(enc, n)).equals(Buffer.from(src))).toBe(true);
+      // damaged: a flipped byte in the stream or the states, a truncated or a lengthened stream
+      const damaged = enc.slice();
+      const what = r.int(3);
+      const block = what === 0 ? (damaged[enc.length - 1 - r.int(Math.min(enc.length - 41, 64))] ^= 1 + r.int(255), damaged)
+        : what === 1 ? damaged.subarray(0, enc.length - 1 - r.int(4)) : Uint8Array.from([...damaged, r.int(256)]);
+      const wasm = outcome(() => ransDecode(block, n));
+      expect(wasm, `trial ${trial}`).toBe(outcome(() => ransDecode(block, n, 'js')));
+      seen[wasm.startsWith('error') ? 'error' : 'ok']++;
+    }
+    // both outcomes occur: a flipped byte can still decode (to other bytes), the others fail
+    expect(seen.error).toBeGreaterThan(50);
+    expect(seen.ok).toBeGreaterThan(0);
   });
 });
