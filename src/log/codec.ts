@@ -1,5 +1,5 @@
 import type { FloatArray } from '../kernels/types.ts';
-import { ransDecode, ransEncode, RansError } from './rans.ts';
+import { encodeSlack, ransDecode, ransEncode, RansError, ransModule, type RansModule } from './rans.ts';
 
 /**
  * Lossless codec for float arrays, bit-exact on every value (NaN payloads, ±0, subnormals, Inf).
@@ -44,15 +44,21 @@ export const enum Transform {
 
 export class CodecError extends Error {}
 
+/** 'fast': float32 arrays split, coded and joined in rans.wat's memory; 'js': the TypeScript loops (their oracle in tests). */
+export type Loops = 'fast' | 'js';
+
 function wordsOf(a: FloatArray): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, a.byteLength >> 2);
 }
 
 /** Encodes `cur`, optionally relative to `prev` (same type and length), coding each segment apart. */
-export function encodeFloats(cur: FloatArray, prev: FloatArray | null, ends: readonly number[] = [cur.length]): Uint8Array {
+export function encodeFloats(cur: FloatArray, prev: FloatArray | null, ends: readonly number[] = [cur.length], loops: Loops = 'fast'): Uint8Array {
   const width = cur.BYTES_PER_ELEMENT;
   const n = cur.length;
   if (prev && (prev.length !== n || prev.BYTES_PER_ELEMENT !== width)) throw new CodecError('prev differs in type or length');
+  if (ends.length === 0 || ends[ends.length - 1] !== n) throw new CodecError(`segment ends must finish at ${n}`);
+  const module = loops === 'fast' ? ransModule() : null;
+  if (module && width === 4) return encodeFloat32(module, cur, prev, ends);
   const transform = prev ? (width === 4 ? Transform.ZigzagDiff32 : Transform.Xor) : Transform.None;
   const planes: Uint8Array[] = [];
   for (let b = 0; b < width; b++) planes.push(new Uint8Array(n));
@@ -80,12 +86,11 @@ export function encodeFloats(cur: FloatArray, prev: FloatArray | null, ends: rea
       }
     }
   }
-  if (ends.length === 0 || ends[ends.length - 1] !== n) throw new CodecError(`segment ends must finish at ${n}`);
   const blocks: Uint8Array[] = [];
   for (const plane of planes) {
     let start = 0;
     for (const e of ends) {
-      blocks.push(ransEncode(plane.subarray(start, e)));
+      blocks.push(ransEncode(plane.subarray(start, e), loops));
       start = e;
     }
   }
@@ -93,18 +98,57 @@ export function encodeFloats(cur: FloatArray, prev: FloatArray | null, ends: rea
   const size = head + blocks.reduce((s, b) => s + 4 + b.length, 0);
   const out = new Uint8Array(size);
   const dv = new DataView(out.buffer);
-  out[0] = transform;
-  out[1] = width;
-  dv.setUint32(2, n, true);
-  dv.setUint32(6, ends.length, true);
-  ends.forEach((e, i) => dv.setUint32(10 + 4 * i, e, true));
-  let o = head;
+  let o = writeHead(out, 0, transform, width, n, ends);
   for (const b of blocks) {
     dv.setUint32(o, b.length, true);
     out.set(b, o + 4);
     o += 4 + b.length;
   }
   return out;
+}
+
+/** The block header's bytes: transform, width, count, segment ends. */
+function writeHead(out: Uint8Array, at: number, transform: Transform, width: number, n: number, ends: readonly number[]): number {
+  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  out[at] = transform;
+  out[at + 1] = width;
+  dv.setUint32(at + 2, n, true);
+  dv.setUint32(at + 6, ends.length, true);
+  ends.forEach((e, i) => dv.setUint32(at + 10 + 4 * i, e, true));
+  return 10 + 4 * ends.length;
+}
+
+const bytesOf = (a: FloatArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/**
+ * encodeFloats for float32 in rans.wat's memory: the planes split there (split4), each block
+ * encoded in place behind the previous one, one copy out. The same bytes as the loops above.
+ */
+function encodeFloat32(w: RansModule, cur: FloatArray, prev: FloatArray | null, ends: readonly number[]): Uint8Array {
+  const n = cur.length;
+  let longest = 0;
+  ends.forEach((e, i) => (longest = Math.max(longest, e - (i ? ends[i - 1] : 0))));
+  const head = 10 + 4 * ends.length;
+  // cur, prev, the planes, then the output: its head, and per block a length and at most 1 + len bytes
+  const at = w.work(3 * 4 * n + head + 4 * 5 * ends.length + 4 * n + encodeSlack(longest));
+  const planes = at + 8 * n;
+  const outAt = planes + 4 * n;
+  const u8 = w.bytes();
+  u8.set(bytesOf(cur), at);
+  if (prev) u8.set(bytesOf(prev), at + 4 * n);
+  w.exports.split4(at, at + 4 * n, n, planes, prev ? 1 : 0);
+  let o = outAt + writeHead(u8, outAt, prev ? Transform.ZigzagDiff32 : Transform.None, 4, n, ends);
+  const dv = new DataView(u8.buffer);
+  for (let b = 0; b < 4; b++) {
+    let start = 0;
+    for (const e of ends) {
+      const len = w.encodeBlock(planes + b * n + start, e - start, o + 4);
+      dv.setUint32(o, len, true);
+      o += 4 + len;
+      start = e;
+    }
+  }
+  return u8.slice(outAt, o);
 }
 
 export interface EncodedInfo {
@@ -119,7 +163,12 @@ export function encodedInfo(buf: Uint8Array): EncodedInfo {
   return { transform: buf[0] as Transform, width: buf[1], count: dv.getUint32(2, true) };
 }
 
-function planesOf(buf: Uint8Array, width: number, n: number): Uint8Array[] {
+/**
+ * Walks an array block's planes and segments, checking its structure: `visit(plane, start,
+ * count, at, len)` gets each coded block (its values start…start+count−1 of the plane, its bytes
+ * buf[at…at+len)). RansError from the visitor becomes a CodecError naming the plane.
+ */
+function forEachBlock(buf: Uint8Array, width: number, n: number, visit: (plane: number, start: number, count: number, at: number, len: number) => void): void {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length < 10) throw new CodecError('array block shorter than its header');
   const k = dv.getUint32(6, true);
@@ -130,17 +179,15 @@ function planesOf(buf: Uint8Array, width: number, n: number): Uint8Array[] {
     if (e < (i ? ends[i - 1] : 0) || (i === k - 1 && e !== n)) throw new CodecError('bad segment ends');
     ends.push(e);
   }
-  const planes: Uint8Array[] = [];
   let o = 10 + 4 * k;
   for (let b = 0; b < width; b++) {
-    const plane = new Uint8Array(n);
     let start = 0;
     for (const e of ends) {
       if (o + 4 > buf.length) throw new CodecError(`array block truncated in plane ${b}`);
       const len = dv.getUint32(o, true);
       if (o + 4 + len > buf.length) throw new CodecError(`plane ${b} overruns its array block`);
       try {
-        plane.set(ransDecode(buf.subarray(o + 4, o + 4 + len), e - start), start);
+        visit(b, start, e - start, o + 4, len);
       } catch (e) {
         if (e instanceof RansError) throw new CodecError(`plane ${b}: ${e.message}`);
         throw e;
@@ -148,10 +195,30 @@ function planesOf(buf: Uint8Array, width: number, n: number): Uint8Array[] {
       o += 4 + len;
       start = e;
     }
-    planes.push(plane);
   }
   if (o !== buf.length) throw new CodecError('array block has trailing bytes');
+}
+
+function planesOf(buf: Uint8Array, width: number, n: number, loops: Loops): Uint8Array[] {
+  const planes = Array.from({ length: width }, () => new Uint8Array(n));
+  forEachBlock(buf, width, n, (b, start, count, at, len) => planes[b].set(ransDecode(buf.subarray(at, at + len), count, loops), start));
   return planes;
+}
+
+/** decodeFloats for float32 in rans.wat's memory: blocks decoded into the planes there, joined by join4. */
+function decodeFloat32(w: RansModule, buf: Uint8Array, out: FloatArray, ref: FloatArray | null, transform: Transform, direction: 1 | -1): void {
+  const n = out.length;
+  // the block, the planes, the reference, the result
+  const at = w.work(buf.length + 16 + 12 * n);
+  const planes = (at + buf.length + 15) & ~15;
+  const refAt = planes + 4 * n;
+  const outAt = refAt + 4 * n;
+  w.bytes().set(buf, at);
+  forEachBlock(buf, 4, n, (b, start, count, off, len) => w.decodeBlock(at + off, len, count, planes + b * n + start));
+  const u8 = w.bytes();
+  if (ref) u8.set(bytesOf(ref), refAt);
+  w.exports.join4(planes, refAt, n, outAt, transform, direction);
+  bytesOf(out).set(u8.subarray(outAt, outAt + 4 * n));
 }
 
 /**
@@ -159,13 +226,18 @@ function planesOf(buf: Uint8Array, width: number, n: number): Uint8Array[] {
  * array from the previous step's (`ref` = prev); −1 rebuilds the previous step's array from
  * this step's (`ref` = cur), which the zigzag difference and XOR both allow.
  */
-export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1 = 1): void {
+export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1 = 1, loops: Loops = 'fast'): void {
   const { transform, width, count } = encodedInfo(buf);
   if (width !== out.BYTES_PER_ELEMENT || count !== out.length) throw new CodecError(`array block holds ${count} × ${width}-byte values, expected ${out.length} × ${out.BYTES_PER_ELEMENT}`);
   if (transform > Transform.Xor) throw new CodecError(`unknown transform ${transform}`);
   if (transform !== Transform.None && (!ref || ref.length !== count || ref.BYTES_PER_ELEMENT !== width)) throw new CodecError('a delta-coded array needs the neighbouring step’s array');
   if (transform === Transform.None && direction === -1) throw new CodecError('a plain array cannot be stepped backwards');
-  const planes = planesOf(buf, width, count);
+  const module = loops === 'fast' ? ransModule() : null;
+  if (module && width === 4) {
+    decodeFloat32(module, buf, out, ref, transform, direction);
+    return;
+  }
+  const planes = planesOf(buf, width, count, loops);
   const w = wordsOf(out);
   const rw = ref ? wordsOf(ref) : null;
   if (width === 4) {

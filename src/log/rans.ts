@@ -101,44 +101,70 @@ export function encodeLoopJs(src: Uint8Array, freq: Uint16Array, cum: Uint32Arra
   return { body: out.subarray(pos), x0, x1 };
 }
 
-export function ransEncode(src: Uint8Array): Uint8Array {
-  const n = src.length;
-  if (n === 0) return Uint8Array.of(0);
-  const w = ransWasm();
-  const counts = w ? w.count(src) : countBytes(src);
+/** What a block becomes: one repeated byte, stored, or rANS with this table and header length. */
+type Plan = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; headerLen: number };
+
+/** The choice for a block of n ≥ 1 bytes with these byte counts (the same in both loops). */
+function plan(counts: Uint32Array, n: number): Plan {
   let distinct = 0;
   for (let s = 0; s < 256; s++) if (counts[s]) distinct++;
-  if (distinct === 1) return Uint8Array.of(2, src[0]);
+  if (distinct === 1) return { mode: 2 };
   const freq = quantize(counts, n);
   let tableLen = 32;
   for (let s = 0; s < 256; s++) if (freq[s]) tableLen += freq[s] < 128 ? 1 : 2;
   const headerLen = 1 + tableLen + 8;
   // near-random bytes (the low mantissa bytes of a float array): a saving under 1% is not worth
   // the decoding time, and the size rANS would reach is known before encoding, within a few bytes
-  if (headerLen + codedBits(counts, freq) / 8 >= 0.99 * (1 + n)) return stored(src);
+  if (headerLen + codedBits(counts, freq) / 8 >= 0.99 * (1 + n)) return { mode: 0 };
   const cum = new Uint32Array(257);
   for (let s = 0; s < 256; s++) cum[s + 1] = cum[s] + freq[s];
-  const enc = w ? w.encode(n, freq, cum) : encodeLoopJs(src, freq, cum);
-  if (!enc) return stored(src);
-  const { body, x0, x1 } = enc;
-  if (headerLen + body.length >= 0.99 * (1 + n)) return stored(src);
-  const res = new Uint8Array(headerLen + body.length);
-  const dv = new DataView(res.buffer);
-  res[0] = 1;
-  let o = 33;
+  return { mode: 1, freq, cum, headerLen };
+}
+
+/** Whether a coded body of this length is kept (else the block is stored). */
+function worthIt(headerLen: number, bodyLen: number, n: number): boolean {
+  return headerLen + bodyLen < 0.99 * (1 + n);
+}
+
+/** A rANS block's header at res[at…]: mode, symbol bitmap, frequencies, the two states. */
+function writeHeader(res: Uint8Array, at: number, freq: Uint16Array, x0: number, x1: number): void {
+  res[at] = 1;
+  res.fill(0, at + 1, at + 33);
+  let o = at + 33;
   for (let s = 0; s < 256; s++) {
     const f = freq[s];
     if (!f) continue;
-    res[1 + (s >> 3)] |= 1 << (s & 7);
+    res[at + 1 + (s >> 3)] |= 1 << (s & 7);
     if (f < 128) res[o++] = f;
     else {
       res[o++] = 0x80 | (f & 0x7f);
       res[o++] = f >> 7;
     }
   }
+  const dv = new DataView(res.buffer, res.byteOffset, res.byteLength);
   dv.setUint32(o, x0, true);
   dv.setUint32(o + 4, x1, true);
-  res.set(body, o + 8);
+}
+
+/** A block coding src; `loop` 'js' runs the TypeScript loops even where the WebAssembly ones are available (tests). */
+export function ransEncode(src: Uint8Array, loop: 'fast' | 'js' = 'fast'): Uint8Array {
+  const n = src.length;
+  if (n === 0) return Uint8Array.of(0);
+  const w = loop === 'fast' ? ransModule() : null;
+  if (w) {
+    const at = w.work(2 * n + encodeSlack(n));
+    w.bytes().set(src, at);
+    const len = w.encodeBlock(at, n, at + n);
+    return w.bytes().slice(at + n, at + n + len);
+  }
+  const p = plan(countBytes(src), n);
+  if (p.mode === 2) return Uint8Array.of(2, src[0]);
+  if (p.mode === 0) return stored(src);
+  const enc = encodeLoopJs(src, p.freq, p.cum);
+  if (!enc || !worthIt(p.headerLen, enc.body.length, n)) return stored(src);
+  const res = new Uint8Array(p.headerLen + enc.body.length);
+  writeHeader(res, 0, p.freq, enc.x0, enc.x1);
+  res.set(enc.body, p.headerLen);
   return res;
 }
 
@@ -162,88 +188,6 @@ function countBytes(src: Uint8Array): Uint32Array {
   return counts;
 }
 
-/**
- * rans.wat: the byte count and the encoding loop in WebAssembly, the same bytes as the loops
- * above (a test compares them); one instance per process, its memory reused block to block.
- * null where WebAssembly is not available (the TypeScript loops then run).
- */
-interface RansWasm {
-  count(src: Uint8Array): Uint32Array;
-  /** encodes the block last given to count() */
-  encode(n: number, freq: Uint16Array, cum: Uint32Array): Encoded | null;
-  /** n bytes decoded from a block's stream (after its header); RansError when it is corrupt */
-  decode(stream: Uint8Array, n: number, freq: Uint16Array, x0: number, x1: number): Uint8Array;
-}
-
-let ransInstance: RansWasm | null | undefined;
-
-const COUNTS = 0;
-const SYMBOLS = 1024; // 256 × (freq, cum, xMax, reciprocal), u32 each
-const STATES = SYMBOLS + 4096;
-const SRC = STATES + 16;
-
-function ransWasm(): RansWasm | null {
-  if (ransInstance !== undefined) return ransInstance;
-  try {
-    const mod = new WebAssembly.Module(readFileSync(new URL('./rans.wasm', import.meta.url)));
-    const exp = new WebAssembly.Instance(mod, {}).exports as unknown as {
-      memory: WebAssembly.Memory;
-      count(src: number, n: number, counts: number): void;
-      encode(src: number, n: number, sym: number, cap: number, outEnd: number, states: number): number;
-      slots(freq: number, syms: number, steps: number): void;
-      decode(inp: number, len: number, out: number, n: number, x0: number, x1: number, syms: number, steps: number): number;
-    };
-    const mem = exp.memory;
-    const ensure = (bytes: number) => {
-      if (bytes > mem.buffer.byteLength) mem.grow(Math.ceil((bytes - mem.buffer.byteLength) / 65536));
-    };
-    ransInstance = {
-      count(src) {
-        ensure(SRC + 2 * src.length + 64 + (src.length >> 3));
-        new Uint8Array(mem.buffer, SRC, src.length).set(src);
-        exp.count(SRC, src.length, COUNTS);
-        return new Uint32Array(mem.buffer, COUNTS, 256).slice();
-      },
-      encode(n, freq, cum) {
-        const cap = n + (n >> 3) + 16;
-        // the output: 2 spare bytes (renormalisation stores before it knows it must), then cap
-        const outStart = SRC + n + 2;
-        ensure(outStart + cap);
-        const sym = new Uint32Array(mem.buffer, SYMBOLS, 1024);
-        for (let s = 0; s < 256; s++) {
-          const f = freq[s];
-          sym[4 * s] = f;
-          sym[4 * s + 1] = cum[s];
-          sym[4 * s + 2] = renormLimit(f);
-          // floor(2^32 / f): an estimate of x / f low by at most one, corrected in the loop
-          sym[4 * s + 3] = f > 1 ? Math.floor(4294967296 / f) : 0xffffffff;
-        }
-        const pos = exp.encode(SRC, n, SYMBOLS, cap, outStart + cap, STATES);
-        if (pos < 0) return null;
-        const states = new Uint32Array(mem.buffer, STATES, 2);
-        return { body: new Uint8Array(mem.buffer, pos, outStart + cap - pos).slice(), x0: states[0], x1: states[1] };
-      },
-      decode(stream, n, freq, x0, x1) {
-        // the slot tables, the stream, then the output (decoding reuses the encoder's areas)
-        const syms = SRC + 512;
-        const steps = syms + SCALE;
-        const inp = steps + 4 * SCALE;
-        const out = inp + stream.length;
-        ensure(out + n);
-        new Uint16Array(mem.buffer, SRC, 256).set(freq);
-        exp.slots(SRC, syms, steps);
-        new Uint8Array(mem.buffer, inp, stream.length).set(stream);
-        const status = exp.decode(inp, stream.length, out, n, x0 | 0, x1 | 0, syms, steps);
-        if (status !== 0) throw new RansError(DECODE_ERRORS[status]);
-        return new Uint8Array(mem.buffer, out, n).slice();
-      },
-    };
-  } catch {
-    ransInstance = null;
-  }
-  return ransInstance;
-}
-
 function stored(src: Uint8Array): Uint8Array {
   const res = new Uint8Array(1 + src.length);
   res[0] = 0;
@@ -251,24 +195,151 @@ function stored(src: Uint8Array): Uint8Array {
   return res;
 }
 
+/** Bytes beyond a block's own length that encodeBlock may use at its destination. */
+export function encodeSlack(n: number): number {
+  return (n >> 3) + 640;
+}
+
+const COUNTS = 0;
+const SYMBOLS = 1024; // 256 × (freq, cum, xMax, reciprocal), u32 each
+const STATES = SYMBOLS + 4096;
+const FREQ = STATES + 16; // 256 u16: a block's frequencies, for its slot tables
+const SLOT_SYMS = FREQ + 512; // 2^14 u8
+const SLOT_STEPS = SLOT_SYMS + SCALE; // 2^14 u32
+/** Where a caller's data starts (work()); below it, the tables above. */
+const WORK = (SLOT_STEPS + 4 * SCALE + 15) & ~15;
+
+interface RansExports {
+  memory: WebAssembly.Memory;
+  count(src: number, n: number, counts: number): void;
+  encode(src: number, n: number, sym: number, cap: number, outEnd: number, states: number): number;
+  slots(freq: number, syms: number, steps: number): void;
+  decode(inp: number, len: number, out: number, n: number, x0: number, x1: number, syms: number, steps: number): number;
+  split4(cur: number, prev: number, n: number, planes: number, diff: number): void;
+  join4(planes: number, ref: number, n: number, out: number, transform: number, sign: number): void;
+}
+
 /**
- * Decodes exactly n bytes; throws RansError on any inconsistency (never reads out of bounds).
- * `loop` 'js' runs the TypeScript loop even where the WebAssembly one is available (tests).
+ * rans.wat's loops on their own memory: byte counts, the encoding and decoding loops (the same
+ * bytes as the TypeScript loops, which tests compare), and the byte planes of float32 arrays.
+ * Callers place their data from work() on; one instance per process, its memory reused call
+ * to call (calls are synchronous).
  */
-export function ransDecode(block: Uint8Array, n: number, loop: 'fast' | 'js' = 'fast'): Uint8Array {
+export class RansModule {
+  readonly exports: RansExports;
+  private view: Uint8Array;
+
+  constructor(exports: RansExports) {
+    this.exports = exports;
+    this.view = new Uint8Array(exports.memory.buffer);
+  }
+
+  /** The memory's bytes (a new view after growth). */
+  bytes(): Uint8Array {
+    if (this.view.buffer !== this.exports.memory.buffer) this.view = new Uint8Array(this.exports.memory.buffer);
+    return this.view;
+  }
+
+  /** The start of the work area, with at least `bytes` bytes there. */
+  work(bytes: number): number {
+    const mem = this.exports.memory;
+    const need = WORK + bytes + 16;
+    if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
+    return WORK;
+  }
+
+  /**
+   * Encodes the n bytes at src as a complete block at dst, returning its length (at most
+   * 1 + n); dst must not overlap src and have n + encodeSlack(n) bytes.
+   */
+  encodeBlock(src: number, n: number, dst: number): number {
+    const u8 = this.bytes();
+    if (n === 0) {
+      u8[dst] = 0;
+      return 1;
+    }
+    const e = this.exports;
+    e.count(src, n, COUNTS);
+    const p = plan(new Uint32Array(e.memory.buffer, COUNTS, 256), n);
+    if (p.mode === 2) {
+      u8[dst] = 2;
+      u8[dst + 1] = u8[src];
+      return 2;
+    }
+    if (p.mode === 1) {
+      const sym = new Uint32Array(e.memory.buffer, SYMBOLS, 1024);
+      for (let s = 0; s < 256; s++) {
+        const f = p.freq[s];
+        sym[4 * s] = f;
+        sym[4 * s + 1] = p.cum[s];
+        sym[4 * s + 2] = renormLimit(f);
+        // floor(2^32 / f): an estimate of x / f low by at most one, corrected in the loop
+        sym[4 * s + 3] = f > 1 ? Math.floor(4294967296 / f) : 0xffffffff;
+      }
+      // the body is written backwards from its end, then moved behind the header; 2 spare bytes
+      // below it (the loop stores a byte before it knows it keeps it)
+      const cap = n + (n >> 3) + 16;
+      const outEnd = dst + p.headerLen + 2 + cap;
+      const pos = e.encode(src, n, SYMBOLS, cap, outEnd, STATES);
+      if (pos >= 0 && worthIt(p.headerLen, outEnd - pos, n)) {
+        const states = new Uint32Array(e.memory.buffer, STATES, 2);
+        writeHeader(u8, dst, p.freq, states[0], states[1]);
+        u8.copyWithin(dst + p.headerLen, pos, outEnd);
+        return p.headerLen + outEnd - pos;
+      }
+    }
+    u8[dst] = 0;
+    u8.copyWithin(dst + 1, src, src + n);
+    return 1 + n;
+  }
+
+  /** Decodes the block of len bytes at at into n bytes at dst (not overlapping it); RansError when corrupt. */
+  decodeBlock(at: number, len: number, n: number, dst: number): void {
+    const u8 = this.bytes();
+    const block = u8.subarray(at, at + len);
+    const h = parseBlock(block, n);
+    if (h.mode === 0) u8.copyWithin(dst, at + 1, at + 1 + n);
+    else if (h.mode === 2) u8.fill(block[1], dst, dst + n);
+    else {
+      const e = this.exports;
+      new Uint16Array(e.memory.buffer, FREQ, 256).set(h.freq);
+      e.slots(FREQ, SLOT_SYMS, SLOT_STEPS);
+      const status = e.decode(at + h.stream, len - h.stream, dst, n, h.x0 | 0, h.x1 | 0, SLOT_SYMS, SLOT_STEPS);
+      if (status !== 0) throw new RansError(DECODE_ERRORS[status]);
+    }
+  }
+}
+
+let ransInstance: RansModule | null | undefined;
+
+/** The module, or null where WebAssembly is not available (the TypeScript loops then run). */
+export function ransModule(): RansModule | null {
+  if (ransInstance !== undefined) return ransInstance;
+  try {
+    const mod = new WebAssembly.Module(readFileSync(new URL('./rans.wasm', import.meta.url)));
+    ransInstance = new RansModule(new WebAssembly.Instance(mod, {}).exports as unknown as RansExports);
+  } catch {
+    ransInstance = null;
+  }
+  return ransInstance;
+}
+
+/** A block's header, checked: its mode and, for rANS, the table, states and where the stream starts. */
+type Parsed = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; x0: number; x1: number; stream: number };
+
+function parseBlock(block: Uint8Array, n: number): Parsed {
   if (block.length < 1) throw new RansError('empty block');
   const mode = block[0];
   if (mode === 0) {
     if (block.length !== 1 + n) throw new RansError(`stored block holds ${block.length - 1} bytes, expected ${n}`);
-    return block.slice(1);
+    return { mode };
   }
   if (mode === 2) {
     if (block.length !== 2) throw new RansError('bad repeated-byte block');
-    return new Uint8Array(n).fill(block[1]);
+    return { mode };
   }
   if (mode !== 1) throw new RansError(`unknown block mode ${mode}`);
   if (block.length < 33) throw new RansError('truncated rANS header');
-  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   const freq = new Uint16Array(256);
   const cum = new Uint32Array(256);
   let total = 0;
@@ -288,12 +359,29 @@ export function ransDecode(block: Uint8Array, n: number, loop: 'fast' | 'js' = '
   }
   if (total !== SCALE) throw new RansError('rANS frequencies do not sum to 2^14');
   if (o + 8 > block.length) throw new RansError('truncated rANS state');
+  const dv = new DataView(block.buffer, block.byteOffset, block.byteLength);
   const x0 = dv.getUint32(o, true);
   const x1 = dv.getUint32(o + 4, true);
   if (x0 < RANS_L || x0 >= RANS_L * 256 || x1 < RANS_L || x1 >= RANS_L * 256) throw new RansError('bad rANS initial state');
-  const stream = block.subarray(o + 8);
-  const w = loop === 'fast' ? ransWasm() : null;
-  return w ? w.decode(stream, n, freq, x0, x1) : decodeLoopJs(stream, n, freq, cum, x0, x1);
+  return { mode, freq, cum, x0, x1, stream: o + 8 };
+}
+
+/**
+ * Decodes exactly n bytes; throws RansError on any inconsistency (never reads out of bounds).
+ * `loop` 'js' runs the TypeScript loop even where the WebAssembly one is available (tests).
+ */
+export function ransDecode(block: Uint8Array, n: number, loop: 'fast' | 'js' = 'fast'): Uint8Array {
+  const w = loop === 'fast' ? ransModule() : null;
+  if (w) {
+    const at = w.work(block.length + n);
+    w.bytes().set(block, at);
+    w.decodeBlock(at, block.length, n, at + block.length);
+    return w.bytes().slice(at + block.length, at + block.length + n);
+  }
+  const h = parseBlock(block, n);
+  if (h.mode === 0) return block.slice(1);
+  if (h.mode === 2) return new Uint8Array(n).fill(block[1]);
+  return decodeLoopJs(block.subarray(h.stream), n, h.freq, h.cum, h.x0, h.x1);
 }
 
 const DECODE_ERRORS = ['', 'rANS stream ended early', 'rANS stream has trailing data or a bad final state'];

@@ -134,6 +134,97 @@
       (then (return (i32.const 2))))
     (i32.const 0))
 
+  ;; ---- byte planes of float32 arrays (codec.ts): element i's byte b goes to plane b ----
+
+  ;; planes[b·n + i] = byte b of z_i, z_i = zigzag(cur_i − prev_i) when $diff (two's-complement
+  ;; difference of the bit patterns, (d << 1) ^ (d >> 31)), else cur_i's bits; four elements
+  ;; per step, their 16 bytes regrouped by plane with one shuffle
+  (func (export "split4") (param $cur i32) (param $prev i32) (param $n i32) (param $planes i32) (param $diff i32)
+    (local $i i32) (local $z v128) (local $d v128) (local $p i32) (local $w i32)
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $z (v128.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (local.get $diff) (then
+        (local.set $d (i32x4.sub (local.get $z) (v128.load (i32.add (local.get $prev) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $z (v128.xor (i32x4.shl (local.get $d) (i32.const 1)) (i32x4.shr_s (local.get $d) (i32.const 31))))))
+      (local.set $z (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (local.get $z) (local.get $z)))
+      (local.set $p (i32.add (local.get $planes) (local.get $i)))
+      (v128.store32_lane 0 (local.get $p) (local.get $z))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (v128.store32_lane 1 (local.get $p) (local.get $z))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (v128.store32_lane 2 (local.get $p) (local.get $z))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (v128.store32_lane 3 (local.get $p) (local.get $z))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (block $done1 (loop $l1
+      (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $w (i32.load (i32.add (local.get $cur) (i32.shl (local.get $i) (i32.const 2)))))
+      (if (local.get $diff) (then
+        (local.set $w (i32.sub (local.get $w) (i32.load (i32.add (local.get $prev) (i32.shl (local.get $i) (i32.const 2))))))
+        (local.set $w (i32.xor (i32.shl (local.get $w) (i32.const 1)) (i32.shr_s (local.get $w) (i32.const 31))))))
+      (local.set $p (i32.add (local.get $planes) (local.get $i)))
+      (i32.store8 (local.get $p) (local.get $w))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (i32.store8 (local.get $p) (i32.shr_u (local.get $w) (i32.const 8)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (i32.store8 (local.get $p) (i32.shr_u (local.get $w) (i32.const 16)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (i32.store8 (local.get $p) (i32.shr_u (local.get $w) (i32.const 24)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l1))))
+
+  ;; out_i from planes (split4's inverse): z_i's bytes gathered; $transform 0: out = z; 1: out =
+  ;; ref + $sign·unzigzag(z) (sign +1 or −1); 2: out = ref ^ z. out may be ref.
+  (func (export "join4") (param $planes i32) (param $ref i32) (param $n i32) (param $out i32) (param $transform i32) (param $sign i32)
+    (local $i i32) (local $z v128) (local $d v128) (local $p i32) (local $w i32) (local $r v128)
+    (local.set $i (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
+      (local.set $p (i32.add (local.get $planes) (local.get $i)))
+      (local.set $z (v128.load32_zero (local.get $p)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $z (v128.load32_lane 1 (local.get $p) (local.get $z)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $z (v128.load32_lane 2 (local.get $p) (local.get $z)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $z (v128.load32_lane 3 (local.get $p) (local.get $z)))
+      (local.set $z (i8x16.shuffle 0 4 8 12 1 5 9 13 2 6 10 14 3 7 11 15 (local.get $z) (local.get $z)))
+      (if (local.get $transform) (then
+        (local.set $r (v128.load (i32.add (local.get $ref) (i32.shl (local.get $i) (i32.const 2)))))
+        (if (i32.eq (local.get $transform) (i32.const 2))
+          (then (local.set $z (v128.xor (local.get $r) (local.get $z))))
+          (else
+            ;; d = (z >>> 1) ^ −(z & 1)
+            (local.set $d (v128.xor (i32x4.shr_u (local.get $z) (i32.const 1))
+              (i32x4.neg (v128.and (local.get $z) (v128.const i32x4 1 1 1 1)))))
+            (local.set $z (select (i32x4.add (local.get $r) (local.get $d)) (i32x4.sub (local.get $r) (local.get $d))
+              (i32.gt_s (local.get $sign) (i32.const 0))))))))
+      (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $z))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $l)))
+    (block $done1 (loop $l1
+      (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $p (i32.add (local.get $planes) (local.get $i)))
+      (local.set $w (i32.load8_u (local.get $p)))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $w (i32.or (local.get $w) (i32.shl (i32.load8_u (local.get $p)) (i32.const 8))))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $w (i32.or (local.get $w) (i32.shl (i32.load8_u (local.get $p)) (i32.const 16))))
+      (local.set $p (i32.add (local.get $p) (local.get $n)))
+      (local.set $w (i32.or (local.get $w) (i32.shl (i32.load8_u (local.get $p)) (i32.const 24))))
+      (if (local.get $transform) (then
+        (if (i32.eq (local.get $transform) (i32.const 2))
+          (then (local.set $w (i32.xor (i32.load (i32.add (local.get $ref) (i32.shl (local.get $i) (i32.const 2)))) (local.get $w))))
+          (else (local.set $w (i32.add (i32.load (i32.add (local.get $ref) (i32.shl (local.get $i) (i32.const 2))))
+            (i32.mul (local.get $sign)
+              (i32.xor (i32.shr_u (local.get $w) (i32.const 1)) (i32.sub (i32.const 0) (i32.and (local.get $w) (i32.const 1)))))))))))
+      (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $w))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l1))))
+
   ;; counts[s] = occurrences of byte s in src[0…n) (256 u32 at $counts)
   (func (export "count") (param $src i32) (param $n i32) (param $counts i32)
     (local $i i32) (local $p i32)

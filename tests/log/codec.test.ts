@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeBytes, decodeFloats, encodeBytes, encodeFloats } from '../../src/log/codec.ts';
+import { CodecError, decodeBytes, decodeFloats, encodeBytes, encodeFloats } from '../../src/log/codec.ts';
 import { quantize, ransDecode, ransEncode } from '../../src/log/rans.ts';
 
 /** Arrays of arbitrary bit patterns: NaN payloads, ±0, subnormals and ±Inf all appear. */
@@ -95,6 +95,45 @@ describe('float array codec is bit-exact', () => {
     const out = new Float32Array(20);
     decodeFloats(encodeFloats(view, null), out, null);
     sameBits(out, view);
+  });
+
+  it('float32 in WebAssembly: the TypeScript loops’ bytes, values and errors, segments and views included', () => {
+    // values that move a little from step to step (as Adam's do), with specials, in segments
+    const arrays = fc.integer({ min: 0, max: 3000 }).chain((n) => fc.tuple(
+      fc.array(fc.oneof(fc.float({ noDefaultInfinity: false }), fc.float({ min: Math.fround(-1e-3), max: Math.fround(1e-3), noNaN: true })), { minLength: n, maxLength: n }),
+      fc.array(fc.float({ min: Math.fround(-1e-6), max: Math.fround(1e-6), noNaN: true }), { minLength: n, maxLength: n }),
+      fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, n - 1) }), { maxLength: 4 }),
+      fc.nat(4),
+    ));
+    const outcome = (f: () => Float32Array) => {
+      try {
+        return Buffer.from(f().buffer).toString('hex');
+      } catch (e) {
+        if (!(e instanceof CodecError)) throw e;
+        return `error: ${e.message}`;
+      }
+    };
+    fc.assert(fc.property(arrays, ([values, steps, cuts, damage]) => {
+      const n = values.length;
+      const prev = Float32Array.from(values);
+      const cur = prev.map((x, i) => x + steps[i]);
+      const ends = [...cuts.filter((c) => c < n).sort((a, b) => a - b), n];
+      for (const [c, p] of [[cur, null], [cur, prev], [cur.subarray(n >> 1), prev.subarray(n >> 1)]] as const) {
+        const e = c === cur ? ends : [c.length];
+        const fast = encodeFloats(c, p, e);
+        expect(Buffer.from(fast).equals(Buffer.from(encodeFloats(c, p, e, 'js')))).toBe(true);
+        const decode = (buf: Uint8Array, loops: 'fast' | 'js', ref: Float32Array | null, direction: 1 | -1) => () => {
+          const out = new Float32Array(c.length);
+          decodeFloats(buf, out, ref, direction, loops);
+          return out;
+        };
+        expect(outcome(decode(fast, 'fast', p, 1))).toBe(Buffer.from(c.slice().buffer).toString('hex'));
+        if (p) expect(outcome(decode(fast, 'fast', c, -1))).toBe(Buffer.from(p.slice().buffer).toString('hex'));
+        // damaged: a byte flipped, the block cut short, or a byte too many
+        const bad = damage === 0 ? fast.subarray(0, fast.length - 1) : damage === 1 ? Uint8Array.from([...fast, 0]) : fast.map((x, i) => (i === (damage * 7919) % fast.length ? x ^ 0x10 : x));
+        expect(outcome(decode(bad, 'fast', p, 1))).toBe(outcome(decode(bad, 'js', p, 1)));
+      }
+    }), { numRuns: 150 });
   });
 
   it('bytes (packed masks) round-trip', () => {

@@ -16,6 +16,7 @@ describe('rANS encoder in WebAssembly', () => {
       const src = Uint8Array.from({ length: n }, () => (r.uniform() < skew ? r.int(Math.max(1, k >> 3)) : r.int(k)));
       const enc = ransEncode(src);
       expect(Buffer.from(ransDecode(enc, n)).equals(Buffer.from(src))).toBe(true);
+      expect(Buffer.from(enc).equals(Buffer.from(ransEncode(src, 'js'))), `trial ${trial}`).toBe(true);
       if (enc[0] !== 1) continue; // stored or one repeated byte: no loop ran
       const counts = new Uint32Array(256);
       for (const b of src) counts[b]++;
