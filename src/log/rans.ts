@@ -200,8 +200,8 @@ export function encodeSlack(n: number): number {
   return (n >> 3) + 640;
 }
 
-const COUNTS = 0;
-const SYMBOLS = 1024; // 256 × (freq, cum, xMax, reciprocal), u32 each
+const COUNTS = 0; // 256 u32, and 3 KiB of scratch for the count
+const SYMBOLS = 4096; // 256 × (freq, cum, xMax, reciprocal), u32 each
 const STATES = SYMBOLS + 4096;
 const FREQ = STATES + 16; // 256 u16: a block's frequencies, for its slot tables
 const SLOT_SYMS = FREQ + 512; // 2^14 u8
