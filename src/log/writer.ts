@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, writeSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, writeSync, writevSync, mkdirSync } from 'node:fs';
 import { UsageError } from '../engine/errors.ts';
 import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
@@ -14,8 +14,9 @@ interface FrameEntry {
 }
 
 /**
- * Appends framed records to a log. Each frame goes to the OS in one write, so a process killed
- * at any instant leaves every earlier frame intact and at most one torn frame at the tail.
+ * Appends framed records to a log. Each frame goes to the OS in one call (header and body
+ * gathered), so a process killed at any instant leaves every earlier frame intact and at most
+ * one torn frame at the tail.
  * fsync happens at keyframes and on close (durability against power loss, not only kills).
  */
 export class LogWriter {
@@ -69,15 +70,19 @@ export class LogWriter {
     if (this.closed) throw new Error('log writer is closed');
     const body = pack(record);
     if (body.length > RECORD_BYTES_MAX) throw new RangeError(`record of ${body.length} bytes exceeds the ${RECORD_BYTES_MAX}-byte limit`);
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + body.length);
-    const dv = new DataView(frame.buffer);
+    const head = new Uint8Array(FRAME_HEADER_BYTES);
+    const dv = new DataView(head.buffer);
     dv.setUint32(0, body.length, true);
     dv.setUint32(4, crc32(body), true);
-    frame.set(body, FRAME_HEADER_BYTES);
     const at = this.offset;
-    let done = 0;
-    while (done < frame.length) done += writeSync(this.fd, frame, done, frame.length - done, at + done);
-    this.offset += frame.length;
+    // header and body in one call without copying the body into a frame (records are megabytes)
+    const total = FRAME_HEADER_BYTES + body.length;
+    let done = writevSync(this.fd, [head, body], at);
+    while (done < total) {
+      const [buf, from] = done < FRAME_HEADER_BYTES ? [head, done] : [body, done - FRAME_HEADER_BYTES];
+      done += writeSync(this.fd, buf, from, buf.length - from, at + done);
+    }
+    this.offset += total;
     const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
     this.frames.push({ offset: at, kind: KIND_CODES[record.kind], step });
     if (sync) fsyncSync(this.fd);
