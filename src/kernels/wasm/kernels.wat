@@ -323,44 +323,54 @@
   ;; scripts/build-wasm.ts in JavaScript and written as an exact
   ;; hexadecimal float, so it has the bits the TypeScript kernels compute it to.
 
-  ;; e^r − 1 for |r| ≤ ln2/2: Taylor to degree 14, Horner order (math.ts expm1Reduced)
-  (func $expm1_reduced (param $r v128) (result v128)
-    (local $p v128)
-    (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6227020800} ${1 / 6227020800})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 479001600} ${1 / 479001600})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 39916800} ${1 / 39916800})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 3628800} ${1 / 3628800})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 362880} ${1 / 362880})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 40320} ${1 / 40320})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 5040} ${1 / 5040})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 720} ${1 / 720})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 120} ${1 / 120})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 24} ${1 / 24})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6} ${1 / 6})))
-    (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 0.5 0.5)))
-    (f64x2.add (f64x2.mul (f64x2.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)))
-
   ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), math.ts expm1's branches for that range; a
-  ;; branch no lane takes is skipped
+  ;; branch no lane takes is skipped. The series (math.ts expm1Reduced: Taylor to degree 14,
+  ;; Horner order) is written out in place: V8 does not inline WebAssembly calls, and a call
+  ;; spills the vector registers.
   (func $expm1_neg (param $y v128) (result v128)
-    (local $k v128) (local $r v128) (local $twoK v128) (local $e v128) (local $small v128)
+    (local $k v128) (local $r v128) (local $twoK v128) (local $e v128) (local $small v128) (local $p v128)
     (local.set $small (f64x2.lt (f64x2.abs (local.get $y)) (v128.const f64x2 0.34657359027997264 0.34657359027997264)))
     (if (v128.any_true (v128.not (local.get $small))) (then
       (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $y) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))
       (local.set $r (f64x2.sub
         (f64x2.sub (local.get $y) (f64x2.mul (local.get $k) (v128.const f64x2 ${6.93147180369123816490e-1} ${6.93147180369123816490e-1})))
         (f64x2.mul (local.get $k) (v128.const f64x2 ${1.90821492927058770002e-10} ${1.90821492927058770002e-10}))))
-      ;; 2^k from its bits: (k + 1023) << 52
       (local.set $twoK (i64x2.shl
         (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
         (i32.const 52)))
+        (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6227020800} ${1 / 6227020800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 479001600} ${1 / 479001600})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 39916800} ${1 / 39916800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 3628800} ${1 / 3628800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 362880} ${1 / 362880})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 40320} ${1 / 40320})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 5040} ${1 / 5040})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 720} ${1 / 720})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 120} ${1 / 120})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 24} ${1 / 24})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 ${1 / 6} ${1 / 6})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $r)) (v128.const f64x2 0.5 0.5)))
+        (local.set $p (f64x2.add (f64x2.mul (f64x2.mul (local.get $p) (local.get $r)) (local.get $r)) (local.get $r)))
       (local.set $e (f64x2.add
-        (f64x2.mul (local.get $twoK) (call $expm1_reduced (local.get $r)))
+        (f64x2.mul (local.get $twoK) (local.get $p))
         (f64x2.sub (local.get $twoK) (v128.const f64x2 1 1))))))
-    ;; |y| < ln2/2: the series directly; y < −40: −1
     (if (v128.any_true (local.get $small)) (then
-      (local.set $e (v128.bitselect (call $expm1_reduced (local.get $y)) (local.get $e) (local.get $small)))))
+        (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 6227020800} ${1 / 6227020800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 479001600} ${1 / 479001600})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 39916800} ${1 / 39916800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 3628800} ${1 / 3628800})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 362880} ${1 / 362880})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 40320} ${1 / 40320})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 5040} ${1 / 5040})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 720} ${1 / 720})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 120} ${1 / 120})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 24} ${1 / 24})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 ${1 / 6} ${1 / 6})))
+        (local.set $p (f64x2.add (f64x2.mul (local.get $p) (local.get $y)) (v128.const f64x2 0.5 0.5)))
+        (local.set $p (f64x2.add (f64x2.mul (f64x2.mul (local.get $p) (local.get $y)) (local.get $y)) (local.get $y)))
+      (local.set $e (v128.bitselect (local.get $p) (local.get $e) (local.get $small)))))
     (v128.bitselect (v128.const f64x2 -1 -1) (local.get $e) (f64x2.lt (local.get $y) (v128.const f64x2 -40 -40))))
 
   ;; tanh(x) = −u/(2 + u), u = expm1(−2|x|), with the sign of x; ±1 past |x| > 22; ±0 kept
