@@ -64,7 +64,7 @@ function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
   };
 }
 
-const out: Record<string, unknown> = { node: process.version, goalSpeedup: 50 };
+const out: Record<string, unknown> = { node: process.version, goalSpeedup: 20 };
 const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: Number(values['tiny-steps']) }));
 const fabric = validateConfig({ ...bench.config, steps: Number(values['bench-steps']) });
 for (const mode of String(values.modes).split(',') as RecordMode[]) {

@@ -1,7 +1,8 @@
 import { stateHashOf } from '../engine/hash.ts';
 import { UsageError } from '../engine/errors.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { allocFloat, type FloatArray } from '../kernels/types.ts';
+import { kernelsFor } from '../kernels/registry.ts';
+import type { FloatArray } from '../kernels/types.ts';
 import { CodecError, decodeFloats } from '../log/codec.ts';
 import { LogCorruptError } from '../log/errors.ts';
 import { f64From } from '../log/format.ts';
@@ -70,9 +71,12 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
   const total = h.params.reduce((s, p) => s + p.size, 0);
   const nm = h.optimBuffers.m ? total : 0;
   const nv = h.optimBuffers.v ? total : 0;
-  const params = allocFloat(h.dtype, total);
-  const m = allocFloat(h.dtype, nm);
-  const v = allocFloat(h.dtype, nv);
+  // the log's numeric mode's kernels (compact logs replay its optimizer), one thread: starting
+  // workers would cost more than they save on one state
+  const kernels = kernelsFor(h.numericMode, undefined, 1);
+  const params = kernels.alloc(h.dtype, total);
+  const m = kernels.alloc(h.dtype, nm);
+  const v = kernels.alloc(h.dtype, nv);
   codecGuard(log, 'keyframe', from, () => {
     decodeFloats(kf.params, params, null);
     decodeFloats(kf.m, m, null);
@@ -107,13 +111,13 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
       if (s === n) expected = r.stateHash;
     }
   } else if (n > from && h.mode === 'compact') {
-    const grads = allocFloat(h.dtype, total);
+    const grads = kernels.alloc(h.dtype, total);
     const state: OptimState = { t, m, v };
     for (let s = from + 1; s <= n; s++) {
       const r = log.readStep(s);
       if (!r.grads) throw log.corrupt('step', s, 'a compact log’s step has no gradient');
       codecGuard(log, 'step', s, () => decodeFloats(r.grads!, grads, null));
-      optimizerStep(h.config.optim, f64From(r.lr), params, grads, state);
+      optimizerStep(h.config.optim, f64From(r.lr), params, grads, state, kernels);
       if (s === n) expected = r.stateHash;
     }
     t = state.t;

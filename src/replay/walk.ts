@@ -1,4 +1,5 @@
-import { allocFloat, type FloatArray } from '../kernels/types.ts';
+import { kernelsFor } from '../kernels/registry.ts';
+import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { decodeFloats } from '../log/codec.ts';
 import { f64From } from '../log/format.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -20,6 +21,8 @@ export class StateWalker {
   /** the last step's decoded gradient (compact logs), else null */
   grads: FloatArray | null = null;
   private readonly opt: OptimState | null = null;
+  /** the log's numeric mode's kernels, which compact logs replay the optimizer with */
+  private readonly kernels: Kernels | null = null;
 
   constructor(log: LogReader) {
     this.log = log;
@@ -30,8 +33,15 @@ export class StateWalker {
     this.m = s.m;
     this.v = s.v;
     if (log.header.mode === 'compact') {
-      this.opt = { t: s.optimT, m: s.m, v: s.v };
-      this.grads = allocFloat(log.header.dtype, s.params.length);
+      this.kernels = kernelsFor(log.header.numericMode, undefined, 1);
+      const own = (a: FloatArray) => {
+        const b = this.kernels!.alloc(log.header.dtype, a.length);
+        b.set(a);
+        return b;
+      };
+      [this.params, this.m, this.v] = [own(s.params), own(s.m), own(s.v)];
+      this.opt = { t: s.optimT, m: this.m, v: this.v };
+      this.grads = this.kernels.alloc(log.header.dtype, s.params.length);
     }
   }
 
@@ -52,7 +62,7 @@ export class StateWalker {
         decodeFloats(r.v!, this.v!, this.v!, 1);
       } else {
         decodeFloats(r.grads!, this.grads!, null);
-        optimizerStep(h.config.optim, f64From(r.lr), this.params, this.grads!, this.opt!);
+        optimizerStep(h.config.optim, f64From(r.lr), this.params, this.grads!, this.opt!, this.kernels!);
       }
     } catch (e) {
       throw this.log.corrupt('step', r.step, (e as Error).message);
