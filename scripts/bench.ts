@@ -17,6 +17,7 @@ import { Trainer } from '../src/engine/trainer.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
 import type { WasmKernels } from '../src/kernels/wasm.ts';
+import { referenceKernels } from '../src/kernels/reference.ts';
 import { Recorder } from '../src/log/recorder.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
 
@@ -69,6 +70,39 @@ function matmulSpeed(implementation: KernelImplementation, N: number, C: number,
   return { forwardGflops: flops / fwd / 1e9, backwardGflops: (2 * flops) / bwd / 1e9 };
 }
 
+/**
+ * Where one step's time goes (fast kernels, one thread): milliseconds per step in each kernel of
+ * the set, timed around its calls, and the rest (the trainer's own work: gradient norms,
+ * clipping, batches, masks; the garbage collector).
+ */
+function stepBreakdown(config: WeftConfig, steps: number): { msPerStep: number; kernelsMs: Record<string, number>; otherMs: number } {
+  const t = new Trainer(config, { implementation: 'fast', threads: 1 });
+  const k = t.model.kernels as unknown as Record<string, (...a: unknown[]) => unknown>;
+  const ms: Record<string, number> = {};
+  let on = false;
+  for (const name of Object.keys(referenceKernels).filter((n) => typeof k[n] === 'function' && !n.startsWith('alloc'))) {
+    const f = k[name].bind(k);
+    ms[name] = 0;
+    k[name] = (...a: unknown[]) => {
+      if (!on) return f(...a);
+      const t0 = now();
+      try {
+        return f(...a);
+      } finally {
+        ms[name] += now() - t0;
+      }
+    };
+  }
+  t.step();
+  t.step();
+  on = true;
+  const t0 = now();
+  for (let i = 0; i < steps; i++) t.step();
+  const msPerStep = (now() - t0) / steps;
+  const kernelsMs = Object.fromEntries(Object.entries(ms).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]).map(([n, v]) => [n, v / steps]));
+  return { msPerStep, kernelsMs, otherMs: msPerStep - Object.values(kernelsMs).reduce((a, b) => a + b, 0) };
+}
+
 function torchSpeed(config: WeftConfig, steps: number): { stepsPerSec: number; threads: number; byThreads: Record<string, number>; torch: string } | null {
   const python = '/usr/bin/python3';
   if (values['no-torch'] || !existsSync(python)) return null;
@@ -111,6 +145,7 @@ for (const [name, { config, steps }] of Object.entries(configs)) {
     recordingCost: fast.compact ? { compact: fast.off / fast.compact - 1, full: fast.off / fast.full - 1 } : null,
     torch,
     weftOverTorch: torch ? fast.off / torch.stepsPerSec : null,
+    stepBreakdown1Thread: stepBreakdown(config, steps),
   };
 }
 process.stderr.write('matmul shapes\n');
@@ -146,6 +181,11 @@ function readmeBlock(o: Record<string, unknown>): string {
   const mm = o.matmul as Record<string, { fast: { forwardGflops: number; backwardGflops: number }; fractionOfPeak: { forward: number; backward: number } }>;
   const fr = Object.values(mm).flatMap((m) => [m.fractionOfPeak.forward, m.fractionOfPeak.backward]);
   const gf = Object.values(mm).flatMap((m) => [m.fast.forwardGflops, m.fast.backwardGflops]);
+  const b = (o.fabricBench as { stepBreakdown1Thread: { msPerStep: number; kernelsMs: Record<string, number>; otherMs: number } }).stepBreakdown1Thread;
+  const share = (x: number) => `${Math.round((100 * x) / b.msPerStep)}%`;
+  const km = b.kernelsMs;
+  const group = (...names: string[]) => names.reduce((sum, n) => sum + (km[n] ?? 0), 0);
+  lines.push('', `Where a fabric-bench step goes (fast kernels, one thread, ${f(b.msPerStep)} ms): matmuls ${share(group('matmulForward', 'matmulBackward'))}, GELU ${share(group('activationForward', 'activationBackward'))}, attention ${share(group('attentionForward', 'attentionBackward'))}, layer norm ${share(group('layernormForward', 'layernormBackward'))}, Adam ${share(group('adamUpdate'))}, the rest of the kernels ${share(Object.values(km).reduce((a, c) => a + c, 0) - group('matmulForward', 'matmulBackward', 'activationForward', 'activationBackward', 'attentionForward', 'attentionBackward', 'layernormForward', 'layernormBackward', 'adamUpdate'))}, outside the kernels ${share(b.otherMs)}.`);
   lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
   return lines.join('\n');
 }
