@@ -21,7 +21,7 @@ const GELU_C = 0.044715;
  * Every kernel therefore stores each NaN as the canonical quiet NaN: where NaN appears is exact,
  * and so are the bits.
  */
-function canonicalNaN(x: number): number {
+export function canonicalNaN(x: number): number {
   return x === x ? x : NaN;
 }
 

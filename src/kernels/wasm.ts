@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { referenceKernels } from './reference.ts';
+import { log } from './math.ts';
+import { canonicalNaN, referenceKernels } from './reference.ts';
 import { KernelThreads, splitRange, type Task } from './threads.ts';
 import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
 
@@ -25,6 +26,7 @@ interface Exports {
   adam(p: number, g: number, m: number, v: number, n: number, k: number): void;
   dropout(out: number, inp: number, keep: number, n: number, sp: number): void;
   find_nonfinite(a: number, n: number): number;
+  ce_fwd(probs: number, logits: number, N: number, V: number, stats: number): void;
 }
 
 /** Activations with a WebAssembly kernel (ReLU, a comparison, stays in JavaScript). */
@@ -48,9 +50,9 @@ const allFloat32 = (...arrays: FloatArray[]) => arrays.every((a) => a instanceof
 
 /**
  * The fast kernels, with the reference's bits (numeric mode reference-f64acc-v1): WebAssembly
- * SIMD128 for the matmuls, attention, GELU and tanh, layer norm, dropout, the residual add and
- * Adam, split over threads by output ranges; the reference kernels for the rest (embeddings, ReLU,
- * the loss) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
+ * SIMD128 for the matmuls, attention, GELU and tanh, layer norm, dropout, the residual add,
+ * Adam and the loss's softmax, split over threads by output ranges; the reference kernels for
+ * the rest (embeddings, ReLU, the loss's gradient) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
  * model's tensors in it, so the kernels work on them in place; an array from elsewhere (a
  * test's) is copied in and out per call. Shared memory grows without detaching the views
  * already handed out.
@@ -432,6 +434,24 @@ export class WasmKernels implements Kernels {
     });
   }
 
-  crossEntropyForward = referenceKernels.crossEntropyForward;
+  crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number {
+    if (!allFloat32(logits)) return referenceKernels.crossEntropyForward(losses, probs, logits, targets, N, V);
+    return this.scoped(() => {
+      const z = this.input(logits, 0, N * V);
+      const p = this.output(probs, 0, N * V);
+      const st = this.reserve(16 * N);
+      this.wasm.ce_fwd(p, z, N, V, st);
+      this.settle(probs, 0, N * V, p);
+      // the logarithms and the mean as reference.ts takes them (math.ts log, n ascending)
+      const stats = new Float64Array(this.buffer, st, 2 * N);
+      let total = 0;
+      for (let n = 0; n < N; n++) {
+        const l = log(stats[2 * n + 1]) - (logits[n * V + targets[n]] - stats[2 * n]);
+        losses[n] = canonicalNaN(l);
+        total += l;
+      }
+      return canonicalNaN(total / N);
+    });
+  }
   crossEntropyBackward = referenceKernels.crossEntropyBackward;
 }

@@ -796,6 +796,67 @@
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l2))))
 
+  ;; ---- cross-entropy forward (reference.ts crossEntropyForward), all but its logarithms ----
+  ;; two rows per f64x2 (lanes over rows; an odd last row shares its pair with itself, one lane
+  ;; kept): per row the max over v ascending, probs (f64, N × V) = e^(z − max) / Σ, the sum over
+  ;; v ascending. stats (f64): max and sum per row, for the caller's log(sum) − (z_target − max).
+  (func (export "ce_fwd") (param $probs i32) (param $logits i32) (param $N i32) (param $V i32) (param $stats i32)
+    (local $n i32) (local $v i32) (local $r0 i32) (local $r1 i32) (local $p0 i32) (local $p1 i32) (local $two i32)
+    (local $x v128) (local $max v128) (local $sum v128) (local $e v128) (local $inv v128)
+    (local.set $n (i32.const 0))
+    (block $done (loop $rows
+      (br_if $done (i32.ge_u (local.get $n) (local.get $N)))
+      (local.set $two (i32.lt_u (i32.add (local.get $n) (i32.const 1)) (local.get $N)))
+      ;; logits rows (f32) and probs rows (f64) of the pair; row n+1 is row n when it is past N
+      (local.set $r0 (i32.add (local.get $logits) (i32.shl (i32.mul (local.get $n) (local.get $V)) (i32.const 2))))
+      (local.set $r1 (select (i32.add (local.get $r0) (i32.shl (local.get $V) (i32.const 2))) (local.get $r0) (local.get $two)))
+      (local.set $p0 (i32.add (local.get $probs) (i32.shl (i32.mul (local.get $n) (local.get $V)) (i32.const 3))))
+      (local.set $p1 (select (i32.add (local.get $p0) (i32.shl (local.get $V) (i32.const 3))) (local.get $p0) (local.get $two)))
+      (local.set $max (v128.const f64x2 -inf -inf))
+      (local.set $v (i32.const 0))
+      (block $dm (loop $lm
+        (br_if $dm (i32.ge_u (local.get $v) (local.get $V)))
+        (local.set $x (f64x2.replace_lane 1
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $r0) (i32.shl (local.get $v) (i32.const 2))))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $r1) (i32.shl (local.get $v) (i32.const 2)))))))
+        (local.set $max (v128.bitselect (local.get $x) (local.get $max) (f64x2.gt (local.get $x) (local.get $max))))
+        (local.set $v (i32.add (local.get $v) (i32.const 1)))
+        (br $lm)))
+      (local.set $sum (v128.const f64x2 0 0))
+      (local.set $v (i32.const 0))
+      (block $ds (loop $ls
+        (br_if $ds (i32.ge_u (local.get $v) (local.get $V)))
+        (local.set $x (f64x2.replace_lane 1
+          (f64x2.splat (f64.promote_f32 (f32.load (i32.add (local.get $r0) (i32.shl (local.get $v) (i32.const 2))))))
+          (f64.promote_f32 (f32.load (i32.add (local.get $r1) (i32.shl (local.get $v) (i32.const 2)))))))
+        (local.set $e (call $exp2 (f64x2.sub (local.get $x) (local.get $max))))
+        (f64.store (i32.add (local.get $p1) (i32.shl (local.get $v) (i32.const 3))) (f64x2.extract_lane 1 (local.get $e)))
+        (f64.store (i32.add (local.get $p0) (i32.shl (local.get $v) (i32.const 3))) (f64x2.extract_lane 0 (local.get $e)))
+        (local.set $sum (f64x2.add (local.get $sum) (local.get $e)))
+        (local.set $v (i32.add (local.get $v) (i32.const 1)))
+        (br $ls)))
+      (local.set $inv (f64x2.div (v128.const f64x2 1 1) (local.get $sum)))
+      (local.set $v (i32.const 0))
+      (block $dp (loop $lp
+        (br_if $dp (i32.ge_u (local.get $v) (local.get $V)))
+        (local.set $e (call $canonical64 (f64x2.mul
+          (f64x2.replace_lane 1
+            (f64x2.splat (f64.load (i32.add (local.get $p0) (i32.shl (local.get $v) (i32.const 3)))))
+            (f64.load (i32.add (local.get $p1) (i32.shl (local.get $v) (i32.const 3)))))
+          (local.get $inv))))
+        (f64.store (i32.add (local.get $p1) (i32.shl (local.get $v) (i32.const 3))) (f64x2.extract_lane 1 (local.get $e)))
+        (f64.store (i32.add (local.get $p0) (i32.shl (local.get $v) (i32.const 3))) (f64x2.extract_lane 0 (local.get $e)))
+        (local.set $v (i32.add (local.get $v) (i32.const 1)))
+        (br $lp)))
+      ;; stats of row n, and of row n+1 when it exists
+      (f64.store (i32.add (local.get $stats) (i32.shl (local.get $n) (i32.const 4))) (f64x2.extract_lane 0 (local.get $max)))
+      (f64.store offset=8 (i32.add (local.get $stats) (i32.shl (local.get $n) (i32.const 4))) (f64x2.extract_lane 0 (local.get $sum)))
+      (if (local.get $two) (then
+        (f64.store offset=16 (i32.add (local.get $stats) (i32.shl (local.get $n) (i32.const 4))) (f64x2.extract_lane 1 (local.get $max)))
+        (f64.store offset=24 (i32.add (local.get $stats) (i32.shl (local.get $n) (i32.const 4))) (f64x2.extract_lane 1 (local.get $sum)))))
+      (local.set $n (i32.add (local.get $n) (i32.const 2)))
+      (br $rows))))
+
   ;; ---- the index of the first element of a (f32, n) that is ±Inf or NaN, or −1 ----
   ;; x − x is 0 for every finite x and NaN otherwise: four lanes tested at once, the lane found
   ;; by a scalar pass over its block
