@@ -10,7 +10,16 @@ import { tempDir } from '../log/helpers.ts';
  * WEFT_OTHER_NODES lists other Node binaries (colon-separated); .ci/run fetches Node 22 from the
  * npm registry and sets it, so CI always runs this. Elsewhere it runs when the variable is set.
  */
-const others = (process.env.WEFT_OTHER_NODES ?? '').split(':').filter((p) => p && existsSync(p));
+const listed = (process.env.WEFT_OTHER_NODES ?? '').split(':').filter((p) => p);
+const others = listed.filter((p) => existsSync(p));
+
+// in CI a missing runtime is a failure, not a skip: the rule would otherwise go untested
+describe.runIf(process.env.CI)('CI provides the other runtimes', () => {
+  it('WEFT_OTHER_NODES names binaries that exist', () => {
+    expect(listed.length, 'WEFT_OTHER_NODES is not set (.ci/run sets it)').toBeGreaterThan(0);
+    expect(listed.filter((p) => !existsSync(p)), 'these WEFT_OTHER_NODES binaries do not exist').toEqual([]);
+  });
+});
 
 describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', () => {
   it.each(others)('%s writes the same log as this Node, in every recording mode', (node) => {
