@@ -1,7 +1,7 @@
 // weft's public API. The CLI (src/cli) is a thin layer over it.
-export { defineScenario, type Scenario, type ScenarioSpec } from './engine/scenario.ts';
+export { defineScenario, type Scenario, type ScenarioSpec, type Expectation, type ScenarioRun } from './engine/scenario.ts';
 export { DEFAULT_CONFIG, FABRIC, TINY, CONFIG_SCHEMA, applySets, configKeys, mergeConfig, validateConfig, type WeftConfig, type RecordMode } from './engine/config.ts';
-export { ConfigError, UsageError } from './engine/errors.ts';
+export { EXIT, WeftError, ConfigError, UsageError, LogCorruptError, LogFormatError, CodecError, RansError, GoldenFileError } from './errors.ts';
 export { Trainer, type StepRecord, type Anomaly } from './engine/trainer.ts';
 export { runTraining, runTrainingAsync, type RunObserver, type RunResult } from './engine/run.ts';
 export { SummaryObserver, type RunSummary } from './engine/summary.ts';
@@ -18,7 +18,6 @@ export { runIfMain, main } from './cli/main.ts';
 // the flight recorder
 export { openLog, LogReader, type FrameRef } from './log/reader.ts';
 export { Recorder } from './log/recorder.ts';
-export { LogCorruptError, LogFormatError } from './log/errors.ts';
 export { stepMasks, type StepView } from './log/steps.ts';
 export type { HeaderRecord, StepRecordBody, KeyframeRecord, AnomalyRecord, EndRecord } from './log/records.ts';
 export { encodeFloats, decodeFloats } from './log/codec.ts';

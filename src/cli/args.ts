@@ -1,5 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { availableParallelism } from 'node:os';
 import { parseImplementation, useKernels, useThreads } from '../kernels/registry.ts';
 

@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { GPT } from '../model/gpt.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { openLog } from '../log/reader.ts';
 import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { openLog } from '../log/reader.ts';
 import { runReportHtml } from '../report/html.ts';
 import { parseCommand } from './args.ts';

@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from '../engine/config.ts';
 import type { ModelConfig } from '../model/params.ts';
 import type { Scenario } from '../engine/scenario.ts';

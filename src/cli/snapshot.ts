@@ -1,5 +1,5 @@
 import { relative } from 'node:path';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
 import { formatReport } from '../golden/compare.ts';
 import { parseCommand } from './args.ts';

@@ -1,3 +1,4 @@
+import { ConfigError } from '../errors.ts';
 import { keyedStream } from '../rng/keyed.ts';
 import { storyCorpusText } from './story.ts';
 import { Tokenizer } from './tokenizer.ts';
@@ -50,7 +51,7 @@ export class Dataset {
       for (let i = 0; i < this.tokens.length; i++) this.tokens[i] = r.int(vocabSize);
     }
     this.windows = Math.floor((this.tokens.length - 1) / T);
-    if (this.windows < 1) throw new RangeError(`corpus of ${this.tokens.length} tokens is shorter than one window of ${T + 1}`);
+    if (this.windows < 1) throw new ConfigError('model.contextLength', `${T} needs windows of ${T + 1} tokens; the ${cfg.corpus} corpus has ${this.tokens.length}`);
   }
 
   private permutation(epoch: number): Uint32Array {

@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
 import type { LogReader } from '../log/reader.ts';

@@ -4,7 +4,7 @@ import type { OptimConfig } from '../optim/optimizer.ts';
 import type { ScheduleConfig } from '../optim/schedule.ts';
 import type { DataConfig } from '../data/dataset.ts';
 import type { Dtype } from '../kernels/types.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
 
 export type RecordMode = 'full' | 'compact' | 'summary';
 

@@ -1,15 +1,31 @@
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from './config.ts';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../errors.ts';
+import type { Anomaly } from './trainer.ts';
+
+/**
+ * A trained run's per-step figures as a scenario's expectations read them (the goldens build one
+ * from the golden run: golden/capture.ts).
+ */
+export interface ScenarioRun {
+  lastStep: number;
+  anomaly: Anomaly | null;
+  loss(step: number): number;
+  /** gradient L2 norm of a layer group: 0 = emb, 1…L = layers, L+1 = head; 'last' = layer L */
+  gradNorm(step: number, layer: number | 'last' | 'head' | 'global'): number;
+  clipFactor(step: number): number;
+  /** fraction of activations the dropout masks kept at a step; null without dropout */
+  maskKeptFraction(step: number): number | null;
+}
 
 /**
  * Something a scenario must show, checked with its golden run (tiny model): a sentence for
- * people and a check on the run's per-step figures. The run type lives in golden/capture.ts.
+ * people and a check on the run's per-step figures.
  */
-export interface Expectation<Run = import('../golden/capture.ts').GoldenRun> {
+export interface Expectation {
   text: string;
-  check: (run: Run) => boolean;
+  check: (run: ScenarioRun) => boolean;
 }
 
 export interface ScenarioSpec {

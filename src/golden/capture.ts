@@ -2,7 +2,7 @@ import type { DeepPartial, WeftConfig } from '../engine/config.ts';
 import { mergeConfig, TINY, validateConfig } from '../engine/config.ts';
 import { hashBytes } from '../engine/hash.ts';
 import { runTraining } from '../engine/run.ts';
-import type { Scenario } from '../engine/scenario.ts';
+import type { Scenario, ScenarioRun } from '../engine/scenario.ts';
 import { Trainer, type Anomaly } from '../engine/trainer.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
@@ -72,23 +72,13 @@ function perTensor(t: Trainer, buf: ArrayLike<number> & ArrayBufferView): Record
 }
 
 /** Every step's scalars of a golden run, for scenario expectations (not stored in the file). */
-export interface GoldenRun {
-  lastStep: number;
-  anomaly: Anomaly | null;
-  loss(step: number): number;
-  /** gradient L2 norm of a layer group: 0 = emb, 1…L = layers, L+1 = head; 'last' = layer L */
-  gradNorm(step: number, layer: number | 'last' | 'head' | 'global'): number;
-  clipFactor(step: number): number;
-  /** fraction of activations the dropout masks kept at a step; null without dropout */
-  maskKeptFraction(step: number): number | null;
-}
 
 /** Trains a scenario's golden config and captures its golden (optionally on other kernels: tests). */
 export function captureGolden(s: Scenario, kernels?: Kernels): GoldenFile {
   return captureGoldenRun(s, kernels).golden;
 }
 
-export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: GoldenFile; run: GoldenRun } {
+export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: GoldenFile; run: ScenarioRun } {
   const config = goldenConfig(s);
   const t = new Trainer(config, { kernels });
   const chosen = new Set(goldenSteps(config.steps));
@@ -140,7 +130,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
     if (!x) throw new RangeError(`the golden run of ${s.name} has no step ${step} (it ran ${all.size} steps)`);
     return x;
   };
-  const run: GoldenRun = {
+  const run: ScenarioRun = {
     lastStep: Math.max(...all.keys()),
     anomaly: result.anomaly,
     loss: (step) => at(step).loss,

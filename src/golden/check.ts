@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { captureGoldenRun, type GoldenFile } from './capture.ts';

@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
 import type { GoldenFile } from './capture.ts';
+import { GoldenFileError } from '../errors.ts';
 
 export const SNAPSHOT_DIR = fileURLToPath(new URL('../../snapshots/', import.meta.url));
 
@@ -12,16 +13,6 @@ export function goldenPath(scenario: string, dir = process.env.WEFT_SNAPSHOT_DIR
   return join(dir, `${scenario}.golden.json`);
 }
 
-/** A golden file that cannot be used: names the file and the field. CLI exit code 2. */
-export class GoldenFileError extends Error {
-  readonly exitCode = 2;
-  readonly file: string;
-  constructor(file: string, what: string) {
-    super(`${file}: ${what}`);
-    this.name = 'GoldenFileError';
-    this.file = file;
-  }
-}
 
 const gf = { type: 'object', required: ['hex', 'value'], additionalProperties: false, properties: { hex: { type: 'string', pattern: '^[0-9a-f]{16}$' }, value: { anyOf: [{ type: 'number' }, { enum: ['NaN', 'Infinity', '-Infinity'] }] } } };
 const byName = (v: object) => ({ type: 'object', additionalProperties: v });

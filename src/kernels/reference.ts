@@ -1,4 +1,4 @@
-import { exp, log, tanh } from './math.ts';
+import { exp, log, tanh } from '../math/elementary.ts';
 import { allocFloat, type Activation, type FloatArray, type Kernels } from './types.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { referenceKernels } from './reference.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels } from './wasm.ts';

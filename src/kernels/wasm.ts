@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { log } from './math.ts';
+import { UsageError } from '../errors.ts';
+import { log } from '../math/elementary.ts';
 import { canonicalNaN, referenceKernels } from './reference.ts';
 import { KernelThreads, splitRange, type Task } from './threads.ts';
 import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
@@ -141,7 +142,7 @@ export class WasmKernels implements Kernels {
       // at least doubling: few growths, and each one that meets running threads restarts them
       const have = this.buffer.byteLength / PAGE_BYTES;
       const need = Math.ceil((end - this.buffer.byteLength) / PAGE_BYTES);
-      if (have + need > PAGES_MAX) throw new RangeError(`the fast kernels' memory would exceed ${PAGES_MAX * PAGE_BYTES} bytes`);
+      if (have + need > PAGES_MAX) throw new UsageError(`this model and batch need more than the fast kernels' ${PAGES_MAX * PAGE_BYTES / 2 ** 30} GiB of WebAssembly memory: make the model, batch or context smaller, or train with --kernels reference`);
       const pages = Math.min(Math.max(need, have), PAGES_MAX - have);
       this.memory.grow(pages);
       this.buffer = this.memory.buffer as unknown as SharedArrayBuffer;
@@ -442,7 +443,7 @@ export class WasmKernels implements Kernels {
       const st = this.reserve(16 * N);
       this.wasm.ce_fwd(p, z, N, V, st);
       this.settle(probs, 0, N * V, p);
-      // the logarithms and the mean as reference.ts takes them (math.ts log, n ascending)
+      // the logarithms and the mean as reference.ts takes them (elementary.ts log, n ascending)
       const stats = new Float64Array(this.buffer, st, 2 * N);
       let total = 0;
       for (let n = 0; n < N; n++) {

@@ -1,5 +1,6 @@
 import type { FloatArray } from '../kernels/types.ts';
-import { encodeSlack, ransDecode, ransEncode, RansError, ransModule, type RansModule } from './rans.ts';
+import { CodecError, RansError } from '../errors.ts';
+import { encodeSlack, ransDecode, ransEncode, ransModule, type RansModule } from './rans.ts';
 
 /**
  * Lossless codec for float arrays, bit-exact on every value (NaN payloads, ±0, subnormals, Inf).
@@ -42,7 +43,6 @@ export const enum Transform {
   Xor = 2,
 }
 
-export class CodecError extends Error {}
 
 /** 'fast': float32 arrays split, coded and joined in rans.wat's memory; 'js': the TypeScript loops (their oracle in tests). */
 export type Loops = 'fast' | 'js';

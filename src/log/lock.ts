@@ -1,6 +1,6 @@
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 
 /** Who holds a log's lock: a process on a host. */
 export interface LockHolder {

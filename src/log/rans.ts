@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { log } from '../kernels/math.ts';
+import { RansError } from '../errors.ts';
+import { log } from '../math/elementary.ts';
 
 /**
  * Order-0 static rANS over bytes (after J. Duda; the layout of F. Giesen's ryg_rans): a 32-bit
@@ -20,7 +21,6 @@ const SCALE_BITS = 14;
 const SCALE = 1 << SCALE_BITS;
 const RANS_L = 1 << 23; // lower bound of the normalised state interval [L, 256·L)
 
-export class RansError extends Error {}
 
 /** A symbol of frequency f is renormalised (a byte emitted) while the state is at least this. */
 function renormLimit(f: number): number {
@@ -168,7 +168,7 @@ export function ransEncode(src: Uint8Array, loop: 'fast' | 'js' = 'fast'): Uint8
   return res;
 }
 
-/** −log2(f / 2^14) for f = 0…2^14, by math.ts's log: the same doubles on every runtime. */
+/** −log2(f / 2^14) for f = 0…2^14, by elementary.ts's log: the same doubles on every runtime. */
 let symbolBits: Float64Array | null = null;
 
 /** The size of a block's rANS body in bits, Σ count·log2(2^14 / freq), summed in symbol order. */

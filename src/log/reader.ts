@@ -1,6 +1,6 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { crc32 } from './crc32.ts';
-import { LogCorruptError, LogFormatError } from './errors.ts';
+import { LogCorruptError, LogFormatError, UsageError } from '../errors.ts';
 import {
   FILE_HEADER_BYTES, FILE_MAGIC, FORMAT_VERSION, FRAME_HEADER_BYTES, RECORD_BYTES_MAX, startsWith, TRAILER_BYTES,
   TRAILER_MAGIC, viewAs,
@@ -239,7 +239,10 @@ export class LogReader {
 
   readStep(step: number): StepRecordBody {
     const f = this.stepFrames.get(step);
-    if (!f) throw new RangeError(`${this.path}: no step ${step} (the log holds steps ${this.firstStep}…${this.lastStep})`);
+    if (!f) {
+      if (step < this.firstStep || step > this.lastStep) throw new UsageError(`${this.path}: no step ${step} (the log holds steps ${this.firstStep}…${this.lastStep})`);
+      throw new LogCorruptError(this.path, -1, null, `step ${step} has no record, though the log holds steps ${this.firstStep}…${this.lastStep}`);
+    }
     return this.readRecord(f) as StepRecordBody;
   }
 
@@ -255,7 +258,7 @@ export class LogReader {
 
   readKeyframe(step: number): KeyframeRecord {
     const f = this.keyframeFrames.get(step);
-    if (!f) throw new RangeError(`${this.path}: no keyframe at step ${step}`);
+    if (!f) throw new UsageError(`${this.path}: no keyframe at step ${step} (keyframes: ${this.keyframeSteps.join(', ') || 'none'})`);
     return this.readRecord(f) as KeyframeRecord;
   }
 

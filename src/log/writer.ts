@@ -1,5 +1,5 @@
 import { closeSync, existsSync, fsyncSync, openSync, writeSync, writevSync, mkdirSync } from 'node:fs';
-import { UsageError } from '../engine/errors.ts';
+import { UsageError } from '../errors.ts';
 import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
 import { crc32 } from './crc32.ts';

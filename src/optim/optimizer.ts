@@ -1,4 +1,4 @@
-import { powInt } from '../kernels/math.ts';
+import { powInt } from '../math/elementary.ts';
 import { allocFloat, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
 import { referenceKernels } from '../kernels/reference.ts';
 

@@ -1,4 +1,4 @@
-import { cosPi } from '../kernels/math.ts';
+import { cosPi } from '../math/elementary.ts';
 
 export interface ScheduleConfig {
   kind: 'constant' | 'cosine';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, ftruncateSync, openSync, closeSync } from 'node:fs';
-import { ConfigError, UsageError } from '../engine/errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../engine/config.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { buildParamTable } from '../model/params.ts';

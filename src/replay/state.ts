@@ -1,10 +1,10 @@
 import { stateHashOf } from '../engine/hash.ts';
-import { UsageError } from '../engine/errors.ts';
+import { CodecError, UsageError } from '../errors.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { FloatArray } from '../kernels/types.ts';
-import { CodecError, decodeFloats } from '../log/codec.ts';
-import { LogCorruptError } from '../log/errors.ts';
+import { decodeFloats } from '../log/codec.ts';
+import { LogCorruptError } from '../errors.ts';
 import { f64From } from '../log/format.ts';
 import type { LogReader } from '../log/reader.ts';
 import { optimizerStep, type OptimState } from '../optim/optimizer.ts';

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { log } from '../kernels/math.ts';
+import { log } from '../math/elementary.ts';
 
 /**
  * A deterministic random stream keyed by (seed, purpose, coordinates…).

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CodecError, decodeBytes, decodeFloats, encodeBytes, encodeFloats } from '../../src/log/codec.ts';
+import { CodecError } from '../../src/errors.ts';
+import { decodeBytes, decodeFloats, encodeBytes, encodeFloats } from '../../src/log/codec.ts';
 import { quantize, ransDecode, ransEncode } from '../../src/log/rans.ts';
 
 /** Arrays of arbitrary bit patterns: NaN payloads, ±0, subnormals and ±Inf all appear. */

@@ -2,10 +2,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openLog } from '../../src/log/reader.ts';
-import { LogCorruptError, LogFormatError } from '../../src/log/errors.ts';
+import { LogCorruptError, LogFormatError } from '../../src/errors.ts';
 import { stateAt } from '../../src/replay/state.ts';
 import { stepMasks } from '../../src/log/steps.ts';
-import { UsageError } from '../../src/engine/errors.ts';
+import { UsageError } from '../../src/errors.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 import { config, MICRO, recordRun, tempDir } from './helpers.ts';
 

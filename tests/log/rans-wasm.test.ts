@@ -2,7 +2,8 @@
 // on random blocks of every size and skew (the format and every log's bytes depend on it); the
 // decoder's bytes, and its errors on damaged blocks.
 import { describe, expect, it } from 'vitest';
-import { encodeLoopJs, quantize, ransDecode, ransEncode, RansError } from '../../src/log/rans.ts';
+import { RansError } from '../../src/errors.ts';
+import { encodeLoopJs, quantize, ransDecode, ransEncode } from '../../src/log/rans.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 
 describe('rANS encoder in WebAssembly', () => {

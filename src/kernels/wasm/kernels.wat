@@ -317,14 +317,14 @@
       (br $lo))))
 
   ;; ---- activations: tanh-GELU and tanh, forward and backward, two elements per f64x2 ----
-  ;; tanh and expm1 as in src/kernels/math.ts, operation for operation, with each of its
+  ;; tanh and expm1 as in src/math/elementary.ts, operation for operation, with each of its
   ;; branches computed in every lane and the lane's own branch selected: the same bits.
   ;; A constant written as a dollar sign and braces around an expression is evaluated by
   ;; scripts/build-wasm.ts in JavaScript and written as an exact
   ;; hexadecimal float, so it has the bits the TypeScript kernels compute it to.
 
-  ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), math.ts expm1's branches for that range; a
-  ;; branch no lane takes is skipped. The series (math.ts expm1Reduced: Taylor to degree 14,
+  ;; expm1(y) for y ≤ 0 (tanh's argument −2|x|), elementary.ts expm1's branches for that range; a
+  ;; branch no lane takes is skipped. The series (elementary.ts expm1Reduced: Taylor to degree 14,
   ;; Horner order) is written out in place: V8 does not inline WebAssembly calls, and a call
   ;; spills the vector registers.
   (func $expm1_neg (param $y v128) (result v128)
@@ -443,9 +443,9 @@
       (local.set $g (f64x2.promote_low_f32x4 (v128.load32_zero (i32.add (local.get $dout) (i32.shl (local.get $i) (i32.const 2))))))
       (call $store2 (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (call $act2 (local.get $kind) (local.get $backward) (local.get $x) (local.get $g)) (i32.const 1)))))
 
-  ;; ---- attention: exp as math.ts's, and the causal softmax attention of reference.ts ----
+  ;; ---- attention: exp as elementary.ts's, and the causal softmax attention of reference.ts ----
 
-  ;; e^r for |r| ≤ ln2/2: Taylor to degree 14, Horner order (math.ts expReduced)
+  ;; e^r for |r| ≤ ln2/2: Taylor to degree 14, Horner order (elementary.ts expReduced)
   (func $exp_reduced (param $r v128) (result v128)
     (local $p v128)
     (local.set $p (v128.const f64x2 ${1 / 87178291200} ${1 / 87178291200}))
@@ -470,7 +470,7 @@
       (i64x2.add (i64x2.extend_low_i32x4_s (i32x4.trunc_sat_f64x2_s_zero (local.get $k))) (v128.const i64x2 1023 1023))
       (i32.const 52)))
 
-  ;; e^x, math.ts exp: NaN, overflow to Inf, underflow to 0, and 2^k·e^r with k < −1022 in two factors
+  ;; e^x, elementary.ts exp: NaN, overflow to Inf, underflow to 0, and 2^k·e^r with k < −1022 in two factors
   (func $exp2 (param $x v128) (result v128)
     (local $k v128) (local $r v128) (local $e v128) (local $low v128)
     (local.set $k (f64x2.floor (f64x2.add (f64x2.mul (local.get $x) (v128.const f64x2 ${1.4426950408889634} ${1.4426950408889634})) (v128.const f64x2 0.5 0.5))))

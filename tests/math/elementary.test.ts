@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cosPi, exp, expm1, log, powInt, tanh } from '../../src/kernels/math.ts';
+import { cosPi, exp, expm1, log, powInt, tanh } from '../../src/math/elementary.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 
 const f64 = new Float64Array(1);
