@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
+import { gradNorms } from '../optim/clip.ts';
 import type { LogReader } from '../log/reader.ts';
 import type { HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
@@ -60,24 +61,16 @@ function sameArchitecture(a: HeaderRecord, b: HeaderRecord): boolean {
   return a.params.length === b.params.length && a.params.every((p, i) => p.name === b.params[i].name && p.size === b.params[i].size) && a.dtype === b.dtype;
 }
 
-/** Norms of (a − b) and of a, per layer group, over the parameter table. */
+/** Norms of (a − b) and of a, per layer group, over the parameter table (a − b in float64, exact to the last bit of the old loop). */
 function layerDistances(h: HeaderRecord, a: FloatArray, b: FloatArray): { dist: Float64Array; normA: Float64Array } {
-  const groups = h.config.model.nLayers + 2;
-  const dist = new Float64Array(groups);
-  const normA = new Float64Array(groups);
-  for (const p of h.params) {
-    let d = 0;
-    let n = 0;
-    for (let i = p.offset; i < p.offset + p.size; i++) {
-      const x = a[i] - b[i];
-      d += x * x;
-      n += a[i] * a[i];
-    }
-    dist[p.layer] += d;
-    normA[p.layer] += n;
-  }
-  return { dist: dist.map(Math.sqrt), normA: normA.map(Math.sqrt) };
+  const table = { tensors: h.params, nLayerGroups: h.config.model.nLayers + 2 };
+  if (differences.length !== a.length) differences = new Float64Array(a.length);
+  for (let i = 0; i < a.length; i++) differences[i] = a[i] - b[i];
+  return { dist: gradNorms(differences, table).perLayer, normA: gradNorms(a, table).perLayer };
 }
+
+/** layerDistances' a − b, reused call to call (diff walks both logs step by step). */
+let differences = new Float64Array(0);
 
 /** Config keys that can change each stream's values (`steps` and `record` change none). */
 const CAUSES: Record<Stream, RegExp> = {

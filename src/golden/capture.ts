@@ -6,6 +6,7 @@ import type { Scenario, ScenarioRun } from '../engine/scenario.ts';
 import { Trainer, type Anomaly } from '../engine/trainer.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
+import { layerSpanNorms } from '../optim/clip.ts';
 import { FORMAT_VERSION } from '../log/format.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { configHash, goldenFloat, type GoldenFloat } from './format.ts';
@@ -95,10 +96,8 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
       if (!chosen.has(r.step) && !r.anomaly) return;
       const perLayer: Record<string, GoldenFloat> = {};
       r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
-      const sq = new Float64Array(L + 2);
-      for (const p of t.model.table.tensors) for (let i = p.offset; i < p.offset + p.size; i++) sq[p.layer] += t.params[i] * t.params[i];
       const paramNorm: Record<string, GoldenFloat> = {};
-      sq.forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(Math.sqrt(x))));
+      layerSpanNorms(t.params, t.model.table).forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(x)));
       const maskSummary: GoldenStep['masks'] = masks ? { hash: hashBytes(...masks), kept, total } : null;
       steps.push({
         step: r.step,

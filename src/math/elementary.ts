@@ -26,8 +26,11 @@ function pow2(k: number): number {
   return f64[0];
 }
 
-/** e^r for |r| ≤ ln2/2 by its Taylor series to degree 14 (truncation < 2^-56), Horner order. */
-function expReduced(r: number): number {
+/**
+ * e^r's Taylor series to degree 14 (truncation < 2^-56 for |r| ≤ ln2/2), in Horner order down to
+ * the 1/2! term: e^r = 1 + r·(1 + r·p) and e^r − 1 = r + r·r·p for the p returned.
+ */
+function seriesToHalf(r: number): number {
   let p = 1 / 87178291200; // 1/14!
   p = p * r + 1 / 6227020800;
   p = p * r + 1 / 479001600;
@@ -40,27 +43,18 @@ function expReduced(r: number): number {
   p = p * r + 1 / 120;
   p = p * r + 1 / 24;
   p = p * r + 1 / 6;
-  p = p * r + 0.5;
-  p = p * r + 1;
+  return p * r + 0.5;
+}
+
+/** e^r for |r| ≤ ln2/2. */
+function expReduced(r: number): number {
+  const p = seriesToHalf(r) * r + 1;
   return p * r + 1;
 }
 
 /** e^r − 1 for |r| ≤ ln2/2, without the cancellation of expReduced(r) − 1. */
 function expm1Reduced(r: number): number {
-  let p = 1 / 87178291200;
-  p = p * r + 1 / 6227020800;
-  p = p * r + 1 / 479001600;
-  p = p * r + 1 / 39916800;
-  p = p * r + 1 / 3628800;
-  p = p * r + 1 / 362880;
-  p = p * r + 1 / 40320;
-  p = p * r + 1 / 5040;
-  p = p * r + 1 / 720;
-  p = p * r + 1 / 120;
-  p = p * r + 1 / 24;
-  p = p * r + 1 / 6;
-  p = p * r + 0.5;
-  return (p * r) * r + r;
+  return (seriesToHalf(r) * r) * r + r;
 }
 
 export function exp(x: number): number {

@@ -9,24 +9,47 @@ export interface GradNorms {
   global: number;
 }
 
+/** Σ x² over a[start…end) in float64, in index order: the one sum every norm in weft is built from. */
+export function sumSquares(a: ArrayLike<number>, start: number, end: number): number {
+  let sq = 0;
+  for (let j = start; j < end; j++) sq += a[j] * a[j];
+  return sq;
+}
+
 /**
- * L2 norms of a flat buffer laid out by the parameter table (gradients; also weights and
- * moments). Sums of squares in float64: per tensor over its elements in index order; per layer
- * and globally over the tensors' sums of squares in table order.
+ * L2 norms of a flat buffer laid out by the parameter table (gradients; also weights, moments
+ * and differences). Per tensor its sumSquares; per layer and globally the tensors' sums added in
+ * table order.
  */
 export function gradNorms(grads: ArrayLike<number>, table: Pick<ParamTable, 'tensors' | 'nLayerGroups'>): GradNorms {
   const perTensor = new Float64Array(table.tensors.length);
   const layerSq = new Float64Array(table.nLayerGroups);
   let globalSq = 0;
   table.tensors.forEach((t, i) => {
-    let sq = 0;
-    const end = t.offset + t.size;
-    for (let j = t.offset; j < end; j++) sq += grads[j] * grads[j];
+    const sq = sumSquares(grads, t.offset, t.offset + t.size);
     perTensor[i] = Math.sqrt(sq);
     layerSq[t.layer] += sq;
     globalSq += sq;
   });
   return { perTensor, perLayer: layerSq.map(Math.sqrt), global: Math.sqrt(globalSq) };
+}
+
+/**
+ * L2 norm per layer group with each group's elements summed as one sequence (a group's tensors
+ * are contiguous in the table): the goldens' parameter norms, fixed in that order since their
+ * first version.
+ */
+export function layerSpanNorms(a: ArrayLike<number>, table: Pick<ParamTable, 'tensors' | 'nLayerGroups'>): Float64Array {
+  const norms = new Float64Array(table.nLayerGroups);
+  for (let layer = 0; layer < table.nLayerGroups; layer++) {
+    const ts = table.tensors.filter((t) => t.layer === layer);
+    if (ts.length === 0) continue;
+    const start = ts[0].offset;
+    const end = ts[ts.length - 1].offset + ts[ts.length - 1].size;
+    if (ts.some((t, i) => i > 0 && t.offset !== ts[i - 1].offset + ts[i - 1].size)) throw new RangeError(`layer group ${layer}'s tensors are not contiguous`);
+    norms[layer] = Math.sqrt(sumSquares(a, start, end));
+  }
+  return norms;
 }
 
 /**
