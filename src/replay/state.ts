@@ -1,13 +1,11 @@
 import { stateHashOf } from '../engine/hash.ts';
-import { CodecError, UsageError } from '../errors.ts';
+import { CodecError, LogCorruptError, UsageError } from '../errors.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
-import type { FloatArray } from '../kernels/types.ts';
+import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { decodeFloats } from '../log/codec.ts';
-import { LogCorruptError } from '../errors.ts';
-import { f64From } from '../log/format.ts';
 import type { LogReader } from '../log/reader.ts';
-import { optimizerStep, type OptimState } from '../optim/optimizer.ts';
+import { applyStep, type WalkState } from './step.ts';
 
 /** The training state right after step N (step 0 = the initial state). */
 export interface ReplayState {
@@ -22,6 +20,8 @@ export interface ReplayState {
   /** Steps of data consumed; batching is stateless, so the batch of step N+1 follows from it. */
   dataCursor: number;
   stateHash: string;
+  /** The kernel set (of the log's numeric mode) whose memory holds the arrays. */
+  kernels: Kernels;
 }
 
 export interface ReplayCost {
@@ -82,61 +82,34 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     decodeFloats(kf.m, m, null);
     decodeFloats(kf.v, v, null);
   });
-  let t = kf.optimT;
+  const st: WalkState = { params, m, v, t: kf.optimT, grads: null, kernels };
   let method: ReplayCost['method'] = 'keyframe';
   let expected = n === from ? kf.stateHash : null; // step n's recorded hash, once its record is read
   if (useBackward) {
-    for (let s = from; s > n; s--) {
-      const r = log.readStep(s);
-      if (!r.params || !r.m || !r.v) throw log.corrupt('step', s, 'a full log’s step has no arrays');
-      codecGuard(log, 'step', s, () => {
-        decodeFloats(r.params!, params, params, -1);
-        decodeFloats(r.m!, m, m, -1);
-        decodeFloats(r.v!, v, v, -1);
-      });
-      t = r.optimT - 1;
-      method = 'deltas';
-    }
-  } else if (n > from && h.mode === 'full') {
+    for (let s = from; s > n; s--) applyStep(log, st, log.readStep(s), -1);
+    method = 'deltas';
+  } else if (n > from && h.mode !== 'summary') {
     for (let s = from + 1; s <= n; s++) {
       const r = log.readStep(s);
-      if (!r.params || !r.m || !r.v) throw log.corrupt('step', s, 'a full log’s step has no arrays');
-      codecGuard(log, 'step', s, () => {
-        decodeFloats(r.params!, params, params, 1);
-        decodeFloats(r.m!, m, m, 1);
-        decodeFloats(r.v!, v, v, 1);
-      });
-      t = r.optimT;
-      method = 'deltas';
+      applyStep(log, st, r);
       if (s === n) expected = r.stateHash;
     }
-  } else if (n > from && h.mode === 'compact') {
-    const grads = kernels.alloc(h.dtype, total);
-    const state: OptimState = { t, m, v };
-    for (let s = from + 1; s <= n; s++) {
-      const r = log.readStep(s);
-      if (!r.grads) throw log.corrupt('step', s, 'a compact log’s step has no gradient');
-      codecGuard(log, 'step', s, () => decodeFloats(r.grads!, grads, null));
-      optimizerStep(h.config.optim, f64From(r.lr), params, grads, state, kernels);
-      if (s === n) expected = r.stateHash;
-    }
-    t = state.t;
-    method = 'optimizer';
+    method = h.mode === 'full' ? 'deltas' : 'optimizer';
   } else if (n > from) {
     const trainer = new Trainer(h.config, { numericMode: h.numericMode });
-    trainer.loadState(from, params, m, v, t);
+    trainer.loadState(from, params, m, v, st.t);
     while (trainer.stepsDone < n) trainer.step();
     params.set(trainer.params);
     m.set(trainer.optim.m);
     v.set(trainer.optim.v);
-    t = trainer.optim.t;
+    st.t = trainer.optim.t;
     method = 're-execution';
   }
-  const hash = stateHashOf(n, t, params, m, v);
+  const hash = stateHashOf(n, st.t, params, m, v);
   expected ??= log.readStep(n).stateHash;
   if (hash !== expected) {
     throw log.corrupt(n === from ? 'keyframe' : 'step', n, `the state rebuilt (${method} from keyframe ${from}) hashes to ${hash}, the log records ${expected}`);
   }
   if (cost) Object.assign(cost, { fromKeyframe: from, stepsApplied: n - from, method });
-  return { step: n, params, m, v, optimT: t, dataCursor: n, stateHash: hash };
+  return { step: n, params, m, v, optimT: st.t, dataCursor: n, stateHash: hash, kernels };
 }

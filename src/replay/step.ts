@@ -1,0 +1,51 @@
+import type { FloatArray, Kernels } from '../kernels/types.ts';
+import { decodeFloats } from '../log/codec.ts';
+import { f64From } from '../log/format.ts';
+import type { LogReader } from '../log/reader.ts';
+import type { StepRecordBody } from '../log/records.ts';
+import { optimizerStep, type OptimState } from '../optim/optimizer.ts';
+import { CodecError } from '../errors.ts';
+
+/** A state being walked through a log: parameters, optimizer state, and a gradient buffer (compact logs). */
+export interface WalkState {
+  params: FloatArray;
+  m: FloatArray;
+  v: FloatArray;
+  /** the optimizer's step count */
+  t: number;
+  /** the last step's decoded gradient (compact logs), else null */
+  grads: FloatArray | null;
+  /** the log's numeric mode's kernels: they allocated the buffers, and run its optimizer */
+  kernels: Kernels;
+}
+
+/**
+ * Applies step r's record to the state — the one step walker of replay, verify and diff. A full
+ * log's step holds Δw, m and v as differences from the step before: added (direction +1) or
+ * taken back (−1, from the state after the step to the one before it). A compact log's step
+ * holds the gradient the optimizer used: decoded and applied with the log's optimizer (forward
+ * only). A record that does not decode is the log's corruption, naming the step's offset.
+ */
+export function applyStep(log: LogReader, st: WalkState, r: StepRecordBody, direction: 1 | -1 = 1): void {
+  const h = log.header;
+  try {
+    if (h.mode === 'full') {
+      if (!r.params || !r.m || !r.v) throw log.corrupt('step', r.step, 'a full log’s step has no arrays');
+      decodeFloats(r.params, st.params, st.params, direction);
+      decodeFloats(r.m, st.m, st.m, direction);
+      decodeFloats(r.v, st.v, st.v, direction);
+      st.t = direction === 1 ? r.optimT : r.optimT - 1;
+    } else if (h.mode === 'compact') {
+      if (direction !== 1) throw new RangeError('a compact log is replayed forwards only');
+      if (!r.grads) throw log.corrupt('step', r.step, 'a compact log’s step has no gradient');
+      st.grads ??= st.kernels.alloc(h.dtype, st.params.length);
+      decodeFloats(r.grads, st.grads, null);
+      const opt: OptimState = { t: st.t, m: st.m, v: st.v };
+      optimizerStep(h.config.optim, f64From(r.lr), st.params, st.grads, opt, st.kernels);
+      st.t = opt.t;
+    } else throw new RangeError('a summary log has no arrays to apply');
+  } catch (e) {
+    if (e instanceof CodecError) throw log.corrupt('step', r.step, e.message);
+    throw e;
+  }
+}
