@@ -1,6 +1,7 @@
 import { Ajv } from 'ajv';
 import type { ModelConfig } from '../model/params.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
+import { optimizerKinds } from '../optim/registry.ts';
 import type { ScheduleConfig } from '../optim/schedule.ts';
 import type { DataConfig } from '../data/dataset.ts';
 import type { Dtype } from '../kernels/types.ts';
@@ -68,7 +69,7 @@ export const CONFIG_SCHEMA = obj({
     initStd: num(0, 100), initScheme: { enum: ['normal', 'gpt2'] },
   }),
   optim: obj({
-    kind: { enum: ['sgd', 'momentum', 'adam', 'adamw'] },
+    kind: { enum: optimizerKinds() },
     lr: num(0, 1e6), beta1: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
     beta2: { type: 'number', minimum: 0, exclusiveMaximum: 1 }, eps: num(0, 1),
     weightDecay: num(0, 1e6), momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1 },

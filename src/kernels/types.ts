@@ -36,11 +36,11 @@ export interface Kernels {
   crossEntropyBackward(dlogits: FloatArray, probs: Float64Array, targets: Int32Array, N: number, V: number): void;
   /** The index of a[0…n)'s first ±Inf or NaN, or −1 when every element is finite. */
   findNonFinite(a: FloatArray, n: number): number;
-  /** Adam/AdamW on n elements, in place (see optim/optimizer.ts for the formulas). */
+  /** Adam/AdamW on n elements, in place (see optim/adam.ts for the formulas). */
   adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void;
 }
 
-/** An Adam step's coefficients, computed once per step in float64 (optim/optimizer.ts). */
+/** An Adam step's coefficients, computed once per step in float64 (optim/adam.ts). */
 export interface AdamCoefficients {
   beta1: number;
   beta2: number;

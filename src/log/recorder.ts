@@ -2,7 +2,7 @@ import type { WeftConfig } from '../engine/config.ts';
 import type { RunObserver, RunResult } from '../engine/run.ts';
 import type { StepRecord, Trainer } from '../engine/trainer.ts';
 import { dropoutSites } from '../model/params.ts';
-import { optimBuffers } from '../optim/optimizer.ts';
+import { optimBuffers } from '../optim/registry.ts';
 import { packBits } from '../engine/masks.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { WEFT_VERSION } from '../version.ts';

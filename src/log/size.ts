@@ -1,5 +1,5 @@
 import type { WeftConfig } from '../engine/config.ts';
-import { optimBuffers } from '../optim/optimizer.ts';
+import { optimBuffers } from '../optim/registry.ts';
 
 /**
  * Coded size of one float32 array, as a fraction of its raw bytes, measured on the baseline and

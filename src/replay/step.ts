@@ -3,7 +3,8 @@ import { decodeFloats } from '../log/codec.ts';
 import { f64From } from '../log/format.ts';
 import type { LogReader } from '../log/reader.ts';
 import type { StepRecordBody } from '../log/records.ts';
-import { optimizerStep, type OptimState } from '../optim/optimizer.ts';
+import { optimizerStep } from '../optim/registry.ts';
+import type { OptimState } from '../optim/optimizer.ts';
 import { CodecError } from '../errors.ts';
 
 /** A state being walked through a log: parameters, optimizer state, and a gradient buffer (compact logs). */

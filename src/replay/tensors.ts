@@ -1,4 +1,5 @@
 import { gradNorms } from '../optim/clip.ts';
+import { optimizerOf } from '../optim/registry.ts';
 import type { HeaderRecord } from '../log/records.ts';
 import type { ReplayState } from './state.ts';
 import type { NamedTensor } from './safetensors.ts';
@@ -6,12 +7,12 @@ import type { NamedTensor } from './safetensors.ts';
 /** The state's parameters and optimizer buffers as named tensors (DESIGN.md names). */
 export function namedTensors(h: HeaderRecord, s: ReplayState): NamedTensor[] {
   const out: NamedTensor[] = h.params.map((p) => ({ name: p.name, shape: p.shape, data: s.params.subarray(p.offset, p.offset + p.size) }));
-  const kind = h.config.optim.kind;
-  if (s.m.length) {
-    const prefix = kind === 'momentum' ? 'optim.momentum' : 'optim.m';
-    for (const p of h.params) out.push({ name: `${prefix}.${p.name}`, shape: p.shape, data: s.m.subarray(p.offset, p.offset + p.size) });
+  // the optimizer's buffers under the names it gives them (optim.m.*, optim.momentum.*, …)
+  const names = optimizerOf(h.config.optim.kind).buffers;
+  for (const [slot, data] of [['m', s.m], ['v', s.v]] as const) {
+    if (!data.length) continue;
+    for (const p of h.params) out.push({ name: `optim.${names[slot] ?? slot}.${p.name}`, shape: p.shape, data: data.subarray(p.offset, p.offset + p.size) });
   }
-  if (s.v.length) for (const p of h.params) out.push({ name: `optim.v.${p.name}`, shape: p.shape, data: s.v.subarray(p.offset, p.offset + p.size) });
   return out;
 }
 

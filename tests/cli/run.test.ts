@@ -37,7 +37,7 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
   it('bad enum value lists the allowed ones', () => {
     const r = weft(['run', 'baseline', '--set', 'optim.kind=rmsprop']);
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, /optim\.kind: must be one of "sgd", "momentum", "adam", "adamw", got "rmsprop"/);
+    expectOneLine(r.stderr, /optim\.kind: must be one of "sgd", "momentum", "adam", "adamw", "lion", got "rmsprop"/);
   });
   it('unknown flag and bad --steps', () => {
     expect(weft(['run', 'baseline', '--stpes', '3']).code).toBe(2);

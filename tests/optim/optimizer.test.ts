@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createOptimState, optimizerStep, type OptimConfig } from '../../src/optim/optimizer.ts';
+import { createOptimState, optimizerStep } from '../../src/optim/registry.ts';
+import type { OptimConfig } from '../../src/optim/optimizer.ts';
 import { clipFactor, gradNorms } from '../../src/optim/clip.ts';
 import { lrAt } from '../../src/optim/schedule.ts';
 import { buildParamTable } from '../../src/model/params.ts';
@@ -66,6 +67,33 @@ describe('optimizers follow torch.optim semantics', () => {
         for (let i = 0; i < 2; i++) expect(got[k][i], `${kind} step ${t}`).toBeCloseTo(p[i], 13);
       }
     }
+  });
+
+  it('lion: by hand, p ← p·(1 − lr·wd) − lr·sign(β1·m + (1−β1)·g), m ← β2·m + (1−β2)·g', () => {
+    const o: OptimConfig = { ...base, kind: 'lion', lr: 0.01, beta1: 0.9, beta2: 0.99, weightDecay: 0.1 };
+    const p = Float64Array.of(1, -2, 0.5, 3);
+    const s = createOptimState('lion', 'float64', 4);
+    s.m.set([0, 0.2, -0.1, 0]);
+    optimizerStep(o, o.lr, p, Float64Array.of(0.1, -0.3, 0, 0), s);
+    // β1·m + (1−β1)·g = 0.01, 0.15, −0.09, 0 → signs +, +, −, 0; each factor as float64 computes it
+    const decay = 1 - 0.01 * 0.1;
+    const c2 = 1 - 0.99;
+    expect(Array.from(p)).toEqual([1 * decay - 0.01, -2 * decay - 0.01, 0.5 * decay + 0.01, 3 * decay]);
+    expect(Array.from(s.m)).toEqual([0.99 * 0 + c2 * 0.1, 0.99 * 0.2 + c2 * -0.3, 0.99 * -0.1 + c2 * 0, 0]);
+    expect(s.t).toBe(1);
+  });
+
+  it('lion moves every weight by exactly lr whatever the gradient’s scale (no weight decay)', () => {
+    const o: OptimConfig = { ...base, kind: 'lion', lr: 0.25 };
+    const p = Float64Array.from({ length: 64 }, (_, i) => i - 32);
+    const before = Float64Array.from(p);
+    const s = createOptimState('lion', 'float64', 64);
+    optimizerStep(o, o.lr, p, Float64Array.from({ length: 64 }, (_, i) => (i % 3 - 1) * 10 ** (i % 7 - 3)), s);
+    expect(Array.from(p, (x, i) => Math.abs(x - before[i]))).toEqual(Array.from({ length: 64 }, (_, i) => (i % 3 === 1 ? 0 : 0.25)));
+  });
+
+  it('an optimizer not registered is a config error naming the known ones', () => {
+    expect(() => createOptimState('adafactor', 'float64', 2)).toThrow(/optim\.kind: "adafactor" is not an optimizer this weft knows \(sgd, momentum, adam, adamw, lion\)/);
   });
 
   it('adam and adamw differ exactly when weight decay is on', () => {
