@@ -9,6 +9,7 @@ import { fmtBytes } from './run.ts';
 import { formatAnomaly } from './format.ts';
 import { lockHolder } from '../log/lock.ts';
 import { hostname } from 'node:os';
+import { paramTable } from '../log/records.ts';
 
 export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
@@ -46,7 +47,7 @@ export function logSummary(log: LogReader) {
     mode: h.mode,
     numericMode: h.numericMode,
     seed: h.seed,
-    parameters: h.params.reduce((s, p) => s + p.size, 0),
+    parameters: paramTable(h).total,
     steps: { first: steps.length ? steps[0] : null, last: steps.length ? log.lastStep : null, count: steps.length },
     keyframes: log.keyframeSteps,
     sizeBytes: log.sizeBytes,

@@ -3,10 +3,10 @@ import type { FloatArray } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
 import { gradNorms } from '../optim/clip.ts';
 import type { LogReader } from '../log/reader.ts';
-import type { HeaderRecord } from '../log/records.ts';
+import { paramTable, type HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
-import { firstBitDifference, tensorAt } from '../replay/verify.ts';
+import { firstBitDifference, tensorOf } from '../replay/verify.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
 export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
@@ -63,7 +63,7 @@ function sameArchitecture(a: HeaderRecord, b: HeaderRecord): boolean {
 
 /** Norms of (a − b) and of a, per layer group, over the parameter table (a − b in float64, exact to the last bit of the old loop). */
 function layerDistances(h: HeaderRecord, a: FloatArray, b: FloatArray): { dist: Float64Array; normA: Float64Array } {
-  const table = { tensors: h.params, nLayerGroups: h.config.model.nLayers + 2 };
+  const table = paramTable(h);
   if (differences.length !== a.length) differences = new Float64Array(a.length);
   for (let i = 0; i < a.length; i++) differences[i] = a[i] - b[i];
   return { dist: gradNorms(differences, table).perLayer, normA: gradNorms(a, table).perLayer };
@@ -114,7 +114,7 @@ function firstInStep(ctx: CompareCtx, s: number, va: StepView, vb: StepView, ra:
   const arr = (stream: Stream, field: string, x: ArrayLike<number>, y: ArrayLike<number>, byTensor: boolean) => {
     const i = firstBitDifference(x, y);
     if (i < 0) return null;
-    const where = byTensor ? tensorAt(ctx.ha, i) : { tensor: null, index: i };
+    const where = byTensor ? tensorOf(ctx.ha, i) : { tensor: null, index: i };
     return d(stream, field, where.tensor, where.index, x[i] ?? null, y[i] ?? null);
   };
   const batch = arr('batch', 'inputs', va.inputs, vb.inputs, false) ?? arr('batch', 'targets', va.targets, vb.targets, false);
@@ -188,7 +188,7 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
   if (sameArch && wa.hasArrays && wb.hasArrays) {
     const i = firstBitDifference(wa.params!, wb.params!);
     if (i >= 0) {
-      const t = tensorAt(ha, i);
+      const t = tensorOf(ha, i);
       first = { step: start, stream: 'weight', field: 'params', ...t, a: wa.params![i], b: wb.params![i], causes: causesFor('weight', config) };
     }
   }

@@ -1,5 +1,5 @@
 import type { WeftConfig, RecordMode } from '../engine/config.ts';
-import type { ParamInfo } from '../model/params.ts';
+import { paramTableOf, type ParamInfo, type ParamTable } from '../model/params.ts';
 
 /**
  * Record bodies as stored (msgpack maps). Float scalars that must stay bit-exact (−0 included,
@@ -90,3 +90,12 @@ export interface IndexRecord {
 export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord;
 export type RecordKind = LogRecord['kind'];
 export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5 };
+
+const tables = new WeakMap<HeaderRecord, ParamTable>();
+
+/** A log's parameter table, from its header (built once per header). */
+export function paramTable(h: HeaderRecord): ParamTable {
+  let t = tables.get(h);
+  if (!t) tables.set(h, (t = paramTableOf(h.params, h.config.model.nLayers)));
+  return t;
+}

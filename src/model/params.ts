@@ -76,7 +76,28 @@ export function buildParamTable(m: ModelConfig): ParamTable {
     tensors.push({ name, shape, offset, size, layer });
     offset += size;
   }
-  return { tensors, total: offset, nLayerGroups: L + 2, byName: new Map(tensors.map((t) => [t.name, t])) };
+  return paramTableOf(tensors, L);
+}
+
+/** The table of a list of tensors (buffer order), as built above or as a log header records it. */
+export function paramTableOf(tensors: readonly ParamInfo[], nLayers: number): ParamTable {
+  const last = tensors[tensors.length - 1];
+  return { tensors: [...tensors], total: last ? last.offset + last.size : 0, nLayerGroups: nLayers + 2, byName: new Map(tensors.map((t) => [t.name, t])) };
+}
+
+/** The tensor holding flat index i of the buffer, and i's index within it (binary search); null past the end. */
+export function tensorAt(table: Pick<ParamTable, 'tensors'>, i: number): { tensor: ParamInfo; index: number } | null {
+  const ts = table.tensors;
+  let lo = 0;
+  let hi = ts.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const t = ts[mid];
+    if (i < t.offset) hi = mid - 1;
+    else if (i >= t.offset + t.size) lo = mid + 1;
+    else return { tensor: t, index: i - t.offset };
+  }
+  return null;
 }
 
 /** Names of the dropout sites, in forward order. */

@@ -6,6 +6,7 @@ import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
 import { applyStep, type WalkState } from './step.ts';
+import { paramTable } from '../log/records.ts';
 
 /** The training state right after step N (step 0 = the initial state). */
 export interface ReplayState {
@@ -68,7 +69,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
   const useBackward = h.mode === 'full' && after >= 0 && (before < 0 || after - n < n - before);
   const from = useBackward ? after : before;
   const kf = log.readKeyframe(from);
-  const total = h.params.reduce((s, p) => s + p.size, 0);
+  const total = paramTable(h).total;
   const nm = h.optimBuffers.m ? total : 0;
   const nv = h.optimBuffers.v ? total : 0;
   // the log's numeric mode's kernels (compact logs replay its optimizer), one thread: starting

@@ -1,6 +1,6 @@
 import { gradNorms } from '../optim/clip.ts';
 import { optimizerOf } from '../optim/registry.ts';
-import type { HeaderRecord } from '../log/records.ts';
+import { paramTable, type HeaderRecord } from '../log/records.ts';
 import type { ReplayState } from './state.ts';
 import type { NamedTensor } from './safetensors.ts';
 
@@ -34,5 +34,5 @@ export function exportMetadata(h: HeaderRecord, s: ReplayState): Record<string, 
 /** L2 norm per layer group of one flat buffer (empty for an absent optimizer buffer). */
 export function normsPerLayer(h: HeaderRecord, a: ArrayLike<number>): number[] {
   if (a.length === 0) return [];
-  return Array.from(gradNorms(a, { tensors: h.params, nLayerGroups: h.config.model.nLayers + 2 }).perLayer);
+  return Array.from(gradNorms(a, paramTable(h)).perLayer);
 }

@@ -2,7 +2,8 @@ import type { FloatArray } from '../kernels/types.ts';
 import { Trainer, type StepRecord } from '../engine/trainer.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
-import type { HeaderRecord, StepRecordBody } from '../log/records.ts';
+import { paramTable, type HeaderRecord, type StepRecordBody } from '../log/records.ts';
+import { tensorAt } from '../model/params.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { stateAt } from './state.ts';
 import { allocFloat } from '../kernels/types.ts';
@@ -25,9 +26,9 @@ export interface VerifyResult {
 }
 
 /** The tensor holding flat index i, and the index within it. */
-export function tensorAt(h: HeaderRecord, i: number): { tensor: string; index: number } {
-  for (const p of h.params) if (i >= p.offset && i < p.offset + p.size) return { tensor: p.name, index: i - p.offset };
-  return { tensor: '?', index: i };
+export function tensorOf(h: HeaderRecord, i: number): { tensor: string; index: number } {
+  const at = tensorAt(paramTable(h), i);
+  return at ? { tensor: at.tensor.name, index: at.index } : { tensor: '?', index: i };
 }
 
 /** First index where two arrays differ in bits (NaN equals NaN only with the same bits). */
@@ -40,7 +41,7 @@ export function firstBitDifference(a: ArrayLike<number>, b: ArrayLike<number>): 
 function compareArray(h: HeaderRecord, step: number, field: string, recorded: ArrayLike<number>, recomputed: ArrayLike<number>, byTensor: boolean): Mismatch | null {
   const i = firstBitDifference(recorded, recomputed);
   if (i < 0) return null;
-  const where = byTensor ? tensorAt(h, i) : { tensor: null, index: i };
+  const where = byTensor ? tensorOf(h, i) : { tensor: null, index: i };
   return { step, field, ...where, recorded: recorded[i] ?? 'missing', recomputed: recomputed[i] ?? 'missing' };
 }
 
