@@ -6,20 +6,16 @@ import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
-import { firstBitDifference, tensorOf } from '../replay/verify.ts';
+import { tensorOf } from '../replay/verify.ts';
+import { firstBitDifference, firstStepDifference, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
-export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
+export type { Stream };
 
-export interface Divergence {
+/** The first difference of two runs: the comparator's (log/compare.ts), at a step, with its likely causes. */
+export interface Divergence extends FieldDifference {
   /** 0 = the initial state */
   step: number;
-  stream: Stream;
-  field: string;
-  tensor: string | null;
-  index: number | null;
-  a: number | string | null;
-  b: number | string | null;
   /** what the logs say caused it, in words ("seed differs (1 vs 2)", "optim.kind: adam vs sgd") */
   causes: string[];
 }
@@ -108,50 +104,21 @@ interface CompareCtx {
   notCompared: Set<string>;
 }
 
-/** The first difference within one step, in causal order, or null. */
-function firstInStep(ctx: CompareCtx, s: number, va: StepView, vb: StepView, ra: ReturnType<LogReader['readStep']>, rb: ReturnType<LogReader['readStep']>, wa: StateWalker, wb: StateWalker): Omit<Divergence, 'causes'> | null {
-  const d = (stream: Stream, field: string, tensor: string | null, index: number | null, a: number | string | null, b: number | string | null) => ({ step: s, stream, field, tensor, index, a, b });
-  const arr = (stream: Stream, field: string, x: ArrayLike<number>, y: ArrayLike<number>, byTensor: boolean) => {
-    const i = firstBitDifference(x, y);
-    if (i < 0) return null;
-    const where = byTensor ? tensorOf(ctx.ha, i) : { tensor: null, index: i };
-    return d(stream, field, where.tensor, where.index, x[i] ?? null, y[i] ?? null);
+/** One log's step as the comparator sees it: its record, and its walker's state after it. */
+function side(h: HeaderRecord, v: StepView, r: ReturnType<LogReader['readStep']>, w: StateWalker): StepSide {
+  return {
+    inputs: v.inputs, targets: v.targets, masks: stepMasks(h, r), loss: v.loss,
+    gradNormPerTensor: v.gradNorm.perTensor, gradNormGlobal: v.gradNorm.global, clipFactor: v.clipFactor,
+    grads: w.grads, lr: v.lr, m: w.m, v: w.v, params: w.params, optimT: v.optimT, stateHash: v.stateHash,
   };
-  const batch = arr('batch', 'inputs', va.inputs, vb.inputs, false) ?? arr('batch', 'targets', va.targets, vb.targets, false);
-  if (batch) return batch;
-  const ma = stepMasks(ctx.ha, ra);
-  const mb = stepMasks(ctx.hb, rb);
-  if (!ma !== !mb) return d('mask', 'masks', null, null, ma ? 'dropout' : 'none', mb ? 'dropout' : 'none');
-  if (ma && mb) {
-    for (const site of ctx.ha.dropoutSites) {
-      const x = ma.get(site);
-      const y = mb.get(site);
-      if (!x || !y) return d('mask', 'masks', site, null, x ? 'present' : 'absent', y ? 'present' : 'absent');
-      const m = arr('mask', 'masks', x, y, false);
-      if (m) return { ...m, tensor: site };
-    }
-  }
-  if (!Object.is(va.loss, vb.loss)) return d('loss', 'loss', null, null, va.loss, vb.loss);
-  if (ctx.sameArch) {
-    const g = firstBitDifference(va.gradNorm.perTensor, vb.gradNorm.perTensor);
-    if (g >= 0) return d('gradient', 'gradNorm', ctx.ha.params[g].name, null, va.gradNorm.perTensor[g], vb.gradNorm.perTensor[g]);
-    if (wa.grads && wb.grads) {
-      const x = arr('gradient', 'grads', wa.grads, wb.grads, true);
-      if (x) return x;
-    }
-  } else if (!Object.is(va.gradNorm.global, vb.gradNorm.global)) return d('gradient', 'gradNorm.global', null, null, va.gradNorm.global, vb.gradNorm.global);
-  if (!Object.is(va.clipFactor, vb.clipFactor)) return d('clip', 'clipFactor', null, null, va.clipFactor, vb.clipFactor);
-  if (!Object.is(va.lr, vb.lr)) return d('lr', 'lr', null, null, va.lr, vb.lr);
-  if (ctx.sameArch && wa.hasArrays && wb.hasArrays) {
-    if (ctx.ha.optimBuffers.m === ctx.hb.optimBuffers.m && ctx.ha.optimBuffers.v === ctx.hb.optimBuffers.v) {
-      const m = arr('moment', 'm', wa.m!, wb.m!, true) ?? arr('moment', 'v', wa.v!, wb.v!, true);
-      if (m) return m;
-    } else ctx.notCompared.add(`optimizer moments: ${ctx.ha.config.optim.kind} vs ${ctx.hb.config.optim.kind} keep different state`);
-    const w = arr('weight', 'params', wa.params!, wb.params!, true);
-    if (w) return w;
-  }
-  if (ra.stateHash !== rb.stateHash) return d('hash', 'stateHash', null, null, ra.stateHash, rb.stateHash);
-  return null;
+}
+
+/** The first difference within one step, in causal order (log/compare.ts), or null. */
+function firstInStep(ctx: CompareCtx, s: number, va: StepView, vb: StepView, ra: ReturnType<LogReader['readStep']>, rb: ReturnType<LogReader['readStep']>, wa: StateWalker, wb: StateWalker): Omit<Divergence, 'causes'> | null {
+  const sameMoments = ctx.ha.optimBuffers.m === ctx.hb.optimBuffers.m && ctx.ha.optimBuffers.v === ctx.hb.optimBuffers.v;
+  if (ctx.sameArch && wa.hasArrays && wb.hasArrays && !sameMoments) ctx.notCompared.add(`optimizer moments: ${ctx.ha.config.optim.kind} vs ${ctx.hb.config.optim.kind} keep different state`);
+  const d = firstStepDifference(ctx.ha, side(ctx.ha, va, ra, wa), side(ctx.hb, vb, rb, wb), { sameArch: ctx.sameArch, sameMoments });
+  return d ? { step: s, ...d } : null;
 }
 
 export interface DiffOptions {

@@ -2,6 +2,7 @@ import { configDifferences } from '../diff/config-diff.ts';
 import { buildParamTable, layerName } from '../model/params.ts';
 import type { GoldenFile, GoldenStep, Tolerance } from './capture.ts';
 import { floatOf, type GoldenFloat } from './format.ts';
+import { causalRank } from '../log/compare.ts';
 
 export interface FieldMismatch {
   step: number;
@@ -112,8 +113,10 @@ function compareStep(e: GoldenStep, a: GoldenStep, tols: Record<string, Toleranc
     if (tols.masks?.ignore) used.push({ step: s, field: 'masks', layer: null, difference: 'hash differs (ignored)', usedFraction: 1 });
     else masks = { step: s, field: 'masks', layer: null, expected: e.masks ? `${e.masks.hash} (${e.masks.kept}/${e.masks.total} kept)` : 'none', actual: a.masks ? `${a.masks.hash} (${a.masks.kept}/${a.masks.total} kept)` : 'none' };
   }
-  // masks are an input of the step: a mask difference comes first
-  return [masks, ...out, ...hashes].filter((x): x is FieldMismatch => x !== null);
+  // in the causal order verify and diff use (log/compare.ts): masks are an input of the step,
+  // the gradient comes before the update it feeds; within a field, tensors in table order
+  const base = (field: string) => (/^(params|m|v)\./.test(field) ? field.slice(0, field.indexOf('.')) : field);
+  return [masks, ...out, ...hashes].filter((x): x is FieldMismatch => x !== null).sort((x, y) => causalRank(base(x.field)) - causalRank(base(y.field)));
 }
 
 /** Compares a fresh capture with the golden. Exact by default; the golden's tolerances apply per field. */

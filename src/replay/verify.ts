@@ -5,6 +5,7 @@ import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord, type StepRecordBody } from '../log/records.ts';
 import { tensorAt } from '../model/params.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
+import { firstStepDifference, type StepSide } from '../log/compare.ts';
 import { stateAt } from './state.ts';
 import { allocFloat } from '../kernels/types.ts';
 
@@ -25,74 +26,52 @@ export interface VerifyResult {
   mismatch: Mismatch | null;
 }
 
-/** The tensor holding flat index i, and the index within it. */
+/** The tensor holding flat index i, and the index within it ('?' past the table's end). */
 export function tensorOf(h: HeaderRecord, i: number): { tensor: string; index: number } {
   const at = tensorAt(paramTable(h), i);
   return at ? { tensor: at.tensor.name, index: at.index } : { tensor: '?', index: i };
 }
 
-/** First index where two arrays differ in bits (NaN equals NaN only with the same bits). */
-export function firstBitDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
-  return a.length === b.length ? -1 : n;
+/** Buffers a recorded step's arrays are decoded into, reused step to step. */
+interface Decoded {
+  grads: FloatArray;
+  params: FloatArray;
+  m: FloatArray;
+  v: FloatArray;
 }
 
-function compareArray(h: HeaderRecord, step: number, field: string, recorded: ArrayLike<number>, recomputed: ArrayLike<number>, byTensor: boolean): Mismatch | null {
-  const i = firstBitDifference(recorded, recomputed);
-  if (i < 0) return null;
-  const where = byTensor ? tensorOf(h, i) : { tensor: null, index: i };
-  return { step, field, ...where, recorded: recorded[i] ?? 'missing', recomputed: recomputed[i] ?? 'missing' };
-}
-
-function scalar(step: number, field: string, recorded: number, recomputed: number): Mismatch | null {
-  return Object.is(recorded, recomputed) ? null : { step, field, tensor: null, index: null, recorded, recomputed };
-}
-
-/** Compares one recomputed step with its record, in the order causes come: data, masks, forward, backward, update. */
-function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: Trainer, prev: { params: FloatArray; m: FloatArray; v: FloatArray } | null, scratch: FloatArray): Mismatch | null {
+/** The recorded step as the comparator sees it: scalars, masks, and its arrays decoded (full: from the state before). */
+function recordedSide(h: HeaderRecord, body: StepRecordBody, prev: { params: FloatArray; m: FloatArray; v: FloatArray } | null, out: Decoded): StepSide {
   const v = stepView(body);
-  const s = rec.step;
-  const checks: (() => Mismatch | null)[] = [
-    () => compareArray(h, s, 'inputs', v.inputs, rec.inputs, false),
-    () => compareArray(h, s, 'targets', v.targets, rec.targets, false),
-    () => {
-      const masks = stepMasks(h, body);
-      if (!masks || !rec.masks) return masks || rec.masks ? { step: s, field: 'masks', tensor: null, index: null, recorded: masks ? 'present' : 'absent', recomputed: rec.masks ? 'present' : 'absent' } : null;
-      for (const site of h.dropoutSites) {
-        const m = compareArray(h, s, 'masks', masks.get(site)!, rec.masks.get(site)!, false);
-        if (m) return { ...m, tensor: site };
-      }
-      return null;
-    },
-    () => scalar(s, 'loss', v.loss, rec.loss),
-    () => compareArray(h, s, 'gradNorm.perTensor', v.gradNorm.perTensor, rec.gradNorm.perTensor, false),
-    () => scalar(s, 'gradNorm.global', v.gradNorm.global, rec.gradNorm.global),
-    () => scalar(s, 'clipFactor', v.clipFactor, rec.clipFactor),
-    () => scalar(s, 'lr', v.lr, rec.lr),
-    () => {
-      if (!body.grads) return null;
-      decodeFloats(body.grads, scratch, null);
-      return compareArray(h, s, 'grads', scratch, rec.grads, true);
-    },
-    () => {
-      if (!body.params || !prev) return null;
-      for (const [field, cur, p] of [['params', t.params, prev.params], ['m', t.optim.m, prev.m], ['v', t.optim.v, prev.v]] as const) {
-        const out = cur.length === scratch.length ? scratch : allocFloat(h.dtype, cur.length);
-        decodeFloats(body[field]!, out, p, 1);
-        const m = compareArray(h, s, field, out, cur, true);
-        if (m) return m;
-      }
-      return null;
-    },
-    () => scalar(s, 'optimT', body.optimT, t.optim.t),
-    () => (body.stateHash === rec.stateHash ? null : { step: s, field: 'stateHash', tensor: null, index: null, recorded: body.stateHash, recomputed: rec.stateHash }),
-  ];
-  for (const c of checks) {
-    const m = c();
-    if (m) return m;
+  if (body.grads) decodeFloats(body.grads, out.grads, null);
+  const full = body.params && prev;
+  if (full) {
+    decodeFloats(body.params!, out.params, prev.params, 1);
+    decodeFloats(body.m!, out.m, prev.m, 1);
+    decodeFloats(body.v!, out.v, prev.v, 1);
   }
-  return null;
+  return {
+    inputs: v.inputs, targets: v.targets, masks: stepMasks(h, body), loss: v.loss,
+    gradNormPerTensor: v.gradNorm.perTensor, gradNormGlobal: v.gradNorm.global, clipFactor: v.clipFactor,
+    grads: body.grads ? out.grads : null, lr: v.lr,
+    m: full ? out.m : null, v: full ? out.v : null, params: full ? out.params : null,
+    optimT: body.optimT, stateHash: body.stateHash,
+  };
+}
+
+/** The re-executed step and the trainer's state after it. */
+function recomputedSide(rec: StepRecord, t: Trainer): StepSide {
+  return {
+    inputs: rec.inputs, targets: rec.targets, masks: rec.masks, loss: rec.loss,
+    gradNormPerTensor: rec.gradNorm.perTensor, gradNormGlobal: rec.gradNorm.global, clipFactor: rec.clipFactor,
+    grads: rec.grads, lr: rec.lr, m: t.optim.m, v: t.optim.v, params: t.params, optimT: t.optim.t, stateHash: rec.stateHash,
+  };
+}
+
+/** Compares one recomputed step with its record, field by field in causal order (log/compare.ts). */
+function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: Trainer, prev: { params: FloatArray; m: FloatArray; v: FloatArray } | null, decoded: Decoded): Mismatch | null {
+  const d = firstStepDifference(h, recordedSide(h, body, prev, decoded), recomputedSide(rec, t), { sameArch: true, sameMoments: true });
+  return d ? { step: rec.step, field: d.field, tensor: d.tensor, index: d.index, recorded: d.a ?? 'missing', recomputed: d.b ?? 'missing' } : null;
 }
 
 /**
@@ -107,14 +86,15 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     const s = stateAt(log, h.startStep);
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);
   }
-  const scratch = allocFloat(h.dtype, t.model.table.total);
+  const n = t.model.table.total;
+  const decoded: Decoded = { grads: allocFloat(h.dtype, n), params: allocFloat(h.dtype, n), m: allocFloat(h.dtype, t.optim.m.length), v: allocFloat(h.dtype, t.optim.v.length) };
   let checked = 0;
   const steps = log.stepNumbers;
   const prev = h.mode === 'full' ? { params: t.params.slice(), m: t.optim.m.slice(), v: t.optim.v.slice() } : null;
   for (const n of steps) {
     if (n !== t.stepsDone + 1) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: { step: n, field: 'step', tensor: null, index: null, recorded: n, recomputed: t.stepsDone + 1 } };
     const rec = t.step();
-    const m = compareStep(h, log.readStep(n), rec, t, prev, scratch);
+    const m = compareStep(h, log.readStep(n), rec, t, prev, decoded);
     if (m) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: m };
     if (prev) {
       prev.params.set(t.params);

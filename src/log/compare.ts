@@ -1,0 +1,140 @@
+import { tensorAt } from '../model/params.ts';
+import { paramTable, type HeaderRecord } from './records.ts';
+
+/** What a value belongs to, as a person traces a difference back to its cause. */
+export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
+
+/** One step as one side of a comparison sees it: a log's record, or a step re-executed. */
+export interface StepSide {
+  inputs: ArrayLike<number>;
+  targets: ArrayLike<number>;
+  /** keep-masks by site; null without dropout */
+  masks: Map<string, Uint8Array> | null;
+  loss: number;
+  gradNormPerTensor: ArrayLike<number>;
+  gradNormGlobal: number;
+  clipFactor: number;
+  /** the gradient after clipping, when this side has it */
+  grads: ArrayLike<number> | null;
+  lr: number;
+  /** the state after the step, when this side has its arrays (empty for a buffer the optimizer lacks) */
+  m: ArrayLike<number> | null;
+  v: ArrayLike<number> | null;
+  params: ArrayLike<number> | null;
+  /** the optimizer's step count after the step, when this side knows it */
+  optimT: number | null;
+  stateHash: string;
+}
+
+/** A step's fields in causal order, each with its stream: what the step read, what it computed, what it wrote. */
+export const CAUSAL_ORDER: readonly { field: string; stream: Stream }[] = [
+  { field: 'inputs', stream: 'batch' },
+  { field: 'targets', stream: 'batch' },
+  { field: 'masks', stream: 'mask' },
+  { field: 'loss', stream: 'loss' },
+  { field: 'gradNorm.perTensor', stream: 'gradient' },
+  { field: 'gradNorm.perLayer', stream: 'gradient' },
+  { field: 'gradNorm.global', stream: 'gradient' },
+  { field: 'clipFactor', stream: 'clip' },
+  { field: 'grads', stream: 'gradient' },
+  { field: 'lr', stream: 'lr' },
+  { field: 'm', stream: 'moment' },
+  { field: 'v', stream: 'moment' },
+  { field: 'params', stream: 'weight' },
+  { field: 'paramNorm', stream: 'weight' },
+  { field: 'optimT', stream: 'weight' },
+  { field: 'stateHash', stream: 'hash' },
+];
+
+const rank = new Map(CAUSAL_ORDER.map((f, i) => [f.field, i]));
+
+/** Where a field stands in the causal order (unknown fields last). */
+export function causalRank(field: string): number {
+  return rank.get(field) ?? CAUSAL_ORDER.length;
+}
+
+export function streamOf(field: string): Stream {
+  return CAUSAL_ORDER[causalRank(field)]?.stream ?? 'hash';
+}
+
+export interface FieldDifference {
+  stream: Stream;
+  field: string;
+  /** the tensor (parameter-shaped arrays, per-tensor norms) or dropout site, null otherwise */
+  tensor: string | null;
+  index: number | null;
+  a: number | string | null;
+  b: number | string | null;
+}
+
+/** First index where two arrays differ in bits (NaN equals NaN only with the same bits); −1 when equal. */
+export function firstBitDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : n;
+}
+
+export interface CompareOptions {
+  /** the two sides share a parameter table: compare per-tensor figures and arrays (else only the global norm) */
+  sameArch: boolean;
+  /** the two sides keep the same optimizer buffers (else the moments are not compared) */
+  sameMoments: boolean;
+}
+
+/**
+ * The first field in which two views of a step differ, in causal order (CAUSAL_ORDER): the
+ * one comparator of verify (a log against its re-execution) and diff (two logs). Scalars and
+ * arrays are compared bit for bit; a difference in a parameter-shaped array names its tensor
+ * and element (from `h`'s table), in the masks its dropout site. Values a side lacks (null) are
+ * not compared.
+ */
+export function firstStepDifference(h: HeaderRecord, a: StepSide, b: StepSide, opts: CompareOptions): FieldDifference | null {
+  const at = (field: string, tensor: string | null, index: number | null, x: number | string | null, y: number | string | null): FieldDifference => ({ stream: streamOf(field), field, tensor, index, a: x, b: y });
+  const scalar = (field: string, x: number | string | null, y: number | string | null) => (x === null || y === null || Object.is(x, y) ? null : at(field, null, null, x, y));
+  const array = (field: string, x: ArrayLike<number> | null, y: ArrayLike<number> | null, where: 'index' | 'tensor') => {
+    if (!x || !y) return null;
+    const i = firstBitDifference(x, y);
+    if (i < 0) return null;
+    if (where === 'index') return at(field, null, i, x[i] ?? 'missing', y[i] ?? 'missing');
+    const t = tensorAt(paramTable(h), i);
+    return at(field, t ? t.tensor.name : '?', t ? t.index : i, x[i] ?? 'missing', y[i] ?? 'missing');
+  };
+  const masks = () => {
+    if (!a.masks !== !b.masks) return at('masks', null, null, a.masks ? 'dropout' : 'none', b.masks ? 'dropout' : 'none');
+    if (!a.masks || !b.masks) return null;
+    for (const site of h.dropoutSites) {
+      const x = a.masks.get(site);
+      const y = b.masks.get(site);
+      if (!x || !y) return at('masks', site, null, x ? 'present' : 'absent', y ? 'present' : 'absent');
+      const i = firstBitDifference(x, y);
+      if (i >= 0) return at('masks', site, i, x[i] ?? 'missing', y[i] ?? 'missing');
+    }
+    return null;
+  };
+  const perTensorNorm = () => {
+    const i = firstBitDifference(a.gradNormPerTensor, b.gradNormPerTensor);
+    return i < 0 ? null : at('gradNorm.perTensor', h.params[i]?.name ?? null, null, a.gradNormPerTensor[i] ?? 'missing', b.gradNormPerTensor[i] ?? 'missing');
+  };
+  const arch = opts.sameArch;
+  const checks: (() => FieldDifference | null)[] = [
+    () => array('inputs', a.inputs, b.inputs, 'index'),
+    () => array('targets', a.targets, b.targets, 'index'),
+    masks,
+    () => scalar('loss', a.loss, b.loss),
+    () => (arch ? perTensorNorm() : null),
+    () => scalar('gradNorm.global', a.gradNormGlobal, b.gradNormGlobal),
+    () => scalar('clipFactor', a.clipFactor, b.clipFactor),
+    () => (arch ? array('grads', a.grads, b.grads, 'tensor') : null),
+    () => scalar('lr', a.lr, b.lr),
+    () => (arch && opts.sameMoments ? array('m', a.m, b.m, 'tensor') : null),
+    () => (arch && opts.sameMoments ? array('v', a.v, b.v, 'tensor') : null),
+    () => (arch ? array('params', a.params, b.params, 'tensor') : null),
+    () => scalar('optimT', a.optimT, b.optimT),
+    () => scalar('stateHash', a.stateHash, b.stateHash),
+  ];
+  for (const c of checks) {
+    const d = c();
+    if (d) return d;
+  }
+  return null;
+}
