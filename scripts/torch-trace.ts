@@ -35,7 +35,7 @@ for (let n = h.startStep + 1; n <= last; n++) {
     loss: v.loss,
     lr: v.lr,
     clipFactor: v.clipFactor,
-    gradNorm: Object.fromEntries(h.params.map((p, i) => [p.name, v.gradNorm.perTensor[i]])),
+    gradNorm: Object.fromEntries(h.params.map((p, i) => [p.name, v.gradNormPerTensor[i]])),
     // bit strings per site, '1' = kept
     masks: masks ? Object.fromEntries([...masks].map(([site, m]) => [site, Array.from(m).join('')])) : null,
   });

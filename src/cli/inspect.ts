@@ -21,12 +21,12 @@ export function stepJson(log: LogReader, n: number) {
   const v = stepView(log.readStep(n));
   const T = log.header.config.model.contextLength;
   const perTensor: Record<string, number | string> = {};
-  log.header.params.forEach((p, i) => (perTensor[p.name] = jsonNumber(v.gradNorm.perTensor[i])));
+  log.header.params.forEach((p, i) => (perTensor[p.name] = jsonNumber(v.gradNormPerTensor[i])));
   return {
     step: v.step,
     loss: jsonNumber(v.loss),
     lr: jsonNumber(v.lr),
-    gradNorm: { global: jsonNumber(v.gradNorm.global), perLayer: jsonNumbers(v.gradNorm.perLayer), perTensor },
+    gradNorm: { global: jsonNumber(v.gradNormGlobal), perLayer: jsonNumbers(v.gradNormPerLayer), perTensor },
     clipFactor: jsonNumber(v.clipFactor),
     inputs: rows(v.inputs, T),
     targets: rows(v.targets, T),

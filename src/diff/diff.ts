@@ -108,7 +108,7 @@ interface CompareCtx {
 function side(h: HeaderRecord, v: StepView, r: ReturnType<LogReader['readStep']>, w: StateWalker): StepSide {
   return {
     inputs: v.inputs, targets: v.targets, masks: stepMasks(h, r), loss: v.loss,
-    gradNormPerTensor: v.gradNorm.perTensor, gradNormGlobal: v.gradNorm.global, clipFactor: v.clipFactor,
+    gradNormPerTensor: v.gradNormPerTensor, gradNormGlobal: v.gradNormGlobal, clipFactor: v.clipFactor,
     grads: w.grads, lr: v.lr, m: w.m, v: w.v, params: w.params, optimT: v.optimT, stateHash: v.stateHash,
   };
 }
@@ -176,11 +176,11 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
       let layers: LayerDiff[] | null = null;
       if (sameArch) {
         const dist = wa.hasArrays && wb.hasArrays ? layerDistances(ha, wa.params!, wb.params!) : null;
-        layers = Array.from(va.gradNorm.perLayer, (g, l) => ({
+        layers = Array.from(va.gradNormPerLayer, (g, l) => ({
           layer: layerName(l, ha.config.model.nLayers),
           gradNormA: g,
-          gradNormB: vb.gradNorm.perLayer[l],
-          gradNormRatio: vb.gradNorm.perLayer[l] / g,
+          gradNormB: vb.gradNormPerLayer[l],
+          gradNormRatio: vb.gradNormPerLayer[l] / g,
           paramDist: dist ? dist.dist[l] : null,
           paramDistRel: dist ? dist.dist[l] / dist.normA[l] : null,
         }));

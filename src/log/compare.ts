@@ -1,8 +1,8 @@
 import { tensorAt } from '../model/params.ts';
+import { STEP_FIELDS, type Stream } from './fields.ts';
 import { paramTable, type HeaderRecord } from './records.ts';
 
-/** What a value belongs to, as a person traces a difference back to its cause. */
-export type Stream = 'config' | 'weight' | 'batch' | 'mask' | 'loss' | 'gradient' | 'moment' | 'clip' | 'lr' | 'hash';
+export type { Stream };
 
 /** One step as one side of a comparison sees it: a log's record, or a step re-executed. */
 export interface StepSide {
@@ -26,31 +26,26 @@ export interface StepSide {
   stateHash: string;
 }
 
-/** A step's fields in causal order, each with its stream: what the step read, what it computed, what it wrote. */
-export const CAUSAL_ORDER: readonly { field: string; stream: Stream }[] = [
-  { field: 'inputs', stream: 'batch' },
-  { field: 'targets', stream: 'batch' },
-  { field: 'masks', stream: 'mask' },
-  { field: 'loss', stream: 'loss' },
-  { field: 'gradNorm.perTensor', stream: 'gradient' },
-  { field: 'gradNorm.perLayer', stream: 'gradient' },
-  { field: 'gradNorm.global', stream: 'gradient' },
-  { field: 'clipFactor', stream: 'clip' },
-  { field: 'grads', stream: 'gradient' },
-  { field: 'lr', stream: 'lr' },
-  { field: 'm', stream: 'moment' },
-  { field: 'v', stream: 'moment' },
-  { field: 'params', stream: 'weight' },
-  { field: 'paramNorm', stream: 'weight' },
-  { field: 'optimT', stream: 'weight' },
-  { field: 'stateHash', stream: 'hash' },
-];
+/**
+ * A step's fields (fields.ts) in causal order: what the step read, what it computed, what it
+ * wrote — and the goldens' parameter norms after the weights they summarise. Every stored field
+ * but the step number has its place here (a test holds new fields to it).
+ */
+const CAUSAL_KEYS = ['inputs', 'targets', 'masks', 'loss', 'gradNormPerTensor', 'gradNormPerLayer', 'gradNormGlobal', 'clipFactor', 'grads', 'lr', 'm', 'v', 'params', 'paramNorm', 'optimT', 'stateHash'];
+
+export const CAUSAL_ORDER: readonly { field: string; stream: Stream }[] = CAUSAL_KEYS.map((field) => ({
+  field,
+  stream: STEP_FIELDS.find((f) => f.key === field)?.stream ?? 'weight',
+}));
+
+/** The goldens' names for step fields (their file format predates fields.ts). */
+const ALIASES: Record<string, string> = { 'gradNorm.global': 'gradNormGlobal', 'gradNorm.perLayer': 'gradNormPerLayer', 'gradNorm.perTensor': 'gradNormPerTensor' };
 
 const rank = new Map(CAUSAL_ORDER.map((f, i) => [f.field, i]));
 
 /** Where a field stands in the causal order (unknown fields last). */
 export function causalRank(field: string): number {
-  return rank.get(field) ?? CAUSAL_ORDER.length;
+  return rank.get(ALIASES[field] ?? field) ?? CAUSAL_ORDER.length;
 }
 
 export function streamOf(field: string): Stream {
@@ -113,7 +108,7 @@ export function firstStepDifference(h: HeaderRecord, a: StepSide, b: StepSide, o
   };
   const perTensorNorm = () => {
     const i = firstBitDifference(a.gradNormPerTensor, b.gradNormPerTensor);
-    return i < 0 ? null : at('gradNorm.perTensor', h.params[i]?.name ?? null, null, a.gradNormPerTensor[i] ?? 'missing', b.gradNormPerTensor[i] ?? 'missing');
+    return i < 0 ? null : at('gradNormPerTensor', h.params[i]?.name ?? null, null, a.gradNormPerTensor[i] ?? 'missing', b.gradNormPerTensor[i] ?? 'missing');
   };
   const arch = opts.sameArch;
   const checks: (() => FieldDifference | null)[] = [
@@ -122,7 +117,7 @@ export function firstStepDifference(h: HeaderRecord, a: StepSide, b: StepSide, o
     masks,
     () => scalar('loss', a.loss, b.loss),
     () => (arch ? perTensorNorm() : null),
-    () => scalar('gradNorm.global', a.gradNormGlobal, b.gradNormGlobal),
+    () => scalar('gradNormGlobal', a.gradNormGlobal, b.gradNormGlobal),
     () => scalar('clipFactor', a.clipFactor, b.clipFactor),
     () => (arch ? array('grads', a.grads, b.grads, 'tensor') : null),
     () => scalar('lr', a.lr, b.lr),

@@ -7,8 +7,9 @@ import { packBits } from '../engine/masks.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { encodeBytes, encodeFloats, segmentEnds } from './codec.ts';
-import { bytesOf, f64Bytes, FORMAT_VERSION } from './format.ts';
+import { FORMAT_VERSION } from './format.ts';
 import type { HeaderRecord, KeyframeRecord, StepRecordBody } from './records.ts';
+import { encodeStep } from './fields.ts';
 import { LogWriter } from './writer.ts';
 
 export function makeHeader(scenario: string, config: WeftConfig, trainer: Trainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
@@ -146,17 +147,16 @@ export class Recorder implements RunObserver {
       grads = enc(rec.grads, null, this.ends);
     }
     const masks = rec.masks && mode !== 'compact' ? encodeBytes(packMasks(rec.masks, this.sites)) : null;
-    return {
-      kind: 'step',
+    return encodeStep({
       step: rec.step,
-      inputs: bytesOf(rec.inputs),
-      targets: bytesOf(rec.targets),
-      loss: f64Bytes(rec.loss),
-      lr: f64Bytes(rec.lr),
-      gradNormGlobal: f64Bytes(rec.gradNorm.global),
-      gradNormPerLayer: bytesOf(rec.gradNorm.perLayer),
-      gradNormPerTensor: bytesOf(rec.gradNorm.perTensor),
-      clipFactor: f64Bytes(rec.clipFactor),
+      inputs: rec.inputs,
+      targets: rec.targets,
+      loss: rec.loss,
+      lr: rec.lr,
+      gradNormGlobal: rec.gradNorm.global,
+      gradNormPerLayer: rec.gradNorm.perLayer,
+      gradNormPerTensor: rec.gradNorm.perTensor,
+      clipFactor: rec.clipFactor,
       masks,
       params,
       m,
@@ -164,7 +164,7 @@ export class Recorder implements RunObserver {
       grads,
       optimT: trainer.optim.t,
       stateHash: rec.stateHash,
-    };
+    });
   }
 
   /** Final keyframe (unless the last step has one), the end record, the index. */

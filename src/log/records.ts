@@ -1,5 +1,8 @@
 import type { WeftConfig, RecordMode } from '../engine/config.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../model/params.ts';
+import type { StepRecordBody } from './fields.ts';
+
+export type { StepRecordBody };
 
 /**
  * Record bodies as stored (msgpack maps). Float scalars that must stay bit-exact (−0 included,
@@ -36,29 +39,6 @@ export interface KeyframeRecord {
   params: Uint8Array;
   m: Uint8Array;
   v: Uint8Array;
-  stateHash: string;
-}
-
-export interface StepRecordBody {
-  kind: 'step';
-  step: number;
-  inputs: Uint8Array;
-  targets: Uint8Array;
-  loss: Uint8Array;
-  lr: Uint8Array;
-  gradNormGlobal: Uint8Array;
-  gradNormPerLayer: Uint8Array;
-  gradNormPerTensor: Uint8Array;
-  clipFactor: Uint8Array;
-  /** Bit-packed keep-masks of every site in `dropoutSites` order, rANS-coded; null without dropout or in compact mode (derived on read). */
-  masks: Uint8Array | null;
-  /** full: parameters and moments as differences from the previous step. */
-  params: Uint8Array | null;
-  m: Uint8Array | null;
-  v: Uint8Array | null;
-  /** compact: the clipped gradient, from which the optimizer re-derives the rest. */
-  grads: Uint8Array | null;
-  optimT: number;
   stateHash: string;
 }
 

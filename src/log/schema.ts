@@ -1,5 +1,6 @@
 import { Ajv } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
+import { fieldSchema, STEP_FIELDS } from './fields.ts';
 import type { RecordKind } from './records.ts';
 
 const bytes = (len?: number) => ({ bytes: len ?? true });
@@ -35,25 +36,8 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     startStep: int(),
   }),
   keyframe: obj({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
-  step: obj({
-    kind: { const: 'step' },
-    step: int(1),
-    inputs: bytes(),
-    targets: bytes(),
-    loss: bytes(8),
-    lr: bytes(8),
-    gradNormGlobal: bytes(8),
-    gradNormPerLayer: bytes(),
-    gradNormPerTensor: bytes(),
-    clipFactor: bytes(8),
-    masks: nullableBytes,
-    params: nullableBytes,
-    m: nullableBytes,
-    v: nullableBytes,
-    grads: nullableBytes,
-    optimT: int(),
-    stateHash: hash,
-  }),
+  // the step record from its field table (fields.ts)
+  step: obj({ kind: { const: 'step' }, ...Object.fromEntries(STEP_FIELDS.map((f) => [f.key, fieldSchema(f)])) }),
   anomaly: obj({
     kind: { const: 'anomaly' }, step: int(1), stage: { enum: ['loss', 'grad', 'param'] },
     tensor: { anyOf: [{ type: 'null' }, str] }, index: { anyOf: [{ type: 'null' }, int()] },

@@ -1,34 +1,12 @@
 import { dropoutMasks, unpackBits } from '../engine/masks.ts';
 import { decodeBytes } from './codec.ts';
-import { f64From, viewAs } from './format.ts';
+import { decodeStep, type StepView } from './fields.ts';
 import type { HeaderRecord, StepRecordBody } from './records.ts';
 
-/** A step record with its scalars and small arrays decoded. */
-export interface StepView {
-  step: number;
-  inputs: Int32Array;
-  targets: Int32Array;
-  loss: number;
-  lr: number;
-  gradNorm: { global: number; perLayer: Float64Array; perTensor: Float64Array };
-  clipFactor: number;
-  optimT: number;
-  stateHash: string;
-}
+export type { StepView };
 
-export function stepView(r: StepRecordBody): StepView {
-  return {
-    step: r.step,
-    inputs: viewAs(r.inputs, Int32Array),
-    targets: viewAs(r.targets, Int32Array),
-    loss: f64From(r.loss),
-    lr: f64From(r.lr),
-    gradNorm: { global: f64From(r.gradNormGlobal), perLayer: viewAs(r.gradNormPerLayer, Float64Array), perTensor: viewAs(r.gradNormPerTensor, Float64Array) },
-    clipFactor: f64From(r.clipFactor),
-    optimT: r.optimT,
-    stateHash: r.stateHash,
-  };
-}
+/** A step record with its scalars and small arrays decoded (fields.ts decodeStep). */
+export const stepView = decodeStep;
 
 /**
  * The step's dropout keep-masks by site: decoded when stored, regenerated from the seed when the

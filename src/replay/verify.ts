@@ -52,7 +52,7 @@ function recordedSide(h: HeaderRecord, body: StepRecordBody, prev: { params: Flo
   }
   return {
     inputs: v.inputs, targets: v.targets, masks: stepMasks(h, body), loss: v.loss,
-    gradNormPerTensor: v.gradNorm.perTensor, gradNormGlobal: v.gradNorm.global, clipFactor: v.clipFactor,
+    gradNormPerTensor: v.gradNormPerTensor, gradNormGlobal: v.gradNormGlobal, clipFactor: v.clipFactor,
     grads: body.grads ? out.grads : null, lr: v.lr,
     m: full ? out.m : null, v: full ? out.v : null, params: full ? out.params : null,
     optimT: body.optimT, stateHash: body.stateHash,

@@ -26,8 +26,8 @@ export function runSeries(log: LogReader): RunSeries {
     s.loss.push(v.loss);
     s.clip.push(v.clipFactor);
     s.lr.push(v.lr);
-    s.gradGlobal.push(v.gradNorm.global);
-    v.gradNorm.perLayer.forEach((g, l) => s.perLayer[l].push(g));
+    s.gradGlobal.push(v.gradNormGlobal);
+    v.gradNormPerLayer.forEach((g, l) => s.perLayer[l].push(g));
   }
   return s;
 }

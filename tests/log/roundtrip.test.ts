@@ -38,7 +38,7 @@ describe('recorded logs read back exactly', () => {
       const v = stepView(log.readStep(s));
       expect(v.loss).toBe(r.loss);
       expect(v.lr).toBe(r.lr);
-      expect(Array.from(v.gradNorm.perTensor)).toEqual(Array.from(r.gradNorm.perTensor));
+      expect(Array.from(v.gradNormPerTensor)).toEqual(Array.from(r.gradNorm.perTensor));
       expect(v.clipFactor).toBe(r.clipFactor);
       expect(Array.from(v.inputs)).toEqual(Array.from(r.inputs));
       expect(v.stateHash).toBe(r.stateHash);
