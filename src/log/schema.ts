@@ -9,10 +9,16 @@ const int = (min = 0) => ({ type: 'integer', minimum: min });
 const str = { type: 'string', maxLength: 10_000 };
 const hash = { type: 'string', pattern: '^[0-9a-f]{32}$' };
 const obj = (properties: Record<string, unknown>) => ({ type: 'object', properties, required: Object.keys(properties), additionalProperties: false });
+/**
+ * A record: its known fields required and checked, and fields this version does not know
+ * accepted and kept — a later revision of format 1 may add optional fields (docs/format.md,
+ * "Versions"); a change an older reader must not read past bumps the format version instead.
+ */
+const record = (properties: Record<string, unknown>) => ({ ...obj(properties), additionalProperties: true });
 
 /** One JSON Schema per record kind; every record read is validated against its kind's schema. */
 export const RECORD_SCHEMAS: Record<RecordKind, object> = {
-  header: obj({
+  header: record({
     kind: { const: 'header' },
     format: int(1),
     weft: str,
@@ -35,15 +41,15 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     parent: { anyOf: [{ type: 'null' }, obj({ hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, step: int() })] },
     startStep: int(),
   }),
-  keyframe: obj({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
+  keyframe: record({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
   // the step record from its field table (fields.ts)
-  step: obj({ kind: { const: 'step' }, ...Object.fromEntries(STEP_FIELDS.map((f) => [f.key, fieldSchema(f)])) }),
-  anomaly: obj({
+  step: record({ kind: { const: 'step' }, ...Object.fromEntries(STEP_FIELDS.map((f) => [f.key, fieldSchema(f)])) }),
+  anomaly: record({
     kind: { const: 'anomaly' }, step: int(1), stage: { enum: ['loss', 'grad', 'param'] },
     tensor: { anyOf: [{ type: 'null' }, str] }, index: { anyOf: [{ type: 'null' }, int()] },
   }),
-  end: obj({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
-  index: obj({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
+  end: record({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
+  index: record({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
 };
 
 const ajv = new Ajv({ allErrors: false, strict: true });

@@ -1,0 +1,57 @@
+// Format evolution within version 1: a later revision may add optional fields to any record;
+// this reader accepts them, keeps them on the records it returns, and reads, replays and
+// verifies the log as before. (A change an older reader must not read past bumps the version:
+// tests/log/format.test.ts and fuzz.test.ts cover the refusal.)
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { crc32 } from '../../src/log/crc32.ts';
+import { pack, unpack } from '../../src/log/msgpack.ts';
+import { openLog } from '../../src/log/reader.ts';
+import { stateAt } from '../../src/replay/state.ts';
+import { verifyLog } from '../../src/replay/verify.ts';
+import { config, MICRO, recordRun, tempDir } from './helpers.ts';
+
+/** The log's frames re-written with one more field in every record (the index and trailer dropped: offsets move). */
+function withNewFields(src: Uint8Array): Uint8Array {
+  const out: Uint8Array[] = [src.subarray(0, 16)];
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  for (let o = 16; o + 8 <= src.length;) {
+    const len = dv.getUint32(o, true);
+    if (o + 8 + len > src.length) break;
+    const rec = unpack(src.subarray(o + 8, o + 8 + len)) as Record<string, unknown>;
+    o += 8 + len;
+    if (rec.kind === 'index') break;
+    const body = pack({ ...rec, addedLater: { note: `a ${String(rec.kind)} field from a later revision`, bytes: Uint8Array.of(1, 2, 3) } });
+    const head = new Uint8Array(8);
+    new DataView(head.buffer).setUint32(0, body.length, true);
+    new DataView(head.buffer).setUint32(4, crc32(body), true);
+    out.push(head, body);
+  }
+  return Buffer.concat(out);
+}
+
+describe('logs from a later revision of format 1', () => {
+  for (const mode of ['full', 'compact'] as const) {
+    it(`${mode}: fields this version does not know are kept, and the log reads, replays and verifies`, () => {
+      const dir = tempDir();
+      const path = join(dir, `${mode}.weft`);
+      recordRun(path, config({ ...MICRO, steps: 4, record: { mode, keyframeEvery: 2 } }));
+      const later = join(dir, `${mode}-later.weft`);
+      writeFileSync(later, withNewFields(readFileSync(path)));
+      const log = openLog(later);
+      try {
+        expect(log.indexed).toBe(false);
+        expect((log.header as unknown as { addedLater: { note: string } }).addedLater.note).toBe('a header field from a later revision');
+        expect((log.readStep(3) as unknown as { addedLater: { bytes: Uint8Array } }).addedLater.bytes).toEqual(Uint8Array.of(1, 2, 3));
+        log.verifyAll();
+        const original = openLog(path);
+        for (let n = 0; n <= 4; n++) expect(stateAt(log, n).stateHash).toBe(stateAt(original, n).stateHash);
+        original.close();
+        expect(verifyLog(log)).toMatchObject({ ok: true, stepsChecked: 4 });
+      } finally {
+        log.close();
+      }
+    });
+  }
+});
