@@ -2,7 +2,7 @@
 export { defineScenario, type Scenario, type ScenarioSpec, type Expectation, type ScenarioRun } from './engine/scenario.ts';
 export { DEFAULT_CONFIG, FABRIC, TINY, CONFIG_SCHEMA, applySets, configKeys, mergeConfig, validateConfig, type WeftConfig, type RecordMode } from './engine/config.ts';
 export { EXIT, WeftError, ConfigError, UsageError, LogCorruptError, LogFormatError, CodecError, RansError, GoldenFileError } from './errors.ts';
-export { Trainer, type StepRecord, type Anomaly } from './engine/trainer.ts';
+export { Trainer, type StepRecord, type Anomaly, type TrainingState } from './engine/trainer.ts';
 export { runTraining, runTrainingAsync, type RunObserver, type RunResult } from './engine/run.ts';
 export { SummaryObserver, type RunSummary } from './engine/summary.ts';
 export { dropoutMasks, packBits, unpackBits } from './engine/masks.ts';
@@ -11,6 +11,8 @@ export { keyedStream, KeyedStream } from './rng/keyed.ts';
 export { GPT } from './model/gpt.ts';
 export { buildParamTable, dropoutSites, layerName, type ModelConfig, type ParamInfo, type ParamTable } from './model/params.ts';
 export { referenceKernels } from './kernels/reference.ts';
+export { optimizerKinds, optimizerOf } from './optim/registry.ts';
+export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
 export { kernelsFor, numericModes, useKernels, useThreads, KERNEL_IMPLEMENTATIONS, DEFAULT_NUMERIC_MODE, type KernelImplementation } from './kernels/registry.ts';
 export type { Kernels, FloatArray, Dtype } from './kernels/types.ts';
 export { Tokenizer } from './data/tokenizer.ts';

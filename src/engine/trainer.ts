@@ -1,6 +1,7 @@
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { GPT } from '../model/gpt.ts';
+import type { ModelConfig, ParamTable } from '../model/params.ts';
 import { initParams } from '../model/init.ts';
 import { Dataset } from '../data/dataset.ts';
 import { clipFactor, gradNorms, scaleInPlace, type GradNorms } from '../optim/clip.ts';
@@ -47,6 +48,21 @@ export interface StepRecord {
   stateHash: string;
 }
 
+/**
+ * A training state: what a keyframe holds, what replay rebuilds and export writes — the step,
+ * the parameters and the optimizer's state (its buffers in their two slots, empty when it keeps
+ * none; optim/optimizer.ts names them).
+ */
+export interface TrainingState {
+  /** steps completed (0 = the initial state) */
+  step: number;
+  params: FloatArray;
+  m: FloatArray;
+  v: FloatArray;
+  /** the optimizer's update count */
+  optimT: number;
+}
+
 export interface TrainerOptions {
   /** A kernel set as it is (tests); else the set for `numericMode` and `implementation`. */
   kernels?: Kernels;
@@ -87,6 +103,31 @@ export class Trainer {
 
   get params(): FloatArray {
     return this.model.params;
+  }
+
+  /** The current state, as views of the trainer's buffers (valid until the next step). */
+  get state(): TrainingState {
+    return { step: this.stepsDone, params: this.model.params, m: this.optim.m, v: this.optim.v, optimT: this.optim.t };
+  }
+
+  /** The parameter table of the model. */
+  get table(): ParamTable {
+    return this.model.table;
+  }
+
+  /** The numeric mode of the kernels it trains with (the log header records it). */
+  get numericMode(): string {
+    return this.model.kernels.mode;
+  }
+
+  /** The word vocabulary (index = token id), null for the random corpus. */
+  get vocab(): string[] | null {
+    return this.data.tokenizer ? [...this.data.tokenizer.vocab] : null;
+  }
+
+  /** The resolved model configuration (vocabulary size filled in from the corpus). */
+  get modelConfig(): ModelConfig {
+    return this.model.cfg;
   }
 
   stateHash(): string {

@@ -68,7 +68,7 @@ export function goldenSteps(last: number): number[] {
 function perTensor(t: Trainer, buf: ArrayLike<number> & ArrayBufferView): Record<string, string> | null {
   if (buf.byteLength === 0) return null;
   const out: Record<string, string> = {};
-  for (const p of t.model.table.tensors) out[p.name] = hashBytes((buf as Float32Array).subarray(p.offset, p.offset + p.size));
+  for (const p of t.table.tensors) out[p.name] = hashBytes((buf as Float32Array).subarray(p.offset, p.offset + p.size));
   return out;
 }
 
@@ -97,7 +97,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
       const perLayer: Record<string, GoldenFloat> = {};
       r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
       const paramNorm: Record<string, GoldenFloat> = {};
-      layerSpanNorms(t.params, t.model.table).forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(x)));
+      layerSpanNorms(t.state.params, t.table).forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(x)));
       const maskSummary: GoldenStep['masks'] = masks ? { hash: hashBytes(...masks), kept, total } : null;
       steps.push({
         step: r.step,
@@ -106,9 +106,9 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
         clipFactor: goldenFloat(r.clipFactor),
         gradNorm: { global: goldenFloat(r.gradNorm.global), perLayer },
         paramNorm,
-        params: perTensor(t, t.params)!,
-        m: perTensor(t, t.optim.m),
-        v: perTensor(t, t.optim.v),
+        params: perTensor(t, t.state.params)!,
+        m: perTensor(t, t.state.m),
+        v: perTensor(t, t.state.v),
         masks: maskSummary,
       });
     },
@@ -117,7 +117,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
     golden: GOLDEN_FORMAT,
     weft: WEFT_VERSION,
     logFormat: FORMAT_VERSION,
-    numericMode: t.model.kernels.mode,
+    numericMode: t.numericMode,
     scenario: s.name,
     configHash: configHash(config),
     config,

@@ -1,6 +1,6 @@
 import type { WeftConfig } from '../engine/config.ts';
 import type { RunObserver, RunResult } from '../engine/run.ts';
-import type { StepRecord, Trainer } from '../engine/trainer.ts';
+import type { StepRecord, Trainer, TrainingState } from '../engine/trainer.ts';
 import { dropoutSites } from '../model/params.ts';
 import { optimBuffers } from '../optim/registry.ts';
 import { packBits } from '../engine/masks.ts';
@@ -12,8 +12,14 @@ import type { HeaderRecord, KeyframeRecord, StepRecordBody } from './records.ts'
 import { encodeStep } from './fields.ts';
 import { LogWriter } from './writer.ts';
 
-export function makeHeader(scenario: string, config: WeftConfig, trainer: Trainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
-  const m = trainer.model.cfg;
+/**
+ * What the recorder reads of a trainer: its state, table, model config, numeric mode and
+ * vocabulary — not its model, data or optimizer objects.
+ */
+export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'vocab' | 'stateHash' | 'stepsDone'>;
+
+export function makeHeader(scenario: string, config: WeftConfig, trainer: RecordedTrainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
+  const m = trainer.modelConfig;
   return {
     kind: 'header',
     format: FORMAT_VERSION,
@@ -22,12 +28,12 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Traine
     config,
     seed: config.seed,
     dtype: config.dtype,
-    numericMode: trainer.model.kernels.mode,
+    numericMode: trainer.numericMode,
     mode: config.record.mode,
     keyframeEvery: config.record.keyframeEvery,
     vocabSize: m.vocabSize,
-    vocab: trainer.data.tokenizer ? [...trainer.data.tokenizer.vocab] : null,
-    params: trainer.model.table.tensors.map((t) => ({ name: t.name, shape: [...t.shape], offset: t.offset, size: t.size, layer: t.layer })),
+    vocab: trainer.vocab,
+    params: trainer.table.tensors.map((t) => ({ name: t.name, shape: [...t.shape], offset: t.offset, size: t.size, layer: t.layer })),
     dropoutSites: dropoutSites(m.nLayers),
     maskElements: config.data.batchSize * m.contextLength * m.dModel,
     optimBuffers: optimBuffers(config.optim.kind),
@@ -37,25 +43,18 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Traine
 }
 
 /** Codec segments of the parameter buffer (and of the moments, which mirror it). */
-export function segmentsOf(trainer: Trainer): number[] {
-  return segmentEnds(trainer.model.table.tensors.map((t) => t.offset + t.size), trainer.model.table.total);
+export function segmentsOf(trainer: Pick<Trainer, 'table'>): number[] {
+  return segmentEnds(trainer.table.tensors.map((t) => t.offset + t.size), trainer.table.total);
 }
 
 function enc(a: FloatArray, prev: FloatArray | null, ends: number[]): Uint8Array {
   return encodeFloats(a, prev, a.length ? ends : [0]);
 }
 
-export function keyframeOf(trainer: Trainer): KeyframeRecord {
+export function keyframeOf(trainer: RecordedTrainer): KeyframeRecord {
   const ends = segmentsOf(trainer);
-  return {
-    kind: 'keyframe',
-    step: trainer.stepsDone,
-    optimT: trainer.optim.t,
-    params: enc(trainer.params, null, ends),
-    m: enc(trainer.optim.m, null, ends),
-    v: enc(trainer.optim.v, null, ends),
-    stateHash: trainer.stateHash(),
-  };
+  const s = trainer.state;
+  return { kind: 'keyframe', step: s.step, optimT: s.optimT, params: enc(s.params, null, ends), m: enc(s.m, null, ends), v: enc(s.v, null, ends), stateHash: trainer.stateHash() };
 }
 
 function copy(a: FloatArray): FloatArray {
@@ -82,11 +81,12 @@ export class Recorder implements RunObserver {
   readonly writer: LogWriter;
   private readonly config: WeftConfig;
   private readonly sites: string[];
-  private prev: { params: FloatArray; m: FloatArray; v: FloatArray } | null = null;
+  /** full logs: the state before the step, which its differences are taken from */
+  private prev: Pick<TrainingState, 'params' | 'm' | 'v'> | null = null;
   private lastKeyframe = -1;
   private readonly ends: number[];
 
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: Trainer, writeHeader = true, writeKeyframe = true) {
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, writeHeader = true, writeKeyframe = true) {
     this.writer = writer;
     this.config = header.config;
     this.sites = header.dropoutSites;
@@ -94,7 +94,8 @@ export class Recorder implements RunObserver {
     if (writeHeader) writer.write(header, true);
     if (writeKeyframe) this.keyframe(trainer);
     else this.lastKeyframe = trainer.stepsDone;
-    if (this.config.record.mode === 'full') this.prev = { params: copy(trainer.params), m: copy(trainer.optim.m), v: copy(trainer.optim.v) };
+    const s = trainer.state;
+    if (this.config.record.mode === 'full') this.prev = { params: copy(s.params), m: copy(s.m), v: copy(s.v) };
   }
 
   /**
@@ -102,23 +103,23 @@ export class Recorder implements RunObserver {
    * `keyframe`: the log has one at this step (`present`), should have had one but the run was
    * killed before writing it (`write`), or none is due here (`none`).
    */
-  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: Trainer, keyframe: 'present' | 'write' | 'none'): Recorder {
+  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: 'present' | 'write' | 'none'): Recorder {
     const r = new Recorder(writer, header, trainer, false, keyframe === 'write');
     if (keyframe === 'none') r.lastKeyframe = -1;
     return r;
   }
 
   /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
-  static create(path: string, scenario: string, config: WeftConfig, trainer: Trainer, opts: { overwrite?: boolean } = {}): Recorder {
+  static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean } = {}): Recorder {
     return new Recorder(LogWriter.create(path, opts), makeHeader(scenario, config, trainer), trainer);
   }
 
-  private keyframe(trainer: Trainer): void {
+  private keyframe(trainer: RecordedTrainer): void {
     this.writer.write(keyframeOf(trainer), true);
     this.lastKeyframe = trainer.stepsDone;
   }
 
-  onStep(rec: StepRecord, trainer: Trainer): void {
+  onStep(rec: StepRecord, trainer: RecordedTrainer): void {
     const completed = trainer.stepsDone === rec.step;
     if (completed) this.writer.write(this.stepBody(rec, trainer));
     if (rec.anomaly) {
@@ -129,7 +130,7 @@ export class Recorder implements RunObserver {
     if (trainer.stepsDone % this.config.record.keyframeEvery === 0) this.keyframe(trainer);
   }
 
-  private stepBody(rec: StepRecord, trainer: Trainer): StepRecordBody {
+  private stepBody(rec: StepRecord, trainer: RecordedTrainer): StepRecordBody {
     const mode = this.config.record.mode;
     let params: Uint8Array | null = null;
     let m: Uint8Array | null = null;
@@ -137,12 +138,13 @@ export class Recorder implements RunObserver {
     let grads: Uint8Array | null = null;
     if (mode === 'full') {
       const p = this.prev!;
-      params = enc(trainer.params, p.params, this.ends);
-      m = enc(trainer.optim.m, p.m, this.ends);
-      v = enc(trainer.optim.v, p.v, this.ends);
-      p.params.set(trainer.params);
-      p.m.set(trainer.optim.m);
-      p.v.set(trainer.optim.v);
+      const s = trainer.state;
+      params = enc(s.params, p.params, this.ends);
+      m = enc(s.m, p.m, this.ends);
+      v = enc(s.v, p.v, this.ends);
+      p.params.set(s.params);
+      p.m.set(s.m);
+      p.v.set(s.v);
     } else if (mode === 'compact') {
       grads = enc(rec.grads, null, this.ends);
     }
@@ -162,13 +164,13 @@ export class Recorder implements RunObserver {
       m,
       v,
       grads,
-      optimT: trainer.optim.t,
+      optimT: trainer.state.optimT,
       stateHash: rec.stateHash,
     });
   }
 
   /** Final keyframe (unless the last step has one), the end record, the index. */
-  finish(result: RunResult, trainer: Trainer): void {
+  finish(result: RunResult, trainer: RecordedTrainer): void {
     if (this.lastKeyframe !== trainer.stepsDone) this.keyframe(trainer);
     this.writer.write({ kind: 'end', reason: result.reason, steps: trainer.stepsDone, stateHash: trainer.stateHash() }, true);
     this.writer.close();

@@ -1,6 +1,6 @@
 import { stateHashOf } from '../engine/hash.ts';
 import { CodecError, LogCorruptError, UsageError } from '../errors.ts';
-import { Trainer } from '../engine/trainer.ts';
+import { Trainer, type TrainingState } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { decodeFloats } from '../log/codec.ts';
@@ -8,16 +8,8 @@ import type { LogReader } from '../log/reader.ts';
 import { applyStep, type WalkState } from './step.ts';
 import { paramTable } from '../log/records.ts';
 
-/** The training state right after step N (step 0 = the initial state). */
-export interface ReplayState {
-  step: number;
-  params: FloatArray;
-  /** Adam's first moment or the momentum buffer (empty for sgd). */
-  m: FloatArray;
-  /** Adam's second moment (empty otherwise). */
-  v: FloatArray;
-  /** The optimizer's step count. */
-  optimT: number;
+/** The training state right after step N (step 0 = the initial state), as a log rebuilds it. */
+export interface ReplayState extends TrainingState {
   /** Steps of data consumed; batching is stateless, so the batch of step N+1 follows from it. */
   dataCursor: number;
   stateHash: string;

@@ -2,10 +2,11 @@ import { gradNorms } from '../optim/clip.ts';
 import { optimizerOf } from '../optim/registry.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';
 import type { ReplayState } from './state.ts';
+import type { TrainingState } from '../engine/trainer.ts';
 import type { NamedTensor } from './safetensors.ts';
 
 /** The state's parameters and optimizer buffers as named tensors (DESIGN.md names). */
-export function namedTensors(h: HeaderRecord, s: ReplayState): NamedTensor[] {
+export function namedTensors(h: HeaderRecord, s: TrainingState): NamedTensor[] {
   const out: NamedTensor[] = h.params.map((p) => ({ name: p.name, shape: p.shape, data: s.params.subarray(p.offset, p.offset + p.size) }));
   // the optimizer's buffers under the names it gives them (optim.m.*, optim.momentum.*, …)
   const names = optimizerOf(h.config.optim.kind).buffers;

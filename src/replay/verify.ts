@@ -64,7 +64,7 @@ function recomputedSide(rec: StepRecord, t: Trainer): StepSide {
   return {
     inputs: rec.inputs, targets: rec.targets, masks: rec.masks, loss: rec.loss,
     gradNormPerTensor: rec.gradNorm.perTensor, gradNormGlobal: rec.gradNorm.global, clipFactor: rec.clipFactor,
-    grads: rec.grads, lr: rec.lr, m: t.optim.m, v: t.optim.v, params: t.params, optimT: t.optim.t, stateHash: rec.stateHash,
+    grads: rec.grads, lr: rec.lr, m: t.state.m, v: t.state.v, params: t.state.params, optimT: t.state.optimT, stateHash: rec.stateHash,
   };
 }
 
@@ -87,19 +87,19 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);
   }
   const n = t.model.table.total;
-  const decoded: Decoded = { grads: allocFloat(h.dtype, n), params: allocFloat(h.dtype, n), m: allocFloat(h.dtype, t.optim.m.length), v: allocFloat(h.dtype, t.optim.v.length) };
+  const decoded: Decoded = { grads: allocFloat(h.dtype, n), params: allocFloat(h.dtype, n), m: allocFloat(h.dtype, t.state.m.length), v: allocFloat(h.dtype, t.state.v.length) };
   let checked = 0;
   const steps = log.stepNumbers;
-  const prev = h.mode === 'full' ? { params: t.params.slice(), m: t.optim.m.slice(), v: t.optim.v.slice() } : null;
+  const prev = h.mode === 'full' ? { params: t.state.params.slice(), m: t.state.m.slice(), v: t.state.v.slice() } : null;
   for (const n of steps) {
     if (n !== t.stepsDone + 1) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: { step: n, field: 'step', tensor: null, index: null, recorded: n, recomputed: t.stepsDone + 1 } };
     const rec = t.step();
     const m = compareStep(h, log.readStep(n), rec, t, prev, decoded);
     if (m) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: m };
     if (prev) {
-      prev.params.set(t.params);
-      prev.m.set(t.optim.m);
-      prev.v.set(t.optim.v);
+      prev.params.set(t.state.params);
+      prev.m.set(t.state.m);
+      prev.v.set(t.state.v);
     }
     checked++;
     onStep?.(n);
