@@ -1,6 +1,6 @@
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
-import { GPT } from '../model/gpt.ts';
+import { createModel, DEFAULT_ARCH, type Model } from '../model/model.ts';
 import type { ModelConfig, ParamTable } from '../model/params.ts';
 import { initParams } from '../model/init.ts';
 import { Dataset } from '../data/dataset.ts';
@@ -72,6 +72,8 @@ export interface TrainerOptions {
   implementation?: KernelImplementation;
   /** Threads the fast kernels split calls over (default: useThreads's, 1 unless set): the same bits either way. */
   threads?: number;
+  /** The architecture (model/model.ts; a log header's `arch` when re-executing it): gpt unless said. */
+  arch?: string;
 }
 
 /**
@@ -80,7 +82,9 @@ export interface TrainerOptions {
  */
 export class Trainer {
   readonly config: WeftConfig;
-  readonly model: GPT;
+  readonly model: Model;
+  /** the architecture's name, as the log header records it */
+  readonly arch: string;
   readonly data: Dataset;
   readonly optim: OptimState;
   /** Steps completed; 0 = the initial state. */
@@ -96,7 +100,8 @@ export class Trainer {
     const m = config.model;
     this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
     const resolved = { ...m, vocabSize: this.data.vocabSize };
-    this.model = new GPT(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
+    this.arch = opts.arch ?? DEFAULT_ARCH;
+    this.model = createModel(this.arch, resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
     this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total, (d, n) => this.model.kernels.alloc(d, n));
   }
@@ -201,7 +206,7 @@ function canonicalizeNaN(a: FloatArray): void {
   for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) a[i] = NaN;
 }
 
-function firstNonFinite(a: FloatArray, model: GPT): { tensor: string | null; index: number | null } {
+function firstNonFinite(a: FloatArray, model: Model): { tensor: string | null; index: number | null } {
   for (const t of model.table.tensors) {
     for (let i = 0; i < t.size; i++) if (!Number.isFinite(a[t.offset + i])) return { tensor: t.name, index: i };
   }

@@ -16,7 +16,7 @@ import { LogWriter } from './writer.ts';
  * What the recorder reads of a trainer: its state, table, model config, numeric mode and
  * vocabulary — not its model, data or optimizer objects.
  */
-export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'vocab' | 'stateHash' | 'stepsDone'>;
+export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'arch' | 'vocab' | 'stateHash' | 'stepsDone'>;
 
 export function makeHeader(scenario: string, config: WeftConfig, trainer: RecordedTrainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
   const m = trainer.modelConfig;
@@ -29,6 +29,7 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Record
     seed: config.seed,
     dtype: config.dtype,
     numericMode: trainer.numericMode,
+    arch: trainer.arch,
     mode: config.record.mode,
     keyframeEvery: config.record.keyframeEvery,
     vocabSize: m.vocabSize,

@@ -18,6 +18,8 @@ export interface HeaderRecord {
   seed: number;
   dtype: 'float32' | 'float64';
   numericMode: string;
+  /** the model's architecture (model/model.ts); absent in logs written before it was recorded: gpt */
+  arch?: string;
   mode: RecordMode;
   keyframeEvery: number;
   vocabSize: number;

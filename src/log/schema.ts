@@ -14,7 +14,7 @@ const obj = (properties: Record<string, unknown>) => ({ type: 'object', properti
  * accepted and kept — a later revision of format 1 may add optional fields (docs/format.md,
  * "Versions"); a change an older reader must not read past bumps the format version instead.
  */
-const record = (properties: Record<string, unknown>) => ({ ...obj(properties), additionalProperties: true });
+const record = (properties: Record<string, unknown>, optional: Record<string, unknown> = {}) => ({ ...obj(properties), properties: { ...properties, ...optional }, additionalProperties: true });
 
 /** One JSON Schema per record kind; every record read is validated against its kind's schema. */
 export const RECORD_SCHEMAS: Record<RecordKind, object> = {
@@ -40,7 +40,7 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     optimBuffers: obj({ m: { type: 'boolean' }, v: { type: 'boolean' } }),
     parent: { anyOf: [{ type: 'null' }, obj({ hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, step: int() })] },
     startStep: int(),
-  }),
+  }, { arch: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } }),
   keyframe: record({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
   // the step record from its field table (fields.ts)
   step: record({ kind: { const: 'step' }, ...Object.fromEntries(STEP_FIELDS.map((f) => [f.key, fieldSchema(f)])) }),

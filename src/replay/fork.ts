@@ -34,7 +34,7 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);
-  const t = new Trainer(config, { numericMode: parent.numericMode });
+  const t = new Trainer(config, { numericMode: parent.numericMode, arch: parent.arch });
   if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
   else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
   return t;
@@ -72,7 +72,7 @@ export function startResume(log: LogReader): { trainer: Trainer; recorder: Recor
   });
   const frames = log.frames.slice(0, keep);
   const endOffset = frames[frames.length - 1].end;
-  const trainer = new Trainer(h.config, { numericMode: h.numericMode });
+  const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
   if (log.keyframeSteps.length > 0) {
     const s = stateAt(log, k);
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);

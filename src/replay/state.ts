@@ -89,7 +89,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     }
     method = h.mode === 'full' ? 'deltas' : 'optimizer';
   } else if (n > from) {
-    const trainer = new Trainer(h.config, { numericMode: h.numericMode });
+    const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
     trainer.loadState(from, params, m, v, st.t);
     while (trainer.stepsDone < n) trainer.step();
     params.set(trainer.params);

@@ -81,7 +81,7 @@ function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: 
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
   const h = log.header;
-  const t = new Trainer(h.config, { numericMode: h.numericMode });
+  const t = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
   if (h.startStep > 0) {
     const s = stateAt(log, h.startStep);
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);

@@ -11,9 +11,10 @@ import { openLog } from '../../src/log/reader.ts';
 import { stateAt } from '../../src/replay/state.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { config, MICRO, recordRun, tempDir } from './helpers.ts';
+import { weft } from '../helpers.ts';
 
-/** The log's frames re-written with one more field in every record (the index and trailer dropped: offsets move). */
-function withNewFields(src: Uint8Array): Uint8Array {
+/** The log's frames re-written by `change` (the index and trailer dropped: offsets move). */
+function rewritten(src: Uint8Array, change: (rec: Record<string, unknown>) => Record<string, unknown>): Uint8Array {
   const out: Uint8Array[] = [src.subarray(0, 16)];
   const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
   for (let o = 16; o + 8 <= src.length;) {
@@ -22,7 +23,7 @@ function withNewFields(src: Uint8Array): Uint8Array {
     const rec = unpack(src.subarray(o + 8, o + 8 + len)) as Record<string, unknown>;
     o += 8 + len;
     if (rec.kind === 'index') break;
-    const body = pack({ ...rec, addedLater: { note: `a ${String(rec.kind)} field from a later revision`, bytes: Uint8Array.of(1, 2, 3) } });
+    const body = pack(change(rec));
     const head = new Uint8Array(8);
     new DataView(head.buffer).setUint32(0, body.length, true);
     new DataView(head.buffer).setUint32(4, crc32(body), true);
@@ -38,7 +39,7 @@ describe('logs from a later revision of format 1', () => {
       const path = join(dir, `${mode}.weft`);
       recordRun(path, config({ ...MICRO, steps: 4, record: { mode, keyframeEvery: 2 } }));
       const later = join(dir, `${mode}-later.weft`);
-      writeFileSync(later, withNewFields(readFileSync(path)));
+      writeFileSync(later, rewritten(readFileSync(path), (rec) => ({ ...rec, addedLater: { note: `a ${String(rec.kind)} field from a later revision`, bytes: Uint8Array.of(1, 2, 3) } })));
       const log = openLog(later);
       try {
         expect(log.indexed).toBe(false);
@@ -54,4 +55,18 @@ describe('logs from a later revision of format 1', () => {
       }
     });
   }
+
+  it('the header names the architecture; one this weft does not know is a clear error, not a guess', () => {
+    const dir = tempDir();
+    const path = join(dir, 'arch.weft');
+    recordRun(path, config({ ...MICRO, steps: 2 }));
+    const log = openLog(path);
+    expect(log.header.arch).toBe('gpt');
+    log.close();
+    const mlp = join(dir, 'mlp.weft');
+    writeFileSync(mlp, rewritten(readFileSync(path), (rec) => (rec.kind === 'header' ? { ...rec, arch: 'mlp' } : rec)));
+    const r = weft(['verify', mlp]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^weft verify: architecture "mlp" is not one this weft knows \(gpt\); a newer weft may read it$/);
+  });
 });
