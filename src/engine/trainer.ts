@@ -161,8 +161,8 @@ export class Trainer {
     const s = this.stepsDone + 1;
     const { inputs, targets } = this.data.batch(s);
     const N = c.data.batchSize * c.model.contextLength;
-    this.maskBuffers ??= maskBuffers(c.model.nLayers, N * c.model.dModel, (n) => this.model.kernels.allocBytes(n));
-    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout, this.maskBuffers);
+    if (c.model.dropout > 0) this.maskBuffers ??= maskBuffers(c.model.nLayers, N * c.model.dModel, (n) => this.model.kernels.allocBytes(n));
+    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout, this.maskBuffers ?? undefined);
     const model = this.model;
     const loss = model.forward(inputs, targets, masks);
     model.backward();

@@ -21,7 +21,6 @@ const SCALE_BITS = 14;
 const SCALE = 1 << SCALE_BITS;
 const RANS_L = 1 << 23; // lower bound of the normalised state interval [L, 256·L)
 
-
 /** A symbol of frequency f is renormalised (a byte emitted) while the state is at least this. */
 function renormLimit(f: number): number {
   return ((RANS_L >>> SCALE_BITS) << 8) * f;
