@@ -1,4 +1,4 @@
-import { closeSync, existsSync, fsyncSync, openSync, writeSync, writevSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeSync, writevSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
@@ -16,7 +16,9 @@ interface FrameEntry {
 /**
  * Appends framed records to a log. Each frame goes to the OS in one call (header and body
  * gathered), so a process killed at any instant leaves every earlier frame intact and at most
- * one torn frame at the tail.
+ * one torn frame at the tail. Every write appends at the end of the file, never at a position:
+ * runtimes order positional writes and appends differently (Bun put the trailer over the first
+ * frame), and a log written strictly in sequence has one layout everywhere.
  * fsync happens at keyframes and on close (durability against power loss, not only kills).
  */
 export class LogWriter {
@@ -58,7 +60,9 @@ export class LogWriter {
   static appendAt(path: string, offset: number, frames: FrameEntry[]): LogWriter {
     const lock = LogLock.acquire(path);
     try {
-      const fd = openSync(path, 'r+');
+      // what follows the last kept frame (a torn frame, an old index and trailer) goes first
+      truncateSync(path, offset);
+      const fd = openSync(path, 'a');
       return new LogWriter(path, lock, fd, offset, frames.slice());
     } catch (e) {
       lock.release();
@@ -77,10 +81,10 @@ export class LogWriter {
     const at = this.offset;
     // header and body in one call without copying the body into a frame (records are megabytes)
     const total = FRAME_HEADER_BYTES + body.length;
-    let done = writevSync(this.fd, [head, body], at);
+    let done = writevSync(this.fd, [head, body]);
     while (done < total) {
       const [buf, from] = done < FRAME_HEADER_BYTES ? [head, done] : [body, done - FRAME_HEADER_BYTES];
-      done += writeSync(this.fd, buf, from, buf.length - from, at + done);
+      done += writeSync(this.fd, buf, from, buf.length - from);
     }
     this.offset += total;
     const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
@@ -103,8 +107,9 @@ export class LogWriter {
       steps: bytesOf(Float64Array.from(this.frames, (f) => f.step)),
     };
     const at = this.write(index);
-    writeSync(this.fd, trailer(at), 0, undefined, this.offset);
-    this.offset += 16;
+    const t = trailer(at);
+    for (let done = 0; done < t.length;) done += writeSync(this.fd, t, done, t.length - done);
+    this.offset += t.length;
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.closed = true;
