@@ -7,32 +7,50 @@ import { tempDir } from '../log/helpers.ts';
 
 /**
  * DESIGN rule 1: the same scenario and seed give a byte-identical log on every supported runtime.
- * WEFT_OTHER_NODES lists other Node binaries (colon-separated); .ci/run fetches Node 22 from the
- * npm registry and sets it, so CI always runs this. Elsewhere it runs when the variable is set.
+ * The other runtimes' binaries come from the npm registry (.ci/run fetches Node 22 and 24, Bun
+ * and Deno into a folder outside the work tree and names them): WEFT_OTHER_NODES (colon-separated
+ * Node binaries), WEFT_BUN, WEFT_DENO. In CI a missing one is a failure; elsewhere the test runs
+ * with those that are set.
  */
-const listed = (process.env.WEFT_OTHER_NODES ?? '').split(':').filter((p) => p);
-const others = listed.filter((p) => existsSync(p));
+const listed = [
+  ...(process.env.WEFT_OTHER_NODES ?? '').split(':').filter((p) => p).map((bin) => ({ bin, args: [] as string[] })),
+  ...(process.env.WEFT_BUN ? [{ bin: process.env.WEFT_BUN, args: [] as string[] }] : []),
+  // Deno runs the sources itself, with every permission a CLI that reads and writes files needs
+  ...(process.env.WEFT_DENO ? [{ bin: process.env.WEFT_DENO, args: ['run', '-A'] }] : []),
+];
+const others = listed.filter((r) => existsSync(r.bin));
 
 // in CI a missing runtime is a failure, not a skip: the rule would otherwise go untested
 describe.runIf(process.env.CI)('CI provides the other runtimes', () => {
-  it('WEFT_OTHER_NODES names binaries that exist', () => {
-    expect(listed.length, 'WEFT_OTHER_NODES is not set (.ci/run sets it)').toBeGreaterThan(0);
-    expect(listed.filter((p) => !existsSync(p)), 'these WEFT_OTHER_NODES binaries do not exist').toEqual([]);
+  it('WEFT_OTHER_NODES, WEFT_BUN and WEFT_DENO name binaries that exist', () => {
+    expect(process.env.WEFT_OTHER_NODES, 'WEFT_OTHER_NODES is not set (.ci/run sets it)').toBeTruthy();
+    expect(process.env.WEFT_BUN, 'WEFT_BUN is not set (.ci/run sets it)').toBeTruthy();
+    expect(process.env.WEFT_DENO, 'WEFT_DENO is not set (.ci/run sets it)').toBeTruthy();
+    expect(listed.filter((r) => !existsSync(r.bin)).map((r) => r.bin), 'these runtime binaries do not exist').toEqual([]);
   });
 });
 
+function version(r: { bin: string; args: string[] }): string {
+  const v = spawnSync(r.bin, ['--version'], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+  const name = r.bin.split('/').at(-1)!;
+  return v.startsWith(name) ? v.replace(/ \(.*$/, '') : `${name} ${v}`;
+}
+
 describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', () => {
-  it.each(others)('%s writes the same log as this Node, in every recording mode', (node) => {
+  it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode, and verifies this Node’s', (_, r) => {
     const dir = tempDir();
     for (const mode of ['full', 'compact']) {
       const here = join(dir, `here-${mode}.weft`);
       const there = join(dir, `there-${mode}.weft`);
       const args = ['run', 'baseline', ...TINY_SETS, '--steps', '6', '--record', mode, '--quiet'];
       expect(weft([...args, '--out', here]).code).toBe(0);
-      const r = spawnSync(node, [`${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-      const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim();
-      expect(readFileSync(there).equals(readFileSync(here)), `${mode} log under ${version} differs from ${process.version}'s`).toBe(true);
+      const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(readFileSync(there).equals(readFileSync(here)), `${mode} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
+      // and it reads and re-executes a log this Node wrote
+      const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
+      expect(verify.status, verify.stderr).toBe(0);
+      expect(verify.stdout).toMatch(/reproduced — 6 steps re-executed/);
     }
   });
 });
