@@ -111,24 +111,25 @@ export function firstStepDifference(h: HeaderRecord, a: StepSide, b: StepSide, o
     return i < 0 ? null : at('gradNormPerTensor', h.params[i]?.name ?? null, null, a.gradNormPerTensor[i] ?? 'missing', b.gradNormPerTensor[i] ?? 'missing');
   };
   const arch = opts.sameArch;
-  const checks: (() => FieldDifference | null)[] = [
-    () => array('inputs', a.inputs, b.inputs, 'index'),
-    () => array('targets', a.targets, b.targets, 'index'),
+  // per field its check; they run in CAUSAL_ORDER (gradNormPerLayer: the per-tensor norms decide)
+  const checks: Partial<Record<string, () => FieldDifference | null>> = {
+    inputs: () => array('inputs', a.inputs, b.inputs, 'index'),
+    targets: () => array('targets', a.targets, b.targets, 'index'),
     masks,
-    () => scalar('loss', a.loss, b.loss),
-    () => (arch ? perTensorNorm() : null),
-    () => scalar('gradNormGlobal', a.gradNormGlobal, b.gradNormGlobal),
-    () => scalar('clipFactor', a.clipFactor, b.clipFactor),
-    () => (arch ? array('grads', a.grads, b.grads, 'tensor') : null),
-    () => scalar('lr', a.lr, b.lr),
-    () => (arch && opts.sameMoments ? array('m', a.m, b.m, 'tensor') : null),
-    () => (arch && opts.sameMoments ? array('v', a.v, b.v, 'tensor') : null),
-    () => (arch ? array('params', a.params, b.params, 'tensor') : null),
-    () => scalar('optimT', a.optimT, b.optimT),
-    () => scalar('stateHash', a.stateHash, b.stateHash),
-  ];
-  for (const c of checks) {
-    const d = c();
+    loss: () => scalar('loss', a.loss, b.loss),
+    gradNormPerTensor: () => (arch ? perTensorNorm() : null),
+    gradNormGlobal: () => scalar('gradNormGlobal', a.gradNormGlobal, b.gradNormGlobal),
+    clipFactor: () => scalar('clipFactor', a.clipFactor, b.clipFactor),
+    grads: () => (arch ? array('grads', a.grads, b.grads, 'tensor') : null),
+    lr: () => scalar('lr', a.lr, b.lr),
+    m: () => (arch && opts.sameMoments ? array('m', a.m, b.m, 'tensor') : null),
+    v: () => (arch && opts.sameMoments ? array('v', a.v, b.v, 'tensor') : null),
+    params: () => (arch ? array('params', a.params, b.params, 'tensor') : null),
+    optimT: () => scalar('optimT', a.optimT, b.optimT),
+    stateHash: () => scalar('stateHash', a.stateHash, b.stateHash),
+  };
+  for (const { field } of CAUSAL_ORDER) {
+    const d = checks[field]?.();
     if (d) return d;
   }
   return null;
