@@ -75,7 +75,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     decodeFloats(kf.m, m, null);
     decodeFloats(kf.v, v, null);
   });
-  const st: WalkState = { params, m, v, t: kf.optimT, grads: null, kernels };
+  const st: WalkState = { params, m, v, optimT: kf.optimT, grads: null, kernels };
   let method: ReplayCost['method'] = 'keyframe';
   let expected = n === from ? kf.stateHash : null; // step n's recorded hash, once its record is read
   if (useBackward) {
@@ -90,19 +90,19 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     method = h.mode === 'full' ? 'deltas' : 'optimizer';
   } else if (n > from) {
     const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
-    trainer.loadState(from, params, m, v, st.t);
+    trainer.loadState(from, params, m, v, st.optimT);
     while (trainer.stepsDone < n) trainer.step();
     params.set(trainer.params);
     m.set(trainer.optim.m);
     v.set(trainer.optim.v);
-    st.t = trainer.optim.t;
+    st.optimT = trainer.optim.t;
     method = 're-execution';
   }
-  const hash = stateHashOf(n, st.t, params, m, v);
+  const hash = stateHashOf(n, st.optimT, params, m, v);
   expected ??= log.readStep(n).stateHash;
   if (hash !== expected) {
     throw log.corrupt(n === from ? 'keyframe' : 'step', n, `the state rebuilt (${method} from keyframe ${from}) hashes to ${hash}, the log records ${expected}`);
   }
   if (cost) Object.assign(cost, { fromKeyframe: from, stepsApplied: n - from, method });
-  return { step: n, params, m, v, optimT: st.t, dataCursor: n, stateHash: hash, kernels };
+  return { step: n, params, m, v, optimT: st.optimT, dataCursor: n, stateHash: hash, kernels };
 }

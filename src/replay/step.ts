@@ -6,14 +6,10 @@ import type { StepRecordBody } from '../log/records.ts';
 import { optimizerStep } from '../optim/registry.ts';
 import type { OptimState } from '../optim/optimizer.ts';
 import { CodecError } from '../errors.ts';
+import type { TrainingState } from '../engine/trainer.ts';
 
-/** A state being walked through a log: parameters, optimizer state, and a gradient buffer (compact logs). */
-export interface WalkState {
-  params: FloatArray;
-  m: FloatArray;
-  v: FloatArray;
-  /** the optimizer's step count */
-  t: number;
+/** A state being walked through a log (its step is the walker's): the training state's arrays and update count, and what walking needs besides. */
+export interface WalkState extends Omit<TrainingState, 'step'> {
   /** the last step's decoded gradient (compact logs), else null */
   grads: FloatArray | null;
   /** the log's numeric mode's kernels: they allocated the buffers, and run its optimizer */
@@ -35,15 +31,15 @@ export function applyStep(log: LogReader, st: WalkState, r: StepRecordBody, dire
       decodeFloats(r.params, st.params, st.params, direction);
       decodeFloats(r.m, st.m, st.m, direction);
       decodeFloats(r.v, st.v, st.v, direction);
-      st.t = direction === 1 ? r.optimT : r.optimT - 1;
+      st.optimT = direction === 1 ? r.optimT : r.optimT - 1;
     } else if (h.mode === 'compact') {
       if (direction !== 1) throw new RangeError('a compact log is replayed forwards only');
       if (!r.grads) throw log.corrupt('step', r.step, 'a compact log’s step has no gradient');
       st.grads ??= st.kernels.alloc(h.dtype, st.params.length);
       decodeFloats(r.grads, st.grads, null);
-      const opt: OptimState = { t: st.t, m: st.m, v: st.v };
+      const opt: OptimState = { t: st.optimT, m: st.m, v: st.v };
       optimizerStep(h.config.optim, f64From(r.lr), st.params, st.grads, opt, st.kernels);
-      st.t = opt.t;
+      st.optimT = opt.t;
     } else throw new RangeError('a summary log has no arrays to apply');
   } catch (e) {
     if (e instanceof CodecError) throw log.corrupt('step', r.step, e.message);

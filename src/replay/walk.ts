@@ -18,7 +18,7 @@ export class StateWalker {
     this.step = log.header.startStep;
     if (log.header.mode === 'summary') return;
     const s = stateAt(log, this.step);
-    this.state = { params: s.params, m: s.m, v: s.v, t: s.optimT, grads: null, kernels: s.kernels };
+    this.state = { params: s.params, m: s.m, v: s.v, optimT: s.optimT, grads: null, kernels: s.kernels };
   }
 
   get params(): FloatArray | null {
