@@ -1,19 +1,22 @@
 import { existsSync, readdirSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { COMPILED, PACKAGE_ROOT } from '../package.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 
-export const SCENARIO_DIR = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+/** The built-in scenarios: their sources, or compiled beside the compiled CLI (dist/scenarios). */
+export const SCENARIO_DIR = join(PACKAGE_ROOT, COMPILED ? 'dist/scenarios' : 'scenarios');
+const EXT = COMPILED ? '.js' : '.ts';
 
 export function scenarioNames(): string[] {
-  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort();
+  return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith(EXT) && !f.endsWith('.d.ts')).map((f) => f.slice(0, -EXT.length)).sort();
 }
 
 /** A scenario by name (`scenarios/<name>.ts`) or by path to a .ts file. */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   const isPath = nameOrPath.endsWith('.ts') || nameOrPath.includes('/');
-  const file = isPath ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath)) : resolve(SCENARIO_DIR, `${nameOrPath}.ts`);
+  const file = isPath ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath)) : resolve(SCENARIO_DIR, `${nameOrPath}${EXT}`);
   if (isPath && !existsSync(file)) throw new UsageError(`no scenario file ${file}`);
   if (!isPath && (!/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath) || !existsSync(file))) {
     const known = scenarioNames();
@@ -21,6 +24,8 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
     throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? `; did you mean ${near}?` : ''}; known: ${known.join(', ')}`);
   }
   const shown = relative(process.cwd(), file) || file;
+  // a user's TypeScript scenario under the compiled CLI: Node needs tsx to load it (Bun and Deno do not)
+  if (COMPILED && /\.[cm]?ts$/.test(file)) await typeScriptLoader();
   let mod: { default?: Scenario };
   try {
     mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
@@ -33,6 +38,16 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
     throw new UsageError(`${shown}: expected \`export default defineScenario({...})\``);
   }
   return s;
+}
+
+let loaderRegistered = false;
+
+/** Registers tsx on Node, once (the compiled CLI does not otherwise need it). */
+async function typeScriptLoader(): Promise<void> {
+  if (loaderRegistered || process.versions.bun || (globalThis as { Deno?: unknown }).Deno) return;
+  const { register } = await import('tsx/esm/api');
+  register();
+  loaderRegistered = true;
 }
 
 /** Edit distance (insert, delete, substitute), case-insensitive and with _ read as -. */

@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
 import type { GoldenFile } from './capture.ts';
 import { GoldenFileError } from '../errors.ts';
+import { PACKAGE_ROOT } from '../package.ts';
 
-export const SNAPSHOT_DIR = fileURLToPath(new URL('../../snapshots/', import.meta.url));
+export const SNAPSHOT_DIR = join(PACKAGE_ROOT, 'snapshots');
 
 /** Where goldens live: snapshots/, or WEFT_SNAPSHOT_DIR (tests point it at a scratch copy). */
 export function goldenPath(scenario: string, dir = process.env.WEFT_SNAPSHOT_DIR || SNAPSHOT_DIR): string {

@@ -1,4 +1,12 @@
 import seedrandom from 'seedrandom';
+
+/** Alea's state (seedrandom's, spelled out so weft's declarations need no seedrandom types). */
+export interface AleaState {
+  c: number;
+  s0: number;
+  s1: number;
+  s2: number;
+}
 import { log } from '../math/elementary.ts';
 
 /**
@@ -28,12 +36,12 @@ export class KeyedStream {
   }
 
   /** Alea's state, to run the generator elsewhere (keepMasks). */
-  aleaState(): seedrandom.State.Alea {
+  aleaState(): AleaState {
     return this.prng.state();
   }
 
   /** Continues the stream from a state aleaState gave and the draws since moved on. */
-  setAleaState(state: seedrandom.State.Alea): void {
+  setAleaState(state: AleaState): void {
     this.prng = seedrandom.alea('', { state });
   }
 

@@ -54,8 +54,8 @@ describe('import direction', () => {
       if (from === '(top)') continue;
       for (const d of deps) {
         const to = folderOf(d);
-        // src/errors.ts and src/version.ts come before every folder; index.ts after them all
-        if (to === '(top)' ? !/\/(errors|version)\.ts$/.test(d) : ORDER.indexOf(to) > ORDER.indexOf(from)) wrong.push(`${relative(SRC, f)} → ${relative(SRC, d)}`);
+        // src/errors.ts, version.ts and package.ts come before every folder; index.ts after them all
+        if (to === '(top)' ? !/\/(errors|version|package)\.ts$/.test(d) : ORDER.indexOf(to) > ORDER.indexOf(from)) wrong.push(`${relative(SRC, f)} → ${relative(SRC, d)}`);
       }
     }
     expect(wrong).toEqual([]);

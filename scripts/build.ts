@@ -1,0 +1,20 @@
+// Compiles src/ and scenarios/ to JavaScript with declarations in dist/ (tsconfig.build.json),
+// with the files the code loads beside itself: the WebAssembly modules and the kernel threads'
+// worker. `npm run build`; `prepare` runs it, so `npm ci` in a clone builds it and `npm pack`
+// packs it. dist/.built marks a complete build (bin/weft.mjs runs dist/ when it is newer than
+// every source).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
+for (const f of ['src/kernels/wasm/kernels.wasm', 'src/log/rans.wasm', 'src/kernels/wasm-worker.mjs']) {
+  mkdirSync(dirname(join(dist, f)), { recursive: true });
+  copyFileSync(join(root, f), join(dist, f));
+}
+writeFileSync(join(dist, '.built'), `${new Date(0).toISOString()}\n`); // content fixed: only its mtime says when
+process.stdout.write('built dist/\n');

@@ -1,0 +1,61 @@
+// weft as a package: `npm pack` gives a tarball that installs into an empty folder, whose `weft`
+// bin trains and records there (compiled code; tsx only for a user's .ts scenario), and whose
+// `import … from 'weft'` is typed (exports with types) and runs.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.ts';
+import { tempDir } from './log/helpers.ts';
+
+const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe('the npm package', () => {
+  it('packs, installs into an empty folder, runs its bin and its typed API', () => {
+    const dir = tempDir();
+    const packs = join(dir, 'packs');
+    mkdirSync(packs);
+    npm(['pack', '--silent', '--pack-destination', packs], ROOT);
+    const tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+
+    // the bin, from the compiled code
+    const weft = join(app, 'node_modules/.bin/weft');
+    const run = spawnSync(weft, ['run', 'baseline', '--model', 'tiny', '--steps', '2', '--out', 'runs/b.weft', '--quiet'], { cwd: app, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    expect(existsSync(join(app, 'runs/b.weft'))).toBe(true);
+    const verify = spawnSync(weft, ['verify', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
+    expect(verify.stdout).toMatch(/reproduced — 2 steps re-executed/);
+
+    // a user's TypeScript scenario importing 'weft'
+    writeFileSync(join(app, 'mine.ts'), [
+      "import { defineScenario } from 'weft';",
+      "export default defineScenario({ name: 'mine', description: 'a user scenario', config: { steps: 2, model: { activation: 'relu' } } });",
+      '',
+    ].join('\n'));
+    const mine = spawnSync(weft, ['run', './mine.ts', '--model', 'tiny', '--out', 'runs/mine.weft', '--quiet'], { cwd: app, encoding: 'utf8' });
+    expect(mine.status, mine.stderr).toBe(0);
+
+    // the API, typed: a type error is caught, correct use compiles and runs
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: [] }, include: ['use.ts'] }));
+    writeFileSync(join(app, 'use.ts'), [
+      "import { DEFAULT_CONFIG, mergeConfig, TINY, Trainer, validateConfig, type StepRecord } from 'weft';",
+      'const config = validateConfig(mergeConfig(DEFAULT_CONFIG, { model: TINY, steps: 1 }));',
+      'const step: StepRecord = new Trainer(config).step();',
+      'const loss: number = step.loss;',
+      '// @ts-expect-error: the loss is a number, not a string',
+      'const wrong: string = step.loss;',
+      'export { loss, wrong };',
+      '',
+    ].join('\n'));
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8' });
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    writeFileSync(join(app, 'use.mjs'), "import { DEFAULT_CONFIG, mergeConfig, TINY, Trainer, validateConfig } from 'weft';\nconsole.log(new Trainer(validateConfig(mergeConfig(DEFAULT_CONFIG, { model: TINY, steps: 1 }))).step().loss);\n");
+    const use = spawnSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(use.status, use.stderr).toBe(0);
+    expect(Number(use.stdout)).toBeGreaterThan(3);
+  });
+});
