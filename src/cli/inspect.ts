@@ -11,11 +11,13 @@ import { lockHolder } from '../log/lock.ts';
 import { hostname } from 'node:os';
 import { paramTable } from '../log/records.ts';
 
-export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json]
+export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json] [--no-check]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
-  or with --step N that step's record (loss, lr, gradient norms, clip factor, batch).
-  --step N   one step's record
-  --json     machine-readable output (numbers are exact doubles; NaN/Inf as strings)`;
+  or with --step N that step's record (loss, lr, gradient norms, clip factor, batch). First it
+  checks every frame's checksum: a corrupt frame is named with its byte offset, exit 3.
+  --step N     one step's record
+  --json       machine-readable output (numbers are exact doubles; NaN/Inf as strings)
+  --no-check   skip the checksums (huge logs; the output says they were not checked)`;
 
 export function stepJson(log: LogReader, n: number) {
   const v = stepView(log.readStep(n));
@@ -64,11 +66,13 @@ export function logSummary(log: LogReader) {
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { step: { type: 'string' }, json: { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { step: { type: 'string' }, json: { type: 'boolean' }, 'no-check': { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
+    // what is summarized is checked first: every frame's checksum
+    const checked = values['no-check'] ? null : log.checkChecksums();
     const step = intFlag(values.step, '--step', 0);
     if (step !== undefined) {
       const anomaly = log.readAnomalies().find((a) => a.step === step);
@@ -91,7 +95,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const s = logSummary(log);
+    const s = { ...logSummary(log), framesChecked: checked };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return 0;
@@ -113,6 +117,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
           : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: npx weft run ${s.scenario} --resume --out ${s.file})`,
     ];
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
+    lines.push(checked === null ? '  checksums not checked (--no-check)' : `  checksums: all ${checked} frames intact`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return 0;
   } finally {

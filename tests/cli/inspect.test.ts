@@ -35,6 +35,24 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(weft(['inspect', log]).stdout).toMatch(/steps 1…4 \(4\)/);
   });
 
+  it('inspect checks what it summarizes: a flipped bit mid-log is exit 3 naming its frame; --no-check says it skipped', () => {
+    const bytes = readFileSync(log);
+    const f = openLog(log);
+    const mid = f.frames[Math.floor(f.frames.length / 2)];
+    f.close();
+    bytes[mid.offset + 20] ^= 0x10;
+    const bad = join(dir, 'flipped.weft');
+    writeFileSync(bad, bytes);
+    const r = weft(['inspect', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^weft inspect: .*flipped\\.weft: corrupt at byte ${mid.offset} \\(record \\d+\\): checksum mismatch`));
+    const skipped = weft(['inspect', bad, '--no-check']);
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toMatch(/checksums not checked \(--no-check\)/);
+    const good = weft(['inspect', log, '--json']);
+    expect(JSON.parse(good.stdout).framesChecked).toBe(f.frames.length);
+  });
+
   it('bad input: one line and the exit code DESIGN.md gives', () => {
     const missing = weft(['inspect', join(dir, 'nope.weft')]);
     expect(missing.code).toBe(2);

@@ -79,6 +79,36 @@ describe('damaged logs never crash or hang the reader', () => {
       expect(prefixes).toBeGreaterThan(100);
     });
 
+    it(`${mode}: every single-bit flip, index and trailer included, is found by the checksum pass (what inspect runs)`, () => {
+      const r = keyedStream(11, 'test/fuzz-checksums', mode);
+      const bad = join(dir, `${mode}-flip-check.weft`);
+      const bits = [...Array.from({ length: 300 }, () => r.int(good.length * 8)), ...Array.from({ length: 128 }, (_, i) => (good.length - 16) * 8 + i)];
+      for (const bit of bits) {
+        const buf = Buffer.from(good);
+        buf[bit >> 3] ^= 1 << (bit & 7);
+        writeFileSync(bad, buf);
+        const where = `bit ${bit} (byte ${bit >> 3})`;
+        try {
+          const log = openLog(bad);
+          try {
+            log.checkChecksums();
+          } finally {
+            log.close();
+          }
+          expect.fail(`${where}: not detected`);
+        } catch (e) {
+          if (bit >> 3 < 8) expect(e, where).toBeInstanceOf(LogFormatError); // the magic: not a weft log
+          else if (e instanceof LogFormatError) expect(e.message, where).toMatch(/byte 8/); // the version
+          else {
+            expect(e, where).toBeInstanceOf(LogCorruptError);
+            expect((e as LogCorruptError).offsetByte, where).toBeGreaterThanOrEqual(0);
+            // the offset names the frame holding the flipped byte, or the trailer/header field itself
+            expect((e as LogCorruptError).offsetByte, where).toBeLessThanOrEqual(bit >> 3);
+          }
+        }
+      }
+    });
+
     it(`${mode}: thousands of single-bit flips are detected or harmless`, () => {
       const r = keyedStream(9, 'test/fuzz', mode);
       const bad = join(dir, `${mode}-flip.weft`);
