@@ -158,7 +158,24 @@ out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) 
   const fast = matmulSpeed('fast', n, c, oc);
   return { fast, fractionOfPeak: { forward: fast.forwardGflops / peak, backward: fast.backwardGflops / peak }, reference: matmulSpeed('reference', n, c, oc) };
 })()]));
-out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25 };
+// start-up: the CLI against a bare Node (median of 7 runs each, wall clock of the whole process)
+process.stderr.write('start-up\n');
+const startMs = (args: string[]) => {
+  const ms: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    const t0 = now();
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`${args.join(' ')}: ${r.stderr}`);
+    ms.push(now() - t0);
+  }
+  return ms.sort((a, b) => a - b)[3];
+};
+const small = join(dir, 'small.weft');
+spawnSync(process.execPath, ['bin/weft.mjs', 'run', 'baseline', '--model', 'tiny', '--steps', '3', '--out', small, '--quiet'], { encoding: 'utf8' });
+const bare = startMs(['-e', '0']);
+const startup = { help: startMs(['bin/weft.mjs', '--help']), inspect: startMs(['bin/weft.mjs', 'inspect', small]), list: startMs(['bin/weft.mjs', 'run', '--list']) };
+out.startup = { bareNodeMs: bare, ms: startup, overBareNode: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, v / bare])) };
+out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25, startupOverBareNodeMax: 3 };
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
 rmSync(dir, { recursive: true, force: true });
 if (values.readme) updateReadmeBlocks('README.md', { bench: readmeBlock(out) }, true, ['bench']);
@@ -186,6 +203,8 @@ function readmeBlock(o: Record<string, unknown>): string {
   const km = b.kernelsMs;
   const group = (...names: string[]) => names.reduce((sum, n) => sum + (km[n] ?? 0), 0);
   lines.push('', `Where a fabric-bench step goes (fast kernels, one thread, ${f(b.msPerStep)} ms): matmuls ${share(group('matmulForward', 'matmulBackward'))}, GELU ${share(group('activationForward', 'activationBackward'))}, attention ${share(group('attentionForward', 'attentionBackward'))}, layer norm ${share(group('layernormForward', 'layernormBackward'))}, Adam ${share(group('adamUpdate'))}, the rest of the kernels ${share(Object.values(km).reduce((a, c) => a + c, 0) - group('matmulForward', 'matmulBackward', 'activationForward', 'activationBackward', 'attentionForward', 'attentionBackward', 'layernormForward', 'layernormBackward', 'adamUpdate'))}, outside the kernels ${share(b.otherMs)}.`);
+  const st = o.startup as { bareNodeMs: number; ms: Record<string, number>; overBareNode: Record<string, number> };
+  lines.push('', `Start-up (the compiled CLI, median of 7): \`weft --help\` ${Math.round(st.ms.help)} ms, \`weft inspect <small log>\` ${Math.round(st.ms.inspect)} ms, \`weft run --list\` ${Math.round(st.ms.list)} ms — ${st.overBareNode.help.toFixed(1)}×, ${st.overBareNode.inspect.toFixed(1)}×, ${st.overBareNode.list.toFixed(1)}× a bare \`node -e 0\` (${Math.round(st.bareNodeMs)} ms).`);
   lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
   return lines.join('\n');
 }

@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import type { ModelConfig } from '../model/params.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
 import { optimizerKinds } from '../optim/registry.ts';
@@ -83,8 +83,9 @@ export const CONFIG_SCHEMA = obj({
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
 });
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-const validateSchema = ajv.compile(CONFIG_SCHEMA);
+// compiled when first needed: compiling takes milliseconds every start-up would pay (weft --help)
+let compiled: ValidateFunction | null = null;
+const validateSchema = (c: unknown): c is WeftConfig => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile(CONFIG_SCHEMA))(c);
 
 function pathOf(instancePath: string, extra?: string): string {
   const p = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
@@ -94,7 +95,7 @@ function pathOf(instancePath: string, extra?: string): string {
 /** Throws a ConfigError naming the first bad field and what it allows. */
 export function validateConfig(c: unknown): WeftConfig {
   if (!validateSchema(c)) {
-    const e = validateSchema.errors![0];
+    const e = compiled!.errors![0];
     const params = e.params as Record<string, unknown>;
     if (e.keyword === 'additionalProperties') {
       const path = pathOf(e.instancePath, String(params.additionalProperty));

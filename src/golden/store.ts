@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
 import type { GoldenFile } from './capture.ts';
 import { GoldenFileError } from '../errors.ts';
@@ -56,7 +56,9 @@ export const GOLDEN_SCHEMA = {
   },
 };
 
-const validate = new Ajv({ strict: false, allErrors: false }).compile(GOLDEN_SCHEMA);
+let compiled: ValidateFunction | null = null;
+/** The golden schema's validator, compiled when first needed. */
+const validate = (json: unknown): boolean => (compiled ??= new Ajv({ strict: false, allErrors: false }).compile(GOLDEN_SCHEMA))(json);
 
 /** Reads and validates a golden; null when the file does not exist. */
 export function readGolden(path: string): GoldenFile | null {
@@ -69,7 +71,7 @@ export function readGolden(path: string): GoldenFile | null {
     throw new GoldenFileError(path, `not valid JSON (${(e as Error).message}); fix it or regenerate it with weft snapshot update`);
   }
   if (!validate(json)) {
-    const e = validate.errors![0];
+    const e = compiled!.errors![0];
     const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
     const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ?? (e.params as { missingProperty?: string }).missingProperty;
     throw new GoldenFileError(path, `field ${field}${extra ? `.${extra}` : ''}: ${e.message}`);

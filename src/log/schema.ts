@@ -1,4 +1,4 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
 import { fieldSchema, STEP_FIELDS } from './fields.ts';
 import type { RecordKind } from './records.ts';
@@ -52,21 +52,29 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
   index: record({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
 };
 
-const ajv = new Ajv({ allErrors: false, strict: true });
-ajv.addKeyword({
-  keyword: 'bytes',
-  // msgpack bins decode to Uint8Array (Buffer); `bytes: n` also fixes the length
-  validate: (schema: boolean | number, data: unknown) => data instanceof Uint8Array && (schema === true || data.length === schema),
-  errors: false,
-});
-const validators = Object.fromEntries(Object.entries(RECORD_SCHEMAS).map(([k, s]) => [k, ajv.compile(s)])) as Record<RecordKind, ReturnType<typeof ajv.compile>>;
+let ajv: Ajv | null = null;
+const validators: Partial<Record<RecordKind, ValidateFunction>> = {};
+
+/** A record kind's validator, compiled when first needed (start-up does not pay for it). */
+function validatorOf(kind: RecordKind): ValidateFunction {
+  if (!ajv) {
+    ajv = new Ajv({ allErrors: false, strict: true });
+    ajv.addKeyword({
+      keyword: 'bytes',
+      // msgpack bins decode to Uint8Array (Buffer); `bytes: n` also fixes the length
+      validate: (schema: boolean | number, data: unknown) => data instanceof Uint8Array && (schema === true || data.length === schema),
+      errors: false,
+    });
+  }
+  return (validators[kind] ??= ajv.compile(RECORD_SCHEMAS[kind]));
+}
 
 /** Returns null when valid, else a short description of the first problem ("step.loss: …"). */
 export function recordProblem(body: unknown): string | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'record body is not a map';
   const kind = (body as { kind?: unknown }).kind;
-  if (typeof kind !== 'string' || !(kind in validators)) return `unknown record kind ${JSON.stringify(kind)}`;
-  const v = validators[kind as RecordKind];
+  if (typeof kind !== 'string' || !Object.hasOwn(RECORD_SCHEMAS, kind)) return `unknown record kind ${JSON.stringify(kind)}`;
+  const v = validatorOf(kind as RecordKind);
   if (v(body)) return null;
   const e = v.errors![0];
   const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params as { missingProperty?: string }).missingProperty || (e.params as { additionalProperty?: string }).additionalProperty || '';
