@@ -1,4 +1,5 @@
-import { Ajv, type ValidateFunction } from 'ajv';
+import type { ErrorObject } from 'ajv';
+import validateGenerated from './config.validate.mjs';
 import type { ModelConfig } from '../model/params.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
 import { optimizerKinds } from '../optim/registry.ts';
@@ -83,9 +84,14 @@ export const CONFIG_SCHEMA = obj({
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
 });
 
-// compiled when first needed: compiling takes milliseconds every start-up would pay (weft --help)
-let compiled: ValidateFunction | null = null;
-const validateSchema = (c: unknown): c is WeftConfig => (compiled ??= new Ajv({ allErrors: false, strict: true }).compile(CONFIG_SCHEMA))(c);
+// CONFIG_SCHEMA's validator, generated ahead as JavaScript (scripts/build-validators.ts; a test
+// keeps it in step with the schema): compiling the schema would cost every command ≈ 30 ms
+const validateSchema = (c: unknown): c is WeftConfig => validateGenerated(c);
+
+/** The first way `c` breaks CONFIG_SCHEMA (ajv's error), or null (the log reader checks headers with it). */
+export function configSchemaError(c: unknown): ErrorObject | null {
+  return validateGenerated(c) ? null : validateGenerated.errors![0];
+}
 
 function pathOf(instancePath: string, extra?: string): string {
   const p = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');
@@ -95,7 +101,7 @@ function pathOf(instancePath: string, extra?: string): string {
 /** Throws a ConfigError naming the first bad field and what it allows. */
 export function validateConfig(c: unknown): WeftConfig {
   if (!validateSchema(c)) {
-    const e = compiled!.errors![0];
+    const e = validateGenerated.errors![0];
     const params = e.params as Record<string, unknown>;
     if (e.keyword === 'additionalProperties') {
       const path = pathOf(e.instancePath, String(params.additionalProperty));

@@ -69,4 +69,13 @@ describe('logs from a later revision of format 1', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toMatch(/^weft verify: architecture "mlp" is not one this weft knows \(gpt\); a newer weft may read it$/);
   });
+
+  it('a header whose config breaks the config schema is named as invalid, field and all', () => {
+    const dir = tempDir();
+    const path = join(dir, 'cfg.weft');
+    recordRun(path, config({ ...MICRO, steps: 1 }));
+    const bad = join(dir, 'cfg-bad.weft');
+    writeFileSync(bad, rewritten(readFileSync(path), (rec) => (rec.kind === 'header' ? { ...rec, config: { ...(rec.config as object), steps: -1 } } : rec)));
+    expect(() => openLog(bad)).toThrow(/corrupt at byte 16 \(record 0\): invalid record: header\.config\.steps: must be >= 0/);
+  });
 });

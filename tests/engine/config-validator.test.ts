@@ -1,0 +1,17 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configValidatorSource, VALIDATOR_FILE } from '../../scripts/build-validators.ts';
+import { DEFAULT_CONFIG, mergeConfig, validateConfig } from '../../src/engine/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('the config validator generated ahead of time', () => {
+  it('is the one CONFIG_SCHEMA compiles to (run scripts/build-validators.ts after changing the schema)', () => {
+    expect(readFileSync(VALIDATOR_FILE, 'utf8') === configValidatorSource(), `${VALIDATOR_FILE} is out of date: npx tsx scripts/build-validators.ts`).toBe(true);
+  });
+
+  it('accepts a good config and names the first bad field of a wrong one', () => {
+    expect(validateConfig(mergeConfig(DEFAULT_CONFIG, { optim: { kind: 'lion' } })).optim.kind).toBe('lion');
+    expect(() => validateConfig(mergeConfig(DEFAULT_CONFIG, { model: { dropout: 1.5 } }))).toThrow(ConfigError);
+    expect(() => validateConfig({ ...DEFAULT_CONFIG, modle: {} })).toThrow(/modle: unknown key; known keys here: seed, steps/);
+  });
+});
