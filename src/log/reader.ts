@@ -1,4 +1,6 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
+import { MemorySource, type ByteSource } from './bytes.ts';
+import { FileSource } from './files.ts';
 import { crc32 } from './crc32.ts';
 import { LogCorruptError, LogFormatError, UsageError } from '../errors.ts';
 import {
@@ -34,7 +36,7 @@ export class LogReader {
   readonly indexed: boolean;
   /** bytes after the last intact frame that were dropped (a torn tail); 0 when none. */
   readonly tornTailBytes: number;
-  private readonly fd: number;
+  private readonly source: ByteSource;
   private readonly stepFrames = new Map<number, FrameRef>();
   private readonly keyframeFrames = new Map<number, FrameRef>();
   readonly keyframeSteps: number[] = [];
@@ -44,10 +46,10 @@ export class LogReader {
   /** Where an index frame found by scanning ends (a closed log whose trailer did not lead to it), else −1. */
   private scannedIndexEnd = -1;
 
-  private constructor(path: string, fd: number) {
+  constructor(path: string, source: ByteSource) {
     this.path = path;
-    this.fd = fd;
-    this.sizeBytes = fstatSync(fd).size;
+    this.source = source;
+    this.sizeBytes = source.size;
     const head = this.readBytes(0, Math.min(FILE_HEADER_BYTES, this.sizeBytes));
     if (head.length < FILE_HEADER_BYTES || !startsWith(head, FILE_MAGIC)) throw new LogFormatError(`${path}: not a weft log (bytes 0…7 are not "WEFTLOG\\n")`);
     const dvHead = new DataView(head.buffer, head.byteOffset);
@@ -97,27 +99,21 @@ export class LogReader {
       closeSync(fd);
       throw new LogFormatError(`${path}: is a directory, not a log`);
     }
+    const source = new FileSource(fd);
     try {
-      return new LogReader(path, fd);
+      return new LogReader(path, source);
     } catch (e) {
-      closeSync(fd);
+      source.close();
       throw e;
     }
   }
 
   close(): void {
-    closeSync(this.fd);
+    this.source.close();
   }
 
   private readBytes(offset: number, n: number): Uint8Array {
-    const b = new Uint8Array(n);
-    let done = 0;
-    while (done < n) {
-      const r = readSync(this.fd, b, done, n - done, offset + done);
-      if (r === 0) break;
-      done += r;
-    }
-    return done === n ? b : b.subarray(0, done);
+    return this.source.read(offset, n);
   }
 
   /** The frame table from the trailer's index, or null when there is none or it does not check out. */
@@ -294,4 +290,9 @@ export class LogReader {
 
 export function openLog(path: string): LogReader {
   return LogReader.open(path);
+}
+
+/** A log held in memory (`name` stands for its path in messages). */
+export function openLogBytes(bytes: Uint8Array, name = 'log.weft'): LogReader {
+  return new LogReader(name, new MemorySource(bytes));
 }

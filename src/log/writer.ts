@@ -1,4 +1,6 @@
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, truncateSync, writeSync, writevSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, truncateSync } from 'node:fs';
+import type { ByteSink } from './bytes.ts';
+import { FileSink } from './files.ts';
 import { UsageError } from '../errors.ts';
 import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
@@ -14,25 +16,21 @@ interface FrameEntry {
 }
 
 /**
- * Appends framed records to a log. Each frame goes to the OS in one call (header and body
- * gathered), so a process killed at any instant leaves every earlier frame intact and at most
- * one torn frame at the tail. Every write appends at the end of the file, never at a position:
- * runtimes order positional writes and appends differently (Bun put the trailer over the first
- * frame), and a log written strictly in sequence has one layout everywhere.
- * fsync happens at keyframes and on close (durability against power loss, not only kills).
+ * Appends framed records to a log, through a byte sink: a file (create, appendAt — with its lock)
+ * or memory (toSink). Each frame goes to the sink in one append (header and body gathered), so a
+ * process killed at any instant leaves every earlier frame intact and at most one torn frame at
+ * the tail. Sync happens at keyframes and on close (durability against power loss, not only kills).
  */
 export class LogWriter {
   readonly path: string;
-  private fd: number;
+  private readonly sink: ByteSink;
   private offset: number;
   private readonly frames: FrameEntry[] = [];
   private closed = false;
-  private readonly lock: LogLock;
 
-  private constructor(path: string, lock: LogLock, fd: number, offset: number, frames: FrameEntry[]) {
+  private constructor(path: string, sink: ByteSink, offset: number, frames: FrameEntry[]) {
     this.path = path;
-    this.lock = lock;
-    this.fd = fd;
+    this.sink = sink;
     this.offset = offset;
     this.frames = frames;
   }
@@ -47,23 +45,28 @@ export class LogWriter {
     try {
       if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
       const fd = openSync(path, opts.overwrite ? 'w' : 'wx');
-      const h = fileHeader();
-      writeSync(fd, h);
-      return new LogWriter(path, lock, fd, h.length, []);
+      return LogWriter.toSink(new FileSink(fd, () => lock.release()), path);
     } catch (e) {
       lock.release();
       throw e;
     }
   }
 
-  /** Continues a log after its last intact frame (resume); `frames` are those kept. */
+  /** A new log into any sink (memory: a page, a test); `name` stands for its path in messages. */
+  static toSink(sink: ByteSink, name = 'log.weft'): LogWriter {
+    const h = fileHeader();
+    sink.append([h]);
+    return new LogWriter(name, sink, h.length, []);
+  }
+
+  /** Continues a log file after its last intact frame (resume); `frames` are those kept. */
   static appendAt(path: string, offset: number, frames: FrameEntry[]): LogWriter {
     const lock = LogLock.acquire(path);
     try {
       // what follows the last kept frame (a torn frame, an old index and trailer) goes first
       truncateSync(path, offset);
       const fd = openSync(path, 'a');
-      return new LogWriter(path, lock, fd, offset, frames.slice());
+      return new LogWriter(path, new FileSink(fd, () => lock.release()), offset, frames.slice());
     } catch (e) {
       lock.release();
       throw e;
@@ -79,17 +82,12 @@ export class LogWriter {
     dv.setUint32(0, body.length, true);
     dv.setUint32(4, crc32(body), true);
     const at = this.offset;
-    // header and body in one call without copying the body into a frame (records are megabytes)
-    const total = FRAME_HEADER_BYTES + body.length;
-    let done = writevSync(this.fd, [head, body]);
-    while (done < total) {
-      const [buf, from] = done < FRAME_HEADER_BYTES ? [head, done] : [body, done - FRAME_HEADER_BYTES];
-      done += writeSync(this.fd, buf, from, buf.length - from);
-    }
-    this.offset += total;
+    // header and body in one append, the body not copied into a frame (records are megabytes)
+    this.sink.append([head, body]);
+    this.offset += FRAME_HEADER_BYTES + body.length;
     const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
     this.frames.push({ offset: at, kind: KIND_CODES[record.kind], step });
-    if (sync) fsyncSync(this.fd);
+    if (sync) this.sink.sync();
     return at;
   }
 
@@ -108,19 +106,17 @@ export class LogWriter {
     };
     const at = this.write(index);
     const t = trailer(at);
-    for (let done = 0; done < t.length;) done += writeSync(this.fd, t, done, t.length - done);
+    this.sink.append([t]);
     this.offset += t.length;
-    fsyncSync(this.fd);
-    closeSync(this.fd);
+    this.sink.sync();
+    this.sink.close();
     this.closed = true;
-    this.lock.release();
   }
 
   /** Closes without an index (tests use this to imitate a killed run). */
   abandon(): void {
     if (this.closed) return;
-    closeSync(this.fd);
+    this.sink.close();
     this.closed = true;
-    this.lock.release();
   }
 }
