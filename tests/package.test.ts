@@ -24,11 +24,14 @@ describe('the npm package', () => {
 
     // the bin, from the compiled code
     const weft = join(app, 'node_modules/.bin/weft');
-    const run = spawnSync(weft, ['run', 'baseline', '--model', 'tiny', '--steps', '2', '--out', 'runs/b.weft', '--quiet'], { cwd: app, encoding: 'utf8' });
+    const run = spawnSync(weft, ['run', 'baseline', '--steps', '2', '--set', 'model.nLayers=2', '--set', 'model.dModel=32', '--set', 'model.nHeads=4', '--set', 'model.dFF=128', '--out', 'runs/b.weft', '--quiet'], { cwd: app, encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     expect(existsSync(join(app, 'runs/b.weft'))).toBe(true);
     const verify = spawnSync(weft, ['verify', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
     expect(verify.stdout).toMatch(/reproduced — 2 steps re-executed/);
+    const inspect = spawnSync(weft, ['inspect', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
+    expect(inspect.status, inspect.stderr).toBe(0);
+    expect(inspect.stdout).toMatch(/steps 1…2 \(2\)[\s\S]*checksums: all \d+ frames intact/);
 
     // a user's TypeScript scenario importing 'weft'
     writeFileSync(join(app, 'mine.ts'), [

@@ -51,7 +51,13 @@ export class LogReader {
     this.source = source;
     this.sizeBytes = source.size;
     const head = this.readBytes(0, Math.min(FILE_HEADER_BYTES, this.sizeBytes));
-    if (head.length < FILE_HEADER_BYTES || !startsWith(head, FILE_MAGIC)) throw new LogFormatError(`${path}: not a weft log (bytes 0…7 are not "WEFTLOG\\n")`);
+    if (head.length < FILE_HEADER_BYTES || !startsWith(head, FILE_MAGIC)) {
+      // a magic off by a bit or two is a weft log damaged there, not some other file
+      if (head.length >= FILE_MAGIC.length && bitsDiffering(head.subarray(0, FILE_MAGIC.length), FILE_MAGIC) <= 2) {
+        throw new LogCorruptError(path, 0, null, 'the file magic "WEFTLOG\\n" is damaged');
+      }
+      throw new LogFormatError(`${path}: not a weft log (bytes 0…7 are not "WEFTLOG\\n")`);
+    }
     const dvHead = new DataView(head.buffer, head.byteOffset);
     const version = dvHead.getUint32(8, true);
     if (version > FORMAT_VERSION) throw new LogFormatError(`${path}: log format version ${version} (byte 8) is newer than this weft reads (${FORMAT_VERSION}); upgrade weft`, 3);
@@ -286,6 +292,13 @@ export class LogReader {
     if (!this.indexed && this.scannedIndexEnd >= 0) throw new LogCorruptError(this.path, this.scannedIndexEnd, null, 'the trailer does not lead to the index frame before it');
     return this.frames.length;
   }
+}
+
+/** How many bits two byte strings of one length differ in. */
+function bitsDiffering(a: Uint8Array, b: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < a.length; i++) for (let x = a[i] ^ b[i]; x; x &= x - 1) n++;
+  return n;
 }
 
 export function openLog(path: string): LogReader {
