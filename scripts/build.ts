@@ -1,6 +1,6 @@
 // Compiles src/ and scenarios/ to JavaScript with declarations in dist/ (tsconfig.build.json),
 // with the files the code loads beside itself: the WebAssembly modules, the kernel threads'
-// worker and the config's generated validator. `npm run build`; `prepare` runs it, so `npm ci` in a clone builds it and `npm pack`
+// worker and the generated validators. `npm run build`; `prepare` runs it, so `npm ci` in a clone builds it and `npm pack`
 // packs it. dist/.built marks a complete build (bin/weft.mjs runs dist/ when it is newer than
 // every source).
 import { execFileSync } from 'node:child_process';
@@ -12,7 +12,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-for (const f of ['src/kernels/wasm/kernels.wasm', 'src/log/rans.wasm', 'src/kernels/wasm-worker.mjs', 'src/engine/config.validate.mjs', 'src/engine/config.validate.d.mts']) {
+for (const f of ['src/kernels/wasm/kernels.wasm', 'src/log/rans.wasm', 'src/kernels/wasm-worker.mjs', 'src/engine/config.validate.mjs', 'src/engine/config.validate.d.mts', 'src/log/records.validate.mjs', 'src/log/records.validate.d.mts']) {
   mkdirSync(dirname(join(dist, f)), { recursive: true });
   copyFileSync(join(root, f), join(dist, f));
 }
