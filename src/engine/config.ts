@@ -1,4 +1,3 @@
-import type { ErrorObject } from 'ajv';
 import validateGenerated from './config.validate.mjs';
 import type { ModelConfig } from '../model/params.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
@@ -87,11 +86,6 @@ export const CONFIG_SCHEMA = obj({
 // CONFIG_SCHEMA's validator, generated ahead as JavaScript (scripts/build-validators.ts; a test
 // keeps it in step with the schema): compiling the schema would cost every command ≈ 30 ms
 const validateSchema = (c: unknown): c is WeftConfig => validateGenerated(c);
-
-/** The first way `c` breaks CONFIG_SCHEMA (ajv's error), or null (the log reader checks headers with it). */
-export function configSchemaError(c: unknown): ErrorObject | null {
-  return validateGenerated(c) ? null : validateGenerated.errors![0];
-}
 
 function pathOf(instancePath: string, extra?: string): string {
   const p = instancePath.replace(/^\//, '').split('/').filter(Boolean).join('.');

@@ -2,6 +2,7 @@
 // compiles them: scripts/build-validators.ts writes their validators out ahead of time
 // (records.validate.mjs), which schema.ts uses.
 import { _, Ajv } from 'ajv';
+import { CONFIG_SCHEMA } from '../engine/config.ts';
 import { fieldSchema, STEP_FIELDS } from './fields.ts';
 import type { RecordKind } from './records.ts';
 
@@ -26,8 +27,7 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     format: int(1),
     weft: str,
     scenario: str,
-    // checked against CONFIG_SCHEMA by its generated validator (recordProblem): no compile at start-up
-    config: { type: 'object' },
+    config: CONFIG_SCHEMA,
     seed: int(),
     dtype: { enum: ['float32', 'float64'] },
     numericMode: str,

@@ -1,5 +1,4 @@
 import type { ValidateFunction } from 'ajv';
-import { configSchemaError } from '../engine/config.ts';
 import { RECORD_SCHEMAS } from './record-schemas.ts';
 import type { RecordKind } from './records.ts';
 import * as generated from './records.validate.mjs';
@@ -15,12 +14,7 @@ export function recordProblem(body: unknown): string | null {
   const kind = (body as { kind?: unknown }).kind;
   if (typeof kind !== 'string' || !Object.hasOwn(RECORD_SCHEMAS, kind)) return `unknown record kind ${JSON.stringify(kind)}`;
   const v = validators[kind as RecordKind];
-  if (v(body)) {
-    const c = kind === 'header' ? configSchemaError((body as { config: unknown }).config) : null;
-    if (!c) return null;
-    const at = c.instancePath.replace(/^\//, '').replace(/\//g, '.') || (c.params as { missingProperty?: string }).missingProperty || (c.params as { additionalProperty?: string }).additionalProperty || '';
-    return `header.config${at ? `.${at}` : ''}: ${c.message}`;
-  }
+  if (v(body)) return null;
   const e = v.errors![0];
   const field = e.instancePath.replace(/^\//, '').replace(/\//g, '.') || (e.params as { missingProperty?: string }).missingProperty || (e.params as { additionalProperty?: string }).additionalProperty || '';
   return `${kind}${field ? `.${field}` : ''}: ${e.keyword === 'bytes' ? 'expected bytes of the right length' : e.message}`;
