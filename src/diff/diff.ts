@@ -6,8 +6,7 @@ import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
-import { tensorOf } from '../replay/verify.ts';
-import { firstBitDifference, firstStepDifference, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
+import { firstBitDifference, firstStepDifference, tensorOf, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
 export type { Stream };

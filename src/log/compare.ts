@@ -62,6 +62,12 @@ export interface FieldDifference {
   b: number | string | null;
 }
 
+/** The tensor holding flat index i of the parameter buffer, and the index within it ('?' past the table's end). */
+export function tensorOf(h: HeaderRecord, i: number): { tensor: string; index: number } {
+  const at = tensorAt(paramTable(h), i);
+  return at ? { tensor: at.tensor.name, index: at.index } : { tensor: '?', index: i };
+}
+
 /** First index where two arrays differ in bits (NaN equals NaN only with the same bits); −1 when equal. */
 export function firstBitDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
   const n = Math.min(a.length, b.length);
@@ -91,8 +97,8 @@ export function firstStepDifference(h: HeaderRecord, a: StepSide, b: StepSide, o
     const i = firstBitDifference(x, y);
     if (i < 0) return null;
     if (where === 'index') return at(field, null, i, x[i] ?? 'missing', y[i] ?? 'missing');
-    const t = tensorAt(paramTable(h), i);
-    return at(field, t ? t.tensor.name : '?', t ? t.index : i, x[i] ?? 'missing', y[i] ?? 'missing');
+    const t = tensorOf(h, i);
+    return at(field, t.tensor, t.index, x[i] ?? 'missing', y[i] ?? 'missing');
   };
   const masks = () => {
     if (!a.masks !== !b.masks) return at('masks', null, null, a.masks ? 'dropout' : 'none', b.masks ? 'dropout' : 'none');

@@ -44,8 +44,13 @@ export class LogWriter {
     const lock = LogLock.acquire(path);
     try {
       if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
-      const fd = openSync(path, opts.overwrite ? 'w' : 'wx');
-      return LogWriter.toSink(new FileSink(fd, () => lock.release()), path);
+      const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => lock.release());
+      try {
+        return LogWriter.toSink(sink, path);
+      } catch (e) {
+        sink.close(); // releases the lock too
+        throw e;
+      }
     } catch (e) {
       lock.release();
       throw e;

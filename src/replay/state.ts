@@ -1,11 +1,11 @@
 import { stateHashOf } from '../engine/hash.ts';
-import { CodecError, LogCorruptError, UsageError } from '../errors.ts';
+import { LogCorruptError, UsageError } from '../errors.ts';
 import { Trainer, type TrainingState } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
-import { applyStep, type WalkState } from './step.ts';
+import { applyStep, codecGuard, type WalkState } from './step.ts';
 import { paramTable } from '../log/records.ts';
 
 /** The training state right after step N (step 0 = the initial state), as a log rebuilds it. */
@@ -29,15 +29,6 @@ function checkStep(log: LogReader, n: number): void {
   if (!Number.isInteger(n)) throw new UsageError(`step must be an integer, got ${n}`);
   if (n < log.header.startStep || n > log.lastStep) {
     throw new UsageError(`step ${n} is outside this log, which holds steps ${log.header.startStep}…${log.lastStep}`);
-  }
-}
-
-function codecGuard<T>(log: LogReader, kind: 'step' | 'keyframe', step: number, f: () => T): T {
-  try {
-    return f();
-  } catch (e) {
-    if (e instanceof CodecError) throw log.corrupt(kind, step, e.message);
-    throw e;
   }
 }
 

@@ -25,7 +25,7 @@ export interface WalkState extends Omit<TrainingState, 'step'> {
  */
 export function applyStep(log: LogReader, st: WalkState, r: StepRecordBody, direction: 1 | -1 = 1): void {
   const h = log.header;
-  try {
+  codecGuard(log, 'step', r.step, () => {
     if (h.mode === 'full') {
       if (!r.params || !r.m || !r.v) throw log.corrupt('step', r.step, 'a full log’s step has no arrays');
       decodeFloats(r.params, st.params, st.params, direction);
@@ -41,8 +41,15 @@ export function applyStep(log: LogReader, st: WalkState, r: StepRecordBody, dire
       optimizerStep(h.config.optim, f64From(r.lr), st.params, st.grads, opt, st.kernels);
       st.optimT = opt.t;
     } else throw new RangeError('a summary log has no arrays to apply');
+  });
+}
+
+/** Runs f, reporting an array that does not decode as the log's corruption at that record's offset. */
+export function codecGuard<T>(log: LogReader, kind: 'step' | 'keyframe', step: number, f: () => T): T {
+  try {
+    return f();
   } catch (e) {
-    if (e instanceof CodecError) throw log.corrupt('step', r.step, e.message);
+    if (e instanceof CodecError) throw log.corrupt(kind, step, e.message);
     throw e;
   }
 }

@@ -2,8 +2,7 @@ import type { FloatArray } from '../kernels/types.ts';
 import { Trainer, type StepRecord } from '../engine/trainer.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
-import { paramTable, type HeaderRecord, type StepRecordBody } from '../log/records.ts';
-import { tensorAt } from '../model/params.ts';
+import type { HeaderRecord, StepRecordBody } from '../log/records.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { firstStepDifference, type StepSide } from '../log/compare.ts';
 import { stateAt } from './state.ts';
@@ -24,12 +23,6 @@ export interface VerifyResult {
   stepsChecked: number;
   arraysChecked: boolean;
   mismatch: Mismatch | null;
-}
-
-/** The tensor holding flat index i, and the index within it ('?' past the table's end). */
-export function tensorOf(h: HeaderRecord, i: number): { tensor: string; index: number } {
-  const at = tensorAt(paramTable(h), i);
-  return at ? { tensor: at.tensor.name, index: at.index } : { tensor: '?', index: i };
 }
 
 /** Buffers a recorded step's arrays are decoded into, reused step to step. */
