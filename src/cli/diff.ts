@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { diff, type DiffResult } from '../diff/diff.ts';
+import { diff, divergenceWhere, type DiffResult } from '../diff/diff.ts';
 import { openLog } from '../log/reader.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
@@ -13,16 +13,12 @@ export const DIFF_USAGE = `weft diff <a.weft> <b.weft> [--json] [--html FILE]
   --json        machine-readable output (schema: src/diff/schema.ts)
   --html FILE   also write a self-contained HTML report with charts`;
 
-function where(d: NonNullable<DiffResult['firstDivergence']>): string {
-  return `${d.field}${d.tensor ? ` ${d.tensor}` : ''}${d.index !== null ? `[${d.index}]` : ''}`;
-}
-
 export function formatDiff(r: DiffResult): string {
   const lines: string[] = [];
   const d = r.firstDivergence;
   if (r.identical) lines.push(`identical: ${r.a.steps[1] - r.a.steps[0]} steps, every compared number equal, bit for bit`);
   else if (d) {
-    lines.push(`differ: first at step ${d.step}${d.step === r.a.steps[0] ? ' (initial state)' : ''}, in the ${d.stream}: ${where(d)}: a ${d.a}, b ${d.b}`);
+    lines.push(`differ: first at step ${d.step}${d.step === r.a.steps[0] ? ' (initial state)' : ''}, in the ${d.stream}: ${divergenceWhere(d)}: a ${d.a}, b ${d.b}`);
     lines.push(`  cause: ${d.causes.join('; ')}`);
   } else lines.push('differ in length only: every common step is equal');
   if (r.config.length) {

@@ -19,6 +19,11 @@ export interface Divergence extends FieldDifference {
   causes: string[];
 }
 
+/** Where a divergence is, as people read it: the field, the tensor, the element (`params embed.tok[17]`). */
+export function divergenceWhere(d: Pick<Divergence, 'field' | 'tensor' | 'index'>): string {
+  return `${d.field}${d.tensor ? ` ${d.tensor}` : ''}${d.index !== null ? `[${d.index}]` : ''}`;
+}
+
 export interface LayerDiff {
   layer: string;
   gradNormA: number;

@@ -1,26 +1,10 @@
-/** Small SVG chart builders: axes, labels and legends included, no dependencies. */
+/** Renders charts.ts's specs as SVG for the static report: axes, labels and legends included, no dependencies. */
+import { heatCellColor, heatColor, logRange, wantsLog, type HeatMapSpec, type LineChartSpec } from './charts.ts';
+
+export type { HeatMapSpec, LineChartSpec };
 
 export function esc(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-export interface Series {
-  name: string;
-  color: string;
-  points: [number, number][];
-}
-
-export interface LineChartSpec {
-  id: string;
-  title: string;
-  xLabel: string;
-  yLabel: string;
-  series: Series[];
-  /** log10 y axis; 'auto': when every value is positive and they span two decades or more */
-  logY?: boolean | 'auto';
-  /** vertical marker (the divergence step) */
-  markerX?: number | null;
-  markerLabel?: string;
 }
 
 const W = 720;
@@ -48,12 +32,6 @@ function fmtTick(v: number, log: boolean): string {
   if (log) return `1e${v}`;
   const a = Math.abs(v);
   return a !== 0 && (a < 1e-3 || a >= 1e5) ? v.toExponential(1) : String(Number(v.toPrecision(4)));
-}
-
-function wantsLog(c: LineChartSpec): boolean {
-  if (c.logY !== 'auto') return Boolean(c.logY);
-  const ys = c.series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
-  return ys.length > 0 && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) >= 100;
 }
 
 export function lineChart(c: LineChartSpec): string {
@@ -92,9 +70,14 @@ export function lineChart(c: LineChartSpec): string {
     const x = sx(c.markerX);
     parts.push(`<line x1="${x}" x2="${x}" y1="${M.top}" y2="${M.top + ph}" class="marker"/><text x="${x + 4}" y="${M.top + 12}" class="marker-label">${esc(c.markerLabel ?? '')}</text>`);
   }
+  // a NaN/Inf: a red tick under the x axis where the run stopped
+  for (const a of c.anomalies ?? []) {
+    const x = sx(Math.min(Math.max(a, x0), x1));
+    parts.push(`<path d="M${x.toFixed(1)},${M.top + ph}l-5,8h10z" fill="#d62728" class="anomaly"><title>NaN/Inf at step ${a}</title></path>`);
+  }
   for (const s of c.series) {
     const d = s.points.filter(([, y]) => Number.isFinite(y) && (!logY || y > 0)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="1.6" class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.faint ? 1.2 : 1.6}"${s.faint ? ' stroke-opacity="0.85"' : ''} class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
   }
   // legend: a row between the title and the plot, or a column right of the plot for many series
   c.series.forEach((s, i) => {
@@ -105,30 +88,13 @@ export function lineChart(c: LineChartSpec): string {
   return parts.join('');
 }
 
-/** Viridis-like ramp from dark blue (low) to yellow (high). */
-function color(t: number): string {
-  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
-  const u = Math.max(0, Math.min(1, t)) * (stops.length - 1);
-  const i = Math.min(stops.length - 2, Math.floor(u));
-  const f = u - i;
-  const c = stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * f));
+function rgb(c: [number, number, number]): string {
   return `rgb(${c[0]},${c[1]},${c[2]})`;
 }
 
-export interface HeatMapSpec {
-  id: string;
-  title: string;
-  rows: string[];
-  cols: number[];
-  /** values[row][col]; colored by log10, non-finite cells in red */
-  values: number[][];
-  /** shared log10 range, so two maps can be compared */
-  range?: [number, number];
-}
-
 export function heatMap(c: HeatMapSpec): string {
-  const finite = c.values.flat().filter((v) => Number.isFinite(v) && v > 0).map(Math.log10);
-  const [lo, hi] = c.range ?? (finite.length ? [Math.floor(Math.min(...finite)), Math.ceil(Math.max(...finite))] : [0, 1]);
+  const range = c.range ?? logRange(c.values);
+  const [lo, hi] = range;
   const pw = W - M.left - 90;
   const rowH = Math.max(8, Math.min(22, 220 / Math.max(1, c.rows.length)));
   const ph = rowH * c.rows.length;
@@ -140,7 +106,7 @@ export function heatMap(c: HeatMapSpec): string {
     parts.push(`<text x="${M.left - 6}" y="${M.top + i * rowH + rowH * 0.7}" text-anchor="end" class="tick">${esc(r)}</text>`);
     c.cols.forEach((step, j) => {
       const v = c.values[i][j];
-      const fill = Number.isFinite(v) ? (v > 0 ? color((Math.log10(v) - lo) / Math.max(1e-9, hi - lo)) : color(0)) : '#d62728';
+      const fill = rgb(heatCellColor(v, range));
       parts.push(`<rect x="${(M.left + j * cw).toFixed(2)}" y="${M.top + i * rowH}" width="${(cw + 0.5).toFixed(2)}" height="${rowH}" fill="${fill}" class="cell"><title>${esc(r)}, step ${step}: ${v}</title></rect>`);
     });
   });
@@ -151,7 +117,7 @@ export function heatMap(c: HeatMapSpec): string {
   parts.push(`<text x="${M.left + pw / 2}" y="${h - 8}" text-anchor="middle" class="label">step</text>`);
   // color legend
   const lx = W - 70;
-  for (let k = 0; k < 20; k++) parts.push(`<rect x="${lx}" y="${M.top + ((19 - k) * ph) / 20}" width="14" height="${ph / 20 + 0.5}" fill="${color(k / 19)}"/>`);
+  for (let k = 0; k < 20; k++) parts.push(`<rect x="${lx}" y="${M.top + ((19 - k) * ph) / 20}" width="14" height="${ph / 20 + 0.5}" fill="${rgb(heatColor(k / 19))}"/>`);
   parts.push(`<text x="${lx + 18}" y="${M.top + 8}" class="tick">1e${hi}</text><text x="${lx + 18}" y="${M.top + ph}" class="tick">1e${lo}</text>`);
   parts.push('</svg>');
   return parts.join('');

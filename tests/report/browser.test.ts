@@ -63,7 +63,7 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     expect(errors).toEqual([]);
     expect(requests).toEqual([]);
     const loss = await page.$$eval('#loss path.series', (ps) => ps.map((p) => ({ name: p.getAttribute('data-series'), n: Number(p.getAttribute('data-points')), d: p.getAttribute('d')!.length, w: p.getBoundingClientRect().width })));
-    expect(loss).toHaveLength(1);
+    expect(loss.map((l) => l.name)).toEqual(['loss', 'smoothed']); // the smoothed line shares charts.ts with the viewer
     expect(loss[0].n).toBe(steps);
     expect(loss[0].w).toBeGreaterThan(300);
     const cells = await page.$$eval('#grad-heatmap rect.cell', (rs) => rs.length);
@@ -84,7 +84,9 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     const decades = await page.$$eval('#grad-global text.tick', (ts) => ts.map((t) => t.textContent!).filter((t) => t.startsWith('1e')));
     expect(decades.length).toBeGreaterThan(1);
     expect(decades.length).toBeLessThanOrEqual(7);
-    expect(await page.$$eval('#loss path.series', (ps) => ps.map((p) => Number(p.getAttribute('data-points'))))).toEqual([last]);
+    expect(await page.$$eval('#loss path.series', (ps) => ps.map((p) => Number(p.getAttribute('data-points'))))).toEqual([last, last]);
+    // where the run hit NaN/Inf is marked on the axis
+    expect(await page.$$eval('#loss path.anomaly', (ps) => ps.map((p) => p.textContent))).toEqual([`NaN/Inf at step ${last + 1}`]);
     expect(await page.$('#clip')).toBeNull(); // no clipping configured: no flat line at 1
     expect(await page.$$eval('#lr path.series', (ps) => ps.length)).toBe(1);
     expect(await page.$$eval('#grad-heatmap rect.cell', (rs) => rs.length)).toBe(4 * last);

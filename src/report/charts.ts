@@ -1,0 +1,166 @@
+/**
+ * What the charts of a run show — series, colours, titles, scales — apart from how they are
+ * drawn. The static report renders these specs as SVG (svg.ts), the viewer as uPlot charts and
+ * canvas heat maps (view/client); so both show the same thing the same way. No DOM, no Node: the
+ * viewer's page bundles this file.
+ */
+
+export interface Series {
+  name: string;
+  color: string;
+  points: [number, number][];
+  /** a thinner, lighter line (a smoothed copy of another series) */
+  faint?: boolean;
+}
+
+export interface LineChartSpec {
+  id: string;
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: Series[];
+  /** log10 y axis; 'auto': when every value is positive and they span two decades or more */
+  logY?: boolean | 'auto';
+  /** vertical marker (the divergence step) */
+  markerX?: number | null;
+  markerLabel?: string;
+  /** steps where a run hit NaN/Inf, marked on the x axis */
+  anomalies?: number[];
+}
+
+export interface HeatMapSpec {
+  id: string;
+  title: string;
+  rows: string[];
+  cols: number[];
+  /** values[row][col]; coloured by log10, non-finite cells in red */
+  values: number[][];
+  /** shared log10 range, so two maps can be compared */
+  range?: [number, number];
+}
+
+/** The per-step scalars of a run, as charts take them (report/series.ts reads them from a log). */
+export interface RunSeries {
+  steps: number[];
+  loss: number[];
+  clip: number[];
+  lr: number[];
+  gradGlobal: number[];
+  /** perLayer[layer][i]: gradient L2 norm of a layer group before clipping */
+  perLayer: number[][];
+  layerNames: string[];
+}
+
+/** A run on an overlaid chart: its series, the name and colour it is drawn in. */
+export interface NamedRun {
+  name: string;
+  color: string;
+  series: RunSeries;
+  clipMaxNorm: number;
+  anomalies: number[];
+}
+
+/** Colours of overlaid runs (a, b, c, …). */
+export const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+
+export function runColor(i: number): string {
+  return RUN_COLORS[i % RUN_COLORS.length];
+}
+
+/** Exponential moving average with bias correction (TensorBoard's smoothing), non-finite values skipped. */
+export function smoothed(values: number[], weight = 0.9): number[] {
+  let avg = 0;
+  let n = 0;
+  return values.map((v) => {
+    if (!Number.isFinite(v)) return NaN;
+    avg = weight * avg + (1 - weight) * v;
+    n++;
+    return avg / (1 - weight ** n);
+  });
+}
+
+function zip(xs: number[], ys: number[]): [number, number][] {
+  return xs.map((x, i) => [x, ys[i]]);
+}
+
+/** Whether a chart takes a log10 y axis. */
+export function wantsLog(c: Pick<LineChartSpec, 'logY' | 'series'>): boolean {
+  if (c.logY !== 'auto') return Boolean(c.logY);
+  const ys = c.series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
+  return ys.length > 0 && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) >= 100;
+}
+
+/**
+ * The overview of one run or several overlaid: loss (one run: with a smoothed line), global
+ * gradient norm, learning rate, clip factor (only when some run clips: else a flat line at 1).
+ */
+export function overviewCharts(runs: NamedRun[], marker: { step: number; label: string } | null = null): LineChartSpec[] {
+  const one = runs.length === 1;
+  const color = (r: NamedRun, c: string) => (one ? c : r.color);
+  const mark = { markerX: marker?.step ?? null, markerLabel: marker?.label ?? '', anomalies: [...new Set(runs.flatMap((r) => r.anomalies))].sort((a, b) => a - b) };
+  const both = one ? '' : runs.length === 2 ? ', both runs' : ', all runs';
+  const charts: LineChartSpec[] = [
+    {
+      id: 'loss', title: `Loss (mean cross-entropy)${both}`, xLabel: 'step', yLabel: 'loss', logY: 'auto', ...mark,
+      series: runs.flatMap((r) => [
+        { name: one ? 'loss' : r.name, color: color(r, '#1f77b4'), points: zip(r.series.steps, r.series.loss) },
+        ...(one ? [{ name: 'smoothed', color: '#ff7f0e', faint: true, points: zip(r.series.steps, smoothed(r.series.loss)) }] : []),
+      ]),
+    },
+    {
+      id: 'grad-global', title: `Global gradient L2 norm (before clipping)${both}`, xLabel: 'step', yLabel: 'norm', logY: true, ...mark,
+      series: runs.map((r) => ({ name: one ? 'global norm' : r.name, color: color(r, '#9467bd'), points: zip(r.series.steps, r.series.gradGlobal) })),
+    },
+    {
+      id: 'lr', title: `Learning rate${both}`, xLabel: 'step', yLabel: 'lr', logY: 'auto', ...mark,
+      series: runs.map((r) => ({ name: one ? 'lr' : r.name, color: color(r, '#8c564b'), points: zip(r.series.steps, r.series.lr) })),
+    },
+  ];
+  const clipping = runs.filter((r) => r.clipMaxNorm > 0);
+  if (clipping.length) {
+    charts.push({
+      id: 'clip', title: one ? `Clip factor (1 = not clipped; max norm ${clipping[0].clipMaxNorm})` : `Clip factor${both} (1 = not clipped)`, xLabel: 'step', yLabel: 'factor', ...mark,
+      series: runs.map((r) => ({ name: one ? 'clip factor' : r.name, color: color(r, '#ff7f0e'), points: zip(r.series.steps, r.series.clip) })),
+    });
+  }
+  return charts;
+}
+
+/** Viridis-like ramp from dark blue (low) to yellow (high), t in 0…1. */
+export function heatColor(t: number): [number, number, number] {
+  const stops = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+  const u = Math.max(0, Math.min(1, t)) * (stops.length - 1);
+  const i = Math.min(stops.length - 2, Math.floor(u));
+  const f = u - i;
+  const c = stops[i].map((a, k) => Math.round(a + (stops[i + 1][k] - a) * f));
+  return [c[0], c[1], c[2]];
+}
+
+/** The colour of a non-finite cell. */
+export const NON_FINITE_COLOR: [number, number, number] = [214, 39, 40];
+
+/** The whole decades that hold every positive finite value of the maps (log10 colour scale). */
+export function logRange(...maps: number[][][]): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const m of maps) for (const row of m) for (const v of row) {
+    if (!(Number.isFinite(v) && v > 0)) continue;
+    const l = Math.log10(v);
+    if (l < lo) lo = l;
+    if (l > hi) hi = l;
+  }
+  if (lo > hi) return [0, 1];
+  const r: [number, number] = [Math.floor(lo), Math.ceil(hi)];
+  return r[1] > r[0] ? r : [r[0], r[0] + 1];
+}
+
+/** A cell's colour on a log10 range: zero at the bottom, non-finite in red. */
+export function heatCellColor(v: number, range: [number, number]): [number, number, number] {
+  if (!Number.isFinite(v)) return NON_FINITE_COLOR;
+  return v > 0 ? heatColor((Math.log10(v) - range[0]) / Math.max(1e-9, range[1] - range[0])) : heatColor(0);
+}
+
+/** The layer × step gradient-norm heat map of a run. */
+export function gradHeatMap(id: string, title: string, s: RunSeries, range?: [number, number]): HeatMapSpec {
+  return { id, title, rows: s.layerNames, cols: s.steps, values: s.perLayer, range };
+}

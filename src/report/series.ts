@@ -1,0 +1,31 @@
+import { layerName } from '../model/params.ts';
+import type { LogReader } from '../log/reader.ts';
+import { stepView } from '../log/steps.ts';
+import type { RunSeries } from './charts.ts';
+
+/**
+ * Reads the scalars of the given steps (default: every step) from their records; arrays are not
+ * decoded. A damaged record throws the reader's LogCorruptError, naming its offset.
+ */
+export function runSeries(log: LogReader, steps: number[] = log.stepNumbers): RunSeries {
+  const L = log.header.config.model.nLayers;
+  const layerNames = Array.from({ length: L + 2 }, (_, l) => layerName(l, L));
+  const s: RunSeries = { steps: [], loss: [], clip: [], lr: [], gradGlobal: [], perLayer: layerNames.map(() => []), layerNames };
+  for (const n of steps) {
+    const v = stepView(log.readStep(n));
+    s.steps.push(n);
+    s.loss.push(v.loss);
+    s.clip.push(v.clipFactor);
+    s.lr.push(v.lr);
+    s.gradGlobal.push(v.gradNormGlobal);
+    v.gradNormPerLayer.forEach((g, l) => s.perLayer[l].push(g));
+  }
+  return s;
+}
+
+/** A run in one line: scenario, model, optimizer, seed, steps, recording mode. */
+export function describeRun(log: LogReader): string {
+  const c = log.header.config;
+  const m = c.model;
+  return `${log.header.scenario} · ${m.nLayers} layers, d ${m.dModel}, ${m.nHeads} heads${m.residual ? '' : ', no residuals'}${m.layerNorm ? '' : ', no layer norm'}, ${m.activation} · ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · dropout ${m.dropout} · seed ${c.seed} · ${log.stepNumbers.length} steps (${log.header.mode} log)`;
+}
