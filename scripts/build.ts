@@ -1,12 +1,13 @@
 // Compiles src/ and scenarios/ to JavaScript with declarations in dist/ (tsconfig.build.json),
 // with the files the code loads beside itself: the WebAssembly modules, the kernel threads'
-// worker and the generated validators. `npm run build`; `prepare` runs it, so `npm ci` in a clone builds it and `npm pack`
+// worker and the generated validators, and the viewer's page bundled. `npm run build`; `prepare` runs it, so `npm ci` in a clone builds it and `npm pack`
 // packs it. dist/.built marks a complete build (bin/weft.mjs runs dist/ when it is newer than
 // every source).
 import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { bundlePage } from '../src/view/assets.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -16,5 +17,9 @@ for (const f of ['src/kernels/wasm/kernels.wasm', 'src/log/rans.wasm', 'src/kern
   mkdirSync(dirname(join(dist, f)), { recursive: true });
   copyFileSync(join(root, f), join(dist, f));
 }
+// the viewer's page, bundled once here so an installed weft serves it without esbuild or uPlot
+const page = await bundlePage();
+writeFileSync(join(dist, 'src/view/client.js'), page.js);
+writeFileSync(join(dist, 'src/view/client.css'), page.css);
 writeFileSync(join(dist, '.built'), `${new Date(0).toISOString()}\n`); // content fixed: only its mtime says when
 process.stdout.write('built dist/\n');

@@ -1,9 +1,7 @@
 import { UsageError } from '../errors.ts';
-import { GPT } from '../model/gpt.ts';
-import { kernelsFor } from '../kernels/registry.ts';
-import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';
+import { UNK } from '../data/tokenizer.ts';
 import { openLog } from '../log/reader.ts';
-import { stateAt } from '../replay/state.ts';
+import { attentionAt } from '../replay/attention.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
 
@@ -34,24 +32,11 @@ export async function attentionCommand(argv: string[]): Promise<number> {
     const step = values.step === undefined ? log.lastStep : stepArg(values.step, '--step', log);
     const layer = intFlag(values.layer, '--layer', 1) ?? Math.min(4, m.nLayers);
     const head = intFlag(values.head, '--head', 1) ?? Math.min(7, m.nHeads);
-    if (layer > m.nLayers) throw new UsageError(`--layer ${layer}: the model has layers 1…${m.nLayers}`);
-    if (head > m.nHeads) throw new UsageError(`--head ${head}: the model has heads 1…${m.nHeads}`);
-    const tok = new Tokenizer(h.vocab);
-    const sentence = String(values.sentence ?? 'The cat chased the dog because it was fast');
-    const typed = splitWords(sentence).slice(0, m.contextLength);
-    const ids = tok.encode(typed.join(' '));
-    if (ids.length < 2) throw new UsageError('--sentence: at least two words are needed');
-    const words = ids.map((i) => tok.vocab[i]);
-    const unknown = [...new Set(typed.filter((_, i) => ids[i] === 0))];
-    const s = stateAt(log, step);
-    const model = new GPT(m, kernelsFor(h.numericMode), h.dtype, 1, ids.length);
-    model.params.set(s.params);
-    const inputs = Int32Array.from(ids);
-    model.forward(inputs, inputs, null); // targets are irrelevant here: only the attention is read
-    const T = ids.length;
-    const att = model.attentionWeights(layer - 1, head - 1);
+    const g = attentionAt(log, step, layer - 1, head - 1, String(values.sentence ?? 'The cat chased the dog because it was fast'));
+    const { typed, words, unknown } = g;
+    const T = words.length;
     if (values.json) {
-      process.stdout.write(`${JSON.stringify({ step, layer, head, words, unknown, attention: words.map((_, q) => Array.from(att.subarray(q * T, q * T + q + 1))) }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ step, layer, head, words, unknown, attention: g.attention }, null, 2)}\n`);
       return 0;
     }
     // rows name each word in full with its position; columns are positions, so that "the",
@@ -61,7 +46,7 @@ export async function attentionCommand(argv: string[]): Promise<number> {
     const lines = [`layer ${layer}, head ${head}, after step ${step}: % of each word's attention on the words up to it`];
     lines.push(`${''.padEnd(w)}  ${words.map((_, k) => String(k + 1).padStart(5)).join('')}   strongest`);
     for (let q = 0; q < T; q++) {
-      const row = att.subarray(q * T, q * T + T);
+      const row = g.attention[q];
       let best = 0;
       for (let k = 1; k <= q; k++) if (row[k] > row[best]) best = k;
       const cells = words.map((_, k) => (k > q ? '     ' : ` ${shade(row[k])}${String(Math.round(row[k] * 100)).padStart(3)}`)).join('');

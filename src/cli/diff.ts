@@ -4,7 +4,7 @@ import { openLog } from '../log/reader.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtNorm } from './format.ts';
-import { jsonNumber } from './json.ts';
+import { jsonNumber } from '../json.ts';
 
 export const DIFF_USAGE = `weft diff <a.weft> <b.weft> [--json] [--html FILE]
   Compares two runs step by step: where they first part (step, stream, tensor, element, both

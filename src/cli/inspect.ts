@@ -3,7 +3,7 @@ import { layerName } from '../model/params.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import { intFlag, parseCommand } from './args.ts';
-import { jsonNumber, jsonNumbers, rows } from './json.ts';
+import { jsonNumber, jsonNumbers, rows } from '../json.ts';
 import { fmtLoss } from './progress.ts';
 import { fmtBytes } from './run.ts';
 import { formatAnomaly } from './format.ts';

@@ -7,7 +7,7 @@ import { encodeSafetensors } from '../replay/safetensors.ts';
 import { stateAt, type ReplayState } from '../replay/state.ts';
 import { exportMetadata, namedTensors, normsPerLayer } from '../replay/tensors.ts';
 import { parseCommand } from './args.ts';
-import { jsonNumber, jsonNumbers } from './json.ts';
+import { jsonNumber, jsonNumbers } from '../json.ts';
 import { fmtNorm } from './format.ts';
 
 export const REPLAY_USAGE = `weft replay <log.weft> --to N [--json] [--export FILE.safetensors]

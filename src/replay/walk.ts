@@ -30,6 +30,10 @@ export class StateWalker {
   get v(): FloatArray | null {
     return this.state?.v ?? null;
   }
+  /** the optimizer's update count (0 for a summary log between keyframes) */
+  get optimT(): number {
+    return this.state?.optimT ?? 0;
+  }
   /** the last step's decoded gradient (compact logs), else null */
   get grads(): FloatArray | null {
     return this.state?.grads ?? null;

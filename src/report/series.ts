@@ -8,11 +8,23 @@ import type { RunSeries } from './charts.ts';
  * decoded. A damaged record throws the reader's LogCorruptError, naming its offset.
  */
 export function runSeries(log: LogReader, steps: number[] = log.stepNumbers): RunSeries {
+  const r = readSeries(log, steps);
+  if (r.damage) throw r.damage;
+  return r.series;
+}
+
+/** runSeries up to the first record that does not read: the steps before it, and its error. */
+export function readSeries(log: LogReader, steps: number[] = log.stepNumbers): { series: RunSeries; damage: unknown } {
   const L = log.header.config.model.nLayers;
   const layerNames = Array.from({ length: L + 2 }, (_, l) => layerName(l, L));
   const s: RunSeries = { steps: [], loss: [], clip: [], lr: [], gradGlobal: [], perLayer: layerNames.map(() => []), layerNames };
   for (const n of steps) {
-    const v = stepView(log.readStep(n));
+    let v;
+    try {
+      v = stepView(log.readStep(n));
+    } catch (e) {
+      return { series: s, damage: e };
+    }
     s.steps.push(n);
     s.loss.push(v.loss);
     s.clip.push(v.clipFactor);
@@ -20,7 +32,7 @@ export function runSeries(log: LogReader, steps: number[] = log.stepNumbers): Ru
     s.gradGlobal.push(v.gradNormGlobal);
     v.gradNormPerLayer.forEach((g, l) => s.perLayer[l].push(g));
   }
-  return s;
+  return { series: s, damage: null };
 }
 
 /** A run in one line: scenario, model, optimizer, seed, steps, recording mode. */

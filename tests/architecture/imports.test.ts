@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.ts';
 
-const ORDER = ['math', 'rng', 'kernels', 'model', 'optim', 'data', 'engine', 'log', 'replay', 'diff', 'golden', 'report', 'cli', 'browser'];
+const ORDER = ['math', 'rng', 'kernels', 'model', 'optim', 'data', 'engine', 'log', 'replay', 'diff', 'golden', 'report', 'view', 'cli', 'browser'];
 const SRC = join(ROOT, 'src');
 
 function files(dir: string): string[] {
@@ -54,8 +54,8 @@ describe('import direction', () => {
       if (from === '(top)') continue;
       for (const d of deps) {
         const to = folderOf(d);
-        // src/errors.ts, version.ts and package.ts come before every folder; index.ts after them all
-        if (to === '(top)' ? !/\/(errors|version|package)\.ts$/.test(d) : ORDER.indexOf(to) > ORDER.indexOf(from)) wrong.push(`${relative(SRC, f)} → ${relative(SRC, d)}`);
+        // src/errors.ts, version.ts, package.ts and json.ts come before every folder; index.ts after them all
+        if (to === '(top)' ? !/\/(errors|version|package|json)\.ts$/.test(d) : ORDER.indexOf(to) > ORDER.indexOf(from)) wrong.push(`${relative(SRC, f)} → ${relative(SRC, d)}`);
       }
     }
     expect(wrong).toEqual([]);

@@ -1,3 +1,4 @@
+/** JSON helpers every output shares (a top-level utility, importable from any folder). */
 /** JSON has no NaN or ±Inf: they are written as the strings "NaN", "Infinity", "-Infinity". */
 export function jsonNumber(x: number): number | string {
   return Number.isFinite(x) ? x : String(x);
