@@ -60,5 +60,24 @@ describe('the npm package', () => {
     const use = spawnSync(process.execPath, ['use.mjs'], { cwd: app, encoding: 'utf8' });
     expect(use.status, use.stderr).toBe(0);
     expect(Number(use.stdout)).toBeGreaterThan(3);
+
+    // weft view serves the page built into dist/ (uPlot is not installed with the package)
+    writeFileSync(join(app, 'view.mjs'), `import { spawn } from 'node:child_process';
+const child = spawn(${JSON.stringify(weft)}, ['view', 'runs/b.weft', '--port', '0']);
+let out = '';
+child.stdout.on('data', async (c) => {
+  out += c;
+  const url = /http:\\/\\/127\\.0\\.0\\.1:\\d+\\//.exec(out)?.[0];
+  if (!url || child.asked) return;
+  child.asked = true;
+  const js = await fetch(url + 'app.js');
+  const runs = await (await fetch(url + 'api/runs')).json();
+  console.log(js.status, (await js.text()).length > 10000, runs[0].name);
+  child.kill('SIGINT');
+});
+child.on('exit', (code) => console.log('exit', code));
+`);
+    const view = spawnSync(process.execPath, ['view.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    expect(view.stdout.trim().split('\n'), view.stderr).toEqual(['200 true b.weft', 'exit 0']);
   });
 });

@@ -29,6 +29,8 @@ export function drawLineChart(into: HTMLElement, c: LineChartSpec, width: number
       ctx.lineTo(x, top + height);
       ctx.stroke();
       ctx.fillStyle = color;
+      ctx.textAlign = 'left'; // uPlot leaves its axes' alignment set
+      ctx.textBaseline = 'alphabetic';
       ctx.font = `${11 * devicePixelRatio}px system-ui, sans-serif`;
       ctx.fillText(label, x + 4, top + 12 * devicePixelRatio);
       ctx.restore();
