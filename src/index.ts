@@ -36,4 +36,11 @@ export { runReportHtml, diffReportHtml } from './report/html.ts';
 export { checkGolden, updateGolden, type GoldenCheck } from './golden/check.ts';
 export { compareGolden, formatReport, type GoldenReport } from './golden/compare.ts';
 export { captureGolden, type GoldenFile, type Tolerance } from './golden/capture.ts';
+// sweeps
+export { sweep, sweepPlan } from './sweep/sweep.ts';
+export { planSweep, shardOf, type SweepSpec, type SweepPlan, type PlannedRun } from './sweep/plan.ts';
+export { runSweep, type RunSweepOptions, type SweepProgress } from './sweep/execute.ts';
+export { readManifest, SWEEP_MANIFEST_SCHEMA, type SweepManifest, type ManifestRun } from './sweep/manifest.ts';
+export { mergeSweeps } from './sweep/merge.ts';
+export { sweepReportData, sweepReportHtml, type SweepReportData } from './sweep/report.ts';
 export { WEFT_VERSION } from './version.ts';

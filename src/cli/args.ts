@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '../errors.ts';
+export { intFlag } from '../engine/overrides.ts';
 import { availableParallelism } from 'node:os';
 import { parseImplementation, useKernels, useThreads } from '../kernels/registry.ts';
 
@@ -50,15 +51,6 @@ export function takeGlobalFlags(argv: string[]): string[] {
     }
   }
   return rest;
-}
-
-export function intFlag(v: unknown, name: string, min = 0): number | undefined {
-  if (v === undefined) return undefined;
-  const s = String(v);
-  if (!/^-?\d+$/.test(s)) throw new UsageError(`${name}: expected an integer, got ${JSON.stringify(s)}`);
-  const n = Number(s);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name}: must be an integer ≥ ${min}, got ${s}`);
-  return n;
 }
 
 /**

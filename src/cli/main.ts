@@ -8,6 +8,7 @@ import { reportCommand, REPORT_USAGE } from './report.ts';
 import { snapshotCommand, SNAPSHOT_USAGE } from './snapshot.ts';
 import { attentionCommand, ATTENTION_USAGE } from './attention.ts';
 import { viewCommand, VIEW_USAGE } from './view.ts';
+import { sweepCommand, SWEEP_USAGE } from './sweep.ts';
 import { reportError, EXIT } from './errors.ts';
 import { takeGlobalFlags } from './args.ts';
 import type { Scenario } from '../engine/scenario.ts';
@@ -26,6 +27,7 @@ const COMMANDS: Record<string, Command> = {
   fork: { summary: 'continue from step N with a changed config into a new log', usage: FORK_USAGE, run: forkCommand },
   diff: { summary: 'where two runs first part, and how far apart they drift', usage: DIFF_USAGE, run: diffCommand },
   report: { summary: 'a self-contained HTML report of a run', usage: REPORT_USAGE, run: reportCommand },
+  sweep: { summary: 'many seeds and settings, N at a time or in shards; merge; report', usage: SWEEP_USAGE, run: sweepCommand },
   view: { summary: 'look through runs in a browser: overview, heat maps, any step, compare, attention', usage: VIEW_USAGE, run: viewCommand },
   attention: { summary: 'where one attention head looks on a sentence, after step N', usage: ATTENTION_USAGE, run: attentionCommand },
   snapshot: { summary: 'check or update the golden snapshots in snapshots/', usage: SNAPSHOT_USAGE, run: snapshotCommand },

@@ -1,11 +1,11 @@
 import { UsageError } from '../errors.ts';
-import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from '../engine/config.ts';
-import type { ModelConfig } from '../model/params.ts';
+import type { WeftConfig } from '../engine/config.ts';
+import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { runTrainingAsync, type RunObserver, type RunResult } from '../engine/run.ts';
 import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { intFlag, parseCommand } from './args.ts';
+import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
@@ -66,21 +66,7 @@ export const RUN_OPTIONS = {
   list: { type: 'boolean' },
 } as const;
 
-/** Model sizes a person can name instead of five `--set model.…` flags (DESIGN.md). */
-export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY, fabric: FABRIC };
-
-/** The scenario's config with the command line's overrides applied and validated. */
-export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
-  const preset = values.model === undefined ? null : MODEL_PRESETS[String(values.model)];
-  if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
-  const sets = [...(preset ? Object.entries(preset).map(([k, v]) => `model.${k}=${v}`) : []), ...((values.set as string[] | undefined) ?? [])];
-  const steps = intFlag(values.steps, '--steps', 0);
-  const seed = intFlag(values.seed, '--seed', 0);
-  if (values.record !== undefined) sets.push(`record.mode=${values.record}`);
-  if (steps !== undefined) sets.push(`steps=${steps}`);
-  if (seed !== undefined) sets.push(`seed=${seed}`);
-  return sets.length ? applySets(validateConfig(structuredClone(base)), sets) : base;
-}
+export { configFromFlags, MODEL_PRESETS };
 
 export interface TrainOutcome {
   result: RunResult;

@@ -6,15 +6,18 @@ import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { loadScenario, scenarioNames } from './scenarios.ts';
+import { parseShard, shardOf } from '../sweep/plan.ts';
 
-export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario…] [--json]
+export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario…] [--shard i/n] [--json]
   Golden snapshots of training numerics, one per scenario in snapshots/<scenario>.golden.json.
   Each scenario runs on the tiny model for a few steps; loss, lr, gradient norms, clip factor and
   hashes of every parameter tensor, moment and mask are compared bit for bit (unless the golden
   declares a tolerance for a field), and the scenario's expectations are checked.
   check    exit 0 when all match, 1 when one differs or is missing
   update   write goldens anew and print what changed (refused when CI is set)
-  (no scenario names: all of them)`;
+  (no scenario names: all of them)
+  --shard i/n  only every n-th scenario (in name order) from the i-th: one job of a CI matrix;
+               the shards together check each golden once`;
 
 function rel(p: string): string {
   return relative(process.cwd(), p) || p;
@@ -29,7 +32,7 @@ function describeCheck(c: GoldenCheck): string {
 }
 
 export async function snapshotCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { json: { type: 'boolean' } }, SNAPSHOT_USAGE, null);
+  const p = parseCommand(argv, { json: { type: 'boolean' }, shard: { type: 'string' } }, SNAPSHOT_USAGE, null);
   if (!p) return 0;
   const { values, positionals } = p;
   const [verb, ...names] = positionals;
@@ -38,7 +41,8 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
   let failed = false;
   const results: unknown[] = [];
   const scenarios: Scenario[] = [];
-  for (const n of names.length ? names : scenarioNames()) {
+  const shard = values.shard === undefined ? null : parseShard(String(values.shard));
+  for (const n of shardOf([...(names.length ? names : scenarioNames())].sort(), shard)) {
     try {
       scenarios.push(await loadScenario(n));
     } catch (e) {

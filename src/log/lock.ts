@@ -30,9 +30,15 @@ function removeHeldLocks(): void {
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  // a zombie (killed, not yet reaped: in a container whose first process reaps no one, never)
+  // still answers signal 0 but holds no file
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc (not Linux): signal 0 is all there is
   }
 }
 

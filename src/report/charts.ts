@@ -9,8 +9,12 @@ export interface Series {
   name: string;
   color: string;
   points: [number, number][];
-  /** a thinner, lighter line (a smoothed copy of another series) */
+  /** a thinner, lighter line (a smoothed copy of another series, one run of many) */
   faint?: boolean;
+  /** not named in the legend (one run among many drawn alike) */
+  unlisted?: boolean;
+  /** a shaded band around the line: [x, low, high] (the spread across seeds) */
+  band?: [number, number, number][];
 }
 
 export interface LineChartSpec {

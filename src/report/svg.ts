@@ -13,6 +13,7 @@ const M = { left: 84, right: 20, top: 50, bottom: 46 };
 /** Past this many series the legend is a column right of the plot, one row each. */
 const LEGEND_ROW_MAX = 3;
 const LEGEND_COLUMN_W = 120;
+const LEGEND_COLUMN_W_MAX = 300;
 const LEGEND_ROW_H = 15;
 /** At most this many labelled decades on a log axis (more are thinned to every k-th). */
 const LOG_TICKS_MAX = 7;
@@ -36,7 +37,7 @@ function fmtTick(v: number, log: boolean): string {
 
 export function lineChart(c: LineChartSpec): string {
   const logY = wantsLog(c);
-  const pts = c.series.flatMap((s) => s.points).filter(([, y]) => Number.isFinite(y) && (!logY || y > 0));
+  const pts = c.series.flatMap((s) => [...s.points, ...(s.band ?? []).flatMap(([x, lo, hi]) => [[x, lo], [x, hi]] as [number, number][])]).filter(([, y]) => Number.isFinite(y) && (!logY || y > 0));
   const tf = (y: number) => (logY ? Math.log10(y) : y);
   const xs = pts.map((p) => p[0]);
   const ys = pts.map((p) => tf(p[1]));
@@ -46,9 +47,12 @@ export function lineChart(c: LineChartSpec): string {
   if (x1 === x0) x1 = x0 + 1;
   if (y1 === y0) [y0, y1] = [y0 - 0.5, y1 + 0.5];
   if (logY) [y0, y1] = [Math.floor(y0), Math.ceil(y1)];
-  const column = c.series.length > LEGEND_ROW_MAX;
-  const right = M.right + (column ? LEGEND_COLUMN_W : 0);
-  const h = Math.max(H, column ? M.top + c.series.length * LEGEND_ROW_H + M.bottom : 0);
+  const listed = c.series.filter((s) => !s.unlisted);
+  const column = listed.length > LEGEND_ROW_MAX;
+  // wide enough for the longest name (≈ 6.5 px a character at 12 px), within bounds
+  const legendW = Math.min(LEGEND_COLUMN_W_MAX, Math.max(LEGEND_COLUMN_W, 24 + Math.ceil(6.5 * Math.max(0, ...listed.map((s) => s.name.length)))));
+  const right = M.right + (column ? legendW : 0);
+  const h = Math.max(H, column ? M.top + listed.length * LEGEND_ROW_H + M.bottom : 0);
   const pw = W - M.left - right;
   const ph = h - M.top - M.bottom;
   const sx = (x: number) => M.left + ((x - x0) / (x1 - x0)) * pw;
@@ -76,12 +80,20 @@ export function lineChart(c: LineChartSpec): string {
     parts.push(`<path d="M${x.toFixed(1)},${M.top + ph}l-5,8h10z" fill="#d62728" class="anomaly"><title>NaN/Inf at step ${a}</title></path>`);
   }
   for (const s of c.series) {
+    if (!s.band?.length) continue;
+    const ok = s.band.filter(([, lo, hi]) => Number.isFinite(lo) && Number.isFinite(hi) && (!logY || lo > 0));
+    if (!ok.length) continue;
+    const upper = ok.map(([x, , hi], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(hi).toFixed(1)}`).join('');
+    const lower = [...ok].reverse().map(([x, lo]) => `L${sx(x).toFixed(1)},${sy(lo).toFixed(1)}`).join('');
+    parts.push(`<path d="${upper}${lower}Z" fill="${s.color}" fill-opacity="0.15" stroke="none" class="band" data-series="${esc(s.name)}"/>`);
+  }
+  for (const s of c.series) {
     const d = s.points.filter(([, y]) => Number.isFinite(y) && (!logY || y > 0)).map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.faint ? 1.2 : 1.6}"${s.faint ? ' stroke-opacity="0.85"' : ''} class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.faint ? 1.2 : 1.6}"${s.faint ? ` stroke-opacity="${s.unlisted ? 0.35 : 0.85}"` : ''} class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
   }
   // legend: a row between the title and the plot, or a column right of the plot for many series
-  c.series.forEach((s, i) => {
-    const [x, y] = column ? [W - M.right - LEGEND_COLUMN_W + 14, M.top + i * LEGEND_ROW_H + 8] : [W - M.right - (c.series.length - i) * 110, 38];
+  listed.forEach((s, i) => {
+    const [x, y] = column ? [W - M.right - legendW + 14, M.top + i * LEGEND_ROW_H + 8] : [W - M.right - (listed.length - i) * 110, 38];
     parts.push(`<rect x="${x}" y="${y - 5}" width="12" height="3" fill="${s.color}"/><text x="${x + 16}" y="${y}" class="legend">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');

@@ -7,7 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers.ts';
 
-const ORDER = ['math', 'rng', 'kernels', 'model', 'optim', 'data', 'engine', 'log', 'replay', 'diff', 'golden', 'report', 'view', 'cli', 'browser'];
+const ORDER = ['math', 'rng', 'kernels', 'model', 'optim', 'data', 'engine', 'log', 'replay', 'diff', 'golden', 'report', 'view', 'sweep', 'cli', 'browser'];
 const SRC = join(ROOT, 'src');
 
 function files(dir: string): string[] {

@@ -1,13 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { configValidatorSource, recordValidatorsSource, RECORDS_VALIDATOR_FILE, VALIDATOR_FILE } from '../../scripts/build-validators.ts';
+import { configValidatorSource, recordValidatorsSource, RECORDS_VALIDATOR_FILE, SWEEP_SCHEMA_FILE, sweepSchemaText, VALIDATOR_FILE } from '../../scripts/build-validators.ts';
 import { DEFAULT_CONFIG, mergeConfig, validateConfig } from '../../src/engine/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 describe('the validators generated ahead of time', () => {
-  it('are the ones CONFIG_SCHEMA and RECORD_SCHEMAS compile to (run scripts/build-validators.ts after changing a schema)', () => {
+  it('are the ones CONFIG_SCHEMA and RECORD_SCHEMAS compile to, and the published sweep schema is SWEEP_MANIFEST_SCHEMA (run scripts/build-validators.ts after changing a schema)', () => {
     expect(readFileSync(VALIDATOR_FILE, 'utf8') === configValidatorSource(), `${VALIDATOR_FILE} is out of date: npx tsx scripts/build-validators.ts`).toBe(true);
     expect(readFileSync(RECORDS_VALIDATOR_FILE, 'utf8') === recordValidatorsSource(), `${RECORDS_VALIDATOR_FILE} is out of date: npx tsx scripts/build-validators.ts`).toBe(true);
+    expect(readFileSync(SWEEP_SCHEMA_FILE, 'utf8') === sweepSchemaText(), `${SWEEP_SCHEMA_FILE} is out of date: npx tsx scripts/build-validators.ts`).toBe(true);
   });
 
   it('accepts a good config and names the first bad field of a wrong one', () => {

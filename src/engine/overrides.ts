@@ -1,0 +1,29 @@
+import { UsageError } from '../errors.ts';
+import type { ModelConfig } from '../model/params.ts';
+import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from './config.ts';
+
+/** An integer flag's value (undefined when absent); a UsageError naming the flag otherwise. */
+export function intFlag(v: unknown, name: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^-?\d+$/.test(s)) throw new UsageError(`${name}: expected an integer, got ${JSON.stringify(s)}`);
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name}: must be an integer ≥ ${min}, got ${s}`);
+  return n;
+}
+
+/** Model sizes a person can name instead of five `--set model.…` flags (DESIGN.md). */
+export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY, fabric: FABRIC };
+
+/** The scenario's config with the command line's overrides applied and validated. */
+export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
+  const preset = values.model === undefined ? null : MODEL_PRESETS[String(values.model)];
+  if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
+  const sets = [...(preset ? Object.entries(preset).map(([k, v]) => `model.${k}=${v}`) : []), ...((values.set as string[] | undefined) ?? [])];
+  const steps = intFlag(values.steps, '--steps', 0);
+  const seed = intFlag(values.seed, '--seed', 0);
+  if (values.record !== undefined) sets.push(`record.mode=${values.record}`);
+  if (steps !== undefined) sets.push(`steps=${steps}`);
+  if (seed !== undefined) sets.push(`seed=${seed}`);
+  return sets.length ? applySets(validateConfig(structuredClone(base)), sets) : base;
+}

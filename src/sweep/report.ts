@@ -1,0 +1,165 @@
+import { join } from 'node:path';
+import { UsageError, WeftError } from '../errors.ts';
+import { openLog } from '../log/reader.ts';
+import { stepView } from '../log/steps.ts';
+import { runColor, type LineChartSpec, type Series } from '../report/charts.ts';
+import { readSeries } from '../report/series.ts';
+import { esc, lineChart } from '../report/svg.ts';
+import { jsonNumber } from '../json.ts';
+import { readManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
+
+/** Median, low and high of the finite values (null when there are none). */
+export function spread(xs: number[]): { median: number; lo: number; hi: number } | null {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (!v.length) return null;
+  const mid = v.length >> 1;
+  return { median: v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2, lo: v[0], hi: v[v.length - 1] };
+}
+
+export interface SweepGroup {
+  /** the grid settings, as `key=value` (seed excluded): "all runs" when the sweep varies only the seed */
+  name: string;
+  settings: Record<string, number | string | boolean>;
+  runs: string[];
+  seeds: number[];
+  /** per step across the group's seeds (only the runs that reached the step) */
+  loss: { step: number; median: number; lo: number; hi: number; runs: number }[];
+  /** the final step's gradient L2 norm per layer group, across seeds */
+  finalGradNorm: { layer: string; median: number; lo: number; hi: number }[];
+  diverged: number;
+  failed: number;
+}
+
+export interface SweepReportData {
+  sweepId: string;
+  scenario: string;
+  gridKeys: string[];
+  seeds: number[];
+  groups: SweepGroup[];
+  /** runs stopped by NaN/Inf: which setting, which seed, at which step */
+  divergences: { run: string; group: string; seed: number; step: number; stage: string; tensor: string | null }[];
+  runs: (ManifestRun & { curve: { steps: number[]; loss: number[] } | null; problem: string | null })[];
+}
+
+function groupName(settings: Record<string, number | string | boolean>): string {
+  const keys = Object.keys(settings).filter((k) => k !== 'seed').sort();
+  return keys.length ? keys.map((k) => `${k}=${settings[k]}`).join(', ') : 'all runs';
+}
+
+/** Reads a sweep's folder — its manifest and every log in it — into the report's numbers. */
+export function sweepReportData(dir: string): SweepReportData {
+  const m: SweepManifest | null = readManifest(dir);
+  if (!m) throw new UsageError(`${dir}: no sweep.json (run weft sweep … --out ${dir} first)`);
+  const runs: SweepReportData['runs'] = [];
+  const finals = new Map<string, number[]>();
+  let layers: string[] = [];
+  for (const r of m.runs) {
+    let curve = null;
+    let problem = null;
+    if (r.status !== 'pending') {
+      try {
+        const log = openLog(join(dir, r.log));
+        try {
+          const { series, damage } = readSeries(log);
+          curve = { steps: series.steps, loss: series.loss };
+          if (damage) problem = (damage as Error).message;
+          layers = series.layerNames;
+          const last = series.steps[series.steps.length - 1];
+          if (last !== undefined) finals.set(r.id, Array.from(stepView(log.readStep(last)).gradNormPerLayer));
+        } finally {
+          log.close();
+        }
+      } catch (e) {
+        if (!(e instanceof WeftError)) throw e;
+        problem = e.message;
+      }
+    }
+    runs.push({ ...r, curve, problem });
+  }
+  const byGroup = new Map<string, typeof runs>();
+  for (const r of runs) {
+    const g = groupName(r.settings);
+    byGroup.set(g, [...(byGroup.get(g) ?? []), r]);
+  }
+  const groups: SweepGroup[] = [...byGroup].map(([name, rs]) => {
+    const steps = [...new Set(rs.flatMap((r) => r.curve?.steps ?? []))].sort((a, b) => a - b);
+    const loss = steps.flatMap((step) => {
+      const xs = rs.flatMap((r) => {
+        const i = r.curve ? r.curve.steps.indexOf(step) : -1;
+        return i >= 0 ? [r.curve!.loss[i]] : [];
+      });
+      const s = spread(xs);
+      return s ? [{ step, ...s, runs: xs.length }] : [];
+    });
+    const finalGradNorm = layers.flatMap((layer, l) => {
+      const s = spread(rs.flatMap((r) => (finals.has(r.id) ? [finals.get(r.id)![l]] : [])));
+      return s ? [{ layer, ...s }] : [];
+    });
+    const settings = Object.fromEntries(Object.entries(rs[0].settings).filter(([k]) => k !== 'seed'));
+    return { name, settings, runs: rs.map((r) => r.id), seeds: rs.map((r) => Number(r.settings.seed)), loss, finalGradNorm, diverged: rs.filter((r) => r.status === 'diverged').length, failed: rs.filter((r) => r.status === 'failed').length };
+  });
+  const divergences = runs.filter((r) => r.anomaly).map((r) => ({ run: r.id, group: groupName(r.settings), seed: Number(r.settings.seed), step: r.anomaly!.step, stage: r.anomaly!.stage, tensor: r.anomaly!.tensor }));
+  return { sweepId: m.sweepId, scenario: m.scenario, gridKeys: m.grid.map((g) => g.key), seeds: m.seeds, groups, divergences, runs };
+}
+
+/** The report's numbers as JSON (non-finite values as strings; the loss curves left out). */
+export function sweepReportJson(d: SweepReportData): unknown {
+  return JSON.parse(JSON.stringify({ ...d, runs: d.runs.map(({ curve: _c, ...r }) => r) }, (_k, v) => (typeof v === 'number' ? jsonNumber(v) : v)));
+}
+
+const STYLE = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:980px;color:#222;padding:0 12px}
+h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 6px}p.meta{color:#555;margin:0 0 12px}
+table{border-collapse:collapse;font-size:12px}td,th{padding:2px 10px 2px 0;text-align:left}th{color:#555;font-weight:600}
+table.runs th{cursor:pointer;user-select:none}table.runs th[aria-sort=ascending]::after{content:' ▲'}table.runs th[aria-sort=descending]::after{content:' ▼'}
+td.num{text-align:right;font-variant-numeric:tabular-nums}tr.diverged td{color:#d62728}tr.failed td{color:#8c564b}
+svg.chart{display:block;margin:6px 0 10px;background:#fff}svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}
+svg .label{font-size:12px;fill:#333}svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .axis{stroke:#888}
+svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}`;
+
+// sorts the runs table by the clicked column: numbers as numbers, the rest as text
+const SORT_SCRIPT = `document.querySelectorAll('table.runs th').forEach((th, col) => th.addEventListener('click', () => {
+  const table = th.closest('table'); const body = table.tBodies[0];
+  const dir = th.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
+  table.querySelectorAll('th').forEach((h) => h.removeAttribute('aria-sort'));
+  th.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
+  const key = (tr) => { const v = tr.cells[col].dataset.value ?? tr.cells[col].textContent; const n = Number(v); return v !== '' && !Number.isNaN(n) ? n : v; };
+  [...body.rows].sort((a, b) => { const x = key(a), y = key(b); return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * dir; }).forEach((r) => body.append(r));
+}));`;
+
+/** One self-contained page: loss by setting (median and spread across seeds, every run faint), the final gradient-norm profile, divergences, a sortable table. */
+export function sweepReportHtml(d: SweepReportData): string {
+  const lossSeries: Series[] = d.groups.flatMap((g, i) => [
+    ...g.runs.flatMap((id) => {
+      const r = d.runs.find((x) => x.id === id)!;
+      return r.curve ? [{ name: id, color: runColor(i), faint: true, unlisted: true, points: r.curve.steps.map((s, k) => [s, r.curve!.loss[k]] as [number, number]) }] : [];
+    }),
+    { name: g.name, color: runColor(i), points: g.loss.map((p) => [p.step, p.median] as [number, number]), band: g.loss.map((p) => [p.step, p.lo, p.hi] as [number, number, number]) },
+  ]);
+  const lossChart: LineChartSpec = { id: 'sweep-loss', title: `Loss by setting: median across ${d.seeds.length} seed${d.seeds.length === 1 ? '' : 's'}, band min…max, each run faint`, xLabel: 'step', yLabel: 'loss', logY: 'auto', series: lossSeries, anomalies: d.divergences.map((x) => x.step) };
+  const layers = d.groups[0]?.finalGradNorm.map((f) => f.layer) ?? [];
+  const profile: LineChartSpec = {
+    id: 'sweep-profile', title: 'Final gradient L2 norm per layer group (0 = emb, last = head): median, band min…max', xLabel: 'layer group', yLabel: 'norm', logY: true,
+    series: d.groups.map((g, i) => ({ name: g.name, color: runColor(i), points: g.finalGradNorm.map((f, l) => [l, f.median] as [number, number]), band: g.finalGradNorm.map((f, l) => [l, f.lo, f.hi] as [number, number, number]) })),
+  };
+  const cell = (v: unknown, num = false) => `<td${num ? ' class="num"' : ''} data-value="${esc(String(v ?? ''))}">${esc(v === null || v === undefined ? '–' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v))}</td>`;
+  const rows = d.runs.map((r) => `<tr class="${r.status}" data-run="${esc(r.id)}">${cell(r.id)}${d.gridKeys.map((k) => cell(r.settings[k], typeof r.settings[k] === 'number')).join('')}${cell(r.settings.seed, true)}${cell(r.status)}${cell(r.steps, true)}${cell(typeof r.finalLoss === 'string' ? r.finalLoss : r.finalLoss, typeof r.finalLoss === 'number')}${cell(r.anomaly?.step ?? null, true)}${cell(r.stateHash ? r.stateHash.slice(0, 12) : null)}</tr>`).join('');
+  const head = ['run', ...d.gridKeys, 'seed', 'status', 'steps', 'final loss', 'NaN/Inf at step', 'state hash'].map((h) => `<th>${esc(h)}</th>`).join('');
+  const groupsTable = `<table class="groups"><tr><th>setting</th><th>seeds</th><th>final loss (median)</th><th>min…max</th><th>diverged</th><th>failed</th></tr>${d.groups.map((g) => {
+    const f = g.loss[g.loss.length - 1];
+    return `<tr><td>${esc(g.name)}</td><td class="num">${g.seeds.length}</td><td class="num">${f ? Number(f.median.toPrecision(6)) : '–'}</td><td class="num">${f ? `${Number(f.lo.toPrecision(4))}…${Number(f.hi.toPrecision(4))}` : '–'}</td><td class="num">${g.diverged}</td><td class="num">${g.failed}</td></tr>`;
+  }).join('')}</table>`;
+  const diverged = d.divergences.length
+    ? `<ul class="divergences">${d.divergences.map((x) => `<li><b>${esc(x.group)}</b>, seed ${x.seed}: NaN/Inf at step ${x.step} (${esc(x.stage)}${x.tensor ? `, ${esc(x.tensor)}` : ''})</li>`).join('')}</ul>`
+    : '<p class="divergences">no run diverged</p>';
+  const body = [
+    `<h1>weft sweep: ${esc(d.scenario)}</h1><p class="meta">${d.runs.length} runs · seeds ${esc(d.seeds.join(', '))}${d.gridKeys.length ? ` · varying ${esc(d.gridKeys.join(', '))}` : ''} · sweep ${esc(d.sweepId)}</p>`,
+    groupsTable,
+    '<h2>Diverged</h2>', diverged,
+    lineChart(lossChart),
+    layers.length ? lineChart(profile) : '',
+    '<h2>Runs</h2><p class="meta">click a column to sort</p>',
+    `<table class="runs"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`,
+  ];
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>weft sweep: ${esc(d.scenario)}</title><meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head><body>${body.join('\n')}<script>${SORT_SCRIPT}</script></body></html>\n`;
+}
+
