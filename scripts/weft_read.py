@@ -30,7 +30,7 @@ import numpy as np
 
 FILE_MAGIC = b"WEFTLOG\n"
 TRAILER_MAGIC = b"WEFTIDX\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: logs with attention probes (records of kind "probe")
 SCALE_BITS = 14
 RANS_L = 1 << 23
 
@@ -180,6 +180,7 @@ class WeftLog:
         self.header = self.frames[0][1]
         self.steps = {r["step"]: r for _, r in self.frames if r["kind"] == "step"}
         self.keyframes = {r["step"]: r for _, r in self.frames if r["kind"] == "keyframe"}
+        self.probes = {r["step"]: r for _, r in self.frames if r["kind"] == "probe"}
         self.dtype = np.float32 if self.header["dtype"] == "float32" else np.float64
 
     def step(self, n):
@@ -196,6 +197,23 @@ class WeftLog:
         if r["grads"] is not None:
             r["grads"] = decode_floats(r["grads"])
         return r
+
+    def probe(self, n):
+        """Step n's attention probes: per sentence its token ids and attention[layer, head, q, k]
+        (zero above the diagonal, where a word cannot look)."""
+        r = self.probes[n]
+        model = self.header["config"]["model"]
+        L, H = model["nLayers"], model["nHeads"]
+        out = []
+        for ids_b, att_b in zip(r["ids"], r["attention"]):
+            ids = np.frombuffer(ids_b, dtype="<i4")
+            T = len(ids)
+            tri = np.frombuffer(att_b, dtype="<f8").reshape(L, H, T * (T + 1) // 2)
+            att = np.zeros((L, H, T, T))
+            q, k = np.tril_indices(T)
+            att[:, :, q, k] = tri
+            out.append({"ids": ids, "attention": att})
+        return out
 
     def masks(self, block):
         sites, per = self.header["dropoutSites"], self.header["maskElements"]

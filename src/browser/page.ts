@@ -25,7 +25,8 @@ export function trainAndRecord(over: DeepPartial<WeftConfig>, scenario = 'page')
   const config = validateConfig(mergeConfig(DEFAULT_CONFIG, over));
   const trainer = new Trainer(config);
   const sink = new MemorySink();
-  const recorder = new Recorder(LogWriter.toSink(sink, `${scenario}.weft`), makeHeader(scenario, config, trainer), trainer);
+  const header = makeHeader(scenario, config, trainer);
+  const recorder = new Recorder(LogWriter.toSink(sink, `${scenario}.weft`, header.format), header, trainer);
   const result = runTraining(trainer, config.steps, [recorder]);
   recorder.finish(result, trainer);
   const log = openLogBytes(sink.bytes(), `${scenario}.weft`);

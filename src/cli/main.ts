@@ -51,7 +51,7 @@ exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unread
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
-    process.stdout.write(`weft ${WEFT_VERSION} (log format ${FORMAT_VERSION}, node ${process.versions.node})\n`);
+    process.stdout.write(`weft ${WEFT_VERSION} (log formats 1–${FORMAT_VERSION}, node ${process.versions.node})\n`);
     return EXIT.ok;
   }
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {

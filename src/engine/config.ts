@@ -15,6 +15,28 @@ export interface RecordConfig {
   keyframeEvery: number;
 }
 
+/**
+ * Attention probes (optional): at step 0, every `every` steps and at the last step the recorder
+ * writes every layer's and head's attention on each sentence, dropout off. Probing reads the
+ * state; it changes no bit of training or of the other records.
+ */
+export interface ProbeConfig {
+  every: number;
+  sentences: string[];
+  /** links people follow through training, `word->word`: the query word and the word it should look at */
+  links: string[];
+}
+
+/** The story's sentences and links a probe follows unless told otherwise. */
+export const PROBE_DEFAULTS: ProbeConfig = {
+  every: 50,
+  sentences: ['The scientists published their findings after they completed the experiment.', 'The professor finished her lecture.'],
+  links: ['they->scientists', 'her->professor'],
+};
+
+/** Sections a config may leave out; given in part (a scenario, --set), they start from these. */
+const OPTIONAL_SECTIONS: Record<string, unknown> = { probe: PROBE_DEFAULTS };
+
 export interface WeftConfig {
   seed: number;
   steps: number;
@@ -25,9 +47,10 @@ export interface WeftConfig {
   schedule: ScheduleConfig;
   data: DataConfig;
   record: RecordConfig;
+  probe?: ProbeConfig;
 }
 
-export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+export type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
 
 /** The story's model (DESIGN.md "fabric"): 12 layers, d 64, 8 heads, dff 256, T 16. */
 export const FABRIC: Partial<ModelConfig> = { nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, contextLength: 16 };
@@ -54,9 +77,18 @@ const int = (minimum: number, maximum?: number) => ({ type: 'integer', minimum, 
 const obj = (properties: Record<string, unknown>) => ({
   type: 'object', properties, required: Object.keys(properties), additionalProperties: false,
 });
+/** An object schema with sections it may leave out. */
+const optional = (o: ReturnType<typeof obj>, sections: Record<string, unknown>) => ({ ...o, properties: { ...o.properties, ...sections } });
+
+const PROBE_SCHEMA = obj({
+  every: int(1, 10_000_000),
+  // a word at least, 1,000 characters at most (as a pattern: maxLength would need ajv's runtime in the generated validator)
+  sentences: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: '^(?=[\\s\\S]*\\S)[\\s\\S]{1,1000}$' } },
+  links: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[^\\s>-]+->[^\\s>-]+$' } },
+});
 
 /** JSON Schema of a complete config. Bounds keep every size finite and every loop bounded. */
-export const CONFIG_SCHEMA = obj({
+export const CONFIG_SCHEMA = optional(obj({
   seed: int(0, Number.MAX_SAFE_INTEGER),
   steps: int(0, 10_000_000),
   dtype: { enum: ['float32', 'float64'] },
@@ -81,7 +113,7 @@ export const CONFIG_SCHEMA = obj({
     corpusSeed: int(0, Number.MAX_SAFE_INTEGER), randomTokens: int(2, 100_000_000),
   }),
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
-});
+}), { probe: PROBE_SCHEMA });
 
 // CONFIG_SCHEMA's validator, generated ahead as JavaScript (scripts/build-validators.ts; a test
 // keeps it in step with the schema): compiling the schema would cost every command ≈ 30 ms
@@ -108,6 +140,7 @@ export function validateConfig(c: unknown): WeftConfig {
   const cfg = c as unknown as WeftConfig;
   const m = cfg.model;
   if (m.dModel % m.nHeads !== 0) throw new ConfigError('model.nHeads', `must divide model.dModel (${m.dModel}), got ${m.nHeads}`);
+  if (cfg.probe && cfg.data.corpus !== 'story') throw new ConfigError('probe', 'attention probes need words: a run on the story corpus (data.corpus story)');
   if (cfg.data.corpus === 'random' && m.vocabSize < 2) throw new ConfigError('model.vocabSize', 'must be at least 2 for the random corpus');
   if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
   return cfg;
@@ -130,8 +163,9 @@ export function mergeConfig<T>(base: T, over: DeepPartial<T> | undefined): T {
   if (over === undefined) return structuredClone(base);
   const out = structuredClone(base) as Record<string, unknown>;
   for (const [k, v] of Object.entries(over as Record<string, unknown>)) {
-    const b = out[k];
-    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig(b, v) : structuredClone(v);
+    // an optional section (probe) given in part starts from its defaults
+    const b = out[k] ?? (isPlainObject(v) && Object.hasOwn(OPTIONAL_SECTIONS, k) ? OPTIONAL_SECTIONS[k] : undefined);
+    out[k] = isPlainObject(b) && isPlainObject(v) ? mergeConfig<Record<string, unknown>>(b, v as DeepPartial<Record<string, unknown>>) : structuredClone(v);
   }
   return out as T;
 }
@@ -170,7 +204,7 @@ export function applySets(cfg: WeftConfig, sets: readonly string[]): WeftConfig 
       if (i === keys.length - 1) {
         if (schema.properties) throw new ConfigError(path, `is a section; set one of its keys: ${Object.keys(schema.properties).map((x) => `${path}.${x}`).join(', ')}`);
         node[k] = parseSetValue(s.slice(eq + 1).trim());
-      } else node = node[k] as Record<string, unknown>;
+      } else node = (node[k] ??= structuredClone(OPTIONAL_SECTIONS[k])) as Record<string, unknown>;
     }
   }
   return validateConfig(out);

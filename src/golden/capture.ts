@@ -7,7 +7,7 @@ import { Trainer, type Anomaly } from '../engine/trainer.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
 import { layerSpanNorms } from '../optim/clip.ts';
-import { FORMAT_VERSION } from '../log/format.ts';
+import { formatVersionOf } from '../log/format.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { configHash, goldenFloat, type GoldenFloat } from './format.ts';
 
@@ -116,7 +116,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
   const golden: GoldenFile = {
     golden: GOLDEN_FORMAT,
     weft: WEFT_VERSION,
-    logFormat: FORMAT_VERSION,
+    logFormat: formatVersionOf(config),
     numericMode: t.numericMode,
     scenario: s.name,
     configHash: configHash(config),

@@ -12,17 +12,27 @@
  */
 export const FILE_MAGIC = new TextEncoder().encode('WEFTLOG\n');
 export const TRAILER_MAGIC = new TextEncoder().encode('WEFTIDX\n');
-export const FORMAT_VERSION = 1;
+/** The newest log format this weft reads and writes. */
+export const FORMAT_VERSION = 2;
+
+/**
+ * The format a run's log is written in: 1, unless it holds records a format-1 reader does not
+ * know — attention probes (format 2) — so that older readers refuse it by its version, clearly,
+ * instead of calling a probe record damage. A log without probes is byte for byte what it was.
+ */
+export function formatVersionOf(config: { probe?: unknown }): number {
+  return config.probe ? 2 : 1;
+}
 export const FILE_HEADER_BYTES = 16;
 export const FRAME_HEADER_BYTES = 8;
 export const TRAILER_BYTES = 16;
 /** No record may be larger: a length field beyond it is corruption, not an allocation. */
 export const RECORD_BYTES_MAX = 1 << 30;
 
-export function fileHeader(): Uint8Array {
+export function fileHeader(version = 1): Uint8Array {
   const b = new Uint8Array(FILE_HEADER_BYTES);
   b.set(FILE_MAGIC, 0);
-  new DataView(b.buffer).setUint32(8, FORMAT_VERSION, true);
+  new DataView(b.buffer).setUint32(8, version, true);
   return b;
 }
 

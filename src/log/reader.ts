@@ -8,7 +8,7 @@ import {
   TRAILER_MAGIC, viewAs,
 } from './format.ts';
 import { unpack } from './msgpack.ts';
-import { KIND_CODES, type AnomalyRecord, type EndRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type RecordKind, type StepRecordBody } from './records.ts';
+import { KIND_CODES, type AnomalyRecord, type EndRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type ProbeRecord, type RecordKind, type StepRecordBody } from './records.ts';
 import { recordProblem } from './schema.ts';
 import { stepView, type StepView } from './steps.ts';
 
@@ -41,6 +41,8 @@ export class LogReader {
   private readonly keyframeFrames = new Map<number, FrameRef>();
   readonly keyframeSteps: number[] = [];
   readonly anomalyFrames: FrameRef[] = [];
+  /** attention probes (format 2), in step order */
+  readonly probeFrames: FrameRef[] = [];
   readonly endFrame: FrameRef | null = null;
   private readonly lastStepCached: number;
   /** Where an index frame found by scanning ends (a closed log whose trailer did not lead to it), else −1. */
@@ -84,6 +86,7 @@ export class LogReader {
         this.keyframeFrames.set(f.step, f);
         this.keyframeSteps.push(f.step);
       } else if (f.kind === 'anomaly') this.anomalyFrames.push(f);
+      else if (f.kind === 'probe') this.probeFrames.push(f);
       else if (f.kind === 'end') end = f;
     }
     this.endFrame = end;
@@ -273,6 +276,11 @@ export class LogReader {
 
   readAnomalies(): AnomalyRecord[] {
     return this.anomalyFrames.map((f) => this.readRecord(f) as AnomalyRecord);
+  }
+
+  /** The attention probes, in step order (none without config.probe). */
+  readProbes(): ProbeRecord[] {
+    return this.probeFrames.map((f) => this.readRecord(f) as ProbeRecord);
   }
 
   /** Verifies every record's checksum and schema; throws LogCorruptError at the first bad one. */

@@ -54,6 +54,7 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
   }),
   end: record({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
   index: record({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
+  probe: record({ kind: { const: 'probe' }, step: int(), ids: { type: 'array', maxItems: 16, items: bytes() }, attention: { type: 'array', maxItems: 16, items: bytes() } }),
 };
 
 /**

@@ -7,8 +7,9 @@ import { packBits } from '../engine/masks.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { encodeBytes, encodeFloats, segmentEnds } from './codec.ts';
-import { FORMAT_VERSION } from './format.ts';
-import type { HeaderRecord, KeyframeRecord, StepRecordBody } from './records.ts';
+import { bytesOf, formatVersionOf } from './format.ts';
+import { Prober } from '../engine/probe.ts';
+import type { HeaderRecord, KeyframeRecord, ProbeRecord, StepRecordBody } from './records.ts';
 import { encodeStep } from './fields.ts';
 import { LogWriter } from './writer.ts';
 
@@ -22,7 +23,7 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Record
   const m = trainer.modelConfig;
   return {
     kind: 'header',
-    format: FORMAT_VERSION,
+    format: formatVersionOf(config),
     weft: WEFT_VERSION,
     scenario,
     config,
@@ -86,15 +87,22 @@ export class Recorder implements RunObserver {
   private prev: Pick<TrainingState, 'params' | 'm' | 'v'> | null = null;
   private lastKeyframe = -1;
   private readonly ends: number[];
+  /** attention probes (config.probe), and the last step probed */
+  private readonly prober: Prober | null;
+  private lastProbe = -1;
 
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, writeHeader = true, writeKeyframe = true) {
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, writeHeader = true, writeKeyframe = true, writeProbe = true) {
     this.writer = writer;
     this.config = header.config;
     this.sites = header.dropoutSites;
     this.ends = segmentsOf(trainer);
+    const p = header.config.probe;
+    this.prober = p ? new Prober(trainer.modelConfig, header.dtype, header.numericMode, header.arch ?? 'gpt', header.vocab, p.sentences) : null;
     if (writeHeader) writer.write(header, true);
     if (writeKeyframe) this.keyframe(trainer);
     else this.lastKeyframe = trainer.stepsDone;
+    if (writeProbe) this.probe(trainer);
+    else this.lastProbe = trainer.stepsDone;
     const s = trainer.state;
     if (this.config.record.mode === 'full') this.prev = { params: copy(s.params), m: copy(s.m), v: copy(s.v) };
   }
@@ -104,15 +112,25 @@ export class Recorder implements RunObserver {
    * `keyframe`: the log has one at this step (`present`), should have had one but the run was
    * killed before writing it (`write`), or none is due here (`none`).
    */
-  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: 'present' | 'write' | 'none'): Recorder {
-    const r = new Recorder(writer, header, trainer, false, keyframe === 'write');
+  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: 'present' | 'write' | 'none', probe: 'present' | 'write' | 'none' = 'none'): Recorder {
+    const r = new Recorder(writer, header, trainer, false, keyframe === 'write', probe === 'write');
     if (keyframe === 'none') r.lastKeyframe = -1;
+    if (probe === 'none') r.lastProbe = -1;
     return r;
   }
 
   /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
   static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean } = {}): Recorder {
-    return new Recorder(LogWriter.create(path, opts), makeHeader(scenario, config, trainer), trainer);
+    const header = makeHeader(scenario, config, trainer);
+    return new Recorder(LogWriter.create(path, { ...opts, format: header.format }), header, trainer);
+  }
+
+  /** The attention probes of the trainer's state (nothing without config.probe). */
+  private probe(trainer: RecordedTrainer): void {
+    if (!this.prober) return;
+    const attention = this.prober.attention(trainer.state.params);
+    this.writer.write({ kind: 'probe', step: trainer.stepsDone, ids: this.prober.ids.map(bytesOf), attention: attention.map(bytesOf) } satisfies ProbeRecord);
+    this.lastProbe = trainer.stepsDone;
   }
 
   private keyframe(trainer: RecordedTrainer): void {
@@ -129,6 +147,7 @@ export class Recorder implements RunObserver {
       return;
     }
     if (trainer.stepsDone % this.config.record.keyframeEvery === 0) this.keyframe(trainer);
+    if (this.config.probe && completed && trainer.stepsDone % this.config.probe.every === 0) this.probe(trainer);
   }
 
   private stepBody(rec: StepRecord, trainer: RecordedTrainer): StepRecordBody {
@@ -170,9 +189,13 @@ export class Recorder implements RunObserver {
     });
   }
 
-  /** Final keyframe (unless the last step has one), the end record, the index. */
+  /**
+   * Final keyframe (unless the last step has one), the last step's probes (unless interrupted:
+   * a resumed run must write what an uninterrupted one does), the end record, the index.
+   */
   finish(result: RunResult, trainer: RecordedTrainer): void {
     if (this.lastKeyframe !== trainer.stepsDone) this.keyframe(trainer);
+    if (result.reason !== 'interrupted' && this.lastProbe !== trainer.stepsDone) this.probe(trainer);
     this.writer.write({ kind: 'end', reason: result.reason, steps: trainer.stepsDone, stateHash: trainer.stateHash() }, true);
     this.writer.close();
   }

@@ -59,6 +59,18 @@ export interface EndRecord {
   stateHash: string;
 }
 
+/**
+ * Attention probes after a step (format 2; config.probe): for each probe sentence its token ids
+ * (little-endian int32) and the attention of every layer and head on it, dropout off, as
+ * little-endian float64 — per layer, per head, per query word q, its weights on words 0…q.
+ */
+export interface ProbeRecord {
+  kind: 'probe';
+  step: number;
+  ids: Uint8Array[];
+  attention: Uint8Array[];
+}
+
 export interface IndexRecord {
   kind: 'index';
   /** float64 byte offsets of every frame before the index. */
@@ -69,9 +81,9 @@ export interface IndexRecord {
   steps: Uint8Array;
 }
 
-export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord;
+export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord | ProbeRecord;
 export type RecordKind = LogRecord['kind'];
-export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5 };
+export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5, probe: 6 };
 
 const tables = new WeakMap<HeaderRecord, ParamTable>();
 

@@ -39,14 +39,14 @@ export class LogWriter {
    * Creates a log file and writes its file header, holding the log's lock until close. An
    * existing file is an error unless `overwrite` (a log is never replaced by accident).
    */
-  static create(path: string, opts: { overwrite?: boolean } = {}): LogWriter {
+  static create(path: string, opts: { overwrite?: boolean; format?: number } = {}): LogWriter {
     mkdirSync(dirname(path), { recursive: true });
     const lock = LogLock.acquire(path);
     try {
       if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
       const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => lock.release());
       try {
-        return LogWriter.toSink(sink, path);
+        return LogWriter.toSink(sink, path, opts.format);
       } catch (e) {
         sink.close(); // releases the lock too
         throw e;
@@ -57,9 +57,9 @@ export class LogWriter {
     }
   }
 
-  /** A new log into any sink (memory: a page, a test); `name` stands for its path in messages. */
-  static toSink(sink: ByteSink, name = 'log.weft'): LogWriter {
-    const h = fileHeader();
+  /** A new log into any sink (memory: a page, a test); `name` stands for its path in messages; `format`: its header's (formatVersionOf). */
+  static toSink(sink: ByteSink, name = 'log.weft', format = 1): LogWriter {
+    const h = fileHeader(format);
     sink.append([h]);
     return new LogWriter(name, sink, h.length, []);
   }

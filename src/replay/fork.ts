@@ -46,7 +46,7 @@ export async function startFork(log: LogReader, n: number, config: WeftConfig, o
   if (config.steps <= n) throw new UsageError(`--steps ${config.steps} must be beyond the fork step ${n}`);
   const trainer = trainerAt(log, n, config);
   const header = makeHeader(log.header.scenario, config, trainer, { hash: await fileHash(log.path), step: n });
-  return { trainer, recorder: new Recorder(LogWriter.create(out, opts), header, trainer) };
+  return { trainer, recorder: new Recorder(LogWriter.create(out, { ...opts, format: header.format }), header, trainer) };
 }
 
 /**
@@ -66,9 +66,12 @@ export function startResume(log: LogReader): { trainer: Trainer; recorder: Recor
   // keep the header, the steps up to k and the keyframes an uninterrupted run writes there
   // (due by the interval, or the start); an interrupted run's closing keyframe is not one of them
   const due = (step: number) => step % h.keyframeEvery === 0 || step === h.startStep;
+  // and its attention probes, due likewise (config.probe.every)
+  const every = h.config.probe?.every ?? 0;
+  const probeDue = (step: number) => every > 0 && (step % every === 0 || step === h.startStep);
   let keep = 0;
   log.frames.forEach((f, i) => {
-    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || f.kind === 'header') keep = i + 1;
+    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (f.kind === 'probe' && f.step <= k && probeDue(f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
   const endOffset = frames[frames.length - 1].end;
@@ -83,6 +86,7 @@ export function startResume(log: LogReader): { trainer: Trainer; recorder: Recor
   ftruncateSync(fd, endOffset);
   closeSync(fd);
   const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
-  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none');
+  const hasProbeAtK = frames.some((f) => f.kind === 'probe' && f.step === k);
+  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none', hasProbeAtK ? 'present' : probeDue(k) ? 'write' : 'none');
   return { trainer, recorder };
 }

@@ -2,7 +2,9 @@ import type { FloatArray } from '../kernels/types.ts';
 import { Trainer, type StepRecord } from '../engine/trainer.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
-import type { HeaderRecord, StepRecordBody } from '../log/records.ts';
+import type { HeaderRecord, ProbeRecord, StepRecordBody } from '../log/records.ts';
+import { viewAs } from '../log/format.ts';
+import { Prober } from '../engine/probe.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { firstStepDifference, type StepSide } from '../log/compare.ts';
 import { stateAt } from './state.ts';
@@ -69,8 +71,8 @@ function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: 
 
 /**
  * Re-executes the run from its header (from the log's first keyframe, for forks and resumes)
- * and compares every step: hashes always, arrays where the log has them. Stops at the first
- * difference.
+ * and compares every step: hashes always, arrays where the log has them, attention probes where
+ * it has them. Stops at the first difference.
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
   const h = log.header;
@@ -83,6 +85,24 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
   const decoded: Decoded = { grads: allocFloat(h.dtype, n), params: allocFloat(h.dtype, n), m: allocFloat(h.dtype, t.state.m.length), v: allocFloat(h.dtype, t.state.v.length) };
   let checked = 0;
   const steps = log.stepNumbers;
+  // the probes, recomputed at the steps the log has them and compared bit for bit
+  const probes = new Map(log.probeFrames.map((f) => [f.step, f]));
+  const prober = h.config.probe && probes.size ? new Prober(t.modelConfig, h.dtype, h.numericMode, h.arch ?? 'gpt', h.vocab, h.config.probe.sentences) : null;
+  const probeMismatch = (step: number): Mismatch | null => {
+    if (!prober || !probes.has(step)) return null;
+    const r = log.readRecord(probes.get(step)!) as ProbeRecord;
+    const mine = prober.attention(t.state.params);
+    for (let s = 0; s < mine.length; s++) {
+      const rec = r.attention[s] ? viewAs(r.attention[s], Float64Array) : new Float64Array(0);
+      const i = rec.length !== mine[s].length ? -1 : mine[s].findIndex((x, j) => !Object.is(x, rec[j]));
+      if (rec.length !== mine[s].length || i >= 0) {
+        return { step, field: 'probe.attention', tensor: `sentence ${s + 1}`, index: i >= 0 ? i : null, recorded: i >= 0 ? rec[i] : `${rec.length} values`, recomputed: i >= 0 ? mine[s][i] : `${mine[s].length} values` };
+      }
+    }
+    return null;
+  };
+  const startMismatch = probeMismatch(t.stepsDone);
+  if (startMismatch) return { ok: false, stepsChecked: 0, arraysChecked: h.mode !== 'summary', mismatch: startMismatch };
   const prev = h.mode === 'full' ? { params: t.state.params.slice(), m: t.state.m.slice(), v: t.state.v.slice() } : null;
   for (const n of steps) {
     if (n !== t.stepsDone + 1) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: { step: n, field: 'step', tensor: null, index: null, recorded: n, recomputed: t.stepsDone + 1 } };
@@ -94,6 +114,8 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
       prev.m.set(t.state.m);
       prev.v.set(t.state.v);
     }
+    const pm = probeMismatch(n);
+    if (pm) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: pm };
     checked++;
     onStep?.(n);
     if (rec.anomaly) break;

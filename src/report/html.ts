@@ -1,5 +1,9 @@
 import { divergenceWhere, type DiffResult } from '../diff/diff.ts';
 import type { LogReader } from '../log/reader.ts';
+import { viewAs } from '../log/format.ts';
+import { probeIndex } from '../engine/probe.ts';
+import { LINK_FORMED, trackLink } from '../replay/track.ts';
+import { UsageError } from '../errors.ts';
 import { gradHeatMap, logRange, overviewCharts, runColor, type NamedRun } from './charts.ts';
 import { describeRun, runSeries } from './series.ts';
 import { esc, heatMap, lineChart } from './svg.ts';
@@ -12,7 +16,8 @@ table{border-collapse:collapse;font-size:13px}td,th{padding:2px 10px 2px 0;text-
 .verdict{padding:8px 12px;border-radius:6px;background:#f3f6fa;border-left:4px solid #1f77b4}.verdict.differ{border-color:#d62728}
 svg.chart{display:block;margin:6px 0 10px;background:#fff}svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}
 svg .label{font-size:12px;fill:#333}svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .axis{stroke:#888}
-svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}`;
+svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}
+table.att{font-size:12px;margin:6px 0 16px}table.att td.w{width:30px;text-align:center;border:1px solid #eee}table.att th.col{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500}table.att caption{text-align:left;color:#555;padding-bottom:4px}`;
 
 function page(title: string, body: string): string {
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head><body>${body}</body></html>\n`;
@@ -27,7 +32,51 @@ export function namedRun(log: LogReader, name: string, i: number): NamedRun {
   return { name, color: runColor(i), series: runSeries(log), clipMaxNorm: log.header.config.clip.maxNorm, anomalies: log.readAnomalies().map((a) => a.step) };
 }
 
-/** The report of one run: loss, gradient norms per layer × step, global norm, lr, clip factor. */
+/** How many heads a tracked link's chart draws: the strongest at the end. */
+const TRACKED_HEADS = 5;
+
+/**
+ * The attention section of a run with probes: per tracked link, the strongest heads' share of
+ * attention over training, and where the strongest head looks at the last probed step.
+ */
+function attentionSection(log: LogReader): string {
+  const p = log.header.config.probe;
+  if (!p || !log.probeFrames.length || !p.links.length) return '';
+  const parts = ['<h2>Attention: the tracked links</h2>'];
+  for (const link of p.links) {
+    let t;
+    try {
+      t = trackLink(log, link);
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      parts.push(`<p class="meta">${esc(link)}: ${esc(e.message)}</p>`);
+      continue;
+    }
+    const [a, b] = link.split('->');
+    const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
+    parts.push(lineChart({
+      id: `track-${a}-${b}`, title: `"${a}" → "${b}": share of attention, the ${TRACKED_HEADS} strongest heads at the end`, xLabel: 'step', yLabel: 'attention', markerX: null,
+      series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
+    }));
+    const s = t.strongest;
+    parts.push(`<p class="meta">${s.final > LINK_FORMED ? `strongest at the end: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}); its link passed 0.5 first at step ${s.firstAbove}` : `no head ties them above 0.5 at the end; the strongest: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)})`}</p>`);
+    // that head's whole grid at the last probed step
+    const last = log.readProbes().at(-1)!;
+    const i = p.sentences.indexOf(t.sentence);
+    const att = viewAs(last.attention[i], Float64Array);
+    const T = t.words.length;
+    const H = log.header.config.model.nHeads;
+    const cell = (q: number, k: number) => {
+      if (k > q) return '<td></td>';
+      const w = att[probeIndex(T, H, s.layer, s.head, q, k)];
+      return `<td class="w" style="background:rgba(31,119,180,${w.toFixed(3)})${w > 0.5 ? ';color:#fff' : ''}" title="${esc(`${t.words[q]} → ${t.words[k]}: ${(w * 100).toFixed(2)}%`)}">${Math.round(w * 100)}</td>`;
+    };
+    parts.push(`<table class="att" id="grid-${a}-${b}"><caption>layer ${s.layer + 1}, head ${s.head + 1} after step ${last.step}: % of each word's attention on the words up to it</caption><tr><th></th>${t.words.map((w) => `<th class="col">${esc(w)}</th>`).join('')}</tr>${t.words.map((w, q) => `<tr><th>${q + 1} ${esc(w)}</th>${t.words.map((_, k) => cell(q, k)).join('')}</tr>`).join('')}</table>`);
+  }
+  return parts.join('\n');
+}
+
+/** The report of one run: loss, gradient norms per layer × step, global norm, lr, clip factor; the tracked links when probed. */
 export function runReportHtml(log: LogReader): string {
   const run = namedRun(log, log.header.scenario, 0);
   const anomalies = log.readAnomalies();
@@ -38,6 +87,7 @@ export function runReportHtml(log: LogReader): string {
     lineChart(loss),
     heatMap(gradHeatMap('grad-heatmap', 'Gradient L2 norm per layer and step (log scale)', run.series)),
     ...rest.map(lineChart),
+    attentionSection(log),
   ];
   return page(`weft: ${log.header.scenario}`, body.join('\n'));
 }

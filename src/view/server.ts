@@ -96,10 +96,9 @@ export class ViewerServer {
     if (m[2] === 'layers') return json(200, await run.layers());
     if (m[2] === 'attention') {
       const step = stepParam(query.get('step'), 'step');
-      const layer = Number(query.get('layer') ?? 1);
-      const head = Number(query.get('head') ?? 1);
-      const g = attentionAt(log, step, layer - 1, head - 1, query.get('sentence') ?? '');
-      return json(200, { id: run.id, ...g, layer: g.layer + 1, head: g.head + 1 } satisfies AttentionView);
+      // 0-based, as in all of weft's JSON (the page shows them from 1)
+      const g = attentionAt(log, step, Number(query.get('layer') ?? 0), Number(query.get('head') ?? 0), query.get('sentence') ?? '');
+      return json(200, { id: run.id, ...g } satisfies AttentionView);
     }
     return json(200, stepDetail(run.id, log, stepParam(m[3], 'step'), run.steps()));
   }

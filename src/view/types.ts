@@ -119,7 +119,7 @@ export interface Divergence {
 export interface AttentionView {
   id: number;
   step: number;
-  /** 1-based, as people count */
+  /** 0-based, as in code (the page shows layer + 1, head + 1) */
   layer: number;
   head: number;
   typed: string[];

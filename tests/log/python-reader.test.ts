@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashBytes } from '../../src/engine/hash.ts';
 import { decodeFloats } from '../../src/log/codec.ts';
-import { f64From } from '../../src/log/format.ts';
+import { f64From, viewAs } from '../../src/log/format.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { stepMasks } from '../../src/log/steps.ts';
 import { stateAt } from '../../src/replay/state.ts';
@@ -57,6 +57,32 @@ describe.skipIf(!hasDeps)('a reader written from docs/format.md', () => {
       }
     });
   }
+
+  it('reads attention probes (format 2) as weft does', () => {
+    const path = join(dir, 'probes.weft');
+    recordRun(path, config({ model: { nLayers: 2, nHeads: 2, dModel: 8, dFF: 16 }, data: { sentences: 50, batchSize: 2 }, steps: 3, record: { mode: 'compact', keyframeEvery: 100 }, probe: { every: 2 } }));
+    const script = [
+      'import json, sys',
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})`,
+      'import numpy as np, weft_read',
+      `log = weft_read.WeftLog(${JSON.stringify(path)})`,
+      'out = {}',
+      'for n in sorted(log.probes):',
+      '    out[n] = [{"ids": p["ids"].tolist(), "tri": [float(p["attention"][l, h, q, k]) for l in range(p["attention"].shape[0]) for h in range(p["attention"].shape[1]) for q in range(len(p["ids"])) for k in range(q + 1)]} for p in log.probe(n)]',
+      'print(json.dumps(out))',
+    ].join('\n');
+    const r = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const py = JSON.parse(r.stdout) as Record<string, { ids: number[]; tri: number[] }[]>;
+    const log = openLog(path);
+    try {
+      const mine = Object.fromEntries(log.readProbes().map((p) => [p.step, p.ids.map((ids, i) => ({ ids: Array.from(viewAs(ids, Int32Array)), tri: Array.from(viewAs(p.attention[i], Float64Array)) }))]));
+      expect(Object.keys(mine)).toEqual(['0', '2', '3']);
+      expect(py).toEqual(mine);
+    } finally {
+      log.close();
+    }
+  });
 
   it('exports a state as .npz, and names corruption with its offset (exit 3)', () => {
     const path = join(dir, 'full-npz.weft');

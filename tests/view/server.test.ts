@@ -204,12 +204,12 @@ describe('weft view: the server and what it computes', () => {
     expect(histogram([2, 2], 0, 2, 3)).toEqual({ lo: 2, hi: 2, counts: [2, 0, 0], nonFinite: 0 });
   });
 
-  it('attention: layers and heads from 1; out of range is a clear error naming the valid range', async () => {
-    const a = await getJson<{ layer: number; head: number; words: string[]; attention: number[][] }>(v, '/api/runs/0/attention?step=9&layer=2&head=4&sentence=the%20scientists%20and%20they');
-    expect([a.layer, a.head]).toEqual([2, 4]);
+  it('attention: layers and heads from 0 in the API (the page shows them from 1); out of range is a clear error naming the valid range, from 1', async () => {
+    const a = await getJson<{ layer: number; head: number; words: string[]; attention: number[][] }>(v, '/api/runs/0/attention?step=9&layer=1&head=3&sentence=the%20scientists%20and%20they');
+    expect([a.layer, a.head]).toEqual([1, 3]);
     expect(a.words).toHaveLength(4);
     for (const row of a.attention) expect(row.reduce((x, y) => x + y, 0)).toBeCloseTo(1, 12);
-    const bad = await rawGet(v.url, '/api/runs/0/attention?step=9&layer=3&head=1&sentence=the%20cat');
+    const bad = await rawGet(v.url, '/api/runs/0/attention?step=9&layer=2&head=0&sentence=the%20cat');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toMatch(/layers 1…2/);
   });

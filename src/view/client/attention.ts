@@ -23,7 +23,7 @@ export function drawAttention(into: HTMLElement, a: AttentionView): void {
     return el('tr', {}, el('th', { class: 'row', text: `${q + 1} ${label(q)}` }), ...cells, el('td', { class: 'best', text: `${label(best)} ${(row[best] * 100).toFixed(0)}%` }));
   });
   into.replaceChildren(...present(
-    el('p', { class: 'att-caption', text: `layer ${a.layer}, head ${a.head}, after step ${a.step}: % of each word's attention on the words up to it (dropout off)` }),
+    el('p', { class: 'att-caption', text: `layer ${a.layer + 1}, head ${a.head + 1}, after step ${a.step}: % of each word's attention on the words up to it (dropout off)` }),
     el('table', { id: 'att-grid' }, el('thead', {}, head), el('tbody', {}, ...rows)),
     a.unknown.length ? el('p', { class: 'muted', text: `not in the run's vocabulary, read as <unk>: ${a.unknown.join(', ')}` }) : null,
   ));

@@ -161,8 +161,9 @@ async function drawAttentionPanel(): Promise<void> {
   const section = $('attention');
   if (!run?.meta?.hasWords) return void (section.hidden = true);
   section.hidden = false;
-  const layer = ($('att-layer') as HTMLSelectElement).value;
-  const head = ($('att-head') as HTMLSelectElement).value;
+  // the selects count from 1, as people do; the API from 0
+  const layer = Number(($('att-layer') as HTMLSelectElement).value) - 1;
+  const head = Number(($('att-head') as HTMLSelectElement).value) - 1;
   const sentence = ($('att-sentence') as HTMLInputElement).value;
   const box = $('att-view');
   try {
