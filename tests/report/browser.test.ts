@@ -23,11 +23,13 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
   const a = join(dir, 'a.weft');
   const b = join(dir, 'b.weft');
   const exploding = join(dir, 'exploding.weft');
+  const probed = join(dir, 'probed.weft');
 
   beforeAll(async () => {
     recordRun(a, config({ model: TINY, steps }));
     recordRun(b, config({ model: TINY, steps, optim: { kind: 'sgd', lr: 0.1 } }));
     recordRun(exploding, await tinyConfig('exploding-gradients', 24));
+    recordRun(probed, config({ model: TINY, steps: 6, probe: { every: 2 } }));
     mkdirSync(OUT, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -90,6 +92,23 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     expect(await page.$('#clip')).toBeNull(); // no clipping configured: no flat line at 1
     expect(await page.$$eval('#lr path.series', (ps) => ps.length)).toBe(1);
     expect(await page.$$eval('#grad-heatmap rect.cell', (rs) => rs.length)).toBe(4 * last);
+    await page.close();
+  });
+
+  it('a run with attention probes: each tracked link over training, and the strongest head’s grid at the last step', async () => {
+    const log = openLog(probed);
+    const { page, errors } = await open(runReportHtml(log), 'probed-report');
+    const probes = log.readProbes();
+    log.close();
+    expect(errors).toEqual([]);
+    for (const id of ['they-scientists', 'her-professor']) {
+      const series = await page.$$eval(`#track-${id} path.series`, (ps) => ps.map((p) => Number(p.getAttribute('data-points'))));
+      expect(series).toEqual([probes.length, probes.length, probes.length, probes.length, probes.length]); // the 5 strongest of TINY's 8 heads, every probed step
+      // the grid: one row per word, a cell for each word up to it
+      const rows = await page.$$eval(`#grid-${id} tr`, (trs) => trs.map((tr) => tr.querySelectorAll('td.w').length));
+      expect(rows.slice(1)).toEqual(rows.slice(1).map((_, q) => q + 1));
+    }
+    expect(await overlappingTexts(page)).toEqual([]);
     await page.close();
   });
 
