@@ -3,6 +3,7 @@
  * "Infinity", "-Infinity"). Types only: the page's bundle imports them too.
  */
 import type { RunSeries } from '../report/charts.ts';
+import type { AttentionGrid } from '../replay/attention.ts';
 
 export type JsonNumber = number | string;
 
@@ -116,16 +117,9 @@ export interface Divergence {
   summary: string;
 }
 
-export interface AttentionView {
+/** A head's attention on a sentence (layer and head 0-based: the page shows layer + 1, head + 1). */
+export interface AttentionView extends AttentionGrid {
   id: number;
-  step: number;
-  /** 0-based, as in code (the page shows layer + 1, head + 1) */
-  layer: number;
-  head: number;
-  typed: string[];
-  words: string[];
-  unknown: string[];
-  attention: number[][];
 }
 
 export interface ApiError {
