@@ -5,7 +5,7 @@ import type { Dtype, FloatArray } from '../kernels/types.ts';
 import { GPT } from '../model/gpt.ts';
 import type { ModelConfig } from '../model/params.ts';
 
-/** Where the probe of sentence `s` keeps layer l, head h, query q, key k ≤ q (lower triangles, row by row). */
+/** Where a sentence's probe of length T keeps layer l, head h, query q, key k ≤ q (lower triangles, row by row). */
 export function probeIndex(T: number, nHeads: number, l: number, h: number, q: number, k: number): number {
   const tri = (T * (T + 1)) / 2;
   return (l * nHeads + h) * tri + (q * (q + 1)) / 2 + k;

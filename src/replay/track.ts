@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { LogCorruptError, UsageError } from '../errors.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { Prober, probeIndex } from '../engine/probe.ts';
 import { PROBE_DEFAULTS } from '../engine/config.ts';
@@ -70,9 +70,12 @@ export function trackLink(log: LogReader, link: string, opts: { sentence?: strin
   const steps: number[] = [];
   const values: Float64Array[] = []; // per step: the probe layout of the sentence
   if (fromProbes >= 0) {
+    const want = (L * H * T * (T + 1)) / 2;
     for (const r of log.readProbes()) {
+      const a = r.attention[fromProbes];
+      if (!a || a.length !== want * 8) throw new LogCorruptError(log.path, log.probeFrames[steps.length].offset, null, `probe at step ${r.step}: sentence ${fromProbes + 1} holds ${a ? a.length : 0} bytes of attention, ${want * 8} expected`);
       steps.push(r.step);
-      values.push(viewAs(r.attention[fromProbes], Float64Array));
+      values.push(viewAs(a, Float64Array));
     }
   } else {
     const every = opts.every ?? Math.max(1, Math.round((log.lastStep - h.startStep) / 20));
