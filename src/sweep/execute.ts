@@ -124,7 +124,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
   }
   writeManifest(o.out, manifest);
   const progress: SweepProgress = { total: runs.length, skipped: runs.length - todo.length, done: 0, failed: 0, running: [], etaSec: null, finished: null };
-  const started = performance.now(); // progress only: never written to the manifest
+  const started = performance.now(); // timing: progress only, never written to the manifest
   o.onProgress?.({ ...progress });
   const children = new Set<ReturnType<typeof spawn>>();
   const stop = () => {
@@ -161,7 +161,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
       else if (e.status !== 'incomplete') progress.done++;
       const finished = progress.done + progress.failed;
       const left = todo.length - finished;
-      progress.etaSec = finished ? ((performance.now() - started) / 1000 / finished) * left : null;
+      progress.etaSec = finished ? ((performance.now() - started) / 1000 / finished) * left : null; // timing
       writeManifest(o.out, manifest);
       o.onProgress?.({ ...progress, running: [...progress.running], finished: { ...e } });
     }

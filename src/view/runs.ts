@@ -14,7 +14,7 @@ export const STORY_SENTENCE = STORY_SENTENCES.find((s) => /\bthey\b/i.test(s) &&
 
 /**
  * One log the viewer serves, by id: opened once (header, index or frame scan); what is read from
- * it later — the overview, the layer metrics, a trainer for re-executing a step — is kept.
+ * it later — the overview, the layer metrics, states and a trainer for the drill-downs — is kept.
  */
 export class ViewedRun {
   readonly id: number;
@@ -23,9 +23,9 @@ export class ViewedRun {
   /** why the log could not be opened */
   readonly openProblem: Problem | null;
   private overviewCached: Overview | null = null;
-  layersPending: Promise<LayerMetrics> | null = null;
+  private layersPending: Promise<LayerMetrics> | null = null;
   /** what drill-downs keep between requests (view/step.ts) */
-  stepCache: StepCache | null = null;
+  private stepCache: StepCache | null = null;
   /** memory for states kept in between requests (view/checkpoints.ts) */
   private readonly budgetBytes: number;
   private readonly closing = new AbortController();

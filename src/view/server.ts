@@ -52,6 +52,8 @@ export const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
  */
 export class ViewerServer {
   readonly runs: ViewedRun[];
+  /** where two runs part (a walk through both logs): found once per pair */
+  private readonly divergences = new Map<string, Reply>();
 
   constructor(paths: string[]) {
     const budget = Math.max(STATES_BYTES_MIN, STATES_BYTES / Math.max(1, paths.length));
@@ -108,11 +110,16 @@ export class ViewerServer {
     const b = this.run(query.get('b') ?? '');
     if (!a || !b) return notFound(`runs ${query.get('a')} and ${query.get('b')}`);
     if (!a.log || !b.log) return json(422, { error: (a.openProblem ?? b.openProblem)!.message } satisfies ApiError);
+    const key = `${a.id}/${b.id}`;
+    const known = this.divergences.get(key);
+    if (known) return known;
     const r = diff(a.log, b.log);
     const d = r.firstDivergence;
     const first = d ? { step: d.step, stream: d.stream, where: divergenceWhere(d), a: String(d.a), b: String(d.b), causes: d.causes } : null;
     const summary = r.identical ? 'identical' : first ? `first divergence at step ${first.step}, in the ${first.stream}: ${first.where}` : 'differ in length only';
-    return json(200, { a: a.id, b: b.id, identical: r.identical, first, config: r.config, summary } satisfies Divergence);
+    const reply = json(200, { a: a.id, b: b.id, identical: r.identical, first, config: r.config, summary } satisfies Divergence);
+    this.divergences.set(key, reply);
+    return reply;
   }
 
   /** A request, answered: only GET and HEAD, only from this machine's names when bound to loopback. */

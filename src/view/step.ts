@@ -52,7 +52,7 @@ export interface StepCache {
  * only.
  */
 export function stepDetail(id: number, log: LogReader, n: number, cache: StepCache): StepDetail {
-  const t0 = performance.now();
+  const t0 = performance.now(); // timing: shown on the page, never logged
   const h = log.header;
   const table = paramTable(h);
   const buffers = optimizerOf(h.config.optim.kind).buffers;
@@ -106,7 +106,7 @@ export function stepDetail(id: number, log: LogReader, n: number, cache: StepCac
     dropout: masks ? [...masks].map(([site, keep]) => ({ site, keepRate: keepRate(keep) })) : null,
     batchWords: view && vocab ? Array.from(view.inputs.subarray(0, T), (i) => vocab[i] ?? '?').join(' ') : null,
     stateHash,
-    elapsedMs: Math.round(performance.now() - t0),
+    elapsedMs: Math.round(performance.now() - t0), // timing
   };
 }
 
