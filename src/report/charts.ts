@@ -168,3 +168,23 @@ export function heatCellColor(v: number, range: [number, number]): [number, numb
 export function gradHeatMap(id: string, title: string, s: RunSeries, range?: [number, number]): HeatMapSpec {
   return { id, title, rows: s.layerNames, cols: s.steps, values: s.perLayer, range };
 }
+
+/** A tracked link as charts take it (replay/track.ts makes them from a log). */
+export interface TrackedLink {
+  link: string;
+  steps: number[];
+  heads: { layer: number; head: number; series: number[]; final: number }[];
+}
+
+/** How many heads a tracked link's chart draws: the strongest at the end. */
+export const TRACKED_HEADS = 5;
+
+/** A link over training: the share of attention of the heads that tie it most at the end. */
+export function trackChart(t: TrackedLink): LineChartSpec {
+  const [a, b] = t.link.split('->');
+  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
+  return {
+    id: `track-${a}-${b}`, title: `"${a}" → "${b}": share of attention, the ${TRACKED_HEADS} strongest heads at the end`, xLabel: 'step', yLabel: 'attention', markerX: null,
+    series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
+  };
+}

@@ -4,7 +4,7 @@ import { viewAs } from '../log/format.ts';
 import { probeIndex } from '../engine/probe.ts';
 import { LINK_FORMED, trackLink } from '../replay/track.ts';
 import { UsageError } from '../errors.ts';
-import { gradHeatMap, logRange, overviewCharts, runColor, type NamedRun } from './charts.ts';
+import { gradHeatMap, logRange, overviewCharts, runColor, trackChart, type NamedRun } from './charts.ts';
 import { describeRun, runSeries } from './series.ts';
 import { esc, heatMap, lineChart } from './svg.ts';
 
@@ -32,9 +32,6 @@ export function namedRun(log: LogReader, name: string, i: number): NamedRun {
   return { name, color: runColor(i), series: runSeries(log), clipMaxNorm: log.header.config.clip.maxNorm, anomalies: log.readAnomalies().map((a) => a.step) };
 }
 
-/** How many heads a tracked link's chart draws: the strongest at the end. */
-const TRACKED_HEADS = 5;
-
 /**
  * The attention section of a run with probes: per tracked link, the strongest heads' share of
  * attention over training, and where the strongest head looks at the last probed step.
@@ -53,11 +50,7 @@ function attentionSection(log: LogReader): string {
       continue;
     }
     const [a, b] = link.split('->');
-    const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
-    parts.push(lineChart({
-      id: `track-${a}-${b}`, title: `"${a}" → "${b}": share of attention, the ${TRACKED_HEADS} strongest heads at the end`, xLabel: 'step', yLabel: 'attention', markerX: null,
-      series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
-    }));
+    parts.push(lineChart(trackChart(t)));
     const s = t.strongest;
     parts.push(`<p class="meta">${s.final > LINK_FORMED ? `strongest at the end: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}); its link passed 0.5 first at step ${s.firstAbove}` : `no head ties them above 0.5 at the end; the strongest: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)})`}</p>`);
     // that head's whole grid at the last probed step

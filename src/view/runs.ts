@@ -7,7 +7,8 @@ import type { StepCache } from './step.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { layerMetrics } from './layers.ts';
 import { openEndProblem, problemOf, stepsReadable } from './problems.ts';
-import type { LayerMetrics, Overview, Problem, RunInfo } from './types.ts';
+import type { LayerMetrics, Overview, Problem, RunInfo, TracksView } from './types.ts';
+import { trackLink } from '../replay/track.ts';
 
 /** The story's sentence the attention view starts from: the scientists, their findings, they. */
 export const STORY_SENTENCE = STORY_SENTENCES.find((s) => /\bthey\b/i.test(s) && /scientists/i.test(s)) ?? STORY_SENTENCES[0];
@@ -26,6 +27,7 @@ export class ViewedRun {
   private layersPending: Promise<LayerMetrics> | null = null;
   /** what drill-downs keep between requests (view/step.ts) */
   private stepCache: StepCache | null = null;
+  private tracksCached: TracksView | null = null;
   /** memory for states kept in between requests (view/checkpoints.ts) */
   private readonly budgetBytes: number;
   private readonly closing = new AbortController();
@@ -87,6 +89,24 @@ export class ViewedRun {
     problem ??= openEndProblem(log);
     this.overviewCached = { id: this.id, series, anomalies, keyframes: log.keyframeSteps, problem };
     return this.overviewCached;
+  }
+
+  /** The tracked links of a log with probes (config.probe.links), read once. */
+  tracks(): TracksView {
+    if (this.tracksCached) return this.tracksCached;
+    const log = this.log!;
+    const out: TracksView = { id: this.id, links: [], problems: [] };
+    if (log.probeFrames.length) {
+      for (const link of log.header.config.probe?.links ?? []) {
+        try {
+          out.links.push(trackLink(log, link));
+        } catch (e) {
+          out.problems.push(problemOf(e, '').message);
+        }
+      }
+    }
+    this.tracksCached = out;
+    return out;
   }
 
   /** The drill-down's cache, made on first use. */

@@ -74,7 +74,7 @@ export class ViewerServer {
     if (pathname === '/favicon.ico') return { status: 204, type: 'image/x-icon', body: '' };
     if (pathname === '/api/runs') return json(200, this.runs.map((r) => r.info()));
     if (pathname === '/api/diff') return this.divergence(query);
-    const m = /^\/api\/runs\/([^/]+)\/(overview|layers|attention|steps\/([^/]+))$/.exec(pathname);
+    const m = /^\/api\/runs\/([^/]+)\/(overview|layers|attention|tracks|steps\/([^/]+))$/.exec(pathname);
     if (!m) return notFound(pathname);
     const run = this.run(m[1]);
     if (!run) return notFound(`run ${m[1]}`);
@@ -96,6 +96,7 @@ export class ViewerServer {
       return json(200, o);
     }
     if (m[2] === 'layers') return json(200, await run.layers());
+    if (m[2] === 'tracks') return json(200, run.tracks());
     if (m[2] === 'attention') {
       const step = stepParam(query.get('step'), 'step');
       // 0-based, as in all of weft's JSON (the page shows them from 1)

@@ -4,6 +4,7 @@
  */
 import type { RunSeries } from '../report/charts.ts';
 import type { AttentionGrid } from '../replay/attention.ts';
+import type { LinkTrack } from '../replay/track.ts';
 
 export type JsonNumber = number | string;
 
@@ -120,6 +121,14 @@ export interface Divergence {
 /** A head's attention on a sentence (layer and head 0-based: the page shows layer + 1, head + 1). */
 export interface AttentionView extends AttentionGrid {
   id: number;
+}
+
+/** A run's tracked links (config.probe.links), from its probe records; none without probes. */
+export interface TracksView {
+  id: number;
+  links: LinkTrack[];
+  /** links that could not be followed, and why */
+  problems: string[];
 }
 
 export interface ApiError {

@@ -24,7 +24,7 @@ describe.skipIf(!CHROMIUM)('weft view in headless Chromium', () => {
   let corruptOffset = 0;
 
   beforeAll(async () => {
-    const base = { model: TINY, steps, record: { mode: 'full', keyframeEvery: 4 }, data: { sentences: 200 } } as const;
+    const base = { model: TINY, steps, record: { mode: 'full', keyframeEvery: 4 }, data: { sentences: 200 }, probe: { every: 2 } } as const;
     recordRun(a, config(base));
     // one setting changed: the dropout rate (so the runs part at step 1, in the masks)
     recordRun(b, config({ ...base, model: { ...TINY, dropout: 0.2 } }));
@@ -98,6 +98,14 @@ describe.skipIf(!CHROMIUM)('weft view in headless Chromium', () => {
     await page.click('#att-story');
     await page.waitForSelector('#att-grid');
     expect(await page.textContent('#att-view .att-caption')).toMatch(/^layer 2, head 4, after step 3/);
+    // the probed links over training, as weft attention --track finds them
+    const tracks = await page.$$eval('#att-tracks .chart canvas', (cs) => cs.length);
+    expect(tracks).toBe(2);
+    const strongest = await page.$$eval('#att-tracks .track-strongest', (ps) => ps.map((p) => p.textContent));
+    const t = JSON.parse(weft(['attention', a, '--track', 'they->scientists', '--json']).stdout).strongest;
+    expect(strongest[0]).toContain(`layer ${t.layer + 1}, head ${t.head + 1} (${t.final.toFixed(2)})`);
+    await page.click('#att-tracks button.show-strongest');
+    await page.waitForSelector(`#att-view .att-caption >> text=layer ${t.layer + 1}, head ${t.head + 1}, after step 3`);
     await page.screenshot({ path: join(OUT, 'view.png'), fullPage: true });
     expect(errors).toEqual([]);
     // nothing from elsewhere: the page, its script and style, the API

@@ -1,7 +1,7 @@
 // The viewer's page: fetches from the server's read-only API (view/server.ts) and draws; all
 // numbers are the log's, exactly (tables keep each value's exact form in data-value).
-import { overviewCharts, runColor, type NamedRun } from '../../report/charts.ts';
-import type { AttentionView, Divergence, LayerMetrics, Overview, Quantity, RunInfo, StepDetail } from '../types.ts';
+import { overviewCharts, runColor, trackChart, type NamedRun } from '../../report/charts.ts';
+import type { AttentionView, Divergence, LayerMetrics, Overview, Quantity, RunInfo, StepDetail, TracksView } from '../types.ts';
 import { ApiFailure, el, get, num } from './api.ts';
 import { drawAttention } from './attention.ts';
 import { drawLineChart } from './charts.ts';
@@ -174,6 +174,33 @@ async function drawAttentionPanel(): Promise<void> {
   }
 }
 
+/** The first run's tracked links over training, when its log has probes; a click opens that step. */
+async function drawTracks(run: RunInfo): Promise<void> {
+  const box = $('att-tracks');
+  box.replaceChildren();
+  if (!run.meta?.hasWords) return;
+  let t: TracksView;
+  try {
+    t = await get<TracksView>(`/api/runs/${run.id}/tracks`);
+  } catch (e) {
+    return failure(box, e);
+  }
+  for (const link of t.links) {
+    const chart = el('div', { class: 'chart wide', id: `chart-track-${link.link.replace('->', '-')}` });
+    const s = link.strongest;
+    const show = el('button', { class: 'show-strongest', text: `show layer ${s.layer + 1} · head ${s.head + 1}` });
+    show.addEventListener('click', () => {
+      ($('att-layer') as HTMLSelectElement).value = String(s.layer + 1);
+      ($('att-head') as HTMLSelectElement).value = String(s.head + 1);
+      ($('att-sentence') as HTMLInputElement).value = link.sentence;
+      void drawAttentionPanel();
+    });
+    box.append(chart, el('p', { class: 'muted small track-strongest' }, s.final > 0.5 ? `strongest at the end: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}); its link passed 0.5 first at step ${s.firstAbove} ` : `no head above 0.5 at the end; the strongest: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}) `, show));
+    drawLineChart(chart, trackChart(link), CHART_W * 2 + 20, (step) => void setStep(step));
+  }
+  for (const p of t.problems) box.append(el('p', { class: 'muted', text: p }));
+}
+
 function setUpAttention(run: RunInfo): void {
   const m = run.meta!;
   const options = (n: number, pick: number) => Array.from({ length: n }, (_, i) => el('option', { value: i + 1, selected: i + 1 === pick, text: String(i + 1) }));
@@ -222,6 +249,7 @@ async function refresh(): Promise<void> {
   slider.max = String(steps.length - 1);
   if (changed || !steps.includes(S.step)) S.step = steps[steps.length - 1];
   setUpAttention(primary);
+  void drawTracks(primary);
   status('');
   await drawHeat();
   await drawSteps();
@@ -282,6 +310,7 @@ function layout(): void {
       el('div', { class: 'controls' }, prev, slider, next, el('label', {}, ' step ', input), el('label', {}, ' histograms of ', histSelect), el('span', { id: 'step-error', class: 'error-text' })),
       el('div', { id: 'step-detail' })),
     el('section', { id: 'attention', hidden: true }, el('h2', { text: 'Attention' }),
+      el('div', { id: 'att-tracks' }),
       el('div', { class: 'controls' }, el('label', {}, 'layer ', layerSel), el('label', {}, ' head ', headSel), ' ', story, el('br'), el('label', {}, 'sentence ', sentence), show),
       el('div', { id: 'att-view' })),
   );
