@@ -29,7 +29,7 @@ const COMMANDS: Record<string, Command> = {
   report: { summary: 'a self-contained HTML report of a run', usage: REPORT_USAGE, run: reportCommand },
   sweep: { summary: 'many seeds and settings, N at a time or in shards; merge; report', usage: SWEEP_USAGE, run: sweepCommand },
   view: { summary: 'look through runs in a browser: overview, heat maps, any step, compare, attention', usage: VIEW_USAGE, run: viewCommand },
-  attention: { summary: 'where one attention head looks on a sentence, after step N', usage: ATTENTION_USAGE, run: attentionCommand },
+  attention: { summary: 'where a head looks on a sentence after step N; --track: a link through training', usage: ATTENTION_USAGE, run: attentionCommand },
   snapshot: { summary: 'check or update the golden snapshots in snapshots/', usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };
 
