@@ -12,18 +12,24 @@ export const VIEW_USAGE = `weft view <log.weft | dir>… [--port P] [--host H]
   step size), any step's tensors (norms and histograms of w, g, Δw and the optimizer's buffers,
   dropout keep-rates; replayed exactly), several runs compared (where they first part, as
   weft diff finds it), and where an attention head looks (layers and heads numbered from 1).
-  A directory stands for the .weft files in it. Ctrl-C stops the server (exit 0).
+  A directory stands for the .weft files in it; a sweep's folder (weft sweep --out DIR) for its
+  runs' logs. Ctrl-C stops the server (exit 0).
   --port P   the port (default ${VIEW_DEFAULT_PORT}; 0: any free one)
   --host H   the address to listen on (default 127.0.0.1, this machine only; another address
              lets anyone who reaches it read these logs, and says so)`;
 
-/** The logs named: files as given, directories as the .weft files in them (sorted). */
-export function logPaths(args: string[]): string[] {
+/** The logs named: files as given, a sweep's folder as its runs' logs (manifest order), other directories as the .weft files in them (sorted). */
+export async function logPaths(args: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const a of args) {
     if (!existsSync(a)) throw new UsageError(`${a}: no such file or directory`);
     if (!statSync(a).isDirectory()) {
       out.push(a);
+      continue;
+    }
+    if (existsSync(join(a, 'sweep.json'))) {
+      const { readManifest } = await import('../sweep/manifest.ts');
+      out.push(...readManifest(a)!.runs.map((r) => join(a, r.log)).filter((p) => existsSync(p)));
       continue;
     }
     const logs = readdirSync(a).filter((f) => f.endsWith('.weft')).sort();
@@ -42,7 +48,7 @@ export async function viewCommand(argv: string[]): Promise<number> {
   const host = String(p.values.host ?? '127.0.0.1');
   // loaded here, not at start-up: the other commands need none of the server
   const { LOOPBACK, startViewer } = await import('../view/server.ts');
-  const viewer = await startViewer({ paths: logPaths(p.positionals), host, port });
+  const viewer = await startViewer({ paths: await logPaths(p.positionals), host, port });
   if (!LOOPBACK.has(host)) process.stderr.write(`weft view: warning: listening on ${host}: anyone who can reach this machine there can read these logs\n`);
   const problems = viewer.runs.map((r) => r.info()).filter((i) => i.problem && i.problem.kind !== 'open');
   for (const i of problems) process.stderr.write(`weft view: ${i.problem!.message} (still readable: ${i.problem!.readable})\n`);

@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { parseSeeds, parseShard, planSweep, runId, shardOf } from '../../src/sweep/plan.ts';
 import { readManifest, type SweepManifest } from '../../src/sweep/manifest.ts';
 import { ROOT, weft } from '../helpers.ts';
+import { logPaths } from '../../src/cli/view.ts';
 import { tempDir } from '../log/helpers.ts';
 
 // the acceptance sweep: 2 seeds × 2 learning rates on the tiny model
@@ -49,7 +50,7 @@ describe('sweep plans', () => {
 });
 
 describe('weft sweep', () => {
-  it('--jobs 2, and two shards merged: the same manifest; every log byte-identical to its weft run by hand', () => {
+  it('--jobs 2, and two shards merged: the same manifest; every log byte-identical to its weft run by hand', async () => {
     const dir = tempDir();
     const all = join(dir, 'all');
     const r = weft([...SWEEP, '--jobs', '2', '--out', all]);
@@ -66,6 +67,8 @@ describe('weft sweep', () => {
     const merged = weft(['sweep', 'merge', join(dir, 's1'), join(dir, 's2'), '--out', join(dir, 'merged')]);
     expect(merged.code, merged.stderr).toBe(0);
     expect(manifestText(join(dir, 'merged'))).toBe(manifestText(all));
+    // weft view on the sweep's folder opens its runs, in the manifest's order
+    expect(await logPaths([all])).toEqual(m.runs.map((x) => join(all, x.log)));
     for (const run of m.runs) {
       const hand = join(dir, `hand-${run.id}.weft`);
       const by = weft([...run.command.split(' ').slice(1), '--out', hand, '--quiet']);
