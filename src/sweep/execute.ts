@@ -149,7 +149,14 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
       children.add(child);
       let stderr = '';
       child.stderr!.on('data', (c: Buffer) => (stderr = (stderr + c.toString()).slice(-4000)));
-      const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+      const code = await new Promise<number | null>((resolve) => {
+        child.on('close', (c) => resolve(c));
+        // not started at all (the runtime gone): a failed run, said in its error
+        child.on('error', (err) => {
+          stderr += `\nweft sweep: cannot start ${cmd}: ${err.message}`;
+          resolve(-1);
+        });
+      });
       children.delete(child);
       const e = entry.get(run.id)!;
       const out = logOutcome(logPath);
