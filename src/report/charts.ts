@@ -188,3 +188,8 @@ export function trackChart(t: TrackedLink): LineChartSpec {
     series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
   };
 }
+
+/** An attention grid cell's shading for a share w of attention: one scale for every row and head (white text on the dark half). */
+export function attentionCell(w: number): { background: string; color: string | null } {
+  return { background: `rgba(31,119,180,${w.toFixed(3)})`, color: w > 0.5 ? '#fff' : null };
+}

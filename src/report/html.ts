@@ -1,10 +1,11 @@
 import { divergenceWhere, type DiffResult } from '../diff/diff.ts';
 import type { LogReader } from '../log/reader.ts';
+import type { ProbeRecord } from '../log/records.ts';
 import { viewAs } from '../log/format.ts';
 import { probeIndex } from '../engine/probe.ts';
 import { LINK_FORMED, trackLink } from '../replay/track.ts';
 import { UsageError } from '../errors.ts';
-import { gradHeatMap, logRange, overviewCharts, runColor, trackChart, type NamedRun } from './charts.ts';
+import { attentionCell, gradHeatMap, logRange, overviewCharts, runColor, trackChart, type NamedRun } from './charts.ts';
 import { describeRun, runSeries } from './series.ts';
 import { esc, heatMap, lineChart } from './svg.ts';
 
@@ -19,8 +20,9 @@ svg .label{font-size:12px;fill:#333}svg .legend{font-size:12px}svg .grid{stroke:
 svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}
 table.att{font-size:12px;margin:6px 0 16px}table.att td.w{width:30px;text-align:center;border:1px solid #eee}table.att th.col{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500}table.att caption{text-align:left;color:#555;padding-bottom:4px}`;
 
-function page(title: string, body: string): string {
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head><body>${body}</body></html>\n`;
+/** A self-contained report page: the reports' style (charts, tables), then `extra` style and an inline script of the page's own. */
+export function htmlPage(title: string, body: string, extra: { style?: string; script?: string } = {}): string {
+  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title><meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}${extra.style ? `\n${extra.style}` : ''}</style></head><body>${body}${extra.script ? `<script>${extra.script}</script>` : ''}</body></html>\n`;
 }
 
 function describe(log: LogReader): string {
@@ -40,6 +42,8 @@ function attentionSection(log: LogReader): string {
   const p = log.header.config.probe;
   if (!p || !log.probeFrames.length || !p.links.length) return '';
   const parts = ['<h2>Attention: the tracked links</h2>'];
+  // the last probes, read once: each link's strongest head is drawn from them
+  const last = log.readRecord(log.probeFrames[log.probeFrames.length - 1]) as ProbeRecord;
   for (const link of p.links) {
     let t;
     try {
@@ -54,7 +58,6 @@ function attentionSection(log: LogReader): string {
     const s = t.strongest;
     parts.push(`<p class="meta">${s.final > LINK_FORMED ? `strongest at the end: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}); its link passed 0.5 first at step ${s.firstAbove}` : `no head ties them above 0.5 at the end; the strongest: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)})`}</p>`);
     // that head's whole grid at the last probed step
-    const last = log.readProbes().at(-1)!;
     const i = p.sentences.indexOf(t.sentence);
     const att = viewAs(last.attention[i], Float64Array);
     const T = t.words.length;
@@ -62,7 +65,8 @@ function attentionSection(log: LogReader): string {
     const cell = (q: number, k: number) => {
       if (k > q) return '<td></td>';
       const w = att[probeIndex(T, H, s.layer, s.head, q, k)];
-      return `<td class="w" style="background:rgba(31,119,180,${w.toFixed(3)})${w > 0.5 ? ';color:#fff' : ''}" title="${esc(`${t.words[q]} → ${t.words[k]}: ${(w * 100).toFixed(2)}%`)}">${Math.round(w * 100)}</td>`;
+      const shade = attentionCell(w);
+      return `<td class="w" style="background:${shade.background}${shade.color ? `;color:${shade.color}` : ''}" title="${esc(`${t.words[q]} → ${t.words[k]}: ${(w * 100).toFixed(2)}%`)}">${Math.round(w * 100)}</td>`;
     };
     parts.push(`<table class="att" id="grid-${a}-${b}"><caption>layer ${s.layer + 1}, head ${s.head + 1} after step ${last.step}: % of each word's attention on the words up to it</caption><tr><th></th>${t.words.map((w) => `<th class="col">${esc(w)}</th>`).join('')}</tr>${t.words.map((w, q) => `<tr><th>${q + 1} ${esc(w)}</th>${t.words.map((_, k) => cell(q, k)).join('')}</tr>`).join('')}</table>`);
   }
@@ -82,7 +86,7 @@ export function runReportHtml(log: LogReader): string {
     ...rest.map(lineChart),
     attentionSection(log),
   ];
-  return page(`weft: ${log.header.scenario}`, body.join('\n'));
+  return htmlPage(`weft: ${log.header.scenario}`, body.join('\n'));
 }
 
 /** One series per layer group (emb, layer 1…L, head), colours spread around the hue circle. */
@@ -126,5 +130,5 @@ export function diffReportHtml(a: LogReader, b: LogReader, r: DiffResult): strin
     ...rest.map(lineChart),
     r.notCompared.length ? `<h2>Not compared</h2><ul>${r.notCompared.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
   ];
-  return page('weft diff', body.join('\n'));
+  return htmlPage('weft diff', body.join('\n'));
 }

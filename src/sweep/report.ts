@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { UsageError, WeftError } from '../errors.ts';
 import { openLog } from '../log/reader.ts';
-import { stepView } from '../log/steps.ts';
 import { runColor, type LineChartSpec, type Series } from '../report/charts.ts';
 import { readSeries } from '../report/series.ts';
 import { esc, lineChart } from '../report/svg.ts';
+import { htmlPage } from '../report/html.ts';
 import { jsonNumber } from '../json.ts';
 import { readManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
 
@@ -64,8 +64,8 @@ export function sweepReportData(dir: string): SweepReportData {
           curve = { steps: series.steps, loss: series.loss };
           if (damage) problem = (damage as Error).message;
           layers = series.layerNames;
-          const last = series.steps[series.steps.length - 1];
-          if (last !== undefined) finals.set(r.id, Array.from(stepView(log.readStep(last)).gradNormPerLayer));
+          // the last step's per-layer norms, as the series read them
+          if (series.steps.length) finals.set(r.id, series.perLayer.map((row) => row[row.length - 1]));
         } finally {
           log.close();
         }
@@ -107,14 +107,10 @@ export function sweepReportJson(d: SweepReportData): unknown {
   return JSON.parse(JSON.stringify({ ...d, runs: d.runs.map(({ curve: _c, ...r }) => r) }, (_k, v) => (typeof v === 'number' ? jsonNumber(v) : v)));
 }
 
-const STYLE = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:980px;color:#222;padding:0 12px}
-h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:24px 0 6px}p.meta{color:#555;margin:0 0 12px}
-table{border-collapse:collapse;font-size:12px}td,th{padding:2px 10px 2px 0;text-align:left}th{color:#555;font-weight:600}
+// on top of the reports' style (report/html.ts): a wider page, and the runs table's sorting and colours
+const STYLE = `body{max-width:980px;padding:0 12px}table{font-size:12px}
 table.runs th{cursor:pointer;user-select:none}table.runs th[aria-sort=ascending]::after{content:' ▲'}table.runs th[aria-sort=descending]::after{content:' ▼'}
-td.num{text-align:right;font-variant-numeric:tabular-nums}tr.diverged td{color:#d62728}tr.failed td{color:#8c564b}
-svg.chart{display:block;margin:6px 0 10px;background:#fff}svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}
-svg .label{font-size:12px;fill:#333}svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .axis{stroke:#888}
-svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}`;
+td.num{text-align:right;font-variant-numeric:tabular-nums}tr.diverged td{color:#d62728}tr.failed td{color:#8c564b}`;
 
 // sorts the runs table by the clicked column: numbers as numbers, the rest as text
 const SORT_SCRIPT = `document.querySelectorAll('table.runs th').forEach((th, col) => th.addEventListener('click', () => {
@@ -160,6 +156,6 @@ export function sweepReportHtml(d: SweepReportData): string {
     '<h2>Runs</h2><p class="meta">click a column to sort</p>',
     `<table class="runs"><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>`,
   ];
-  return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>weft sweep: ${esc(d.scenario)}</title><meta name="viewport" content="width=device-width,initial-scale=1"><style>${STYLE}</style></head><body>${body.join('\n')}<script>${SORT_SCRIPT}</script></body></html>\n`;
+  return htmlPage(`weft sweep: ${d.scenario}`, body.join('\n'), { style: STYLE, script: SORT_SCRIPT });
 }
 

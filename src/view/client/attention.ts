@@ -1,3 +1,4 @@
+import { attentionCell } from '../../report/charts.ts';
 import { el, present } from './api.ts';
 import type { AttentionView } from '../types.ts';
 
@@ -16,8 +17,9 @@ export function drawAttention(into: HTMLElement, a: AttentionView): void {
       if (k > q) return el('td', { class: 'future' });
       const w = row[k];
       const td = el('td', { class: 'w', 'data-value': String(w), title: `${label(q)} → ${label(k)}: ${(w * 100).toFixed(2)}%`, text: String(Math.round(w * 100)) });
-      td.style.background = `rgba(31,119,180,${w.toFixed(3)})`;
-      if (w > 0.5) td.style.color = '#fff';
+      const shade = attentionCell(w);
+      td.style.background = shade.background;
+      if (shade.color) td.style.color = shade.color;
       return td;
     });
     return el('tr', {}, el('th', { class: 'row', text: `${q + 1} ${label(q)}` }), ...cells, el('td', { class: 'best', text: `${label(best)} ${(row[best] * 100).toFixed(0)}%` }));
