@@ -289,6 +289,16 @@ export class LogReader {
   }
 
   /**
+   * Everything a reader that takes the whole log on trust must check: every frame's checksum, the
+   * structure (steps contiguous, the index consistent with the frames, the end record and the
+   * trailer). Throws a LogCorruptError naming the first damage's offset; returns the frames checked.
+   * inspect, verify, diff, sweep merge and the sweep's "finished" test call it.
+   */
+  checkIntegrity(): number {
+    return this.checkChecksums();
+  }
+
+  /**
    * Checks every frame's length and checksum without decoding it (a 200 MB log in a fraction of
    * a second); a LogCorruptError names the first bad frame's offset and record. Returns how many.
    */
