@@ -6,6 +6,7 @@ import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
+import { checkModelTable, stateAt } from '../replay/state.ts';
 import { firstBitDifference, firstStepDifference, tensorOf, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
@@ -136,6 +137,11 @@ export interface DiffOptions {
  * step the losses and per layer the gradient-norm ratio and parameter distance.
  */
 export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffResult {
+  // both logs are compared whole, so both are checked whole: damage is corruption, never "identical"
+  for (const log of [a, b]) {
+    log.checkIntegrity();
+    checkModelTable(log);
+  }
   const ha = a.header;
   const hb = b.header;
   if (ha.vocabSize !== hb.vocabSize || JSON.stringify(ha.vocab) !== JSON.stringify(hb.vocab)) {
@@ -156,16 +162,24 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
   // bring both walkers to the common start
   while (wa.step < start) wa.advance(a.readStep(wa.step + 1));
   while (wb.step < start) wb.advance(b.readStep(wb.step + 1));
-  if (sameArch && wa.hasArrays && wb.hasArrays) {
-    const i = firstBitDifference(wa.params!, wb.params!);
+  // the weights at a step: the walkers' (full, compact), or the keyframes both logs have there (summary)
+  const weightsAt = (s: number): [FloatArray, FloatArray] | null => {
+    if (!sameArch) return null;
+    if (wa.hasArrays && wb.hasArrays) return [wa.params!, wb.params!];
+    if (!a.keyframeSteps.includes(s) || !b.keyframeSteps.includes(s)) return null;
+    return [wa.params ?? stateAt(a, s).params, wb.params ?? stateAt(b, s).params];
+  };
+  const startWeights = weightsAt(start);
+  if (startWeights) {
+    const [pa, pb] = startWeights;
+    const i = firstBitDifference(pa, pb);
     if (i >= 0) {
       const t = tensorOf(ha, i);
-      first = { step: start, stream: 'weight', field: 'params', ...t, a: wa.params![i], b: wb.params![i], causes: causesFor('weight', config) };
+      first = { step: start, stream: 'weight', field: 'params', ...t, a: pa[i], b: pb[i], causes: causesFor('weight', config) };
     }
   }
   const steps: StepDiff[] = [];
   for (let s = start + 1; s <= end; s++) {
-    if (!a.hasStep(s) || !b.hasStep(s)) break;
     const ra = a.readStep(s);
     const rb = b.readStep(s);
     wa.advance(ra);
@@ -179,7 +193,8 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
     if (first || opts.everyStep) {
       let layers: LayerDiff[] | null = null;
       if (sameArch) {
-        const dist = wa.hasArrays && wb.hasArrays ? layerDistances(ha, wa.params!, wb.params!) : null;
+        const w = weightsAt(s);
+        const dist = w ? layerDistances(ha, w[0], w[1]) : null;
         layers = Array.from(va.gradNormPerLayer, (g, l) => ({
           layer: layerName(l, ha.config.model.nLayers),
           gradNormA: g,

@@ -21,7 +21,9 @@ export interface ByteSink {
 export class MemorySource implements ByteSource {
   private readonly bytes: Uint8Array;
   constructor(bytes: Uint8Array) {
-    this.bytes = bytes;
+    // a plain view, so that read() copies: a Node Buffer's slice() is a view into a shared pool,
+    // and readers look at what they read through its own ArrayBuffer from offset 0
+    this.bytes = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   get size(): number {
     return this.bytes.length;

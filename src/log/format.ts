@@ -71,6 +71,7 @@ export function f64From(b: Uint8Array): number {
 export function viewAs<T>(b: Uint8Array, C: { new (buf: ArrayBuffer, off: number, len: number): T; BYTES_PER_ELEMENT: number }): T {
   const w = C.BYTES_PER_ELEMENT;
   if (b.byteLength % w !== 0) throw new RangeError(`${b.byteLength} bytes is not a whole number of ${w}-byte values`);
-  const src = b.byteOffset % w === 0 ? b : b.slice();
+  // an unaligned view is copied (Uint8Array's slice: a Node Buffer's slice() would be a view)
+  const src = b.byteOffset % w === 0 ? b : Uint8Array.prototype.slice.call(b);
   return new C(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength / w);
 }

@@ -18,6 +18,16 @@ export interface FrameRef {
   end: number;
   kind: RecordKind;
   step: number;
+  /** its place in the log's frame table (record numbers in messages) */
+  index: number;
+}
+
+/** Damage to a closed log's index or trailer: the frames still read by scanning, but a whole-log check reports it. */
+export interface IndexDamage {
+  offset: number;
+  what: string;
+  /** where the trailer says the index starts, when that is a place a frame could start (else −1) */
+  indexAt?: number;
 }
 
 const KIND_BY_CODE = Object.fromEntries(Object.entries(KIND_CODES).map(([k, v]) => [v, k])) as Record<number, RecordKind>;
@@ -36,6 +46,12 @@ export class LogReader {
   readonly indexed: boolean;
   /** bytes after the last intact frame that were dropped (a torn tail); 0 when none. */
   readonly tornTailBytes: number;
+  /**
+   * A closed log whose index or trailer is damaged (null when intact, or when the run was killed
+   * before closing): the frames were read by scanning, so what they hold is checked, but
+   * checkIntegrity reports it.
+   */
+  readonly indexDamage: IndexDamage | null = null;
   private readonly source: ByteSource;
   private readonly stepFrames = new Map<number, FrameRef>();
   private readonly keyframeFrames = new Map<number, FrameRef>();
@@ -45,8 +61,6 @@ export class LogReader {
   readonly probeFrames: FrameRef[] = [];
   readonly endFrame: FrameRef | null = null;
   private readonly lastStepCached: number;
-  /** Where an index frame found by scanning ends (a closed log whose trailer did not lead to it), else −1. */
-  private scannedIndexEnd = -1;
 
   constructor(path: string, source: ByteSource) {
     this.path = path;
@@ -65,34 +79,70 @@ export class LogReader {
     if (version > FORMAT_VERSION) throw new LogFormatError(`${path}: log format version ${version} (byte 8) is newer than this weft reads (${FORMAT_VERSION}); upgrade weft`, 3);
     if (version < 1) throw new LogCorruptError(path, 8, null, `bad format version ${version}`);
     if (dvHead.getUint32(12, true) !== 0) throw new LogCorruptError(path, 12, null, 'reserved header bytes are not zero');
-    const fromIndex = this.framesFromIndex();
-    let torn = 0;
-    if (fromIndex) {
+    const closed = this.sizeBytes >= FILE_HEADER_BYTES + TRAILER_BYTES && startsWith(this.readBytes(this.sizeBytes - TRAILER_BYTES, TRAILER_BYTES), TRAILER_MAGIC);
+    const fromIndex = closed ? this.framesFromIndex() : null;
+    if (fromIndex && !('what' in fromIndex)) {
       this.frames = fromIndex;
       this.indexed = true;
+      this.tornTailBytes = 0;
     } else {
-      const scanned = this.scanFrames();
+      if (fromIndex) this.indexDamage = fromIndex;
+      // a trailer that still names where its index starts bounds the scan there
+      const scanned = this.scanFrames(closed, fromIndex?.indexAt ?? -1);
       this.frames = scanned.frames;
-      torn = scanned.tornTailBytes;
+      this.tornTailBytes = scanned.tornTailBytes;
       this.indexed = false;
+      this.indexDamage ??= scanned.indexDamage;
     }
-    this.tornTailBytes = torn;
     if (this.frames.length === 0 || this.frames[0].kind !== 'header') throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, 'the first record is not a header');
-    this.header = this.readRecord(this.frames[0], 0) as HeaderRecord;
+    this.header = this.readRecord(this.frames[0]) as HeaderRecord;
+    checkParamTable(path, this.header);
+    const filed = this.fileFrames();
+    this.lastStepCached = filed.last;
+    this.endFrame = filed.end;
+  }
+
+  /**
+   * Files the frames by kind and checks the log's structure, as the recorder writes it: one
+   * header, first; step records startStep+1, +2, … in order, none missing or twice; a keyframe or
+   * probe only at the step just recorded (or the start), at most one each; an anomaly at the last
+   * step or the one after it, and no step after it; at most one end record, last.
+   */
+  private fileFrames(): { last: number; end: FrameRef | null } {
+    const start = this.header.startStep;
+    let last = start;
+    let anomaly: FrameRef | null = null;
     let end: FrameRef | null = null;
-    for (const f of this.frames) {
-      if (f.kind === 'step') this.stepFrames.set(f.step, f);
-      else if (f.kind === 'keyframe') {
+    const bad = (f: FrameRef, what: string) => new LogCorruptError(this.path, f.offset, f.index, what);
+    const probeSteps = new Set<number>();
+    for (const f of this.frames.slice(1)) {
+      if (end) throw bad(f, `a ${f.kind} record after the end record`);
+      if (f.kind === 'header') throw bad(f, 'a second header record');
+      else if (f.kind === 'step') {
+        if (anomaly) throw bad(f, `step ${f.step} recorded after the run stopped on NaN/Inf at step ${anomaly.step}`);
+        if (f.step !== last + 1) {
+          throw bad(f, f.step <= last ? `step ${f.step} recorded again (after step ${last})` : `step ${f.step} follows step ${last}: ${f.step - last - 1 === 1 ? `step ${last + 1} is` : `steps ${last + 1}…${f.step - 1} are`} missing`);
+        }
+        this.stepFrames.set(f.step, f);
+        last = f.step;
+      } else if (f.kind === 'keyframe') {
+        if (f.step !== last) throw bad(f, `a keyframe of step ${f.step} where the log is at step ${last}`);
+        if (this.keyframeFrames.has(f.step)) throw bad(f, `a second keyframe of step ${f.step}`);
         this.keyframeFrames.set(f.step, f);
         this.keyframeSteps.push(f.step);
-      } else if (f.kind === 'anomaly') this.anomalyFrames.push(f);
-      else if (f.kind === 'probe') this.probeFrames.push(f);
-      else if (f.kind === 'end') end = f;
+      } else if (f.kind === 'probe') {
+        if (f.step !== last) throw bad(f, `attention probes of step ${f.step} where the log is at step ${last}`);
+        if (probeSteps.has(f.step)) throw bad(f, `a second probe record of step ${f.step}`);
+        probeSteps.add(f.step);
+        this.probeFrames.push(f);
+      } else if (f.kind === 'anomaly') {
+        if (anomaly) throw bad(f, 'a second anomaly record');
+        if (f.step !== last && f.step !== last + 1) throw bad(f, `an anomaly at step ${f.step} where the log is at step ${last}`);
+        anomaly = f;
+        this.anomalyFrames.push(f);
+      } else if (f.kind === 'end') end = f;
     }
-    this.endFrame = end;
-    let last = this.header.startStep;
-    for (const st of this.stepFrames.keys()) if (st > last) last = st;
-    this.lastStepCached = last;
+    return { last, end };
   }
 
   static open(path: string): LogReader {
@@ -125,58 +175,97 @@ export class LogReader {
     return this.source.read(offset, n);
   }
 
-  /** The frame table from the trailer's index, or null when there is none or it does not check out. */
-  private framesFromIndex(): FrameRef[] | null {
-    if (this.sizeBytes < FILE_HEADER_BYTES + TRAILER_BYTES) return null;
-    const t = this.readBytes(this.sizeBytes - TRAILER_BYTES, TRAILER_BYTES);
-    if (!startsWith(t, TRAILER_MAGIC)) return null;
+  /**
+   * The frame table from a closed log's index, or what is wrong with the trailer or the index (the
+   * frames are then read by scanning: a damaged index loses a shortcut, not data).
+   */
+  private framesFromIndex(): FrameRef[] | IndexDamage {
+    const trailerAt = this.sizeBytes - TRAILER_BYTES;
+    const t = this.readBytes(trailerAt, TRAILER_BYTES);
     const at = new DataView(t.buffer).getFloat64(8, true);
-    if (!Number.isSafeInteger(at) || at < FILE_HEADER_BYTES || at > this.sizeBytes - TRAILER_BYTES - FRAME_HEADER_BYTES) return null;
+    if (!Number.isSafeInteger(at) || at < FILE_HEADER_BYTES || at > trailerAt - FRAME_HEADER_BYTES) {
+      return { offset: trailerAt, what: `the trailer's index offset ${at} is not a frame before it` };
+    }
     let index: IndexRecord;
     try {
-      const body = this.frameBody(at, this.sizeBytes - TRAILER_BYTES, null);
-      if (body.end !== this.sizeBytes - TRAILER_BYTES) return null;
+      const body = this.frameBody(at, trailerAt, null);
+      if (body.end !== trailerAt) return { offset: at, what: 'the index frame does not end at the trailer', indexAt: -1 };
       const rec = this.decodeBody(body.bytes, at, null);
-      if (rec.kind !== 'index') return null;
+      if (rec.kind !== 'index') return { offset: at, what: `the trailer leads to a ${rec.kind} record, not the index`, indexAt: -1 };
       index = rec;
-    } catch {
-      return null; // a damaged index is only a lost shortcut: scan instead
+    } catch (e) {
+      return { offset: at, what: `the index is damaged (${e instanceof LogCorruptError ? e.message.replace(/^.*?: corrupt( at byte \d+)?: /, '') : (e as Error).message})`, indexAt: at };
     }
     const offsets = viewAs(index.offsets, Float64Array);
     const steps = viewAs(index.steps, Float64Array);
-    if (offsets.length !== index.kinds.length || steps.length !== offsets.length || offsets.length === 0) return null;
+    if (offsets.length !== index.kinds.length || steps.length !== offsets.length || offsets.length === 0) return { offset: at, what: 'the index\'s offsets, kinds and steps differ in length', indexAt: at };
     const frames: FrameRef[] = [];
     for (let i = 0; i < offsets.length; i++) {
       const kind = KIND_BY_CODE[index.kinds[i]];
       const end = i + 1 < offsets.length ? offsets[i + 1] : at;
-      if (!kind || kind === 'index' || !Number.isSafeInteger(offsets[i]) || offsets[i] < FILE_HEADER_BYTES || end <= offsets[i] || end > at) return null;
-      if (i === 0 && offsets[0] !== FILE_HEADER_BYTES) return null;
-      frames.push({ offset: offsets[i], end, kind, step: steps[i] });
+      const ok = kind && kind !== 'index' && Number.isSafeInteger(offsets[i]) && (i > 0 || offsets[0] === FILE_HEADER_BYTES) && end > offsets[i] && end <= at && Number.isSafeInteger(steps[i]) && steps[i] >= -1;
+      if (!ok) return { offset: at, what: `the index's entry ${i} is not a frame of the log`, indexAt: at };
+      frames.push({ offset: offsets[i], end, kind, step: steps[i], index: i });
     }
     return frames;
   }
 
-  /** Walks frame headers from the start, checking every checksum; stops at a torn tail. */
-  private scanFrames(): { frames: FrameRef[]; tornTailBytes: number } {
+  /**
+   * Walks the frames from the start, checking every checksum. Only a log that was not closed (no
+   * trailer) can end in a torn frame — the write a kill cut short — and only when no one-bit
+   * change of its length gives a frame whose checksum checks: that is a flipped length bit, not a
+   * torn write. An index frame may come only last: before the trailer, or at the end of a log killed
+   * while closing (after the index, before the trailer). `indexAt`: where a closed log's trailer
+   * says its (damaged) index starts; the frames end there.
+   */
+  private scanFrames(closed: boolean, indexAt: number): { frames: FrameRef[]; tornTailBytes: number; indexDamage: IndexDamage | null } {
     const frames: FrameRef[] = [];
+    const limit = closed ? this.sizeBytes - TRAILER_BYTES : this.sizeBytes;
     let offset = FILE_HEADER_BYTES;
-    while (offset < this.sizeBytes) {
-      const remaining = this.sizeBytes - offset;
-      if (remaining === TRAILER_BYTES && startsWith(this.readBytes(offset, TRAILER_BYTES), TRAILER_MAGIC)) {
-        // a trailer whose index did not check out: the index frame itself was read as a frame
-        break;
+    while (offset < limit) {
+      if (offset === indexAt) break; // the damaged index the trailer leads to: the frames end here
+      const remaining = limit - offset;
+      if (remaining < FRAME_HEADER_BYTES) {
+        if (closed) throw new LogCorruptError(this.path, offset, frames.length, `${remaining} bytes before the trailer are not a frame`);
+        return { frames, tornTailBytes: remaining, indexDamage: null };
       }
-      if (remaining < FRAME_HEADER_BYTES) return { frames, tornTailBytes: remaining };
       const h = this.readBytes(offset, FRAME_HEADER_BYTES);
-      const len = new DataView(h.buffer).getUint32(0, true);
-      if (len > remaining - FRAME_HEADER_BYTES) return { frames, tornTailBytes: remaining };
-      const body = this.frameBody(offset, this.sizeBytes, frames.length);
+      const dv = new DataView(h.buffer);
+      const len = dv.getUint32(0, true);
+      if (len > remaining - FRAME_HEADER_BYTES) {
+        if (closed) throw new LogCorruptError(this.path, offset, frames.length, `record length ${len} runs past the trailer`);
+        if (this.lengthBitFlipped(offset, len, dv.getUint32(4, true), remaining)) {
+          throw new LogCorruptError(this.path, offset, frames.length, `record length ${len} is damaged (one bit off, the frame's checksum checks)`);
+        }
+        return { frames, tornTailBytes: remaining, indexDamage: null };
+      }
+      const body = this.frameBody(offset, limit, frames.length);
       const rec = this.decodeBody(body.bytes, offset, frames.length);
-      if (rec.kind !== 'index') frames.push({ offset, end: body.end, kind: rec.kind, step: 'step' in rec && typeof rec.step === 'number' ? rec.step : -1 });
-      else this.scannedIndexEnd = body.end;
+      if (rec.kind === 'index') {
+        const after = this.sizeBytes - body.end;
+        if (closed || after === 0) return { frames, tornTailBytes: 0, indexDamage: null };
+        // the bytes after an index can only be its trailer: whole (damaged) or cut short by a kill
+        if (after < TRAILER_BYTES) return { frames, tornTailBytes: after, indexDamage: null };
+        if (after === TRAILER_BYTES) return { frames, tornTailBytes: 0, indexDamage: { offset: body.end, what: 'the trailer is damaged (it does not start with "WEFTIDX\\n")' } };
+        throw new LogCorruptError(this.path, offset, frames.length, 'an index record before the end of the log');
+      }
+      frames.push({ offset, end: body.end, kind: rec.kind, step: 'step' in rec && typeof rec.step === 'number' ? rec.step : -1, index: frames.length });
       offset = body.end;
     }
-    return { frames, tornTailBytes: 0 };
+    return { frames, tornTailBytes: 0, indexDamage: null };
+  }
+
+  /** Whether a length one bit off from `len` (shorter, so within the file) makes a frame whose checksum checks. */
+  private lengthBitFlipped(offset: number, len: number, crc: number, remaining: number): boolean {
+    const room = remaining - FRAME_HEADER_BYTES;
+    const candidates: number[] = [];
+    for (let b = 0; b < 32; b++) {
+      const l = (len ^ (1 << b)) >>> 0;
+      if (l < len && l <= room) candidates.push(l);
+    }
+    if (candidates.length === 0) return false;
+    const bytes = this.readBytes(offset + FRAME_HEADER_BYTES, Math.max(...candidates));
+    return candidates.some((l) => crc32(bytes.subarray(0, l)) === crc);
   }
 
   /** Reads one frame's body and verifies its length bound and checksum. */
@@ -207,12 +296,14 @@ export class LogReader {
   }
 
   /** Reads, verifies and validates the record of a frame. */
-  readRecord(f: FrameRef, record: number | null = null): LogRecord {
-    const i = record ?? this.frames.indexOf(f);
+  readRecord(f: FrameRef): LogRecord {
+    const i = f.index;
     const body = this.frameBody(f.offset, f.end, i);
     if (body.end !== f.end) throw new LogCorruptError(this.path, f.offset, i, 'record length disagrees with the index');
     const rec = this.decodeBody(body.bytes, f.offset, i);
     if (rec.kind !== f.kind) throw new LogCorruptError(this.path, f.offset, i, `record is a ${rec.kind}, the index says ${f.kind}`);
+    const step = 'step' in rec && typeof rec.step === 'number' ? rec.step : -1;
+    if (step !== f.step) throw new LogCorruptError(this.path, f.offset, i, `record is of step ${step}, the index says step ${f.step}`);
     return rec;
   }
 
@@ -238,7 +329,7 @@ export class LogReader {
   /** A LogCorruptError about the record of a step (or keyframe), naming its byte offset. */
   corrupt(kind: 'step' | 'keyframe', step: number, what: string): LogCorruptError {
     const f = (kind === 'step' ? this.stepFrames : this.keyframeFrames).get(step);
-    return new LogCorruptError(this.path, f?.offset ?? -1, f ? this.frames.indexOf(f) : null, `${kind} ${step}: ${what}`);
+    return new LogCorruptError(this.path, f?.offset ?? -1, f ? f.index : null, `${kind} ${step}: ${what}`);
   }
 
   hasStep(step: number): boolean {
@@ -285,17 +376,36 @@ export class LogReader {
 
   /** Verifies every record's checksum and schema; throws LogCorruptError at the first bad one. */
   verifyAll(): void {
-    this.frames.forEach((f, i) => this.readRecord(f, i));
+    for (const f of this.frames) this.readRecord(f);
   }
 
   /**
    * Everything a reader that takes the whole log on trust must check: every frame's checksum, the
    * structure (steps contiguous, the index consistent with the frames, the end record and the
-   * trailer). Throws a LogCorruptError naming the first damage's offset; returns the frames checked.
+   * trailer). Throws a LogCorruptError naming the first damage's offset — a damaged index or
+   * trailer only once every frame has checked out; returns the frames checked.
    * inspect, verify, diff, sweep merge and the sweep's "finished" test call it.
    */
   checkIntegrity(): number {
-    return this.checkChecksums();
+    const start = this.header.startStep;
+    let startHash: string | null = null;
+    let lastHash: string | null = null;
+    for (const f of this.frames) {
+      const rec = this.readRecord(f);
+      if (rec.kind === 'step') lastHash = rec.stateHash;
+      else if (rec.kind === 'keyframe') {
+        if (rec.step === start) startHash = rec.stateHash;
+        // by the structure, a keyframe after the start follows its step's record: the same state
+        else if (rec.stateHash !== lastHash) throw this.corrupt('keyframe', rec.step, `its state hash ${rec.stateHash.slice(0, 16)}… is not step ${rec.step}'s (${lastHash?.slice(0, 16)}…): a keyframe of another run`);
+      } else if (rec.kind === 'end') {
+        const hash = lastHash ?? startHash;
+        if (rec.steps !== this.lastStep) throw new LogCorruptError(this.path, f.offset, f.index, `the end record says ${rec.steps} steps, the log holds steps to ${this.lastStep}`);
+        if (hash !== null && rec.stateHash !== hash) throw new LogCorruptError(this.path, f.offset, f.index, `the end record's state hash ${rec.stateHash.slice(0, 16)}… is not the last step's (${hash.slice(0, 16)}…)`);
+      }
+    }
+    // last, so that a caller catching it knows every frame is intact (inspect says so)
+    if (this.indexDamage) throw new LogCorruptError(this.path, this.indexDamage.offset, null, this.indexDamage.what);
+    return this.frames.length;
   }
 
   /**
@@ -303,13 +413,27 @@ export class LogReader {
    * a second); a LogCorruptError names the first bad frame's offset and record. Returns how many.
    */
   checkChecksums(): number {
-    this.frames.forEach((f, i) => {
-      if (this.frameBody(f.offset, f.end, i).end !== f.end) throw new LogCorruptError(this.path, f.offset, i, 'record length disagrees with the index');
-    });
-    // a closed log whose index frame is intact but was not reachable: its trailer is damaged
-    if (!this.indexed && this.scannedIndexEnd >= 0) throw new LogCorruptError(this.path, this.scannedIndexEnd, null, 'the trailer does not lead to the index frame before it');
+    for (const f of this.frames) {
+      if (this.frameBody(f.offset, f.end, f.index).end !== f.end) throw new LogCorruptError(this.path, f.offset, f.index, 'record length disagrees with the index');
+    }
+    if (this.indexDamage) throw new LogCorruptError(this.path, this.indexDamage.offset, null, this.indexDamage.what);
     return this.frames.length;
   }
+}
+
+/**
+ * The header's parameter table is whole: each tensor's size is the product of its shape, and the
+ * tensors lie back to back from offset 0 (the model's own table is compared in replay/).
+ */
+function checkParamTable(path: string, h: HeaderRecord): void {
+  let offset = 0;
+  h.params.forEach((p, i) => {
+    const size = p.shape.reduce((a, b) => a * b, 1);
+    if (p.size !== size || p.offset !== offset) {
+      throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, `header.params[${i}] (${p.name}): ${p.size !== size ? `size ${p.size}, its shape [${p.shape.join(', ')}] holds ${size}` : `offset ${p.offset}, expected ${offset}`}`);
+    }
+    offset += size;
+  });
 }
 
 /** How many bits two byte strings of one length differ in. */

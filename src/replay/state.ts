@@ -3,6 +3,8 @@ import { LogCorruptError, UsageError } from '../errors.ts';
 import { Trainer, type TrainingState } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
+import { buildParamTable } from '../model/params.ts';
+import { FILE_HEADER_BYTES } from '../log/format.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
 import { applyStep, codecGuard, type WalkState } from './step.ts';
@@ -40,6 +42,7 @@ function checkStep(log: LogReader, n: number): void {
  */
 export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplayState {
   checkStep(log, n);
+  checkModelTable(log);
   const h = log.header;
   const kfs = log.keyframeSteps;
   let before = -1;
@@ -51,49 +54,118 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
   if (before < 0 && !(h.mode === 'full' && after >= 0)) throw new LogCorruptError(log.path, -1, null, `no keyframe at or before step ${n}`);
   const useBackward = h.mode === 'full' && after >= 0 && (before < 0 || after - n < n - before);
   const from = useBackward ? after : before;
-  const kf = log.readKeyframe(from);
-  const total = paramTable(h).total;
-  const nm = h.optimBuffers.m ? total : 0;
-  const nv = h.optimBuffers.v ? total : 0;
-  // the log's numeric mode's kernels (compact logs replay its optimizer), one thread: starting
-  // workers would cost more than they save on one state
-  const kernels = kernelsFor(h.numericMode, undefined, 1);
-  const params = kernels.alloc(h.dtype, total);
-  const m = kernels.alloc(h.dtype, nm);
-  const v = kernels.alloc(h.dtype, nv);
-  codecGuard(log, 'keyframe', from, () => {
-    decodeFloats(kf.params, params, null);
-    decodeFloats(kf.m, m, null);
-    decodeFloats(kf.v, v, null);
-  });
-  const st: WalkState = { params, m, v, optimT: kf.optimT, grads: null, kernels };
+  const st = keyframeState(log, from);
   let method: ReplayCost['method'] = 'keyframe';
-  let expected = n === from ? kf.stateHash : null; // step n's recorded hash, once its record is read
+  let expected = n === from ? st.stateHash : null; // step n's recorded hash, once its record is read
+  if (n === from && from === h.startStep) checkStartKeyframe(log, st);
   if (useBackward) {
     for (let s = from; s > n; s--) applyStep(log, st, log.readStep(s), -1);
     method = 'deltas';
-  } else if (n > from && h.mode !== 'summary') {
-    for (let s = from + 1; s <= n; s++) {
-      const r = log.readStep(s);
-      applyStep(log, st, r);
-      if (s === n) expected = r.stateHash;
-    }
-    method = h.mode === 'full' ? 'deltas' : 'optimizer';
   } else if (n > from) {
-    const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
-    trainer.loadState(from, params, m, v, st.optimT);
-    while (trainer.stepsDone < n) trainer.step();
-    params.set(trainer.params);
-    m.set(trainer.optim.m);
-    v.set(trainer.optim.v);
-    st.optimT = trainer.optim.t;
-    method = 're-execution';
+    expected = forward(log, st, from, n);
+    method = h.mode === 'full' ? 'deltas' : h.mode === 'compact' ? 'optimizer' : 're-execution';
   }
-  const hash = stateHashOf(n, st.optimT, params, m, v);
+  const hash = stateHashOf(n, st.optimT, st.params, st.m, st.v);
   expected ??= log.readStep(n).stateHash;
   if (hash !== expected) {
     throw log.corrupt(n === from ? 'keyframe' : 'step', n, `the state rebuilt (${method} from keyframe ${from}) hashes to ${hash}, the log records ${expected}`);
   }
   if (cost) Object.assign(cost, { fromKeyframe: from, stepsApplied: n - from, method });
-  return { step: n, params, m, v, optimT: st.optimT, dataCursor: n, stateHash: hash, kernels };
+  return { step: n, params: st.params, m: st.m, v: st.v, optimT: st.optimT, dataCursor: n, stateHash: hash, kernels: st.kernels };
+}
+
+/**
+ * A keyframe's state, decoded into buffers of the log's numeric mode's kernels (one thread:
+ * starting workers would cost more than they save on one state). A keyframe after the log's
+ * start must carry the state hash of its step's record: a keyframe frame of another run, whole
+ * and with its checksum intact, is corruption, not that run's weights beside this run's loss.
+ */
+function keyframeState(log: LogReader, from: number): WalkState & { stateHash: string } {
+  const h = log.header;
+  const kf = log.readKeyframe(from);
+  if (from > h.startStep) {
+    const recorded = log.readStep(from).stateHash;
+    if (kf.stateHash !== recorded) throw log.corrupt('keyframe', from, `its state hash ${kf.stateHash} is not step ${from}'s (${recorded}): a keyframe of another run`);
+  }
+  const total = paramTable(h).total;
+  const kernels = kernelsFor(h.numericMode, undefined, 1);
+  const params = kernels.alloc(h.dtype, total);
+  const m = kernels.alloc(h.dtype, h.optimBuffers.m ? total : 0);
+  const v = kernels.alloc(h.dtype, h.optimBuffers.v ? total : 0);
+  codecGuard(log, 'keyframe', from, () => {
+    decodeFloats(kf.params, params, null);
+    decodeFloats(kf.m, m, null);
+    decodeFloats(kf.v, v, null);
+  });
+  return { params, m, v, optimT: kf.optimT, grads: null, kernels, stateHash: kf.stateHash };
+}
+
+/**
+ * Brings a state from step `from` to step `to` through the recorded steps (full, compact) or by
+ * re-executing training (summary); returns step `to`'s recorded hash, which the caller checks.
+ */
+function forward(log: LogReader, st: WalkState, from: number, to: number): string {
+  const h = log.header;
+  if (h.mode !== 'summary') {
+    let hash = '';
+    for (let s = from + 1; s <= to; s++) {
+      const r = log.readStep(s);
+      applyStep(log, st, r);
+      hash = r.stateHash;
+    }
+    return hash;
+  }
+  const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
+  trainer.loadState(from, st.params, st.m, st.v, st.optimT);
+  while (trainer.stepsDone < to) trainer.step();
+  st.params.set(trainer.params);
+  st.m.set(trainer.optim.m);
+  st.v.set(trainer.optim.v);
+  st.optimT = trainer.optim.t;
+  return log.readStep(to).stateHash;
+}
+
+/** Logs whose start keyframe has been checked by the step after it, and whose table matched the model's. */
+const startChecked = new WeakSet<LogReader>();
+const tableChecked = new WeakSet<LogReader>();
+
+/**
+ * The keyframe at a log's start has no step record of its own to carry its hash: the step after it
+ * does. One step forward from the keyframe must give that step's recorded hash (once per log); a
+ * log with no step after its start has only the keyframe's own hash to go by.
+ */
+function checkStartKeyframe(log: LogReader, st: WalkState): void {
+  const start = log.header.startStep;
+  if (startChecked.has(log) || !log.hasStep(start + 1)) return;
+  const { kernels } = st;
+  const copy = (a: FloatArray) => {
+    const b = kernels.alloc(log.header.dtype, a.length);
+    b.set(a);
+    return b;
+  };
+  const probe: WalkState = { params: copy(st.params), m: copy(st.m), v: copy(st.v), optimT: st.optimT, grads: null, kernels };
+  const expected = forward(log, probe, start, start + 1);
+  const hash = stateHashOf(start + 1, probe.optimT, probe.params, probe.m, probe.v);
+  if (hash !== expected) throw log.corrupt('keyframe', start, `one step from it hashes to ${hash}, step ${start + 1} records ${expected}: a keyframe of another run`);
+  startChecked.add(log);
+}
+
+/**
+ * The header's parameter table against the model's own (a pair assertion: the recorder wrote the
+ * model's table; a header whose table differs by one element is damage, not another model).
+ */
+export function checkModelTable(log: LogReader): void {
+  if (tableChecked.has(log)) return;
+  const h = log.header;
+  const model = buildParamTable({ ...h.config.model, vocabSize: h.vocabSize }).tensors;
+  const n = Math.max(model.length, h.params.length);
+  for (let i = 0; i < n; i++) {
+    const a = h.params[i];
+    const b = model[i];
+    if (!a || !b || a.name !== b.name || a.size !== b.size || a.offset !== b.offset || a.layer !== b.layer || a.shape.join() !== b.shape.join()) {
+      const what = (t: typeof a | undefined) => (t ? `${t.name} [${t.shape.join(', ')}] at ${t.offset}` : 'nothing');
+      throw new LogCorruptError(log.path, FILE_HEADER_BYTES, 0, `header.params[${i}] is ${what(a)}, the model of its config has ${what(b)}`);
+    }
+  }
+  tableChecked.add(log);
 }

@@ -7,7 +7,9 @@ import { viewAs } from '../log/format.ts';
 import { Prober } from '../engine/probe.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { firstStepDifference, type StepSide } from '../log/compare.ts';
-import { stateAt } from './state.ts';
+import { checkModelTable, stateAt } from './state.ts';
+import { codecGuard } from './step.ts';
+import { stateHashOf } from '../engine/hash.ts';
 import { allocFloat } from '../kernels/types.ts';
 
 /** Where a re-execution first disagreed with the log. */
@@ -69,12 +71,27 @@ function compareStep(h: HeaderRecord, body: StepRecordBody, rec: StepRecord, t: 
   return d ? { step: rec.step, field: d.field, tensor: d.tensor, index: d.index, recorded: d.a ?? 'missing', recomputed: d.b ?? 'missing' } : null;
 }
 
+/** The hash of a keyframe's arrays as decoded (into the verifier's reused buffers). */
+function keyframeHash(log: LogReader, step: number, into: Decoded): string {
+  const kf = log.readKeyframe(step);
+  return codecGuard(log, 'keyframe', step, () => {
+    decodeFloats(kf.params, into.params, null);
+    decodeFloats(kf.m, into.m, null);
+    decodeFloats(kf.v, into.v, null);
+    return stateHashOf(step, kf.optimT, into.params, into.m, into.v);
+  });
+}
+
 /**
  * Re-executes the run from its header (from the log's first keyframe, for forks and resumes)
- * and compares every step: hashes always, arrays where the log has them, attention probes where
- * it has them. Stops at the first difference.
+ * and compares every step: hashes always, arrays where the log has them, keyframes and attention
+ * probes where it has them. Stops at the first difference. The log is checked whole first
+ * (checkIntegrity): damage anywhere is a LogCorruptError, never "reproduced".
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
+  // what is re-executed is checked first: every frame, the structure, the end record; the table
+  log.checkIntegrity();
+  checkModelTable(log);
   const h = log.header;
   const t = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
   if (h.startStep > 0) {
@@ -101,7 +118,17 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     }
     return null;
   };
-  const startMismatch = probeMismatch(t.stepsDone);
+  // every keyframe, decoded, against the state re-executed to its step
+  const keyframes = new Set(log.keyframeSteps);
+  const keyframeMismatch = (step: number): Mismatch | null => {
+    if (!keyframes.has(step)) return null;
+    const kf = log.readKeyframe(step);
+    const mine = t.stateHash();
+    const own = keyframeHash(log, step, decoded);
+    if (own !== kf.stateHash) throw log.corrupt('keyframe', step, `its arrays hash to ${own}, it records ${kf.stateHash}`);
+    return kf.stateHash === mine ? null : { step, field: 'keyframe', tensor: null, index: null, recorded: kf.stateHash, recomputed: mine };
+  };
+  const startMismatch = keyframeMismatch(t.stepsDone) ?? probeMismatch(t.stepsDone);
   if (startMismatch) return { ok: false, stepsChecked: 0, arraysChecked: h.mode !== 'summary', mismatch: startMismatch };
   const prev = h.mode === 'full' ? { params: t.state.params.slice(), m: t.state.m.slice(), v: t.state.v.slice() } : null;
   for (const n of steps) {
@@ -114,7 +141,7 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
       prev.m.set(t.state.m);
       prev.v.set(t.state.v);
     }
-    const pm = probeMismatch(n);
+    const pm = keyframeMismatch(n) ?? probeMismatch(n);
     if (pm) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: pm };
     checked++;
     onStep?.(n);
