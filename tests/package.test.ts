@@ -31,7 +31,7 @@ describe('the npm package', () => {
     expect(verify.stdout).toMatch(/reproduced — 2 steps re-executed/);
     const inspect = spawnSync(weft, ['inspect', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
     expect(inspect.status, inspect.stderr).toBe(0);
-    expect(inspect.stdout).toMatch(/steps 1…2 \(2\)[\s\S]*checksums: all \d+ frames intact/);
+    expect(inspect.stdout).toMatch(/steps 1…2 \(2\)[\s\S]*checked: all \d+ frames intact/);
 
     // a user's TypeScript scenario importing 'weft'
     writeFileSync(join(app, 'mine.ts'), [

@@ -1,4 +1,5 @@
-import { UsageError } from '../errors.ts';
+import { LogCorruptError, UsageError } from '../errors.ts';
+import { EXIT } from './errors.ts';
 import { layerName } from '../model/params.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
@@ -14,10 +15,12 @@ import { paramTable } from '../log/records.ts';
 export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json] [--no-check]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
   or with --step N that step's record (loss, lr, gradient norms, clip factor, batch). First it
-  checks every frame's checksum: a corrupt frame is named with its byte offset, exit 3.
+  checks the whole log — every frame's checksum and record, the steps in order with none missing,
+  keyframes against their steps, the end record, the index: damage is named with its byte offset,
+  exit 3 (a damaged index still shows the summary, read by scanning the intact frames).
   --step N     one step's record
   --json       machine-readable output (numbers are exact doubles; NaN/Inf as strings)
-  --no-check   skip the checksums (huge logs; the output says they were not checked)`;
+  --no-check   skip the check (huge logs; the output says it was skipped)`;
 
 export function stepJson(log: LogReader, n: number) {
   const v = stepView(log.readStep(n));
@@ -58,6 +61,8 @@ export function logSummary(log: LogReader) {
     anomalies: log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index })),
     end: end ? { reason: end.reason, steps: end.steps } : null,
     complete: log.indexed && end !== null,
+    /** intact; missing (killed before closing); or damaged at a byte offset (the frames read by scanning) */
+    index: log.indexed ? 'intact' : log.indexDamage ? { damagedAt: log.indexDamage.offset, what: log.indexDamage.what } : 'missing',
     writer: end ? null : lockHolder(log.path),
     tornTailBytes: log.tornTailBytes,
     parent: h.parent,
@@ -71,8 +76,20 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
-    // what is summarized is checked first: every frame's checksum
-    const checked = values['no-check'] ? null : log.checkChecksums();
+    // what is summarized is checked first, whole; a damaged index (every frame intact) is shown
+    // with the summary, and still exits 3
+    let checked: number | null = null;
+    let indexDamage: LogCorruptError | null = null;
+    if (!values['no-check']) {
+      try {
+        checked = log.checkIntegrity();
+      } catch (e) {
+        if (!(e instanceof LogCorruptError && log.indexDamage && e.offsetByte === log.indexDamage.offset)) throw e;
+        indexDamage = e;
+        checked = log.frames.length;
+      }
+    }
+    const resume = `npx weft run ${log.header.scenario} --resume --out ${log.path}`;
     const step = intFlag(values.step, '--step', 0);
     if (step !== undefined) {
       const anomaly = log.readAnomalies().find((a) => a.step === step);
@@ -96,9 +113,13 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const s = { ...logSummary(log), framesChecked: checked };
+    const damaged = () => {
+      process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);
+      return EXIT.corrupt;
+    };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
-      return 0;
+      return indexDamage ? damaged() : 0;
     }
     const c = log.header.config;
     const lines = [
@@ -111,15 +132,16 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       ...(s.steps.count ? [`  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`] : []),
       ...s.anomalies.map((a) => `  anomaly at step ${a.step}: NaN/Inf in ${a.stage}${a.tensor ? ` (${a.tensor}${a.index !== null ? `[${a.index}]` : ''})` : ''}`),
       s.end
-        ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: npx weft run ${s.scenario} --resume --out ${s.file})` : ''}`
+        ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: ${resume})` : ''}`
         : s.writer
           ? `  still being written by process ${s.writer.pid}${s.writer.host === hostname() ? '' : ` on ${s.writer.host}`}: ${s.steps.count} complete steps so far`
-          : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: npx weft run ${s.scenario} --resume --out ${s.file})`,
+          : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
     ];
+    if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
-    lines.push(checked === null ? '  checksums not checked (--no-check)' : `  checksums: all ${checked} frames intact`);
+    lines.push(checked === null ? '  not checked (--no-check)' : indexDamage ? `  checked: all ${checked} frames intact, the index damaged` : `  checked: all ${checked} frames intact, in order, keyframes and end record agreeing with the steps`);
     process.stdout.write(`${lines.join('\n')}\n`);
-    return 0;
+    return indexDamage ? damaged() : 0;
   } finally {
     log.close();
   }

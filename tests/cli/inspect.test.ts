@@ -48,9 +48,34 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(r.stderr.trim()).toMatch(new RegExp(`^weft inspect: .*flipped\\.weft: corrupt at byte ${mid.offset} \\(record \\d+\\): checksum mismatch`));
     const skipped = weft(['inspect', bad, '--no-check']);
     expect(skipped.code).toBe(0);
-    expect(skipped.stdout).toMatch(/checksums not checked \(--no-check\)/);
+    expect(skipped.stdout).toMatch(/not checked \(--no-check\)/);
     const good = weft(['inspect', log, '--json']);
     expect(JSON.parse(good.stdout).framesChecked).toBe(f.frames.length);
+  });
+
+  it('a damaged index: the summary (read by scanning the intact frames), the damage named with its offset, exit 3; a log killed while closing says so', () => {
+    const bytes = readFileSync(log);
+    const at = bytes.readDoubleLE(bytes.length - 8);
+    bytes[at + 12] ^= 0x02;
+    const bad = join(dir, 'bad-index.weft');
+    writeFileSync(bad, bytes);
+    const r = weft(['inspect', bad]);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/steps 1…4 \(4\)[\s\S]*checked: all \d+ frames intact, the index damaged/);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^weft inspect: .*bad-index\\.weft: corrupt at byte ${at}: the index is damaged .*every frame is intact .*--resume --out .*rewrites the index$`));
+    const j = weft(['inspect', bad, '--json']);
+    expect(j.code).toBe(3);
+    expect(JSON.parse(j.stdout).index).toMatchObject({ damagedAt: at });
+    // cut after the end record, before the index: a kill while closing
+    const f = openLog(log);
+    const endFrame = f.frames.find((x) => x.kind === 'end')!;
+    f.close();
+    const closing = join(dir, 'closing.weft');
+    writeFileSync(closing, readFileSync(log).subarray(0, endFrame.end));
+    const c = weft(['inspect', closing]);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stdout).toMatch(/ended: completed after 4 steps\n  no index: the run was killed while closing its log; every frame is intact \(npx weft run baseline --resume --out .*closing\.weft writes the index\)/);
+    expect(JSON.parse(weft(['inspect', closing, '--json']).stdout).index).toBe('missing');
   });
 
   it('bad input: one line and the exit code DESIGN.md gives', () => {
