@@ -82,7 +82,8 @@ export class ViewerServer {
     if (!log) return json(422, { error: run.openProblem!.message, problem: run.openProblem! } satisfies ApiError);
     const steps = run.overview().series.steps;
     const stepParam = (v: string | null, what: string) => {
-      const n = v === null ? NaN : Number(v);
+      // a step is written as people write it: "-0", "1e1", " 3" or "0x1" name no step
+      const n = v !== null && /^(0|[1-9]\d{0,14})$/.test(v) ? Number(v) : NaN;
       if (!Number.isInteger(n) || (n !== log.header.startStep && !steps.includes(n))) {
         throw new UsageError(`${what} ${v}: not a readable step of ${run.info().name} (${log.header.startStep}…${steps[steps.length - 1] ?? log.header.startStep})`);
       }

@@ -93,6 +93,16 @@ describe('weft view: the server and what it computes', () => {
     expect(rebinding.status).toBe(403);
   });
 
+  it('a step is named as people write it: "-0", "1e0", " 1", "0x1" are no step of a healthy log (not "corrupt")', async () => {
+    for (const s of ['-0', '1e0', '%201', '0x1', '1.0', '+1']) {
+      const r = await rawGet(v.url, `/api/runs/0/steps/${s}`);
+      expect(r.status, s).toBe(400);
+      expect(r.body, s).toMatch(/not a readable step/);
+      expect(r.body, s).not.toMatch(/corrupt/);
+    }
+    expect((await rawGet(v.url, '/api/runs/0/steps/1')).status).toBe(200);
+  });
+
   it('lists the logs with their problems: corrupt (offset), torn, missing', async () => {
     const runs = await getJson<RunInfo[]>(v, '/api/runs');
     expect(runs.map((r) => r.name)).toEqual(['full.weft', 'sgd.weft', 'corrupt.weft', 'torn.weft', 'missing.weft']);
