@@ -17,7 +17,7 @@ export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY,
 
 /** The scenario's config with the command line's overrides applied and validated. */
 export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
-  const preset = values.model === undefined ? null : MODEL_PRESETS[String(values.model)];
+  const preset = values.model === undefined ? null : Object.hasOwn(MODEL_PRESETS, String(values.model)) ? MODEL_PRESETS[String(values.model)] : undefined;
   if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
   const sets = [...(preset ? Object.entries(preset).map(([k, v]) => `model.${k}=${v}`) : []), ...((values.set as string[] | undefined) ?? [])];
   const steps = intFlag(values.steps, '--steps', 0);

@@ -57,6 +57,17 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).summary.layers).toHaveLength(4);
     expectOneLine(weft(['run', 'no-dropout', '--model', 'huge']).stderr, /--model: expected one of tiny, fabric, got "huge"/);
+    // presets are looked up by their own names only, not the prototype's
+    for (const name of ['constructor', 'toString', '__proto__']) {
+      const r = weft(['run', 'no-dropout', '--model', name, '--steps', '1', '--no-log']);
+      expect(r.code, name).toBe(2);
+      expectOneLine(r.stderr, new RegExp(`--model: expected one of tiny, fabric, got "${name}"`));
+    }
+  });
+  it('--threads is bounded: past the machine’s cores (and 8) it is refused, one line', () => {
+    const r = weft(['run', 'no-dropout', '--threads', '999', '--steps', '1', '--no-log']);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr, /--threads 999: at most \d+ \(this machine has \d+ cores; threads beyond them only take turns on them\)/);
   });
   it('unknown command', () => {
     const r = weft(['trian']);
