@@ -90,8 +90,16 @@ function zip(xs: number[], ys: number[]): [number, number][] {
 /** Whether a chart takes a log10 y axis. */
 export function wantsLog(c: Pick<LineChartSpec, 'logY' | 'series'>): boolean {
   if (c.logY !== 'auto') return Boolean(c.logY);
-  const ys = c.series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
-  return ys.length > 0 && ys.every((y) => y > 0) && Math.max(...ys) / Math.min(...ys) >= 100;
+  // one pass, no spread into Math.min/max (a long run has 10^5 points and more)
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of c.series) for (const [, y] of s.points) {
+    if (!Number.isFinite(y)) continue;
+    if (y <= 0) return false;
+    if (y < lo) lo = y;
+    if (y > hi) hi = y;
+  }
+  return hi >= lo && hi / lo >= 100;
 }
 
 /**

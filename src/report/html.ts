@@ -1,6 +1,6 @@
 import { divergenceWhere, type DiffResult } from '../diff/diff.ts';
 import type { LogReader } from '../log/reader.ts';
-import type { ProbeRecord } from '../log/records.ts';
+import type { AnomalyRecord, ProbeRecord } from '../log/records.ts';
 import { viewAs } from '../log/format.ts';
 import { probeIndex } from '../engine/probe.ts';
 import { LINK_FORMED, trackLink } from '../replay/track.ts';
@@ -73,20 +73,37 @@ function attentionSection(log: LogReader): string {
   return parts.join('\n');
 }
 
-/** The report of one run: loss, gradient norms per layer × step, global norm, lr, clip factor; the tracked links when probed. */
+/** What a run's report draws: made from a log by runReportHtml, or from series alone (tests, benchmarks). */
+export interface RunReport {
+  scenario: string;
+  /** the run in one line (series.ts describeRun) */
+  description: string;
+  path: string;
+  run: NamedRun;
+  /** the first NaN/Inf, if the run hit one */
+  anomaly: AnomalyRecord | null;
+}
+
+/** The page of a run's report: loss, gradient norms per layer × step, global norm, lr, clip factor; then `sections` (HTML). */
+export function runReportPage(r: RunReport, sections = ''): string {
+  const a = r.anomaly;
+  const [loss, ...rest] = overviewCharts([r.run]);
+  const body = [
+    `<h1>weft run report: ${esc(r.scenario)}</h1><p class="meta">${esc(r.description)}<br><code>${esc(r.path)}</code></p>`,
+    a ? `<p class="verdict differ">stopped: NaN/Inf at step ${a.step} (${esc(a.stage)}${a.tensor ? `, ${esc(a.tensor)}` : ''})</p>` : '',
+    lineChart(loss),
+    heatMap(gradHeatMap('grad-heatmap', 'Gradient L2 norm per layer and step (log scale)', r.run.series)),
+    ...rest.map(lineChart),
+    sections,
+  ];
+  return htmlPage(`weft: ${r.scenario}`, body.join('\n'));
+}
+
+/** The report of one run: runReportPage, with the tracked links when probed. */
 export function runReportHtml(log: LogReader): string {
   const run = namedRun(log, log.header.scenario, 0);
-  const anomalies = log.readAnomalies();
-  const [loss, ...rest] = overviewCharts([run]);
-  const body = [
-    `<h1>weft run report: ${esc(log.header.scenario)}</h1><p class="meta">${describe(log)}<br><code>${esc(log.path)}</code></p>`,
-    anomalies.length ? `<p class="verdict differ">stopped: NaN/Inf at step ${anomalies[0].step} (${esc(anomalies[0].stage)}${anomalies[0].tensor ? `, ${esc(anomalies[0].tensor)}` : ''})</p>` : '',
-    lineChart(loss),
-    heatMap(gradHeatMap('grad-heatmap', 'Gradient L2 norm per layer and step (log scale)', run.series)),
-    ...rest.map(lineChart),
-    attentionSection(log),
-  ];
-  return htmlPage(`weft: ${log.header.scenario}`, body.join('\n'));
+  const report = { scenario: log.header.scenario, description: describeRun(log), path: log.path, run, anomaly: log.readAnomalies()[0] ?? null };
+  return runReportPage(report, attentionSection(log));
 }
 
 /** One series per layer group (emb, layer 1…L, head), colours spread around the hue circle. */

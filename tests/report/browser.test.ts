@@ -72,6 +72,14 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     expect(cells).toBe(4 * steps); // emb, layer 1, layer 2, head × steps
     const axisLabels = await page.$$eval('#loss text.label', (ts) => ts.map((t) => t.textContent));
     expect(axisLabels).toEqual(['step', 'loss']);
+    // Adam's constant lr (1e-3) is drawn at its value, level with the tick that names it (it was a line at 0 on an axis −0.4…0.4)
+    const lr = await page.$eval('#lr', (svg) => {
+      const line = svg.querySelector('path.series')!.getBoundingClientRect();
+      const tick = [...svg.querySelectorAll('text.tick[text-anchor="end"]')].find((t) => t.textContent === '0.001')?.getBoundingClientRect();
+      return { line: line.top + line.height / 2, tick: tick ? tick.top + tick.height / 2 : null };
+    });
+    expect(lr.tick).not.toBeNull();
+    expect(Math.abs(lr.line - lr.tick!)).toBeLessThan(3);
     await page.close();
   });
 
