@@ -1,17 +1,19 @@
-import { writeFileSync } from 'node:fs';
 import { diff, divergenceWhere, type DiffResult } from '../diff/diff.ts';
 import { openLog } from '../log/reader.ts';
+import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtNorm } from './format.ts';
 import { jsonNumber } from '../json.ts';
+import { UsageError } from '../errors.ts';
 
-export const DIFF_USAGE = `weft diff <a.weft> <b.weft> [--json] [--html FILE]
+export const DIFF_USAGE = `weft diff <a.weft> <b.weft> [--json] [--html FILE [--force]]
   Compares two runs step by step: where they first part (step, stream, tensor, element, both
   values, likely cause), then per step the losses and per layer the gradient-norm ratio and the
   parameter distance ‖w_a − w_b‖. Exit 0 when identical, 1 when they differ.
   --json        machine-readable output (schema: src/diff/schema.ts)
-  --html FILE   also write a self-contained HTML report with charts`;
+  --html FILE   also write a self-contained HTML report with charts
+  --force       replace FILE if it exists (never either log, nor a log being written)`;
 
 export function formatDiff(r: DiffResult): string {
   const lines: string[] = [];
@@ -47,17 +49,20 @@ export function diffJson(r: DiffResult): unknown {
 }
 
 export async function diffCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { json: { type: 'boolean' }, html: { type: 'string' } }, DIFF_USAGE, { count: 2, what: 'two log files' });
+  const p = parseCommand(argv, { json: { type: 'boolean' }, html: { type: 'string' }, force: { type: 'boolean' } }, DIFF_USAGE, { count: 2, what: 'two log files' });
   if (!p) return 0;
   const { values, positionals } = p;
+  if (values.force && !values.html) throw new UsageError('--force goes with --html FILE');
+  const rule: OutputRule = { force: Boolean(values.force), inputs: positionals, flag: '--html' };
   const a = openLog(positionals[0]);
   try {
     const b = openLog(positionals[1]);
     try {
+      if (values.html) checkOutput(String(values.html), rule); // before the comparison's work
       const r = diff(a, b, { everyStep: Boolean(values.html) });
       if (values.html) {
         const { diffReportHtml } = await import('../report/html.ts');
-        writeFileSync(String(values.html), diffReportHtml(a, b, r));
+        writeOutput(String(values.html), diffReportHtml(a, b, r), rule);
       }
       if (values.json) process.stdout.write(`${JSON.stringify(diffJson(r), null, 2)}\n`);
       else process.stdout.write(`${formatDiff(r)}\n${values.html ? `report: ${values.html}\n` : ''}`);

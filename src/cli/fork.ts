@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { openLog } from '../log/reader.ts';
+import { checkOutput } from '../log/output.ts';
 import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
@@ -16,7 +17,7 @@ export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--s
   --set key=value  config changes (dotted paths, repeatable)
   --steps M        train until step M (default: the parent's steps)
   --out FILE       the new log
-  --force          overwrite FILE if it exists`;
+  --force          overwrite FILE if it exists (never the parent, by any name, nor a log being written)`;
 
 export async function forkCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' } }, FORK_USAGE, { count: 1, what: 'one log file' });
@@ -25,10 +26,12 @@ export async function forkCommand(argv: string[]): Promise<number> {
   if (!values.out) throw new UsageError('--out FILE is required');
   const out = resolve(String(values.out));
   const log = openLog(positionals[0]);
-  if (resolve(log.path) === out) throw new UsageError('--out must differ from the parent log');
   let n: number;
   let started: Awaited<ReturnType<typeof startFork>>;
   try {
+    // the log is streamed into place by its writer (with its lock), not renamed: checked here
+    // first, so a link to the parent is refused before --force truncates it
+    checkOutput(String(values.out), { force: Boolean(values.force), inputs: [log.path], flag: '--out' });
     n = stepArg(values.at, '--at', log);
     const config = configFromFlags(log.header.config, values);
     started = await startFork(log, n, config, out, { overwrite: Boolean(values.force) });

@@ -45,6 +45,10 @@ options for every command:
   --threads N                threads the fast kernels split each call over (default: the cores)
                              Neither changes a bit of a log, a hash or a golden: only the speed.
 
+files: a command that writes a file refuses an existing one unless --force, and never writes a
+       log another process is writing, nor one of its own inputs (by any name); reports and
+       exports are written whole (a temporary file renamed into place) or not at all
+
 exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data
             130 / 143 stopped by Ctrl-C / SIGTERM (the log is closed and can be resumed)`;
 

@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { layerName } from '../model/params.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
+import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { stepView } from '../log/steps.ts';
 import { encodeSafetensors } from '../replay/safetensors.ts';
 import { stateAt, type ReplayState } from '../replay/state.ts';
@@ -10,20 +10,22 @@ import { parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers } from '../json.ts';
 import { fmtNorm } from './format.ts';
 
-export const REPLAY_USAGE = `weft replay <log.weft> --to N [--json] [--export FILE.safetensors]
+export const REPLAY_USAGE = `weft replay <log.weft> --to N [--json] [--export FILE.safetensors [--force]]
   Rebuilds the exact state after step N (0 = initial) from the nearest keyframe and prints it:
   per-layer weight and moment norms, and the loss of step N.
   --to N             the step
   --export FILE      also write the state as safetensors (see weft export)
+  --force            replace FILE if it exists (never the log itself, nor a log being written)
   --json             machine-readable output`;
 
-export const EXPORT_USAGE = `weft export <log.weft> --at N --out FILE [--format safetensors|json]
+export const EXPORT_USAGE = `weft export <log.weft> --at N --out FILE [--format safetensors|json] [--force]
   Writes the state after step N: every parameter under its PyTorch name, the optimizer state as
   optim.m.<name> / optim.v.<name> (optim.momentum.<name> for SGD with momentum), and metadata
   step, optim.t, seed and config (the run's config as JSON).
   --at N        the step (0 = initial)
   --out FILE    the file to write
-  --format F    safetensors (default) or json (small states)`;
+  --format F    safetensors (default) or json (small states)
+  --force       replace FILE if it exists (never the log itself, nor a log being written)`;
 
 /** Parses a step argument strictly: a non-negative integer within the log. */
 export function stepArg(v: unknown, flag: string, log: LogReader): number {
@@ -35,13 +37,13 @@ export function stepArg(v: unknown, flag: string, log: LogReader): number {
   return n;
 }
 
-function writeExport(log: LogReader, s: ReplayState, out: string, format: string): void {
+function writeExport(log: LogReader, s: ReplayState, out: string, format: string, rule: OutputRule): void {
   const tensors = namedTensors(log.header, s);
   const meta = exportMetadata(log.header, s);
   if (format === 'json') {
     const j = { metadata: { ...meta, config: log.header.config }, tensors: Object.fromEntries(tensors.map((t) => [t.name, { shape: t.shape, data: jsonNumbers(t.data) }])) };
-    writeFileSync(out, `${JSON.stringify(j)}\n`);
-  } else writeFileSync(out, encodeSafetensors(tensors, meta));
+    writeOutput(out, `${JSON.stringify(j)}\n`, rule);
+  } else writeOutput(out, encodeSafetensors(tensors, meta), rule);
 }
 
 function stateReport(log: LogReader, s: ReplayState) {
@@ -62,14 +64,17 @@ function stateReport(log: LogReader, s: ReplayState) {
 }
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { to: { type: 'string' }, json: { type: 'boolean' }, export: { type: 'string' } }, REPLAY_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { to: { type: 'string' }, json: { type: 'boolean' }, export: { type: 'string' }, force: { type: 'boolean' } }, REPLAY_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
+  if (values.force && !values.export) throw new UsageError('--force goes with --export FILE');
+  const rule: OutputRule = { force: Boolean(values.force), inputs: [positionals[0]], flag: '--export' };
   const log = openLog(positionals[0]);
   try {
     const n = stepArg(values.to, '--to', log);
+    if (values.export) checkOutput(String(values.export), rule); // before the replay's work
     const s = stateAt(log, n);
-    if (values.export) writeExport(log, s, String(values.export), 'safetensors');
+    if (values.export) writeExport(log, s, String(values.export), 'safetensors', rule);
     const r = stateReport(log, s);
     if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
     else {
@@ -86,16 +91,18 @@ export async function replayCommand(argv: string[]): Promise<number> {
 }
 
 export async function exportCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { at: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' } }, EXPORT_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { at: { type: 'string' }, out: { type: 'string' }, format: { type: 'string' }, force: { type: 'boolean' } }, EXPORT_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
   const format = String(values.format ?? 'safetensors');
   if (format !== 'safetensors' && format !== 'json') throw new UsageError(`--format: expected safetensors or json, got ${JSON.stringify(format)}`);
+  const rule: OutputRule = { force: Boolean(values.force), inputs: [positionals[0]], flag: '--out' };
   const log = openLog(positionals[0]);
   try {
     const n = stepArg(values.at, '--at', log);
-    writeExport(log, stateAt(log, n), String(values.out), format);
+    checkOutput(String(values.out), rule); // before the replay's work
+    writeExport(log, stateAt(log, n), String(values.out), format, rule);
     process.stdout.write(`wrote the state after step ${n} to ${values.out} (${format})\n`);
     return 0;
   } finally {

@@ -13,10 +13,11 @@ import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
 import { startResume } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
-import { existsSync, statfsSync, writeFileSync } from 'node:fs';
+import { existsSync, statfsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { configDifferences } from '../diff/config-diff.ts';
 import { lockPath } from '../log/lock.ts';
+import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { estimateLogBytes } from '../log/size.ts';
 import type { LogReader } from '../log/reader.ts';
 import { EXIT } from './errors.ts';
@@ -40,7 +41,8 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    (e.g. --set model.residual=false --set optim.kind=sgd --set clip.maxNorm=0)
   --out FILE       the log to write (default runs/<scenario>.weft, or runs/<scenario>-2.weft, -3, …
                    when that exists); --no-log to write none
-  --force          overwrite an existing log (never done without it)
+  --force          overwrite an existing log and its <stem>.report.json and <stem>.html
+                   (never done without it; never a log another process is writing)
   --record MODE    full (every array, every step) | compact (gradients; the rest re-derived
                    on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
   --resume         continue a killed or interrupted run's log (--out, or runs/<scenario>.weft)
@@ -123,9 +125,15 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
   ].join('\n');
 }
 
-/** `runs/<name>.weft`, or the first of `runs/<name>-2.weft`, `-3`, … that no log or writer holds yet. */
+/** The files written beside a log: `<stem>.report.json` (the run's summary) and `<stem>.html` (its report). */
+export function companionPaths(logPath: string): [string, string] {
+  const stem = logPath.replace(/\.weft$/, '');
+  return [`${stem}.report.json`, `${stem}.html`];
+}
+
+/** `runs/<name>.weft`, or the first of `runs/<name>-2.weft`, `-3`, … that no log, writer or report holds yet. */
 export function freshLogPath(name: string): string {
-  const taken = (p: string) => existsSync(p) || existsSync(lockPath(p));
+  const taken = (p: string) => existsSync(p) || existsSync(lockPath(p)) || companionPaths(p).some((f) => existsSync(f));
   const first = resolve(`runs/${name}.weft`);
   if (!taken(first)) return first;
   for (let n = 2; ; n++) {
@@ -210,6 +218,11 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   const logPath = values['no-log'] ? null : explicitOut ? resolve(String(values.out)) : values.resume || values.force ? defaultPath : freshLogPath(scenario.name);
   const quiet = Boolean(values.quiet || values.json);
   const config = configFromFlags(scenario.config, values);
+  // <stem>.report.json and <stem>.html belong to the log: a new log's are new, so existing ones
+  // are refused (unless --force) here, before any training or the log's first byte; a resumed
+  // run rewrites its own log's. (An existing log without --force: its writer refuses the log.)
+  const companions: OutputRule = { force: Boolean(values.force || values.resume), inputs: logPath ? [logPath] : [], flag: '--out' };
+  if (logPath && (companions.force || !existsSync(logPath))) for (const f of companionPaths(logPath)) checkOutput(f, companions);
   let trainer: Trainer;
   let recorder: Recorder | null;
   if (values.resume) {
@@ -249,12 +262,12 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   };
   let htmlPath: string | null = null;
   if (logPath) {
-    const stem = logPath.replace(/\.weft$/, '');
-    writeFileSync(`${stem}.report.json`, `${JSON.stringify(report, null, 2)}\n`);
-    htmlPath = `${stem}.html`;
+    const [reportPath, html] = companionPaths(logPath);
+    writeOutput(reportPath, `${JSON.stringify(report, null, 2)}\n`, companions);
+    htmlPath = html;
     const log = openLog(logPath);
     try {
-      writeFileSync(htmlPath, runReportHtml(log));
+      writeOutput(htmlPath, runReportHtml(log), companions);
     } finally {
       log.close();
     }

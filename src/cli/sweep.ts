@@ -1,14 +1,14 @@
-import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
+import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtDuration, fmtLoss } from './progress.ts';
 
 export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--dry-run]
 weft sweep merge SHARD_DIR… --out DIR
-weft sweep report DIR [--html FILE] [--json]
+weft sweep report DIR [--html FILE [--force]] [--json]
   Runs a scenario over seeds × grid values: each combination an ordinary weft run (its log
   byte-identical to the same weft run by hand, which the manifest names), N at a time, each on
   one thread when N > 1. DIR/sweep.json is the manifest (schema: docs/sweep.schema.json): per run
@@ -27,14 +27,16 @@ weft sweep report DIR [--html FILE] [--json]
                   sweeps, a shard twice, a missing shard
   report          one self-contained HTML page: loss by setting (median and spread across seeds),
                   the final gradient-norm profile per setting, divergences, a sortable table;
-                  --json for the same numbers (default --html DIR/report.html)
+                  --json for the same numbers (default --html DIR/report.html, the sweep's
+                  own, rewritten each time; another FILE that exists is replaced only with
+                  --force, and never a log of the sweep)
   exit 0 every run finished (complete or diverged) · 1 some run failed · 2 bad input · 130 Ctrl-C
   (the running runs close their logs; the same command resumes the sweep)`;
 
 const SWEEP_OPTIONS = {
   out: { type: 'string' }, seeds: { type: 'string' }, grid: { type: 'string', multiple: true }, set: { type: 'string', multiple: true },
   model: { type: 'string' }, steps: { type: 'string' }, record: { type: 'string' }, jobs: { type: 'string' }, shard: { type: 'string' },
-  'dry-run': { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  'dry-run': { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, force: { type: 'boolean' },
 } as const;
 
 export async function sweepCommand(argv: string[]): Promise<number> {
@@ -44,6 +46,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const [first, ...rest] = positionals;
   if (first === 'merge') return mergeCommand(rest, values);
   if (first === 'report') return reportCommand(rest, values);
+  if (values.force) throw new UsageError('--force: only sweep report --html FILE replaces a file (a sweep re-runs damaged runs by itself)');
   if (!first || rest.length) throw new UsageError(`expected one scenario${rest.length ? `, got ${positionals.length} arguments` : ''}\nusage: ${SWEEP_USAGE.split('\n')[0]}`);
   if (!values.out) throw new UsageError('--out DIR is required: the sweep’s folder (its manifest and logs)');
   const { parseGrid, parseSeeds, parseShard, shardOf } = await import('../sweep/plan.ts');
@@ -122,13 +125,17 @@ async function mergeCommand(dirs: string[], values: Record<string, unknown>): Pr
 async function reportCommand(dirs: string[], values: Record<string, unknown>): Promise<number> {
   if (dirs.length !== 1) throw new UsageError('sweep report: expected one sweep folder');
   const { sweepReportData, sweepReportHtml, sweepReportJson } = await import('../sweep/report.ts');
+  const file = String(values.html ?? join(dirs[0], 'report.html'));
+  // DIR/report.html belongs to the sweep, as a run's report to its log: rewritten as runs finish
+  const own = resolve(file) === resolve(dirs[0], 'report.html');
+  const rule: OutputRule = { force: Boolean(values.force) || own, inputs: [join(dirs[0], 'sweep.json')], flag: '--html' };
+  if (!values.json) checkOutput(file, rule); // before reading every log
   const d = sweepReportData(dirs[0]);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(sweepReportJson(d), null, 2)}\n`);
     return EXIT.ok;
   }
-  const file = String(values.html ?? join(dirs[0], 'report.html'));
-  writeFileSync(file, sweepReportHtml(d));
+  writeOutput(file, sweepReportHtml(d), { ...rule, inputs: [...rule.inputs, ...d.runs.map((r) => join(dirs[0], r.log))] });
   process.stdout.write(`report: ${file}\n`);
   return EXIT.ok;
 }
