@@ -5,6 +5,7 @@ import { UsageError } from '../errors.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtDuration, fmtLoss } from './progress.ts';
+import { SWEEP_RUNS_MAX } from '../sweep/plan.ts';
 
 export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--dry-run]
 weft sweep merge SHARD_DIR… --out DIR
@@ -15,6 +16,7 @@ weft sweep report DIR [--html FILE] [--json]
   its settings, status, steps, final loss, NaN/Inf, log and final state hash. Running the same
   command again skips finished runs (their logs checked: trailer, index, checksums), resumes
   interrupted ones and re-runs damaged ones. A run that stops on NaN/Inf is a result (diverged).
+  At most ${SWEEP_RUNS_MAX.toLocaleString('en-US')} runs (seeds × grid values) a sweep.
   --seeds S       seeds: 1-10, 1,3,7 or 1-3,9 (default: the scenario's seed)
   --grid k=a,b,…  a config key and its values, repeatable (the cartesian product of all)
   --set, --model, --steps, --record   as weft run, for every run

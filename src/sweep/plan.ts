@@ -77,6 +77,17 @@ export function parseShard(s: string): { index: number; count: number } {
   return { index, count };
 }
 
+/**
+ * The most runs one sweep plans. A sweep rewrites its whole manifest after every run (so that a
+ * kill at any moment leaves one that matches its logs), so its bookkeeping grows with the square
+ * of the run count. Measured at 10,000 runs: a rewrite is 4.6 MB and ≈ 36 ms, a fourteenth of a
+ * whole tiny 60-step run (≈ 0.5 s, scripts/bench-sweep.ts), and ≈ 46 GB of manifests are written
+ * over the sweep; at 100,000 a rewrite would outlast a tiny run and the writes reach terabytes.
+ * The bound also comes before the plan is built in memory (a cartesian product: ten axes of ten
+ * values are 10^10 runs). A larger study is several sweeps.
+ */
+export const SWEEP_RUNS_MAX = 10_000;
+
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** JSON with object keys sorted: the same text for the same value, whatever order it was built in. */
@@ -113,10 +124,19 @@ export function planSweep(spec: SweepSpec, base: WeftConfig): SweepPlan {
   if (!spec.seeds.length) throw new UsageError('--seeds: no seeds');
   const seeds = [...new Set(spec.seeds)].sort((a, b) => a - b);
   for (const s of seeds) if (!Number.isSafeInteger(s) || s < 0) throw new UsageError(`--seeds: ${s} is not a whole number ≥ 0`);
+  // before anything is built: the product is counted, not enumerated
+  const total = spec.grid.reduce((n, g) => n * g.values.length, seeds.length);
+  if (total > SWEEP_RUNS_MAX) {
+    const factors = [`${seeds.length} seed${seeds.length === 1 ? '' : 's'}`, ...spec.grid.map((g) => `${g.values.length} ${g.key}`)].join(' × ');
+    throw new UsageError(`the sweep plans ${factors} = ${total.toLocaleString('en-US')} runs, more than the ${SWEEP_RUNS_MAX.toLocaleString('en-US')} one sweep holds (it rewrites its manifest after every run); split it into several sweeps, e.g. by --seeds, each with its own --out`);
+  }
   const keys = spec.grid.map((g) => g.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
   if (dup) throw new UsageError(`--grid ${dup}: given twice`);
   if (keys.includes('seed')) throw new UsageError('--grid seed: seeds are --seeds');
+  // weft run applies --steps and --record after every --set: the grid's values would be lost
+  if (spec.steps !== undefined && keys.includes('steps')) throw new UsageError('--grid steps: the steps are also given by --steps; give one of them');
+  if (spec.record !== undefined && keys.includes('record.mode')) throw new UsageError('--grid record.mode: the mode is also given by --record; give one of them');
   const grid = [...spec.grid].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // each axis's values as the config types them, checked one at a time (the error names the value)
   const typed = grid.map((g) => ({
