@@ -7,15 +7,16 @@ import { EXIT } from './errors.ts';
 import { fmtDuration, fmtLoss } from './progress.ts';
 import { SWEEP_RUNS_MAX } from '../sweep/plan.ts';
 
-export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--dry-run]
+export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--force] [--dry-run]
 weft sweep merge SHARD_DIR… --out DIR
 weft sweep report DIR [--html FILE] [--json]
   Runs a scenario over seeds × grid values: each combination an ordinary weft run (its log
   byte-identical to the same weft run by hand, which the manifest names), N at a time, each on
   one thread when N > 1. DIR/sweep.json is the manifest (schema: docs/sweep.schema.json): per run
   its settings, status, steps, final loss, NaN/Inf, log and final state hash. Running the same
-  command again skips finished runs (their logs checked: trailer, index, checksums), resumes
-  interrupted ones and re-runs damaged ones. A run that stops on NaN/Inf is a result (diverged).
+  command again skips finished runs (their logs checked: trailer, index, checksums, and that each
+  is its run's: scenario, config, seed, steps), resumes interrupted ones and re-runs damaged ones;
+  it stops on a log that is another run's. A run that stops on NaN/Inf is a result (diverged).
   At most ${SWEEP_RUNS_MAX.toLocaleString('en-US')} runs (seeds × grid values) a sweep.
   --seeds S       seeds: 1-10, 1,3,7 or 1-3,9 (default: the scenario's seed)
   --grid k=a,b,…  a config key and its values, repeatable (the cartesian product of all)
@@ -23,6 +24,7 @@ weft sweep report DIR [--html FILE] [--json]
   --jobs N        runs at a time (default: the cores, ${availableParallelism()} here)
   --shard i/n     only shard i of n (every n-th run from the i-th): one job of a cluster array;
                   weft sweep merge puts the shards' folders together
+  --force         re-run over logs in DIR/runs/ that are not this sweep's runs
   --dry-run       list the runs (and their weft run commands), run none
   merge           merges shard folders into DIR (the logs linked or copied into DIR/runs/):
                   the same manifest as the sweep run at once; refuses shards of different
@@ -36,7 +38,7 @@ weft sweep report DIR [--html FILE] [--json]
 const SWEEP_OPTIONS = {
   out: { type: 'string' }, seeds: { type: 'string' }, grid: { type: 'string', multiple: true }, set: { type: 'string', multiple: true },
   model: { type: 'string' }, steps: { type: 'string' }, record: { type: 'string' }, jobs: { type: 'string' }, shard: { type: 'string' },
-  'dry-run': { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
+  'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
 } as const;
 
 export async function sweepCommand(argv: string[]): Promise<number> {
@@ -86,7 +88,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   let manifest;
   try {
     manifest = await runSweep(plan, {
-      out, jobs, shard, signal: stop.signal,
+      out, jobs, shard, signal: stop.signal, force: Boolean(values.force),
       onProgress: (pr) => {
         if (quiet) return;
         const eta = pr.etaSec === null ? '' : ` · ${fmtDuration(pr.etaSec)} left`;

@@ -28,12 +28,16 @@ export interface PlannedRun {
   args: string[];
   /** the log, relative to the sweep's folder */
   log: string;
+  /** the whole config `weft run` gives this run: what its log's header must hold */
+  config: WeftConfig;
 }
 
 export interface SweepPlan {
   /** identifies the sweep: a hash of the scenario, the whole base config and the grid; shards of one sweep share it */
   sweepId: string;
   spec: SweepSpec;
+  /** the scenario's own name, as its runs' log headers hold it (spec.scenario may be a path) */
+  scenarioName: string;
   /** the seeds ascending, each once */
   seeds: number[];
   /** the grid as the plan reads it: keys in name order, values ascending (as typed) */
@@ -120,7 +124,7 @@ export function runId(settings: Record<string, number | string | boolean>): stri
  * an order fixed by the settings (seeds, then grid keys in name order, values ascending) — the
  * same for any order of flags.
  */
-export function planSweep(spec: SweepSpec, base: WeftConfig): SweepPlan {
+export function planSweep(spec: SweepSpec, base: WeftConfig, scenarioName: string = spec.scenario): SweepPlan {
   if (!spec.seeds.length) throw new UsageError('--seeds: no seeds');
   const seeds = [...new Set(spec.seeds)].sort((a, b) => a - b);
   for (const s of seeds) if (!Number.isSafeInteger(s) || s < 0) throw new UsageError(`--seeds: ${s} is not a whole number ≥ 0`);
@@ -154,13 +158,13 @@ export function planSweep(spec: SweepSpec, base: WeftConfig): SweepPlan {
   for (const seed of seeds) {
     for (const c of combos) {
       const settings = { seed, ...c.settings };
-      applySets(base, [`seed=${seed}`, ...c.sets]); // the combination as a whole is a valid config
+      const config = applySets(base, [`seed=${seed}`, ...c.sets]); // the combination as a whole is a valid config
       const id = runId(settings);
-      runs.push({ id, settings, args: ['run', spec.scenario, '--seed', String(seed), ...common, ...c.sets.flatMap((s) => ['--set', s])], log: `runs/${id}.weft` });
+      runs.push({ id, settings, args: ['run', spec.scenario, '--seed', String(seed), ...common, ...c.sets.flatMap((s) => ['--set', s])], log: `runs/${id}.weft`, config });
     }
   }
   const sweepId = sha(canonicalJson({ scenario: spec.scenario, base, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.value) })) })).slice(0, 16);
-  return { sweepId, spec, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.raw) })), runs };
+  return { sweepId, spec, scenarioName, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.raw) })), runs };
 }
 
 /** Shard i of n: every n-th run of the plan's order from the i-th (a partition: each run in exactly one shard). */
