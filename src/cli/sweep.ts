@@ -26,9 +26,11 @@ weft sweep report DIR [--html FILE] [--json]
                   weft sweep merge puts the shards' folders together
   --force         re-run over logs in DIR/runs/ that are not this sweep's runs
   --dry-run       list the runs (and their weft run commands), run none
-  merge           merges shard folders into DIR (the logs linked or copied into DIR/runs/):
-                  the same manifest as the sweep run at once; refuses shards of different
-                  sweeps, a shard twice, a missing shard
+  merge           merges shard folders into DIR (the logs of finished and interrupted runs
+                  linked or copied into DIR/runs/, each checked as a sweep checks it): the same
+                  manifest as the sweep run at once; refuses shards of different sweeps, a
+                  shard twice, a missing shard, a damaged or missing log (exit 3), a log that is
+                  another run's or not what its manifest says (exit 2)
   report          one self-contained HTML page: loss by setting (median and spread across seeds),
                   the final gradient-norm profile per setting, divergences, a sortable table;
                   --json for the same numbers (default --html DIR/report.html)
@@ -118,7 +120,7 @@ async function mergeCommand(dirs: string[], values: Record<string, unknown>): Pr
   if (!values.out) throw new UsageError('sweep merge: --out DIR is required (where the merged sweep goes)');
   if (!dirs.length) throw new UsageError('sweep merge: expected the shards’ folders');
   const { mergeSweeps } = await import('../sweep/merge.ts');
-  const m = mergeSweeps(dirs, String(values.out));
+  const m = await mergeSweeps(dirs, String(values.out));
   process.stdout.write(`merged ${dirs.length} shards: ${m.runs.length} runs → ${join(String(values.out), 'sweep.json')}\n`);
   return EXIT.ok;
 }
