@@ -5,26 +5,32 @@ import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { fmtDuration, fmtLoss } from './progress.ts';
+import { SWEEP_RUNS_MAX } from '../sweep/plan.ts';
 
-export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--dry-run]
+export const SWEEP_USAGE = `weft sweep <scenario> --out DIR [--seeds 1-10] [--grid key=v1,v2]… [--set key=value]… [--model M] [--steps N] [--record MODE] [--jobs N] [--shard i/n] [--force] [--dry-run]
 weft sweep merge SHARD_DIR… --out DIR
 weft sweep report DIR [--html FILE [--force]] [--json]
   Runs a scenario over seeds × grid values: each combination an ordinary weft run (its log
   byte-identical to the same weft run by hand, which the manifest names), N at a time, each on
   one thread when N > 1. DIR/sweep.json is the manifest (schema: docs/sweep.schema.json): per run
   its settings, status, steps, final loss, NaN/Inf, log and final state hash. Running the same
-  command again skips finished runs (their logs checked: trailer, index, checksums), resumes
-  interrupted ones and re-runs damaged ones. A run that stops on NaN/Inf is a result (diverged).
+  command again skips finished runs (their logs checked: trailer, index, checksums, and that each
+  is its run's: scenario, config, seed, steps), resumes interrupted ones and re-runs damaged ones;
+  it stops on a log that is another run's. A run that stops on NaN/Inf is a result (diverged).
+  At most ${SWEEP_RUNS_MAX.toLocaleString('en-US')} runs (seeds × grid values) a sweep.
   --seeds S       seeds: 1-10, 1,3,7 or 1-3,9 (default: the scenario's seed)
   --grid k=a,b,…  a config key and its values, repeatable (the cartesian product of all)
   --set, --model, --steps, --record   as weft run, for every run
   --jobs N        runs at a time (default: the cores, ${availableParallelism()} here)
   --shard i/n     only shard i of n (every n-th run from the i-th): one job of a cluster array;
                   weft sweep merge puts the shards' folders together
+  --force         re-run over logs in DIR/runs/ that are not this sweep's runs
   --dry-run       list the runs (and their weft run commands), run none
-  merge           merges shard folders into DIR (the logs linked or copied into DIR/runs/):
-                  the same manifest as the sweep run at once; refuses shards of different
-                  sweeps, a shard twice, a missing shard
+  merge           merges shard folders into DIR (the logs of finished and interrupted runs
+                  linked or copied into DIR/runs/, each checked as a sweep checks it): the same
+                  manifest as the sweep run at once; refuses shards of different sweeps, a
+                  shard twice, a missing shard, a damaged or missing log (exit 3), a log that is
+                  another run's or not what its manifest says (exit 2)
   report          one self-contained HTML page: loss by setting (median and spread across seeds),
                   the final gradient-norm profile per setting, divergences, a sortable table;
                   --json for the same numbers (default --html DIR/report.html, the sweep's
@@ -36,7 +42,7 @@ weft sweep report DIR [--html FILE [--force]] [--json]
 const SWEEP_OPTIONS = {
   out: { type: 'string' }, seeds: { type: 'string' }, grid: { type: 'string', multiple: true }, set: { type: 'string', multiple: true },
   model: { type: 'string' }, steps: { type: 'string' }, record: { type: 'string' }, jobs: { type: 'string' }, shard: { type: 'string' },
-  'dry-run': { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, force: { type: 'boolean' },
+  'dry-run': { type: 'boolean' }, force: { type: 'boolean' }, html: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' },
 } as const;
 
 export async function sweepCommand(argv: string[]): Promise<number> {
@@ -46,7 +52,6 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   const [first, ...rest] = positionals;
   if (first === 'merge') return mergeCommand(rest, values);
   if (first === 'report') return reportCommand(rest, values);
-  if (values.force) throw new UsageError('--force: only sweep report --html FILE replaces a file (a sweep re-runs damaged runs by itself)');
   if (!first || rest.length) throw new UsageError(`expected one scenario${rest.length ? `, got ${positionals.length} arguments` : ''}\nusage: ${SWEEP_USAGE.split('\n')[0]}`);
   if (!values.out) throw new UsageError('--out DIR is required: the sweep’s folder (its manifest and logs)');
   const { parseGrid, parseSeeds, parseShard, shardOf } = await import('../sweep/plan.ts');
@@ -87,7 +92,7 @@ export async function sweepCommand(argv: string[]): Promise<number> {
   let manifest;
   try {
     manifest = await runSweep(plan, {
-      out, jobs, shard, signal: stop.signal,
+      out, jobs, shard, signal: stop.signal, force: Boolean(values.force),
       onProgress: (pr) => {
         if (quiet) return;
         const eta = pr.etaSec === null ? '' : ` · ${fmtDuration(pr.etaSec)} left`;
@@ -117,7 +122,7 @@ async function mergeCommand(dirs: string[], values: Record<string, unknown>): Pr
   if (!values.out) throw new UsageError('sweep merge: --out DIR is required (where the merged sweep goes)');
   if (!dirs.length) throw new UsageError('sweep merge: expected the shards’ folders');
   const { mergeSweeps } = await import('../sweep/merge.ts');
-  const m = mergeSweeps(dirs, String(values.out));
+  const m = await mergeSweeps(dirs, String(values.out));
   process.stdout.write(`merged ${dirs.length} shards: ${m.runs.length} runs → ${join(String(values.out), 'sweep.json')}\n`);
   return EXIT.ok;
 }

@@ -7,36 +7,50 @@ import { openLog } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import { jsonNumber } from '../json.ts';
 import { PACKAGE_ROOT } from '../package.ts';
+import { headerMismatch, stepsMismatch } from './match.ts';
 import { emptyManifest, readManifest, writeManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
 import { shardOf, type PlannedRun, type SweepPlan } from './plan.ts';
 
-/** What a run's log says: finished (complete or diverged), to be resumed, to be re-run, busy, or absent. */
+/** What a run's log says: finished (complete or diverged), to be resumed, to be re-run, busy, absent, or another run's. */
 export interface LogOutcome {
-  kind: 'missing' | 'finished' | 'resume' | 'rerun' | 'busy';
+  kind: 'missing' | 'finished' | 'resume' | 'rerun' | 'busy' | 'mismatch';
   fields: Pick<ManifestRun, 'status' | 'steps' | 'finalLoss' | 'anomaly' | 'stateHash' | 'error'>;
+  /** rerun: the log's damage, as the reader raised it; mismatch: how it differs from its run (a UsageError naming the log) */
+  problem: WeftError | null;
 }
 
 const NOTHING = { steps: null, finalLoss: null, anomaly: null, stateHash: null, error: null };
 
 /**
- * Reads a run's log: finished when it closed cleanly (its trailer leads to its index, every
- * checksum holds, its end record says completed or stopped on NaN/Inf); resumable when it was
- * interrupted or killed; to be re-run when it is damaged or not a log.
+ * Reads a run's log and checks it is the planned run's: the header's scenario, seed and whole
+ * config, then the reader's whole-log check, then its steps. Finished when it closed cleanly (its
+ * trailer leads to its index) and its end record says completed or stopped on NaN/Inf;
+ * resumable when it was interrupted or killed — also between its end record and its index;
+ * to be re-run when it is damaged or not a log; a mismatch when it is another run's log.
  */
-export function logOutcome(path: string): LogOutcome {
-  if (!existsSync(path)) return { kind: 'missing', fields: { status: 'pending', ...NOTHING } };
+export function logOutcome(path: string, plan: Pick<SweepPlan, 'scenarioName'>, run: PlannedRun): LogOutcome {
+  if (!existsSync(path)) return { kind: 'missing', fields: { status: 'pending', ...NOTHING }, problem: null };
   const holder = lockHolder(path);
-  if (holder) return { kind: 'busy', fields: { status: 'failed', ...NOTHING, error: `${path} is being written by process ${holder.pid} on ${holder.host}` } };
+  if (holder) return { kind: 'busy', fields: { status: 'failed', ...NOTHING, error: `${path} is being written by process ${holder.pid} on ${holder.host}` }, problem: null };
+  const damaged = (e: WeftError): LogOutcome => ({ kind: 'rerun', fields: { status: 'pending', ...NOTHING, error: e.message }, problem: e });
+  const mismatch = (what: string): LogOutcome => {
+    const problem = new UsageError(`${path}: not the sweep's run ${run.id}: ${what}`);
+    return { kind: 'mismatch', fields: { status: 'pending', ...NOTHING, error: problem.message }, problem };
+  };
   let log;
   try {
     log = openLog(path);
   } catch (e) {
-    if (e instanceof WeftError) return { kind: 'rerun', fields: { status: 'pending', ...NOTHING, error: e.message } };
+    if (e instanceof WeftError) return damaged(e);
     throw e;
   }
   try {
-    log.checkChecksums();
+    const other = headerMismatch(log, plan, run);
+    if (other) return mismatch(other);
+    log.checkIntegrity();
     const end = log.readEnd();
+    const steps = stepsMismatch(log, end, run);
+    if (steps) return mismatch(steps);
     const last = log.lastStep;
     const lastRecord = log.hasStep(last) ? stepView(log.readStep(last)) : null;
     const anomalies = log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index }));
@@ -47,10 +61,11 @@ export function logOutcome(path: string): LogOutcome {
       stateHash: lastRecord ? lastRecord.stateHash : log.readKeyframe(log.header.startStep).stateHash,
       error: null,
     };
-    if (log.indexed && end && end.reason !== 'interrupted') return { kind: 'finished', fields: { status: end.reason === 'non-finite' ? 'diverged' : 'complete', ...fields } };
-    return { kind: 'resume', fields: { status: 'incomplete', ...fields } };
+    // an end record without the index after it: killed while closing; weft run --resume closes it
+    if (log.indexed && end && end.reason !== 'interrupted') return { kind: 'finished', fields: { status: end.reason === 'non-finite' ? 'diverged' : 'complete', ...fields }, problem: null };
+    return { kind: 'resume', fields: { status: 'incomplete', ...fields }, problem: null };
   } catch (e) {
-    if (e instanceof WeftError) return { kind: 'rerun', fields: { status: 'pending', ...NOTHING, error: e.message } };
+    if (e instanceof WeftError) return damaged(e);
     throw e;
   } finally {
     log.close();
@@ -79,6 +94,8 @@ export interface RunSweepOptions {
   onProgress?: (p: SweepProgress) => void;
   /** stops the sweep: no new runs; running ones are interrupted (they close their logs, to be resumed) */
   signal?: AbortSignal;
+  /** re-run over logs that are not the sweep's runs (without it the sweep stops on the first, exit 2) */
+  force?: boolean;
 }
 
 /** The weft command line this process runs as (Node, Bun or Deno on bin/weft.mjs). */
@@ -96,7 +113,8 @@ function lastWords(stderr: string): string {
 /**
  * Runs a sweep's shard in `out`: each run an ordinary `weft run` in its own process, `jobs` at a
  * time. Runs whose logs are finished are skipped, interrupted ones resumed (`--resume`), damaged
- * ones re-run (`--force`). The manifest is rewritten as each run ends (whole or not at all), so a
+ * ones re-run (`--force`); a log that is not its planned run's stops the sweep (UsageError) unless
+ * `force`. The manifest is rewritten as each run ends (whole or not at all), so a
  * sweep killed at any moment leaves one that matches its logs; running the same command again
  * completes it.
  */
@@ -116,11 +134,13 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
   const entry = new Map(manifest.runs.map((r) => [r.id, r]));
   const todo: { run: PlannedRun; mode: 'fresh' | 'resume' | 'rerun' }[] = [];
   for (const run of runs) {
-    const out = logOutcome(join(o.out, run.log));
+    const out = logOutcome(join(o.out, run.log), plan, run);
+    // another run's log (a leftover of another sweep): neither a result nor to be overwritten unasked
+    if (out.kind === 'mismatch' && !o.force) throw new UsageError(`${out.problem!.message}; move it away, or run the sweep with --force to re-run over it`);
     Object.assign(entry.get(run.id)!, out.fields);
     if (out.kind === 'missing') todo.push({ run, mode: 'fresh' });
     else if (out.kind === 'resume') todo.push({ run, mode: 'resume' });
-    else if (out.kind === 'rerun') todo.push({ run, mode: 'rerun' });
+    else if (out.kind === 'rerun' || out.kind === 'mismatch') todo.push({ run, mode: 'rerun' });
   }
   writeManifest(o.out, manifest);
   const progress: SweepProgress = { total: runs.length, skipped: runs.length - todo.length, done: 0, failed: 0, running: [], etaSec: null, finished: null };
@@ -159,7 +179,7 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
       });
       children.delete(child);
       const e = entry.get(run.id)!;
-      const out = logOutcome(logPath);
+      const out = logOutcome(logPath, plan, run);
       Object.assign(e, out.fields);
       if (code !== 0 && code !== 130 && code !== 143) Object.assign(e, { status: 'failed', error: lastWords(stderr) });
       else if (out.kind !== 'finished' && !(code === 130 || code === 143)) Object.assign(e, { status: 'failed', error: out.fields.error ?? `weft run exited ${code} without finishing its log` });

@@ -1,18 +1,59 @@
 import { copyFileSync, existsSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UsageError } from '../errors.ts';
-import { readManifest, writeManifest, type SweepManifest } from './manifest.ts';
+import { LogFormatError, UsageError } from '../errors.ts';
+import { logOutcome } from './execute.ts';
+import { MANIFEST_FILE, readManifest, writeManifest, type ManifestRun, type SweepManifest } from './manifest.ts';
+import type { PlannedRun, SweepPlan } from './plan.ts';
+import { sweepPlan } from './sweep.ts';
 
 /** The fields that define a sweep: equal in every shard of one. */
 const DEFINITION = ['sweepId', 'scenario', 'seeds', 'grid', 'sets', 'model', 'steps', 'record'] as const;
+
+/** The sweep a manifest defines, planned again from its scenario as it is now: it must be the sweep the manifest names. */
+async function replan(dir: string, m: SweepManifest): Promise<SweepPlan> {
+  const plan = await sweepPlan({
+    scenario: m.scenario, seeds: m.seeds, grid: m.grid, sets: m.sets,
+    ...(m.model !== null ? { model: m.model } : {}), ...(m.steps !== null ? { steps: m.steps } : {}), ...(m.record !== null ? { record: m.record } : {}),
+  });
+  if (plan.sweepId !== m.sweepId) {
+    throw new UsageError(`${join(dir, MANIFEST_FILE)}: sweep ${m.sweepId}, but ${m.scenario} as it is now plans sweep ${plan.sweepId} (its scenario file or weft changed since the shards ran); merge with the weft and scenario that ran them`);
+  }
+  return plan;
+}
+
+// the runs whose logs are results (or resumable), and so merged and checked; a failed or pending run's log is not carried over
+const CARRIED: ReadonlySet<ManifestRun['status']> = new Set(['complete', 'diverged', 'incomplete']);
+
+/**
+ * Checks that a shard's log is the one its manifest describes: the reader's whole-log check, the
+ * planned run's scenario, config, seed and steps, and the manifest entry's status, steps and
+ * final state hash. Damage is the reader's error (exit 3); anything else a UsageError (exit 2).
+ */
+function checkShardLog(dir: string, plan: SweepPlan, planned: Map<string, PlannedRun>, r: ManifestRun): void {
+  const path = join(dir, r.log);
+  const run = planned.get(r.id);
+  if (!run) throw new UsageError(`${join(dir, MANIFEST_FILE)}: run ${r.id} is not one the sweep plans`);
+  const said = `${join(dir, MANIFEST_FILE)} says ${r.status} after ${r.steps} steps, state hash ${r.stateHash}`;
+  const out = logOutcome(path, plan, run);
+  if (out.kind === 'missing') throw new LogFormatError(`${path}: no such file, though ${said}`, 3);
+  if (out.kind === 'busy') throw new UsageError(`${out.fields.error}: merge once that shard's sweep has ended`);
+  if (out.kind === 'rerun') throw out.problem!;
+  if (out.kind === 'mismatch') throw new UsageError(`${out.problem!.message} (${said}); run that shard's sweep again`);
+  const f = out.fields;
+  if (f.status !== r.status || f.steps !== r.steps || f.stateHash !== r.stateHash) {
+    throw new UsageError(`${path}: the log is ${f.status} after ${f.steps} steps, state hash ${f.stateHash}, but ${said}; run that shard's sweep again`);
+  }
+}
 
 /**
  * Merges the manifests of a sweep's shards (each in its own folder) into one in `out`, the
  * manifest of the whole sweep — equal to the one a sweep run at once writes — with the logs
  * linked (or copied) into out/runs/. Refuses shards of different sweeps, a shard given twice,
- * a run in two shards, a missing shard, and out already holding another sweep.
+ * a run in two shards, a missing shard, and out already holding another sweep. The logs of
+ * finished and interrupted runs are carried over, each checked first (checkShardLog) before
+ * anything is written; a failed or pending run's log is not (the merged sweep, run again, runs it).
  */
-export function mergeSweeps(dirs: string[], out: string): SweepManifest {
+export async function mergeSweeps(dirs: string[], out: string): Promise<SweepManifest> {
   if (!dirs.length) throw new UsageError('sweep merge: expected the shards’ folders');
   const shards = dirs.map((d) => {
     const m = readManifest(d);
@@ -56,11 +97,14 @@ export function mergeSweeps(dirs: string[], out: string): SweepManifest {
     if (!r) throw new UsageError(`${s.dir}: shard ${s.m.shard!.index}/${n} holds fewer runs than the sweep gives it`);
     return { dir: s.dir, r };
   });
+  const plan = await replan(first.dir, first.m);
+  const planned = new Map(plan.runs.map((x) => [x.id, x]));
+  for (const { dir, r } of runs) if (CARRIED.has(r.status)) checkShardLog(dir, plan, planned, r);
   mkdirSync(join(out, 'runs'), { recursive: true });
   for (const { dir, r } of runs) {
     const from = resolve(dir, r.log);
     const to = resolve(out, r.log);
-    if (from === to || !existsSync(from)) continue;
+    if (!CARRIED.has(r.status) || from === to || !existsSync(from)) continue;
     rmSync(to, { force: true });
     try {
       linkSync(from, to);

@@ -28,12 +28,16 @@ export interface PlannedRun {
   args: string[];
   /** the log, relative to the sweep's folder */
   log: string;
+  /** the whole config `weft run` gives this run: what its log's header must hold */
+  config: WeftConfig;
 }
 
 export interface SweepPlan {
   /** identifies the sweep: a hash of the scenario, the whole base config and the grid; shards of one sweep share it */
   sweepId: string;
   spec: SweepSpec;
+  /** the scenario's own name, as its runs' log headers hold it (spec.scenario may be a path) */
+  scenarioName: string;
   /** the seeds ascending, each once */
   seeds: number[];
   /** the grid as the plan reads it: keys in name order, values ascending (as typed) */
@@ -77,6 +81,17 @@ export function parseShard(s: string): { index: number; count: number } {
   return { index, count };
 }
 
+/**
+ * The most runs one sweep plans. A sweep rewrites its whole manifest after every run (so that a
+ * kill at any moment leaves one that matches its logs), so its bookkeeping grows with the square
+ * of the run count. Measured at 10,000 runs: a rewrite is 4.6 MB and ≈ 36 ms, a fourteenth of a
+ * whole tiny 60-step run (≈ 0.5 s, scripts/bench-sweep.ts), and ≈ 46 GB of manifests are written
+ * over the sweep; at 100,000 a rewrite would outlast a tiny run and the writes reach terabytes.
+ * The bound also comes before the plan is built in memory (a cartesian product: ten axes of ten
+ * values are 10^10 runs). A larger study is several sweeps.
+ */
+export const SWEEP_RUNS_MAX = 10_000;
+
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** JSON with object keys sorted: the same text for the same value, whatever order it was built in. */
@@ -109,14 +124,23 @@ export function runId(settings: Record<string, number | string | boolean>): stri
  * an order fixed by the settings (seeds, then grid keys in name order, values ascending) — the
  * same for any order of flags.
  */
-export function planSweep(spec: SweepSpec, base: WeftConfig): SweepPlan {
+export function planSweep(spec: SweepSpec, base: WeftConfig, scenarioName: string = spec.scenario): SweepPlan {
   if (!spec.seeds.length) throw new UsageError('--seeds: no seeds');
   const seeds = [...new Set(spec.seeds)].sort((a, b) => a - b);
   for (const s of seeds) if (!Number.isSafeInteger(s) || s < 0) throw new UsageError(`--seeds: ${s} is not a whole number ≥ 0`);
+  // before anything is built: the product is counted, not enumerated
+  const total = spec.grid.reduce((n, g) => n * g.values.length, seeds.length);
+  if (total > SWEEP_RUNS_MAX) {
+    const factors = [`${seeds.length} seed${seeds.length === 1 ? '' : 's'}`, ...spec.grid.map((g) => `${g.values.length} ${g.key}`)].join(' × ');
+    throw new UsageError(`the sweep plans ${factors} = ${total.toLocaleString('en-US')} runs, more than the ${SWEEP_RUNS_MAX.toLocaleString('en-US')} one sweep holds (it rewrites its manifest after every run); split it into several sweeps, e.g. by --seeds, each with its own --out`);
+  }
   const keys = spec.grid.map((g) => g.key);
   const dup = keys.find((k, i) => keys.indexOf(k) !== i);
   if (dup) throw new UsageError(`--grid ${dup}: given twice`);
   if (keys.includes('seed')) throw new UsageError('--grid seed: seeds are --seeds');
+  // weft run applies --steps and --record after every --set: the grid's values would be lost
+  if (spec.steps !== undefined && keys.includes('steps')) throw new UsageError('--grid steps: the steps are also given by --steps; give one of them');
+  if (spec.record !== undefined && keys.includes('record.mode')) throw new UsageError('--grid record.mode: the mode is also given by --record; give one of them');
   const grid = [...spec.grid].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   // each axis's values as the config types them, checked one at a time (the error names the value)
   const typed = grid.map((g) => ({
@@ -134,13 +158,13 @@ export function planSweep(spec: SweepSpec, base: WeftConfig): SweepPlan {
   for (const seed of seeds) {
     for (const c of combos) {
       const settings = { seed, ...c.settings };
-      applySets(base, [`seed=${seed}`, ...c.sets]); // the combination as a whole is a valid config
+      const config = applySets(base, [`seed=${seed}`, ...c.sets]); // the combination as a whole is a valid config
       const id = runId(settings);
-      runs.push({ id, settings, args: ['run', spec.scenario, '--seed', String(seed), ...common, ...c.sets.flatMap((s) => ['--set', s])], log: `runs/${id}.weft` });
+      runs.push({ id, settings, args: ['run', spec.scenario, '--seed', String(seed), ...common, ...c.sets.flatMap((s) => ['--set', s])], log: `runs/${id}.weft`, config });
     }
   }
   const sweepId = sha(canonicalJson({ scenario: spec.scenario, base, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.value) })) })).slice(0, 16);
-  return { sweepId, spec, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.raw) })), runs };
+  return { sweepId, spec, scenarioName, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.raw) })), runs };
 }
 
 /** Shard i of n: every n-th run of the plan's order from the i-th (a partition: each run in exactly one shard). */

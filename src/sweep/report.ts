@@ -46,6 +46,25 @@ function groupName(settings: Record<string, number | string | boolean>): string 
   return keys.length ? keys.map((k) => `${k}=${settings[k]}`).join(', ') : 'all runs';
 }
 
+/**
+ * Per step, the spread of the loss across the runs that reached it. Each run's steps go into a map
+ * once, so the work is the points read plus one look-up per step and run (a search of each run's
+ * steps for every step would grow with the square of the steps).
+ */
+export function lossAcrossRuns(curves: { steps: number[]; loss: number[] }[]): SweepGroup['loss'] {
+  const byStep = curves.map((c) => {
+    const m = new Map<number, number>();
+    for (let k = 0; k < c.steps.length; k++) if (!m.has(c.steps[k])) m.set(c.steps[k], c.loss[k]);
+    return m;
+  });
+  const steps = [...new Set(byStep.flatMap((m) => [...m.keys()]))].sort((a, b) => a - b);
+  return steps.flatMap((step) => {
+    const xs = byStep.flatMap((m) => (m.has(step) ? [m.get(step)!] : []));
+    const s = spread(xs);
+    return s ? [{ step, ...s, runs: xs.length }] : [];
+  });
+}
+
 /** Reads a sweep's folder — its manifest and every log in it — into the report's numbers. */
 export function sweepReportData(dir: string): SweepReportData {
   const m: SweepManifest | null = readManifest(dir);
@@ -79,18 +98,12 @@ export function sweepReportData(dir: string): SweepReportData {
   const byGroup = new Map<string, typeof runs>();
   for (const r of runs) {
     const g = groupName(r.settings);
-    byGroup.set(g, [...(byGroup.get(g) ?? []), r]);
+    const rs = byGroup.get(g);
+    if (rs) rs.push(r);
+    else byGroup.set(g, [r]);
   }
   const groups: SweepGroup[] = [...byGroup].map(([name, rs]) => {
-    const steps = [...new Set(rs.flatMap((r) => r.curve?.steps ?? []))].sort((a, b) => a - b);
-    const loss = steps.flatMap((step) => {
-      const xs = rs.flatMap((r) => {
-        const i = r.curve ? r.curve.steps.indexOf(step) : -1;
-        return i >= 0 ? [r.curve!.loss[i]] : [];
-      });
-      const s = spread(xs);
-      return s ? [{ step, ...s, runs: xs.length }] : [];
-    });
+    const loss = lossAcrossRuns(rs.flatMap((r) => (r.curve ? [r.curve] : [])));
     const finalGradNorm = layers.flatMap((layer, l) => {
       const s = spread(rs.flatMap((r) => (finals.has(r.id) ? [finals.get(r.id)![l]] : [])));
       return s ? [{ layer, ...s }] : [];
@@ -124,9 +137,10 @@ const SORT_SCRIPT = `document.querySelectorAll('table.runs th').forEach((th, col
 
 /** One self-contained page: loss by setting (median and spread across seeds, every run faint), the final gradient-norm profile, divergences, a sortable table. */
 export function sweepReportHtml(d: SweepReportData): string {
+  const runById = new Map(d.runs.map((r) => [r.id, r]));
   const lossSeries: Series[] = d.groups.flatMap((g, i) => [
     ...g.runs.flatMap((id) => {
-      const r = d.runs.find((x) => x.id === id)!;
+      const r = runById.get(id)!;
       return r.curve ? [{ name: id, color: runColor(i), faint: true, unlisted: true, points: r.curve.steps.map((s, k) => [s, r.curve!.loss[k]] as [number, number]) }] : [];
     }),
     { name: g.name, color: runColor(i), points: g.loss.map((p) => [p.step, p.median] as [number, number]), band: g.loss.map((p) => [p.step, p.lo, p.hi] as [number, number, number]) },

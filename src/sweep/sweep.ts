@@ -8,7 +8,7 @@ import { planSweep, type SweepPlan, type SweepSpec } from './plan.ts';
 export async function sweepPlan(spec: SweepSpec): Promise<SweepPlan> {
   const scenario = await loadScenario(spec.scenario);
   const base = configFromFlags(scenario.config, { model: spec.model, set: spec.sets, steps: spec.steps, record: spec.record });
-  return planSweep(spec, base);
+  return planSweep(spec, base, scenario.name);
 }
 
 /**

@@ -4,12 +4,30 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { sweep, sweepReportData, sweepReportHtml } from '../../src/index.ts';
-import { spread } from '../../src/sweep/report.ts';
+import { lossAcrossRuns, spread } from '../../src/sweep/report.ts';
 import type { SweepManifest } from '../../src/sweep/manifest.ts';
 import { tempDir } from '../log/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 if (process.env.CI && !CHROMIUM) throw new Error('CI is set but no Chromium was found: .ci/run must install it');
+
+describe('the loss across a setting’s runs', () => {
+  it('is per step over the runs that reached it, reading each run’s steps a bounded number of times', () => {
+    let reads = 0;
+    /** The array, counting the reads of its elements. */
+    const counted = (xs: number[]) => new Proxy(xs, { get: (t, k, r) => (typeof k === 'string' && /^\d+$/.test(k) && reads++, Reflect.get(t, k, r)) });
+    const steps = 2000;
+    const curve = (n: number, offset: number) => ({ steps: counted(Array.from({ length: n }, (_, i) => i + 1)), loss: Array.from({ length: n }, (_, i) => offset + 1 / (i + 1)) });
+    // a run that stopped at step 1000 (diverged) counts only where it got to
+    const loss = lossAcrossRuns([curve(steps, 0), curve(steps, 2), curve(1000, 1)]);
+    expect(loss).toHaveLength(steps);
+    expect(loss[0]).toEqual({ step: 1, median: 2, lo: 1, hi: 3, runs: 3 });
+    expect(loss[999]).toEqual({ step: 1000, median: 1.001, lo: 0.001, hi: 2.001, runs: 3 });
+    expect(loss[1000]).toEqual({ step: 1001, median: 1 + 1 / 1001, lo: 1 / 1001, hi: 2 + 1 / 1001, runs: 2 });
+    // linear: a search of each run's steps per step reads ≈ steps²/2 = 2,000,000 elements per run
+    expect(reads).toBeLessThanOrEqual(2 * (steps + steps + 1000));
+  });
+});
 
 describe('the sweep report', () => {
   const dir = tempDir();

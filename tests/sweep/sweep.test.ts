@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
-import { parseSeeds, parseShard, planSweep, runId, shardOf } from '../../src/sweep/plan.ts';
+import { parseSeeds, parseShard, planSweep, runId, shardOf, SWEEP_RUNS_MAX } from '../../src/sweep/plan.ts';
 import { readManifest, type SweepManifest } from '../../src/sweep/manifest.ts';
 import { ROOT, weft } from '../helpers.ts';
 import { logPaths } from '../../src/cli/view.ts';
@@ -46,6 +46,35 @@ describe('sweep plans', () => {
     expect(() => parseShard('0/2')).toThrow(/between 1 and n/);
     expect(runId({ seed: 1, 'data.corpus': 'random' })).toBe('data.corpus=random,seed=1');
     expect(runId({ seed: 1, 'x': 'a/b' })).toMatch(/^run-[0-9a-f]{16}$/); // not a safe file name
+  });
+});
+
+describe('the bound on a sweep’s size', () => {
+  const lrs = Array.from({ length: 100 }, (_, i) => String((i + 1) / 1e4));
+  it('plans up to 10,000 runs; more is one line and exit 2, counted before anything is built', () => {
+    const dir = tempDir();
+    const over = weft(['sweep', 'baseline', '--seeds', '1-101', '--grid', `optim.lr=${lrs.join(',')}`, '--out', dir, '--dry-run']);
+    expect(over.code, over.stderr).toBe(2);
+    expect(over.stderr).toBe('weft sweep: the sweep plans 101 seeds × 100 optim.lr = 10,100 runs, more than the 10,000 one sweep holds (it rewrites its manifest after every run); split it into several sweeps, e.g. by --seeds, each with its own --out\n');
+    expect(SWEEP_RUNS_MAX).toBe(10_000);
+    const seeds = Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(planSweep({ scenario: 'baseline', seeds, grid: [{ key: 'optim.lr', values: lrs }], sets: [] }, DEFAULT_CONFIG).runs).toHaveLength(10_000);
+    // ten axes of ten values: 10^10 runs, refused without enumerating them
+    const axes = ['optim.lr', 'optim.beta1', 'optim.beta2', 'optim.eps', 'optim.weightDecay', 'clip.maxNorm', 'model.dropout', 'model.initStd', 'schedule.minLrRatio', 'schedule.warmupSteps'];
+    const grid = axes.map((key) => ({ key, values: Array.from({ length: 10 }, (_, i) => String(i / 100)) }));
+    expect(() => planSweep({ scenario: 'baseline', seeds: [1], grid, sets: [] }, DEFAULT_CONFIG)).toThrow(/= 10,000,000,000 runs, more than the 10,000/);
+  }, 60_000);
+
+  it('a grid over steps or record.mode with --steps or --record is refused (weft run would apply the flag over the grid)', () => {
+    const dir = tempDir();
+    for (const [args, message] of [
+      [['--steps', '4', '--grid', 'steps=2,3'], '--grid steps: the steps are also given by --steps; give one of them'],
+      [['--record', 'full', '--grid', 'record.mode=summary,compact'], '--grid record.mode: the mode is also given by --record; give one of them'],
+    ]) {
+      const r = weft(['sweep', 'baseline', ...args, '--out', dir, '--dry-run']);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toBe(`weft sweep: ${message}\n`);
+    }
   });
 });
 
