@@ -157,10 +157,12 @@ export async function runSweep(plan: SweepPlan, o: RunSweepOptions): Promise<Swe
     while (next < todo.length && !o.signal?.aborted) {
       const { run, mode } = todo[next++];
       const logPath = join(o.out, run.log);
-      // resuming: the log's config is the run's, so only the scenario and the log are named
+      // resuming: the log's config is the run's, so only the scenario and the log are named; a
+      // fresh run or a re-run replaces what the sweep's own folder holds for it (a damaged log,
+      // the report files of a log that was deleted) — a log of another run was refused above
       const argv = mode === 'resume'
         ? ['run', run.args[1], '--out', logPath, '--quiet', '--resume', ...threads]
-        : [...run.args, '--out', logPath, '--quiet', ...threads, ...(mode === 'rerun' ? ['--force'] : [])];
+        : [...run.args, '--out', logPath, '--quiet', ...threads, '--force'];
       progress.running.push(run.id);
       o.onProgress?.({ ...progress, running: [...progress.running], finished: null });
       const [cmd, ...pre] = weftCommand();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -154,6 +154,21 @@ describe('weft sweep', () => {
     expect(m.runs[0].anomaly!.step).toBeGreaterThan(1);
     const j = JSON.parse(weft(['sweep', 'report', dir, '--json']).stdout);
     expect(j.divergences.map((d: { seed: number; step: number }) => [d.seed, d.step])).toEqual(m.runs.map((x) => [x.settings.seed, x.anomaly!.step]));
+  });
+
+  it('a run whose log was deleted (its report files left) runs again: the sweep owns its folder', () => {
+    const dir = tempDir();
+    const args = ['sweep', 'baseline', '--model', 'tiny', '--steps', '2', '--seeds', '1', '--out', dir, '--quiet'];
+    expect(weft(args).code).toBe(0);
+    const m = readManifest(dir)!;
+    const log = join(dir, m.runs[0].log);
+    const bytes = readFileSync(log);
+    unlinkSync(log);
+    expect(existsSync(log.replace(/\.weft$/, '.report.json'))).toBe(true);
+    const r = weft(args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readManifest(dir)!.runs[0].status).toBe('complete');
+    expect(readFileSync(log).equals(bytes)).toBe(true);
   });
 
   it('bad input is one line and exit 2: an unknown grid key, an empty grid, --shard 3/2, shards of different sweeps', () => {
