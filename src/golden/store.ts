@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeOutput } from '../log/output.ts';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
@@ -85,5 +86,6 @@ export function writeGolden(path: string, g: GoldenFile, previous: GoldenFile | 
   const out: GoldenFile = previous?.tolerances ? { ...g, tolerances: previous.tolerances } : g;
   // one float per line, { "hex": …, "value": … }, so a review reads the numbers, not the braces
   const text = JSON.stringify(out, null, 2).replace(/\{\n\s*"hex": ("[0-9a-f]{16}"),\n\s*"value": ([^\n]+)\n\s*\}/g, '{ "hex": $1, "value": $2 }');
-  writeFileSync(path, `${text}\n`);
+  // whole or not at all (a killed update leaves the old golden); an update replaces it by design
+  writeOutput(path, `${text}\n`, { force: true, inputs: [], flag: 'golden' });
 }
