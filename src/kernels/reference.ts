@@ -364,7 +364,8 @@ function activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n
       out[i] = canonicalNaN(0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x))));
     }
   } else if (kind === 'relu') {
-    for (let i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
+    // as torch.relu (clamp_min(x, 0)): NaN and −0 pass, so a NaN before a ReLU is never hidden
+    for (let i = 0; i < n; i++) out[i] = inp[i] < 0 ? 0 : canonicalNaN(inp[i]);
   } else {
     for (let i = 0; i < n; i++) out[i] = canonicalNaN(tanh(inp[i]));
   }
@@ -379,7 +380,8 @@ function activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray,
       dinp[i] = canonicalNaN((0.5 * (1 + t) + 0.5 * x * dt) * dout[i]);
     }
   } else if (kind === 'relu') {
-    for (let i = 0; i < n; i++) dinp[i] = inp[i] > 0 ? canonicalNaN(dout[i]) : 0;
+    // as torch's threshold_backward (0 where relu(x) ≤ 0): dout passes where x > 0 or x is NaN
+    for (let i = 0; i < n; i++) dinp[i] = inp[i] <= 0 ? 0 : canonicalNaN(dout[i]);
   } else {
     for (let i = 0; i < n; i++) {
       const t = tanh(inp[i]);
