@@ -280,16 +280,17 @@ export const referenceKernels: Kernels = {
     activationBackward(kind, dinp, inp, dout, n);
   },
 
-  // inverted dropout: kept values × 1/(1−p), dropped values 0
+  // inverted dropout as torch's x · mask · 1/(1−p): kept values × 1/(1−p), dropped values × 0
+  // (±0; a dropped NaN or ±Inf is NaN, so dropout never hides one)
   dropoutForward(out, inp, keep, p, n) {
     lengthChecks.dropoutForward(out, inp, keep, p, n);
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) out[i] = keep[i] ? canonicalNaN(inp[i] * s) : 0;
+    for (let i = 0; i < n; i++) out[i] = canonicalNaN(inp[i] * (keep[i] ? s : 0));
   },
   dropoutBackward(dinp, dout, keep, p, n) {
     lengthChecks.dropoutBackward(dinp, dout, keep, p, n);
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) dinp[i] = keep[i] ? canonicalNaN(dout[i] * s) : 0;
+    for (let i = 0; i < n; i++) dinp[i] = canonicalNaN(dout[i] * (keep[i] ? s : 0));
   },
 
   findNonFinite(a, n) {

@@ -414,7 +414,7 @@ export class WasmKernels implements Kernels {
     this.dropout(dinp, dout, keep, p, n, referenceKernels.dropoutBackward);
   }
 
-  /** out = keep ? x·1/(1−p) : 0, forward and backward alike. */
+  /** out = x · (keep ? 1/(1−p) : 0), forward and backward alike. */
   private dropout(out: FloatArray, x: FloatArray, keep: Uint8Array, p: number, n: number, reference: Kernels['dropoutForward']): void {
     if (!allFloat32(out, x)) {
       reference(out, x, keep, p, n);

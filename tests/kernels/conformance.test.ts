@@ -269,5 +269,29 @@ describe('kernel sets give PyTorch\'s values at NaN, ±0 and ±Inf, bit for bit'
         }
       });
     }
+    // as torch's dropout, x · mask · 1/(1−p): a dropped NaN or ±Inf is NaN, a dropped −x is −0
+    it(`${name}: dropout forward and backward`, () => {
+      const k = make();
+      const x = [NaN, Infinity, -Infinity, -1, 1, -0, 0];
+      const dropped = [NaN, NaN, NaN, -0, 0, -0, 0];
+      const kept = [NaN, Infinity, -Infinity, -2, 2, -0, 0];
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const own of [true, false]) {
+          const inp = tiled(k, dtype, x, 3, own);
+          const n = inp.length;
+          for (const pattern of [[0], [1], [1, 0], [0, 0, 1]]) {
+            const keep = own ? k.allocBytes(n) : new Uint8Array(n);
+            keep.set(Array.from({ length: n }, (_, i) => pattern[i % pattern.length]));
+            const expected = Array.from({ length: n }, (_, i) => storedBits((keep[i] ? kept : dropped)[i % 7], dtype));
+            const where = `${dtype} ${own ? 'own memory' : 'plain arrays'}, keep ${pattern.join('')}…`;
+            const out = tiled(k, dtype, [0.5], n, own);
+            k.dropoutForward(out, inp, keep, 0.5, n);
+            expect(bitsOf(out), `forward, ${where}`).toEqual(expected);
+            k.dropoutBackward(out, inp, keep, 0.5, n);
+            expect(bitsOf(out), `backward, ${where}`).toEqual(expected);
+          }
+        }
+      }
+    });
   }
 });
