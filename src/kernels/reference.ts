@@ -1,4 +1,5 @@
 import { exp, log, tanh } from '../math/elementary.ts';
+import { lengthChecks } from './lengths.ts';
 import { allocFloat, type Activation, type FloatArray, type Kernels } from './types.ts';
 
 /**
@@ -35,11 +36,18 @@ function scratchOf(n: number): Float64Array {
 export const referenceKernels: Kernels = {
   mode: 'reference-f64acc-v1',
 
-  alloc: allocFloat,
-  allocBytes: (n) => new Uint8Array(n),
+  alloc(dtype, n) {
+    lengthChecks.alloc(dtype, n);
+    return allocFloat(dtype, n);
+  },
+  allocBytes(n) {
+    lengthChecks.allocBytes(n);
+    return new Uint8Array(n);
+  },
 
   // out (B,T,C) = wte[idx[b,t]] + wpe[t]
   encoderForward(out, idx, wte, wpe, B, T, C) {
+    lengthChecks.encoderForward(out, idx, wte, wpe, B, T, C);
     for (let b = 0; b < B; b++) {
       for (let t = 0; t < T; t++) {
         const o = (b * T + t) * C;
@@ -52,6 +60,7 @@ export const referenceKernels: Kernels = {
 
   // dwte[v] = Σ dout[b,t] over positions with idx = v; dwpe[t] = Σ_b dout[b,t]; both in ascending (b, t)
   encoderBackward(dwte, dwpe, dout, idx, B, T, C) {
+    lengthChecks.encoderBackward(dwte, dwpe, dout, idx, B, T, C);
     const V = dwte.length / C;
     const acc = scratchOf(V * C + T * C);
     const pOff = V * C;
@@ -72,6 +81,7 @@ export const referenceKernels: Kernels = {
 
   // out (N,OC) = inp (N,C) · weight (OC,C)ᵀ + bias (OC); sum over c ascending, then + bias
   matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC) {
+    lengthChecks.matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC);
     for (let n = 0; n < N; n++) {
       const x = n * C;
       for (let o = 0; o < OC; o++) {
@@ -86,6 +96,7 @@ export const referenceKernels: Kernels = {
   // dinp (N,C) = dout · weight, sum over o ascending;
   // dweight (OC,C) = Σ_n dout[n,o]·inp[n,c] and dbias (OC) = Σ_n dout[n,o], n ascending
   matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC) {
+    lengthChecks.matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC);
     const acc = scratchOf(OC * C + OC + C);
     const bAcc = OC * C;
     const xAcc = OC * C + OC;
@@ -111,6 +122,7 @@ export const referenceKernels: Kernels = {
 
   // out (N,C) = (x − mean)·rstd·w + b; mean and variance summed over c ascending (biased variance)
   layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C) {
+    lengthChecks.layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C);
     for (let n = 0; n < N; n++) {
       const x = n * C;
       let m = 0;
@@ -132,6 +144,7 @@ export const referenceKernels: Kernels = {
   // dinp = rstd·(dnorm − mean(dnorm) − norm·mean(dnorm·norm)), dnorm = dout·w;
   // dweight = Σ_n dout·norm, dbias = Σ_n dout, n ascending
   layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C) {
+    lengthChecks.layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C);
     const acc = scratchOf(2 * C);
     for (let n = 0; n < N; n++) {
       const x = n * C;
@@ -166,6 +179,7 @@ export const referenceKernels: Kernels = {
   // scores: Σ_i q·k over i ascending, × 1/sqrt(hd); softmax: max, Σ exp over t2 ascending;
   // out (B,T,C) = Σ_t2 att·v over t2 ascending.
   attentionForward(out, att, qkv, B, T, C, NH) {
+    lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);
     const hd = C / NH;
     const scale = 1 / Math.sqrt(hd);
     const C3 = 3 * C;
@@ -205,6 +219,7 @@ export const referenceKernels: Kernels = {
 
   // Per (b, h), gradients accumulate in float64 over t ascending, then store once.
   attentionBackward(dqkv, dout, qkv, att, B, T, C, NH) {
+    lengthChecks.attentionBackward(dqkv, dout, qkv, att, B, T, C, NH);
     const hd = C / NH;
     const scale = 1 / Math.sqrt(hd);
     const C3 = 3 * C;
@@ -257,34 +272,42 @@ export const referenceKernels: Kernels = {
   },
 
   activationForward(kind, out, inp, n) {
+    lengthChecks.activationForward(kind, out, inp, n);
     activationForward(kind, out, inp, n);
   },
   activationBackward(kind, dinp, inp, dout, n) {
+    lengthChecks.activationBackward(kind, dinp, inp, dout, n);
     activationBackward(kind, dinp, inp, dout, n);
   },
 
-  // inverted dropout: kept values × 1/(1−p), dropped values 0
+  // inverted dropout as torch's x · mask · 1/(1−p): kept values × 1/(1−p), dropped values × 0
+  // (±0; a dropped NaN or ±Inf is NaN, so dropout never hides one)
   dropoutForward(out, inp, keep, p, n) {
+    lengthChecks.dropoutForward(out, inp, keep, p, n);
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) out[i] = keep[i] ? canonicalNaN(inp[i] * s) : 0;
+    for (let i = 0; i < n; i++) out[i] = canonicalNaN(inp[i] * (keep[i] ? s : 0));
   },
   dropoutBackward(dinp, dout, keep, p, n) {
+    lengthChecks.dropoutBackward(dinp, dout, keep, p, n);
     const s = 1 / (1 - p);
-    for (let i = 0; i < n; i++) dinp[i] = keep[i] ? canonicalNaN(dout[i] * s) : 0;
+    for (let i = 0; i < n; i++) dinp[i] = canonicalNaN(dout[i] * (keep[i] ? s : 0));
   },
 
   findNonFinite(a, n) {
+    lengthChecks.findNonFinite(a, n);
     for (let i = 0; i < n; i++) if (!Number.isFinite(a[i])) return i;
     return -1;
   },
 
   add(out, a, b, n) {
+    lengthChecks.add(out, a, b, n);
     for (let i = 0; i < n; i++) out[i] = canonicalNaN(a[i] + b[i]);
   },
 
   // losses[n] = log Σ_v exp(z_v − max) − (z_target − max), Σ over v ascending;
   // returns the mean over n, summed in ascending n. probs (N,V) kept for backward.
   crossEntropyForward(losses, probs, logits, targets, N, V) {
+    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     let total = 0;
     for (let n = 0; n < N; n++) {
       const z = n * V;
@@ -309,6 +332,7 @@ export const referenceKernels: Kernels = {
   // v = β2·v + (1−β2)·d·d; p −= stepSize · m / (sqrt(v) / bc2Sqrt + eps). p, m and v are carried
   // in float64 from their computation to their use and rounded once when stored.
   adamUpdate(params, grads, m, v, n, k) {
+    lengthChecks.adamUpdate(params, grads, m, v, n, k);
     const { beta1: b1, beta2: b2, oneMinusBeta1: c1, oneMinusBeta2: c2, eps, stepSize, bc2Sqrt, l2, decay, decoupled } = k;
     for (let i = 0; i < n; i++) {
       let p = params[i];
@@ -324,6 +348,7 @@ export const referenceKernels: Kernels = {
 
   // dlogits = (probs − onehot(target)) / N
   crossEntropyBackward(dlogits, probs, targets, N, V) {
+    lengthChecks.crossEntropyBackward(dlogits, probs, targets, N, V);
     for (let n = 0; n < N; n++) {
       const z = n * V;
       const tgt = targets[n];
@@ -340,7 +365,8 @@ function activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n
       out[i] = canonicalNaN(0.5 * x * (1 + tanh(GELU_K * (x + GELU_C * x * x * x))));
     }
   } else if (kind === 'relu') {
-    for (let i = 0; i < n; i++) out[i] = inp[i] > 0 ? inp[i] : 0;
+    // as torch.relu (clamp_min(x, 0)): NaN and −0 pass, so a NaN before a ReLU is never hidden
+    for (let i = 0; i < n; i++) out[i] = inp[i] < 0 ? 0 : canonicalNaN(inp[i]);
   } else {
     for (let i = 0; i < n; i++) out[i] = canonicalNaN(tanh(inp[i]));
   }
@@ -355,7 +381,8 @@ function activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray,
       dinp[i] = canonicalNaN((0.5 * (1 + t) + 0.5 * x * dt) * dout[i]);
     }
   } else if (kind === 'relu') {
-    for (let i = 0; i < n; i++) dinp[i] = inp[i] > 0 ? canonicalNaN(dout[i]) : 0;
+    // as torch's threshold_backward (0 where relu(x) ≤ 0): dout passes where x > 0 or x is NaN
+    for (let i = 0; i < n; i++) dinp[i] = inp[i] <= 0 ? 0 : canonicalNaN(dout[i]);
   } else {
     for (let i = 0; i < n; i++) {
       const t = tanh(inp[i]);

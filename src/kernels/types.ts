@@ -11,7 +11,9 @@ export type Activation = 'gelu' | 'relu' | 'tanh';
 /**
  * The numeric kernels the model is built from. A faster implementation (WASM SIMD, threads)
  * replaces this object as a whole and must reproduce the reference bits (DESIGN rule 4), or
- * declare a different numeric mode, which goes into the log header.
+ * declare a different numeric mode, which goes into the log header. Every kernel of every set
+ * starts with the same check of its sizes and lengths (lengths.ts): a bad call is the same
+ * RangeError everywhere, never a read past an array.
  */
 export interface Kernels {
   readonly mode: string;

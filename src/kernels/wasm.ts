@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.ts';
 import { log } from '../math/elementary.ts';
 import { canonicalNaN, referenceKernels } from './reference.ts';
+import { lengthChecks } from './lengths.ts';
 import { KernelThreads, splitRange, type Task } from './threads.ts';
 import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
 
@@ -105,6 +106,7 @@ export class WasmKernels implements Kernels {
   private parallel(fn: (typeof THREADED)[number], ranges: [number, number][], args: (start: number, count: number, part: number) => number[]): void {
     const tasks = ranges.map(([start, count], part) => ({ fn, args: args(start, count, part) }));
     const local = (t: Task) => (this.wasm[t.fn as keyof Exports] as (...a: number[]) => void)(...t.args);
+    if (tasks.length === 0) return; // a call of size 0
     if (tasks.length === 1) tasks.forEach(local);
     else {
       this.threads ??= this.startThreads(this.threadsMax - 1);
@@ -161,11 +163,13 @@ export class WasmKernels implements Kernels {
   }
 
   allocBytes(n: number): Uint8Array {
+    lengthChecks.allocBytes(n);
     const p = this.reserve(n); // first: it may grow the buffer
     return new Uint8Array(this.buffer, p, n);
   }
 
   alloc(dtype: Dtype, n: number): FloatArray {
+    lengthChecks.alloc(dtype, n);
     const p = this.reserve((dtype === 'float32' ? 4 : 8) * n); // first: it may grow the buffer
     return dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
   }
@@ -211,6 +215,7 @@ export class WasmKernels implements Kernels {
   }
 
   adamUpdate(params: FloatArray, grads: FloatArray, m: FloatArray, v: FloatArray, n: number, k: AdamCoefficients): void {
+    lengthChecks.adamUpdate(params, grads, m, v, n, k);
     if (!allFloat32(params, grads, m, v)) {
       referenceKernels.adamUpdate(params, grads, m, v, n, k);
       return;
@@ -234,6 +239,7 @@ export class WasmKernels implements Kernels {
   encoderBackward = referenceKernels.encoderBackward;
 
   matmulForward(out: FloatArray, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number, OC: number): void {
+    lengthChecks.matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC);
     if (!allFloat32(out, inp, weight, bias)) {
       referenceKernels.matmulForward(out, inp, weight, wOff, bias, bOff, N, C, OC);
       return;
@@ -251,6 +257,7 @@ export class WasmKernels implements Kernels {
   }
 
   matmulBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dbias: FloatArray, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, N: number, C: number, OC: number): void {
+    lengthChecks.matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC);
     if (!allFloat32(dinp, dweight, dbias, dout, inp, weight)) {
       referenceKernels.matmulBackward(dinp, dweight, wOff, dbias, bOff, dout, inp, weight, N, C, OC);
       return;
@@ -277,6 +284,7 @@ export class WasmKernels implements Kernels {
   }
 
   layernormForward(out: FloatArray, mean: Float64Array, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number): void {
+    lengthChecks.layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C);
     if (!allFloat32(out, inp, weight, bias)) {
       referenceKernels.layernormForward(out, mean, rstd, inp, weight, wOff, bias, bOff, N, C);
       return;
@@ -296,6 +304,7 @@ export class WasmKernels implements Kernels {
   }
 
   layernormBackward(dinp: FloatArray, dweight: FloatArray, dbias: FloatArray, wOff: number, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, mean: Float64Array, rstd: Float64Array, N: number, C: number): void {
+    lengthChecks.layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C);
     if (!allFloat32(dinp, dweight, dbias, dout, inp, weight)) {
       referenceKernels.layernormBackward(dinp, dweight, dbias, wOff, bOff, dout, inp, weight, mean, rstd, N, C);
       return;
@@ -320,6 +329,7 @@ export class WasmKernels implements Kernels {
   }
 
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
+    lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);
     if (!allFloat32(out, qkv)) {
       referenceKernels.attentionForward(out, att, qkv, B, T, C, NH);
       return;
@@ -337,6 +347,7 @@ export class WasmKernels implements Kernels {
   }
 
   attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void {
+    lengthChecks.attentionBackward(dqkv, dout, qkv, att, B, T, C, NH);
     if (!allFloat32(dqkv, dout, qkv)) {
       referenceKernels.attentionBackward(dqkv, dout, qkv, att, B, T, C, NH);
       return;
@@ -363,6 +374,7 @@ export class WasmKernels implements Kernels {
   }
 
   activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void {
+    lengthChecks.activationForward(kind, out, inp, n);
     const id = ACTIVATION_IDS[kind];
     if (id === undefined || !allFloat32(out, inp)) {
       referenceKernels.activationForward(kind, out, inp, n);
@@ -377,6 +389,7 @@ export class WasmKernels implements Kernels {
   }
 
   activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void {
+    lengthChecks.activationBackward(kind, dinp, inp, dout, n);
     const id = ACTIVATION_IDS[kind];
     if (id === undefined || !allFloat32(dinp, inp, dout)) {
       referenceKernels.activationBackward(kind, dinp, inp, dout, n);
@@ -392,14 +405,16 @@ export class WasmKernels implements Kernels {
   }
 
   dropoutForward(out: FloatArray, inp: FloatArray, keep: Uint8Array, p: number, n: number): void {
+    lengthChecks.dropoutForward(out, inp, keep, p, n);
     this.dropout(out, inp, keep, p, n, referenceKernels.dropoutForward);
   }
 
   dropoutBackward(dinp: FloatArray, dout: FloatArray, keep: Uint8Array, p: number, n: number): void {
+    lengthChecks.dropoutBackward(dinp, dout, keep, p, n);
     this.dropout(dinp, dout, keep, p, n, referenceKernels.dropoutBackward);
   }
 
-  /** out = keep ? x·1/(1−p) : 0, forward and backward alike. */
+  /** out = x · (keep ? 1/(1−p) : 0), forward and backward alike. */
   private dropout(out: FloatArray, x: FloatArray, keep: Uint8Array, p: number, n: number, reference: Kernels['dropoutForward']): void {
     if (!allFloat32(out, x)) {
       reference(out, x, keep, p, n);
@@ -417,11 +432,13 @@ export class WasmKernels implements Kernels {
   }
 
   findNonFinite(a: FloatArray, n: number): number {
+    lengthChecks.findNonFinite(a, n);
     if (!allFloat32(a)) return referenceKernels.findNonFinite(a, n);
     return this.scoped(() => this.wasm.find_nonfinite(this.input(a, 0, n), n));
   }
 
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void {
+    lengthChecks.add(out, a, b, n);
     if (!allFloat32(out, a, b)) {
       referenceKernels.add(out, a, b, n);
       return;
@@ -436,6 +453,7 @@ export class WasmKernels implements Kernels {
   }
 
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number {
+    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     if (!allFloat32(logits)) return referenceKernels.crossEntropyForward(losses, probs, logits, targets, N, V);
     return this.scoped(() => {
       const z = this.input(logits, 0, N * V);

@@ -198,3 +198,100 @@ describe('kernel sets reproduce the reference kernels bit for bit', () => {
     expect(() => kernelsFor('float16-maybe')).toThrow(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1\)/);
   });
 });
+
+// PyTorch's values at NaN, ±0 and ±Inf (torch 1.13, CPU, float32: torch.relu, torch.tanh,
+// nn.GELU(approximate='tanh'), forward and the gradient for each dout), with every NaN the
+// canonical quiet NaN. ReLU keeps NaN and −0 (as clamp_min(x, 0)), and its gradient passes dout
+// where the input is > 0 or NaN (threshold_backward: 0 where relu(x) ≤ 0). Normal inputs of tanh
+// and GELU round differently in PyTorch (float32 arithmetic) and are left to the tests above.
+const TORCH_X = [NaN, 0, -0, Infinity, -Infinity, 2, -2];
+const TORCH_DOUT = [3, NaN, -0, -Infinity];
+const TORCH_ACTIVATIONS: Record<Activation, { n: number; forward: number[]; backward: number[][] }> = {
+  relu: {
+    n: 7,
+    forward: [NaN, 0, -0, Infinity, 0, 2, 0],
+    backward: [[3, 0, 0, 3, 0, 3, 0], [NaN, 0, 0, NaN, 0, NaN, 0], [-0, 0, 0, -0, 0, -0, 0], [-Infinity, 0, 0, -Infinity, 0, -Infinity, 0]],
+  },
+  tanh: {
+    n: 5,
+    forward: [NaN, 0, -0, 1, -1],
+    backward: [[NaN, 3, 3, 0, 0], [NaN, NaN, NaN, NaN, NaN], [NaN, -0, -0, -0, -0], [NaN, -Infinity, -Infinity, NaN, NaN]],
+  },
+  gelu: {
+    n: 5,
+    forward: [NaN, 0, -0, Infinity, NaN],
+    backward: [[NaN, 1.5, 1.5, NaN, NaN], [NaN, NaN, NaN, NaN, NaN], [NaN, -0, -0, NaN, NaN], [NaN, -Infinity, -Infinity, NaN, NaN]],
+  },
+};
+
+/** The bits a kernel must store for v: the canonical quiet NaN for every NaN. */
+function storedBits(v: number, dtype: 'float32' | 'float64'): string {
+  if (Number.isNaN(v)) return dtype === 'float32' ? '7fc00000' : '7ff8000000000000';
+  const a = dtype === 'float32' ? Float32Array.of(v) : Float64Array.of(v);
+  return Buffer.from(a.buffer).reverse().toString('hex');
+}
+const bitsOf = (a: Float32Array | Float64Array) => Array.from(a, (_, i) => Buffer.from(a.buffer, a.byteOffset + i * a.BYTES_PER_ELEMENT, a.BYTES_PER_ELEMENT).reverse().toString('hex'));
+
+describe('kernel sets give PyTorch\'s values at NaN, ±0 and ±Inf, bit for bit', () => {
+  const sets: { name: string; make: () => Kernels }[] = [
+    { name: 'reference', make: () => referenceKernels },
+    { name: 'fast', make: () => new WasmKernels(1) },
+    { name: 'fast, 3 threads', make: () => new WasmKernels(3, 0) },
+  ];
+  /** `reps` copies of v (lanes and the scalar tail both see every value), in k's memory or not. */
+  const tiled = (k: Kernels, dtype: 'float32' | 'float64', v: number[], reps: number, own: boolean) => {
+    const all = Array.from({ length: reps }, () => v).flat();
+    const a = own ? k.alloc(dtype, all.length) : dtype === 'float32' ? new Float32Array(all.length) : new Float64Array(all.length);
+    a.set(all);
+    return a;
+  };
+  for (const { name, make } of sets) {
+    for (const kind of ['relu', 'tanh', 'gelu'] as Activation[]) {
+      it(`${name}: ${kind} forward and backward`, () => {
+        const k = make();
+        const t = TORCH_ACTIVATIONS[kind];
+        const x = TORCH_X.slice(0, t.n);
+        for (const dtype of ['float32', 'float64'] as const) {
+          for (const own of [true, false]) {
+            const reps = 3;
+            const inp = tiled(k, dtype, x, reps, own);
+            const out = tiled(k, dtype, new Array(t.n).fill(0.5), reps, own);
+            k.activationForward(kind, out, inp, inp.length);
+            const where = `${kind} ${dtype} ${own ? 'own memory' : 'plain arrays'}, x = ${x.join(', ')}`;
+            expect(bitsOf(out), `forward, ${where}`).toEqual(Array.from({ length: reps }, () => t.forward).flat().map((v) => storedBits(v, dtype)));
+            TORCH_DOUT.forEach((d, j) => {
+              const dout = tiled(k, dtype, new Array(t.n).fill(d), reps, own);
+              const dinp = tiled(k, dtype, new Array(t.n).fill(0.5), reps, own);
+              k.activationBackward(kind, dinp, inp, dout, inp.length);
+              expect(bitsOf(dinp), `backward with dout ${d}, ${where}`).toEqual(Array.from({ length: reps }, () => t.backward[j]).flat().map((v) => storedBits(v, dtype)));
+            });
+          }
+        }
+      });
+    }
+    // as torch's dropout, x · mask · 1/(1−p): a dropped NaN or ±Inf is NaN, a dropped −x is −0
+    it(`${name}: dropout forward and backward`, () => {
+      const k = make();
+      const x = [NaN, Infinity, -Infinity, -1, 1, -0, 0];
+      const dropped = [NaN, NaN, NaN, -0, 0, -0, 0];
+      const kept = [NaN, Infinity, -Infinity, -2, 2, -0, 0];
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const own of [true, false]) {
+          const inp = tiled(k, dtype, x, 3, own);
+          const n = inp.length;
+          for (const pattern of [[0], [1], [1, 0], [0, 0, 1]]) {
+            const keep = own ? k.allocBytes(n) : new Uint8Array(n);
+            keep.set(Array.from({ length: n }, (_, i) => pattern[i % pattern.length]));
+            const expected = Array.from({ length: n }, (_, i) => storedBits((keep[i] ? kept : dropped)[i % 7], dtype));
+            const where = `${dtype} ${own ? 'own memory' : 'plain arrays'}, keep ${pattern.join('')}…`;
+            const out = tiled(k, dtype, [0.5], n, own);
+            k.dropoutForward(out, inp, keep, 0.5, n);
+            expect(bitsOf(out), `forward, ${where}`).toEqual(expected);
+            k.dropoutBackward(out, inp, keep, 0.5, n);
+            expect(bitsOf(out), `backward, ${where}`).toEqual(expected);
+          }
+        }
+      }
+    });
+  }
+});

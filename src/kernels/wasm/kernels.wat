@@ -877,27 +877,29 @@
       (br $l1)))
     (i32.const -1))
 
-  ;; ---- inverted dropout (reference.ts dropoutForward/Backward): out = keep ? f32(x·s) : 0 ----
-  ;; x·s in f64 (s = 1/(1−p), a double at $sp), rounded once to f32, NaN canonical; four
-  ;; elements per step (two f64x2 products joined into one f32x4), keep bytes as lane masks
+  ;; ---- inverted dropout (reference.ts dropoutForward/Backward): out = f32(x·(keep ? s : 0)) ----
+  ;; x·s in f64 (s = 1/(1−p), a double at $sp), rounded once to f32, NaN canonical; a dropped
+  ;; element is x·0 (±0, or NaN from NaN and ±Inf, as PyTorch's x·mask·s); four elements per
+  ;; step (two f64x2 products joined into one f32x4), keep bytes widened to lane masks on s
   (func (export "dropout") (param $out i32) (param $inp i32) (param $keep i32) (param $n i32) (param $sp i32)
-    (local $i i32) (local $s v128) (local $lo v128) (local $hi v128) (local $v v128) (local $x f32)
+    (local $i i32) (local $s v128) (local $k v128) (local $lo v128) (local $hi v128) (local $v v128) (local $x f32)
     (local.set $s (v128.load64_splat (local.get $sp)))
     (local.set $i (i32.const 0))
     (block $done (loop $l
       (br_if $done (i32.gt_u (i32.add (local.get $i) (i32.const 4)) (local.get $n)))
       (local.set $v (v128.load (i32.add (local.get $inp) (i32.shl (local.get $i) (i32.const 2)))))
-      (local.set $lo (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $s))))
-      (local.set $hi (f32x4.demote_f64x2_zero (f64x2.mul
-        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
-        (local.get $s))))
-      (local.set $v (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
-      (local.set $v (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $v) (f32x4.ne (local.get $v) (local.get $v))))
       ;; kept lanes: keep byte ≠ 0, widened to 32 bits
-      (local.set $v (v128.and (local.get $v)
+      (local.set $k
         (i32x4.ne
           (i32x4.extend_low_i16x8_u (i16x8.extend_low_i8x16_u (v128.load32_zero (i32.add (local.get $keep) (local.get $i)))))
-          (v128.const i32x4 0 0 0 0))))
+          (v128.const i32x4 0 0 0 0)))
+      (local.set $lo (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v))
+        (v128.and (local.get $s) (i64x2.extend_low_i32x4_s (local.get $k))))))
+      (local.set $hi (f32x4.demote_f64x2_zero (f64x2.mul
+        (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+        (v128.and (local.get $s) (i64x2.extend_high_i32x4_s (local.get $k))))))
+      (local.set $v (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $lo) (local.get $hi)))
+      (local.set $v (v128.bitselect (v128.const f32x4 nan nan nan nan) (local.get $v) (f32x4.ne (local.get $v) (local.get $v))))
       (v128.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $v))
       (local.set $i (i32.add (local.get $i) (i32.const 4)))
       (br $l)))
@@ -905,10 +907,9 @@
       (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
       (local.set $x (f32.demote_f64 (f64.mul
         (f64.promote_f32 (f32.load (i32.add (local.get $inp) (i32.shl (local.get $i) (i32.const 2)))))
-        (f64.load (local.get $sp)))))
-      (local.set $x (select (f32.const nan) (local.get $x) (f32.ne (local.get $x) (local.get $x))))
+        (select (f64.load (local.get $sp)) (f64.const 0) (i32.load8_u (i32.add (local.get $keep) (local.get $i)))))))
       (f32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2)))
-        (select (local.get $x) (f32.const 0) (i32.load8_u (i32.add (local.get $keep) (local.get $i)))))
+        (select (f32.const nan) (local.get $x) (f32.ne (local.get $x) (local.get $x))))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l1))))
 
