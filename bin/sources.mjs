@@ -4,6 +4,7 @@
 const sources = new URL('../src/index.ts', import.meta.url).href;
 
 export async function resolve(specifier, context, next) {
-  if (specifier === 'weft') return { url: sources, shortCircuit: true };
+  // through the rest of the chain (tsx's resolve marks the file as TypeScript for its loader)
+  if (specifier === 'weft') return next(sources, context);
   return next(specifier, context);
 }
