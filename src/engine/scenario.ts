@@ -44,16 +44,21 @@ export interface Scenario {
   description: string;
   config: WeftConfig;
   expectations: Expectation[];
+  /** the file that declared it (absolute), when known: its golden lives beside that file's project */
+  file?: string | null;
 }
 
-/** The file that called defineScenario, relative to the working directory, from the call stack. */
+/** This module's own file (source or compiled), whose frames are not the caller's. */
+const SELF = fileURLToPath(import.meta.url);
+
+/** The file that called defineScenario (absolute), from the call stack. */
 function callerFile(): string | null {
   const frames = (new Error().stack ?? '').split('\n').slice(1);
   for (const f of frames) {
     const m = /(file:\/\/[^\s)]+?|\/[^\s):]+?)(?::\d+){1,2}\)?$/.exec(f.trim());
-    if (!m || m[1].includes('/src/engine/scenario.ts')) continue;
+    if (!m) continue;
     const path = m[1].startsWith('file://') ? fileURLToPath(m[1]) : m[1];
-    return relative(process.cwd(), path) || path;
+    if (path !== SELF) return path;
   }
   return null;
 }
@@ -63,14 +68,14 @@ function callerFile(): string | null {
  * bad config is a ConfigError naming the scenario file and the field.
  */
 export function defineScenario(spec: ScenarioSpec): Scenario {
+  const file = callerFile();
   try {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(spec.name)) throw new ConfigError('name', `must be lower case letters, digits and dashes, got ${JSON.stringify(spec.name)}`);
     const config = validateConfig(mergeConfig(DEFAULT_CONFIG, spec.config));
-    return { name: spec.name, description: spec.description, config, expectations: spec.expectations ?? [] };
+    return { name: spec.name, description: spec.description, config, expectations: spec.expectations ?? [], file };
   } catch (e) {
     if (!(e instanceof ConfigError) || e.file) throw e;
-    const file = callerFile();
-    const err = new ConfigError(e.path, e.reason, file);
+    const err = new ConfigError(e.path, e.reason, file ? relative(process.cwd(), file) || file : null);
     // run as a script (`npx tsx scenarios/x.ts`), fail as the CLI does: one line and exit 2, where
     // an error thrown while the module loads would print a stack trace and exit 1
     if (file && process.argv[1] && resolve(file) === resolve(process.argv[1])) {

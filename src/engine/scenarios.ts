@@ -1,5 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { COMPILED, PACKAGE_ROOT } from '../package.ts';
 import { ConfigError, UsageError } from '../errors.ts';
@@ -8,45 +8,165 @@ import type { Scenario } from './scenario.ts';
 /** The built-in scenarios: their sources, or compiled beside the compiled CLI (dist/scenarios). */
 export const SCENARIO_DIR = join(PACKAGE_ROOT, COMPILED ? 'dist/scenarios' : 'scenarios');
 const EXT = COMPILED ? '.js' : '.ts';
+/** A scenario file of a user's project: TypeScript (`.mts`: an ES module in a CommonJS project too). */
+const PROJECT_EXTS = ['.ts', '.mts'];
 
+/** The built-in scenarios' names. */
 export function scenarioNames(): string[] {
   return readdirSync(SCENARIO_DIR).filter((f) => f.endsWith(EXT) && !f.endsWith('.d.ts')).map((f) => f.slice(0, -EXT.length)).sort();
 }
 
-/** A scenario by name (`scenarios/<name>.ts`) or by path to a .ts file. */
+/**
+ * The project a command runs in: the nearest folder above the working directory (or `from`) with
+ * a package.json, outside node_modules; null when there is none.
+ */
+export function projectRoot(from = process.cwd()): string | null {
+  for (let dir = resolve(from); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json')) && !dir.split(sep).includes('node_modules')) return dir;
+    if (dirname(dir) === dir) return null;
+  }
+}
+
+/** The project's own scenarios folder (`<project>/scenarios`), when it has one and is not weft itself. */
+export function projectScenarioDir(): string | null {
+  const root = projectRoot();
+  if (!root || resolve(root) === resolve(PACKAGE_ROOT)) return null;
+  const dir = join(root, 'scenarios');
+  return existsSync(dir) ? dir : null;
+}
+
+/** The project's scenarios by name (file stem), in name order. */
+export function projectScenarioNames(): string[] {
+  const dir = projectScenarioDir();
+  if (!dir) return [];
+  const names = readdirSync(dir).flatMap((f) => PROJECT_EXTS.filter((e) => f.endsWith(e) && !f.endsWith(`.d${e}`)).map((e) => f.slice(0, -e.length)));
+  return [...new Set(names)].filter((n) => SCENARIO_NAME.test(n)).sort();
+}
+
+const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Where a scenario named `name` is: the project's scenarios/ first, then weft's built-ins; null when neither has it. */
+export function findScenario(name: string): { file: string; builtIn: boolean } | null {
+  if (!SCENARIO_NAME.test(name)) return null;
+  const dir = projectScenarioDir();
+  for (const e of dir ? PROJECT_EXTS : []) {
+    const f = join(dir!, `${name}${e}`);
+    if (existsSync(f)) return { file: f, builtIn: false };
+  }
+  const builtIn = join(SCENARIO_DIR, `${name}${EXT}`);
+  return existsSync(builtIn) ? { file: builtIn, builtIn: true } : null;
+}
+
+/** Whether a scenario file is one of weft's own. */
+export function isBuiltIn(file: string): boolean {
+  return resolve(dirname(file)) === resolve(SCENARIO_DIR);
+}
+
+/**
+ * A scenario by name — the project's `scenarios/<name>.ts` (or `.mts`), else weft's built-in of
+ * that name — or by path to a .ts/.mts file. The scenario knows its file (goldens go beside the
+ * project it belongs to).
+ */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
-  const isPath = nameOrPath.endsWith('.ts') || nameOrPath.includes('/');
-  const file = isPath ? (isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath)) : resolve(SCENARIO_DIR, `${nameOrPath}${EXT}`);
-  if (isPath && !existsSync(file)) throw new UsageError(`no scenario file ${file}`);
-  if (!isPath && (!/^[a-z0-9][a-z0-9-]*$/.test(nameOrPath) || !existsSync(file))) {
-    const known = scenarioNames();
-    const near = closest(nameOrPath, known);
-    throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? `; did you mean ${near}?` : ''}; known: ${known.join(', ')}`);
+  const isPath = /\.[cm]?ts$/.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
+  let file: string;
+  if (isPath) {
+    file = isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
+    if (!existsSync(file)) throw new UsageError(`no scenario file ${file}`);
+  } else {
+    const found = findScenario(nameOrPath);
+    if (!found) {
+      const known = [...new Set([...projectScenarioNames(), ...scenarioNames()])];
+      const near = closest(nameOrPath, known);
+      const dir = projectScenarioDir();
+      throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? `; did you mean ${near}?` : ''}; known: ${known.join(', ')}${dir ? ` (from ${relative(process.cwd(), dir) || '.'}/ and weft's built-ins)` : ''}`);
+    }
+    file = found.file;
   }
   const shown = relative(process.cwd(), file) || file;
-  // a user's TypeScript scenario under the compiled CLI: Node needs tsx to load it (Bun and Deno do not)
-  if (COMPILED && /\.[cm]?ts$/.test(file)) await typeScriptLoader();
+  // a user's TypeScript scenario on Node: tsx to load it under the compiled CLI (the sources' bin
+  // has registered it), and as an ES module whatever the project's package.json says
+  if (/\.[cm]?ts$/.test(file)) await typeScriptLoader();
   let mod: { default?: Scenario };
   try {
-    mod = (await import(pathToFileURL(file).href)) as { default?: Scenario };
+    mod = (await importUnlessItHangs(pathToFileURL(file).href, shown)) as { default?: Scenario };
   } catch (e) {
     if (e instanceof ConfigError && e.file) throw e;
-    throw new UsageError(`${shown}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`${shown}: ${loadProblem(e, file)}`);
   }
   const s = mod.default;
   if (!s || typeof s !== 'object' || !s.config || typeof s.name !== 'string') {
     throw new UsageError(`${shown}: expected \`export default defineScenario({...})\``);
   }
-  return s;
+  return { ...s, file };
+}
+
+/**
+ * How the command line names a scenario from the working directory: its name when the name leads
+ * to its file (a built-in, or the project's scenarios/<name>.ts), else the file's path (`./…`).
+ */
+export function scenarioArgument(s: Pick<Scenario, 'name' | 'file'>): string {
+  if (!s.file) return s.name;
+  if (findScenario(s.name)?.file === resolve(s.file)) return s.name;
+  const r = relative(process.cwd(), s.file);
+  return isAbsolute(r) || r.startsWith('..') ? r : `./${r}`;
+}
+
+/**
+ * Imports a module, and if its top level never settles (an await on something that never
+ * resolves) — which Node reports by exiting 13 with no word — says so in one line, exit 2.
+ */
+async function importUnlessItHangs(url: string, shown: string): Promise<unknown> {
+  const onExit = (code: number) => {
+    if (code !== 13) return;
+    process.stderr.write(`weft: ${shown}: its top level never finished (an await on something that never settles)\n`);
+    process.exitCode = 2;
+  };
+  process.on('exit', onExit);
+  try {
+    return await import(url);
+  } finally {
+    process.off('exit', onExit);
+  }
+}
+
+/** What went wrong loading a scenario file, in one line: the syntax error with its place, or what to change. */
+function loadProblem(e: unknown, file: string): string {
+  const err = e as { message?: string; code?: string; errors?: { text: string; location?: { line: number; column: number } | null }[] };
+  const message = String(err.message ?? e);
+  // esbuild (through tsx): "Transform failed with 1 error:\n<file>:3:10: ERROR: …"
+  const first = err.errors?.[0];
+  if (first) return `${first.location ? `line ${first.location.line}, column ${first.location.column + 1}: ` : ''}${first.text}`;
+  const commonJs = /Cannot require\(\) ES Module|ERR_REQUIRE_(ESM|CYCLE_MODULE|ASYNC_MODULE)|not supported with the "cjs" output format|require is not defined|Cannot use import statement outside a module/.test(`${err.code ?? ''} ${message}`);
+  const root = projectRoot(dirname(file));
+  if (commonJs && /\.ts$/.test(file) && root && !isModuleProject(root)) {
+    return `the project is CommonJS (${relative(process.cwd(), join(root, 'package.json')) || 'package.json'} has no "type": "module") and a scenario is an ES module: add "type": "module" to it, or name the file ${basename(file).replace(/\.ts$/, '.mts')}`;
+  }
+  const lines = message.split('\n').filter((l) => l.trim() && !/^Transform failed with/.test(l));
+  return lines[0] ?? message;
+}
+
+function isModuleProject(root: string): boolean {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { type?: string }).type === 'module';
+  } catch {
+    return false;
+  }
 }
 
 let loaderRegistered = false;
 
-/** Registers tsx on Node, once (the compiled CLI does not otherwise need it). */
+/**
+ * Registers, on Node and once, tsx (the compiled CLI does not otherwise need it) and the hook that
+ * loads TypeScript outside node_modules as ES modules (esm-hook.mjs). Bun and Deno load
+ * TypeScript themselves.
+ */
 async function typeScriptLoader(): Promise<void> {
   if (loaderRegistered || process.versions.bun || (globalThis as { Deno?: unknown }).Deno) return;
-  const { register } = await import('tsx/esm/api');
-  register();
+  if (COMPILED) (await import('tsx/esm/api')).register();
+  const { register } = await import('node:module');
+  register('./esm-hook.mjs', import.meta.url);
   loaderRegistered = true;
 }
 
