@@ -2,12 +2,11 @@
 // A mismatch names the first divergent step, field and layer; `npx vitest run tests/golden.test.ts -u`
 // or `npx weft snapshot update` accepts an intended change (never in CI).
 import { describe, expect, it } from 'vitest';
-import { checkGolden } from '../src/golden/check.ts';
 import { loadScenario, scenarioNames } from '../src/cli/scenarios.ts';
-import './golden/matcher.ts';
+import '../src/golden/vitest.ts';
 
 describe('goldens', () => {
   it.each(scenarioNames())('%s matches its golden', async (name) => {
-    expect(checkGolden(await loadScenario(name))).toMatchGolden(name);
+    expect(await loadScenario(name)).toMatchGolden();
   });
 });

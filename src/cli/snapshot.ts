@@ -1,21 +1,23 @@
 import { relative } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
+import { acceptCommand, checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
 import { formatReport } from '../golden/compare.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
-import { loadScenario, scenarioNames } from './scenarios.ts';
+import { loadScenario, projectScenarioDir, projectScenarioNames, scenarioNames } from '../engine/scenarios.ts';
 import { parseShard, shardOf } from '../sweep/plan.ts';
 
-export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario…] [--shard i/n] [--json]
-  Golden snapshots of training numerics, one per scenario in snapshots/<scenario>.golden.json.
+export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario|file.ts…] [--snapshots DIR] [--shard i/n] [--json]
+  Golden snapshots of training numerics, one per scenario in snapshots/<scenario>.golden.json
+  beside the package.json of the scenario's project (weft's own for its built-in scenarios).
   Each scenario runs on the tiny model for a few steps; loss, lr, gradient norms, clip factor and
   hashes of every parameter tensor, moment and mask are compared bit for bit (unless the golden
   declares a tolerance for a field), and the scenario's expectations are checked.
   check    exit 0 when all match, 1 when one differs or is missing
   update   write goldens anew and print what changed (refused when CI is set)
-  (no scenario names: all of them)
+  (no scenario names: all in your project's scenarios/, or weft's built-ins where there is none)
+  --snapshots DIR  keep the goldens in DIR instead (also: WEFT_SNAPSHOT_DIR)
   --shard i/n  only every n-th scenario (in name order) from the i-th: one job of a CI matrix;
                the shards together check each golden once`;
 
@@ -23,26 +25,29 @@ function rel(p: string): string {
   return relative(process.cwd(), p) || p;
 }
 
-function describeCheck(c: GoldenCheck): string {
+function describeCheck(c: GoldenCheck, dir: string | undefined): string {
   const lines: string[] = [];
-  if (c.status === 'missing') lines.push(`golden ${c.scenario}: missing (${rel(c.file)}); create it with: npx weft snapshot update ${c.scenario}`);
-  else lines.push(formatReport(c.report!, `npx weft snapshot update ${c.scenario}`));
+  if (c.status === 'missing') lines.push(`golden ${c.scenario}: missing (${rel(c.file)}); create it with: ${acceptCommand(c, dir)}`);
+  else lines.push(formatReport(c.report!, acceptCommand(c, dir)));
   for (const e of c.expectations) if (!e.ok) lines.push(`  expectation failed: ${e.text}${e.error ? ` (${e.error})` : ''}`);
   return lines.join('\n');
 }
 
 export async function snapshotCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { json: { type: 'boolean' }, shard: { type: 'string' } }, SNAPSHOT_USAGE, null);
+  const p = parseCommand(argv, { json: { type: 'boolean' }, shard: { type: 'string' }, snapshots: { type: 'string' } }, SNAPSHOT_USAGE, null);
   if (!p) return 0;
   const { values, positionals } = p;
   const [verb, ...names] = positionals;
   if (verb !== 'check' && verb !== 'update') throw new UsageError(`expected check or update, got ${JSON.stringify(verb ?? '')}\nusage: ${SNAPSHOT_USAGE.split('\n')[0]}`);
-  if (verb === 'update') refuseInCi('weft snapshot update');
+  if (verb === 'update') refuseInCi('update');
   let failed = false;
   const results: unknown[] = [];
   const scenarios: Scenario[] = [];
   const shard = values.shard === undefined ? null : parseShard(String(values.shard));
-  for (const n of shardOf([...(names.length ? names : scenarioNames())].sort(), shard)) {
+  const dir = values.snapshots === undefined ? undefined : String(values.snapshots);
+  const all = projectScenarioDir() ? projectScenarioNames() : scenarioNames();
+  if (!names.length && !all.length) throw new UsageError(`no scenarios in ${rel(projectScenarioDir()!)}/ (a scenario is a .ts file there: see weft run --help)`);
+  for (const n of shardOf([...(names.length ? names : all)].sort(), shard)) {
     try {
       scenarios.push(await loadScenario(n));
     } catch (e) {
@@ -55,13 +60,13 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
   }
   for (const s of scenarios) {
     if (verb === 'check') {
-      const c = checkGolden(s);
+      const c = checkGolden(s, { dir });
       const bad = c.status !== 'match' || c.expectations.some((e) => !e.ok);
       failed ||= bad;
       results.push({ scenario: s.name, status: c.status, report: c.report, expectations: c.expectations });
-      if (!values.json) process.stdout.write(`${describeCheck(c)}\n`);
+      if (!values.json) process.stdout.write(`${describeCheck(c, dir)}\n`);
     } else {
-      const u = updateGolden(s);
+      const u = updateGolden(s, { dir });
       const failedExpectations = u.expectations.filter((e) => !e.ok);
       failed ||= failedExpectations.length > 0;
       results.push({ scenario: s.name, status: u.status, written: u.written, changed: u.report?.mismatches.length ?? null, expectations: u.expectations });

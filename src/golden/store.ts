@@ -1,17 +1,25 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { writeOutput } from '../log/output.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { isBuiltIn, projectRoot } from '../engine/scenarios.ts';
+import type { Scenario } from '../engine/scenario.ts';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from '../engine/config.ts';
 import type { GoldenFile } from './capture.ts';
 import { GoldenFileError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package.ts';
 
+/** The built-in scenarios' goldens, shipped with weft. */
 export const SNAPSHOT_DIR = join(PACKAGE_ROOT, 'snapshots');
 
-/** Where goldens live: snapshots/, or WEFT_SNAPSHOT_DIR (tests point it at a scratch copy). */
-export function goldenPath(scenario: string, dir = process.env.WEFT_SNAPSHOT_DIR || SNAPSHOT_DIR): string {
-  return join(dir, `${scenario}.golden.json`);
+/**
+ * Where a scenario's golden lives: `snapshots/` beside the package.json of the project its file
+ * belongs to (weft's own for the built-ins; the user's for theirs, never inside node_modules);
+ * `dir` (`--snapshots DIR`) or WEFT_SNAPSHOT_DIR choose another folder.
+ */
+export function goldenFileOf(s: Pick<Scenario, 'name' | 'file'>, dir: string | undefined = process.env.WEFT_SNAPSHOT_DIR || undefined): string {
+  const folder = dir ?? (s.file && isBuiltIn(s.file) ? SNAPSHOT_DIR : join(projectRoot(s.file ? dirname(s.file) : process.cwd()) ?? process.cwd(), 'snapshots'));
+  return join(folder, `${s.name}.golden.json`);
 }
 
 
