@@ -2,21 +2,25 @@
 // bin trains and records there (compiled code; tsx only for a user's .ts scenario), and whose
 // `import … from 'weft'` is typed (exports with types) and runs.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT } from './helpers.ts';
 import { tempDir } from './log/helpers.ts';
 
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 describe('the npm package', () => {
-  it('packs, installs into an empty folder, runs its bin and its typed API', () => {
-    const dir = tempDir();
-    const packs = join(dir, 'packs');
+  let tarball = '';
+  beforeAll(() => {
+    const packs = join(tempDir(), 'packs');
     mkdirSync(packs);
     npm(['pack', '--silent', '--pack-destination', packs], ROOT);
-    const tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
+    tarball = join(packs, readdirSync(packs).find((f) => f.endsWith('.tgz'))!);
+  });
+
+  it('packs, installs into an empty folder, runs its bin and its typed API', () => {
+    const dir = tempDir();
     const app = join(dir, 'app');
     mkdirSync(app);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
@@ -79,5 +83,88 @@ child.on('exit', (code) => console.log('exit', code));
 `);
     const view = spawnSync(process.execPath, ['view.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
     expect(view.stdout.trim().split('\n'), view.stderr).toEqual(['200 true b.weft', 'exit 0']);
+  });
+
+  it('in a project of your own (npm init -y): your scenario by name, its golden in your snapshots/, checked by vitest, kept by npm ci, refused in CI', () => {
+    const app = join(tempDir(), 'project');
+    mkdirSync(join(app, 'scenarios'), { recursive: true });
+    npm(['init', '-y'], app); // "type": "commonjs", as npm writes it
+    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], app);
+    const weft = (args: string[], env: Record<string, string> = {}) => spawnSync(join(app, 'node_modules/.bin/weft'), args, { cwd: app, encoding: 'utf8', env: { ...process.env, CI: '', ...env } });
+    const scenario = (over: string) => [
+      "import { defineScenario, runIfMain } from 'weft';",
+      '',
+      'const scenario = defineScenario({',
+      "  name: 'mine',",
+      "  description: 'The baseline with ReLU instead of GELU.',",
+      `  config: { steps: 4, model: { ${over} } },`,
+      "  expectations: [{ text: 'the loss falls', check: (r) => r.loss(r.lastStep) < r.loss(1) }],",
+      '});',
+      '',
+      'export default scenario;',
+      'await runIfMain(import.meta.url, scenario);',
+      '',
+    ].join('\n');
+    const file = join(app, 'scenarios/mine.ts');
+
+    // a misspelt key: one line naming the user's file and the field, exit 2
+    writeFileSync(file, scenario("activaton: 'relu'"));
+    const typo = weft(['run', 'mine', '--model', 'tiny']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr.trim()).toMatch(/^weft run: scenarios\/mine\.ts: model\.activaton: unknown key; known keys here: .*activation/);
+    expect(typo.stderr.trim().split('\n')).toHaveLength(1);
+
+    // fixed, it runs by name from the project's scenarios/
+    writeFileSync(file, scenario("activation: 'relu'"));
+    const run = weft(['run', 'mine', '--model', 'tiny', '--quiet']);
+    expect(run.status, run.stderr).toBe(0);
+
+    // its golden lands in the project's snapshots/, and npm ci keeps it
+    const update = weft(['snapshot', 'update', 'mine']);
+    expect(update.status, update.stderr).toBe(0);
+    expect(update.stdout).toMatch(/mine: new golden → snapshots\/mine\.golden\.json/);
+    const golden = readFileSync(join(app, 'snapshots/mine.golden.json'), 'utf8');
+    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', '-D', 'vitest@4.1.12'], app);
+    npm(['ci', '--no-audit', '--no-fund', '--prefer-offline'], app);
+    expect(readFileSync(join(app, 'snapshots/mine.golden.json'), 'utf8')).toBe(golden);
+    expect(existsSync(join(app, 'node_modules/weft/snapshots/mine.golden.json'))).toBe(false);
+
+    // a vitest test with toMatchGolden passes
+    mkdirSync(join(app, 'test'));
+    writeFileSync(join(app, 'test/golden.test.ts'), [
+      "import { expect, it } from 'vitest';",
+      "import 'weft/vitest';",
+      "import scenario from '../scenarios/mine.ts';",
+      '',
+      "it('mine matches its golden', () => {",
+      '  expect(scenario).toMatchGolden();',
+      '});',
+      '',
+    ].join('\n'));
+    const vitest = (args: string[], env: Record<string, string> = {}) => spawnSync(process.execPath, [join(app, 'node_modules/vitest/vitest.mjs'), 'run', ...args], { cwd: app, encoding: 'utf8', env: { ...process.env, CI: '', ...env } });
+    const pass = vitest([]);
+    expect(pass.status, pass.stdout + pass.stderr).toBe(0);
+
+    // a changed config value fails, naming where, and the command it suggests works as printed
+    writeFileSync(file, scenario("activation: 'relu', dropout: 0.2"));
+    const fail = vitest([]);
+    expect(fail.status).toBe(1);
+    const out = fail.stdout + fail.stderr;
+    expect(out).toMatch(/golden mine: run diverged at step 0, field config/);
+    const suggested = /accept it: (npx weft snapshot update \S+)/.exec(out)?.[1];
+    expect(suggested).toBe('npx weft snapshot update mine');
+    // CI=true refuses the update, and the golden stays
+    const refused = weft(['snapshot', 'update', 'mine'], { CI: 'true' });
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/refuses to run when CI is set/);
+    expect(vitest(['-u'], { CI: 'true' }).status).toBe(1);
+    expect(readFileSync(join(app, 'snapshots/mine.golden.json'), 'utf8')).toBe(golden);
+    const accepted = spawnSync('npx', suggested!.split(' ').slice(1), { cwd: app, encoding: 'utf8', env: { ...process.env, CI: '' } });
+    expect(accepted.status, accepted.stderr).toBe(0);
+    expect(vitest([]).status).toBe(0);
+    // and vitest -u is the other way to accept a change
+    writeFileSync(file, scenario("activation: 'relu', dropout: 0.3"));
+    expect(vitest(['-u']).status).toBe(0);
+    expect(vitest([]).status).toBe(0);
   });
 });
