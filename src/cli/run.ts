@@ -11,7 +11,7 @@ import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
 import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
-import { startResume } from '../replay/fork.ts';
+import { resumeLogFile } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
 import { existsSync, statfsSync, writeFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -45,7 +45,8 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
   --resume         continue a killed or interrupted run's log (--out, or runs/<scenario>.weft)
                    from its last complete step; the result equals an uninterrupted run's log.
-                   The scenario and flags must be those of the logged run
+                   The scenario and flags must be those of the logged run. A log killed while
+                   closing gets its index; one killed before its first record starts afresh
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit
@@ -212,21 +213,26 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   const config = configFromFlags(scenario.config, values);
   let trainer: Trainer;
   let recorder: Recorder | null;
+  const rel = logPath ? relative(process.cwd(), logPath) || logPath : null;
   if (values.resume) {
     if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
-    const log = openLog(logPath);
-    try {
-      const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
-      checkResumable(log, scenario, flagged ? config : null);
-      ({ trainer, recorder } = startResume(log));
-    } finally {
-      log.close();
+    const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
+    const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config } });
+    if (r.kind === 'closed') {
+      const line = `${rel}: the run had ended (${r.end.reason} after ${r.end.steps} steps) but was killed before its index was written: the index is written now, and the log is complete`;
+      if (values.json) process.stdout.write(`${JSON.stringify({ scenario: scenario.name, log: logPath, closed: true, reason: r.end.reason, stepsDone: r.end.steps }, null, 2)}\n`);
+      else process.stdout.write(`${line}\n`);
+      return EXIT.ok;
     }
-    if (!quiet) process.stderr.write(`resuming ${relative(process.cwd(), logPath)} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
+    ({ trainer, recorder } = r);
+    if (r.kind === 'restarted') {
+      process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given\n`);
+      if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${sizeLine(trainer, logPath)}\n`);
+    } else if (!quiet) process.stderr.write(`resuming ${rel} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
   } else {
     trainer = new Trainer(config);
     if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
-      process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${relative(process.cwd(), logPath)} (--out FILE chooses, --force overwrites)\n`);
+      process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${rel} (--out FILE chooses, --force overwrites)\n`);
     }
     recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
     if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
@@ -259,7 +265,6 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
       log.close();
     }
   }
-  const rel = logPath ? relative(process.cwd(), logPath) : null;
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {

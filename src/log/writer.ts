@@ -36,15 +36,18 @@ export class LogWriter {
   }
 
   /**
-   * Creates a log file and writes its file header, holding the log's lock until close. An
-   * existing file is an error unless `overwrite` (a log is never replaced by accident).
+   * Creates a log file and writes its file header, holding the log's lock until close (`lock`:
+   * one already taken, which the writer then owns). An existing file is an error unless
+   * `overwrite` (a log is never replaced by accident).
    */
-  static create(path: string, opts: { overwrite?: boolean; format?: number } = {}): LogWriter {
-    mkdirSync(dirname(path), { recursive: true });
-    const lock = LogLock.acquire(path);
+  static create(path: string, opts: { overwrite?: boolean; format?: number; lock?: LogLock } = {}): LogWriter {
+    let lock = opts.lock ?? null;
     try {
+      mkdirSync(dirname(path), { recursive: true });
+      lock ??= LogLock.acquire(path);
       if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
-      const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => lock.release());
+      const held = lock;
+      const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => held.release());
       try {
         return LogWriter.toSink(sink, path, opts.format);
       } catch (e) {
@@ -52,7 +55,7 @@ export class LogWriter {
         throw e;
       }
     } catch (e) {
-      lock.release();
+      lock?.release();
       throw e;
     }
   }
@@ -64,16 +67,19 @@ export class LogWriter {
     return new LogWriter(name, sink, h.length, []);
   }
 
-  /** Continues a log file after its last intact frame (resume); `frames` are those kept. */
-  static appendAt(path: string, offset: number, frames: FrameEntry[]): LogWriter {
-    const lock = LogLock.acquire(path);
+  /**
+   * Continues a log file after its last intact frame (resume), under its lock — which the caller
+   * took before it read the log (what it read is then what it continues), and the writer now
+   * owns. `frames`: those kept, up to `offset`.
+   */
+  static appendAt(path: string, at: { offset: number; frames: FrameEntry[]; lock: LogLock }): LogWriter {
     try {
       // what follows the last kept frame (a torn frame, an old index and trailer) goes first
-      truncateSync(path, offset);
+      truncateSync(path, at.offset);
       const fd = openSync(path, 'a');
-      return new LogWriter(path, new FileSink(fd, () => lock.release()), offset, frames.slice());
+      return new LogWriter(path, new FileSink(fd, () => at.lock.release()), at.offset, at.frames.slice());
     } catch (e) {
-      lock.release();
+      at.lock.release();
       throw e;
     }
   }

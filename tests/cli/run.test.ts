@@ -1,4 +1,9 @@
+import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LogLock } from '../../src/log/lock.ts';
+import { openLog } from '../../src/log/reader.ts';
+import { tempDir } from '../log/helpers.ts';
 import { TINY_SETS, weft } from '../helpers.ts';
 
 /** One clear line on stderr, no stack trace. */
@@ -89,5 +94,101 @@ describe('weft run: usage', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'scenarios/no-dropout.ts', ...TINY_SETS, '--steps', '2', '--json', '--no-log'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).scenario).toBe('no-dropout');
+  });
+});
+
+const dir = tempDir();
+const STEPS = 6;
+/** A tiny run's flags, and its uninterrupted log (the reference every finished log must equal). */
+const RUN = ['baseline', ...TINY_SETS, '--steps', String(STEPS), '--record', 'compact', '--set', 'record.keyframeEvery=4'];
+const reference = join(dir, 'reference.weft');
+const made = weft(['run', ...RUN, '--out', reference, '--quiet']);
+
+describe('weft run --resume takes the lock before it reads the log', () => {
+  it('a resume while another process holds the lock is refused, naming it, and leaves the file byte-identical', () => {
+    expect(made.code, made.stderr).toBe(0);
+    const ref = openLog(reference);
+    const states: [string, number][] = [
+      // the holder is closing its log: the end record is written, the index not yet
+      ['closing', ref.endFrame!.end],
+      // the holder has just created the file
+      ['starting', 16],
+      // the holder is training
+      ['training', ref.frames.find((f) => f.kind === 'step' && f.step === 3)!.end],
+    ];
+    ref.close();
+    for (const [what, size] of states) {
+      const log = join(dir, `held-${what}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const before = readFileSync(log);
+      const lock = LogLock.acquire(log); // this process is the live writer
+      try {
+        const r = weft(['run', 'baseline', '--resume', '--out', log]);
+        expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+        expectOneLine(r.stderr, new RegExp(`held-${what}\\.weft is being written by process ${process.pid} \\(lock `));
+      } finally {
+        lock.release();
+      }
+      expect(readFileSync(log).equals(before), `${what}: the file is unchanged`).toBe(true);
+    }
+  });
+});
+
+describe('weft run --resume finishes what a kill left', () => {
+  it('killed between the end record and the index: --resume writes the index, and the log equals the uninterrupted one', () => {
+    const ref = openLog(reference);
+    const end = ref.endFrame!;
+    const indexAt = end.end;
+    ref.close();
+    const total = statSync(reference).size;
+    // right after the end frame, inside the index frame, inside the trailer
+    for (const size of [indexAt, indexAt + 5, total - 3]) {
+      const log = join(dir, `unindexed-${size}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const r = weft(['run', 'baseline', '--resume', '--out', log]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toMatch(new RegExp(`unindexed-${size}\\.weft: the run had ended \\(completed after ${STEPS} steps\\) but was killed before its index was written: the index is written now, and the log is complete$`));
+      expect(readFileSync(log).equals(readFileSync(reference)), `cut at ${size} of ${total}`).toBe(true);
+      expect(weft(['run', 'baseline', '--resume', '--out', log]).stderr).toMatch(/the run ended \(completed, after 6 steps\); nothing to resume/);
+    }
+  });
+
+  it('killed as it was created (0 or 16 bytes, a header cut short): inspect says so (exit 3), --resume restarts it as a fresh run', () => {
+    const header = openLog(reference).frames[0];
+    const cuts: [number, RegExp][] = [
+      [0, /an empty file \(0 bytes\)/],
+      [11, /the file header cut short \(11 of 16 bytes\)/],
+      [16, /the file header only \(16 bytes\)/],
+      [20, /the file header and 4 bytes of a header record/],
+      [header.offset + 8 + 100, new RegExp(`the file header and a header record cut short \\(100 of ${header.end - header.offset - 8} bytes\\)`)],
+    ];
+    for (const [size, what] of cuts) {
+      const log = join(dir, `unstarted-${size}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const i = weft(['inspect', log]);
+      expect(i.code, i.stderr).toBe(3);
+      expectOneLine(i.stderr, new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started \\(nothing complete is in it\\); \`npx weft run <scenario> --resume --out .*unstarted-${size}\\.weft\` restarts it$`));
+      const r = weft(['run', ...RUN, '--resume', '--out', log, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started; restarting it from step 0 with the scenario and flags given`));
+      expect(readFileSync(log).equals(readFileSync(reference)), `restarted from ${size} bytes`).toBe(true);
+    }
+  });
+
+  it('a header frame whose length has a flipped bit is damage, not a cut: --resume refuses it and leaves it as it is', () => {
+    const header = openLog(reference).frames[0];
+    const log = join(dir, 'flipped.weft');
+    copyFileSync(reference, log);
+    truncateSync(log, header.end); // a log of its header record alone
+    const bytes = readFileSync(log);
+    bytes.writeUInt32LE(bytes.readUInt32LE(16) ^ (1 << 20), 16);
+    writeFileSync(log, bytes);
+    const r = weft(['run', ...RUN, '--resume', '--out', log, '--quiet']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toMatch(/restarting/);
+    expect(readFileSync(log).equals(bytes)).toBe(true);
   });
 });
