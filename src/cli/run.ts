@@ -50,7 +50,8 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit
-  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.`;
+  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.
+  After the last step it stops nothing: the log closes and the report is written (exit 0).`;
 
 export const RUN_OPTIONS = {
   steps: { type: 'string' },
@@ -82,35 +83,76 @@ export interface TrainOutcome {
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
- * Trains with progress on stderr; extra observers (the recorder) see every step. Ctrl-C (or
- * SIGTERM) stops after the current step, so the log closes cleanly and can be resumed; the
- * handler then steps aside, so a second Ctrl-C ends the process at once, even inside a step
- * (the log stays readable up to its last complete step).
+ * Ctrl-C and SIGTERM from a run's first step until its log is closed and its report written.
+ * During training a signal stops the run after the current step: the log closes as interrupted
+ * and the command exits 130/143. After the last step — while the log is closed, the report
+ * written — there is nothing left to stop: the run closes as if no signal had come, and exits 0
+ * (its log says completed; 130/143 promise a log that --resume continues, which a complete one
+ * is not). Either way the handlers then step aside, so a second signal ends the process at once,
+ * even inside a step (the log stays readable up to its last complete step).
  */
-export async function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): Promise<TrainOutcome> {
+export class RunSignals {
+  /** the signal that stopped training */
+  signal: 'SIGINT' | 'SIGTERM' | null = null;
+  private closing = false;
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.off();
+    if (this.closing) {
+      process.stderr.write(`\n${sig} after the last step: the run is complete; closing its log and writing the report first (${sig} again to quit at once)\n`);
+    } else {
+      this.signal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+      process.stderr.write(`\ninterrupted (${sig}): stopping after this step and closing the log (Ctrl-C again to quit at once)\n`);
+    }
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  get stopRequested(): boolean {
+    return this.signal !== null;
+  }
+
+  /** Training is over: a signal from now on waits for the log to close. */
+  closingLog(): void {
+    this.closing = true;
+  }
+
+  /** The log is closed: a signal that came during the (synchronous) close is taken in, then the handlers go. */
+  async done(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.off();
+  }
+
+  private off(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/**
+ * Trains with progress on stderr; extra observers (the recorder) see every step, and `signals`
+ * (held until the log is closed) can stop it after any step.
+ */
+export async function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean, signals: RunSignals): Promise<TrainOutcome> {
   const summary = new SummaryObserver();
   const progress = new Progress(untilStep, quiet, process.stderr, trainer.stepsDone);
   const first = trainer.stepsDone + 1;
   const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
-  let signal: TrainOutcome['signal'] = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signal) process.exit(SIGNAL_EXIT[signal]);
-    signal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stderr.write(`\ninterrupted (${sig}): stopping after this step and closing the log (Ctrl-C again to quit at once)\n`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result: RunResult;
-  try {
-    result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signal !== null);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signals.stopRequested);
+  signals.closingLog();
   progress.done();
-  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer, signal };
+  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer, signal: signals.signal };
+}
+
+/**
+ * Tests only: WEFT_TEST_CLOSE_DELAY_MS holds a run between its last step and the close of its
+ * log (a window a signal must be able to arrive in). Nothing else reads it.
+ */
+export async function closeDelayForTests(): Promise<void> {
+  const ms = Number(process.env.WEFT_TEST_CLOSE_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
@@ -237,14 +279,17 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
     if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
   }
+  const signals = new RunSignals();
   let out: TrainOutcome;
   try {
-    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet);
+    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet, signals);
+    await closeDelayForTests();
+    recorder?.finish(out.result, trainer);
   } catch (e) {
     recorder?.writer.abandon(); // what was written stays readable; the reader rebuilds the index
+    await signals.done();
     throw e;
   }
-  recorder?.finish(out.result, trainer);
   const report = {
     scenario: scenario.name,
     description: scenario.description,
@@ -265,6 +310,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
       log.close();
     }
   }
+  await signals.done(); // the log is closed and the report written: a signal may now end the process
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {

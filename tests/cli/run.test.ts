@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogLock } from '../../src/log/lock.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { tempDir } from '../log/helpers.ts';
-import { TINY_SETS, weft } from '../helpers.ts';
+import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 
 /** One clear line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp) {
@@ -190,5 +191,41 @@ describe('weft run --resume finishes what a kill left', () => {
     expect(r.code).not.toBe(0);
     expect(r.stderr).not.toMatch(/restarting/);
     expect(readFileSync(log).equals(bytes)).toBe(true);
+  });
+});
+
+/** Starts `weft run` and sends `signal` `afterMs` after progress shows step `atStep`; resolves when it exits. */
+function runAndSignal(args: string[], atStep: number, afterMs: number, signal: NodeJS.Signals, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${ROOT}/bin/weft.mjs`, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stderr = '';
+    let sent = false;
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && new RegExp(`step ${atStep}/`).test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill(signal), afterMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr }));
+  });
+}
+
+describe('a signal after the last step', () => {
+  it('SIGTERM while the log is being closed: the log closes completely (end record, index), exit 0', async () => {
+    const log = join(dir, 'late-sigterm.weft');
+    // the run waits 3 s between its last step and the close of its log; the signal comes 0.5 s in
+    const r = await runAndSignal([...RUN, '--out', log], STEPS, 500, 'SIGTERM', { WEFT_TEST_CLOSE_DELAY_MS: '3000' });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGTERM after the last step: the run is complete; closing its log and writing the report first/);
+    const l = openLog(log);
+    expect(l.indexed).toBe(true);
+    expect(l.readEnd()).toMatchObject({ reason: 'completed', steps: STEPS });
+    l.close();
+    expect(readFileSync(log).equals(readFileSync(reference)), 'the log equals an uninterrupted run').toBe(true);
+    expect(JSON.parse(readFileSync(log.replace(/\.weft$/, '.report.json'), 'utf8')).reason).toBe('completed');
   });
 });
