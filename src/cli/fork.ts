@@ -5,7 +5,7 @@ import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { stepArg } from './replay.ts';
-import { closeDelayForTests, configFromFlags, RunSignals, SIGNAL_EXIT, trainWithProgress, type TrainOutcome } from './run.ts';
+import { closeDelayForTests, configFromFlags, RunSignals, SIGNAL_EXIT, trainWithProgress, withResumeHint, type TrainOutcome } from './run.ts';
 
 export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--steps M] --out FILE [--force] [--quiet]
   Continues training from the state after step N with a changed config, into a new log whose
@@ -47,7 +47,7 @@ export async function forkCommand(argv: string[]): Promise<number> {
     recorder.finish(r.result, trainer);
   } catch (e) {
     recorder.writer.abandon(); // what was written stays readable up to its last complete step
-    throw e;
+    throw withResumeHint(e, out, resume);
   } finally {
     await signals.done();
   }

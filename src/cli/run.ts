@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { LogWriteError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../engine/config.ts';
 import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
 import type { Scenario } from '../engine/scenario.ts';
@@ -155,6 +155,13 @@ export async function closeDelayForTests(): Promise<void> {
   if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A failed write of a log, with the command that continues it once it can be written. */
+export function withResumeHint(e: unknown, logPath: string, command: string): unknown {
+  if (!(e instanceof LogWriteError)) return e;
+  const rel = relative(process.cwd(), logPath) || logPath;
+  return new LogWriteError(rel, e.systemError, e.lastStep, `to continue once it can be written: ${command} --resume --out ${rel}`);
+}
+
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
   const m = trainer.model.cfg;
   return [
@@ -256,28 +263,32 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   let trainer: Trainer;
   let recorder: Recorder | null;
   const rel = logPath ? relative(process.cwd(), logPath) || logPath : null;
-  if (values.resume) {
-    if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
-    const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
-    const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config } });
-    if (r.kind === 'closed') {
-      const line = `${rel}: the run had ended (${r.end.reason} after ${r.end.steps} steps) but was killed before its index was written: the index is written now, and the log is complete`;
-      if (values.json) process.stdout.write(`${JSON.stringify({ scenario: scenario.name, log: logPath, closed: true, reason: r.end.reason, stepsDone: r.end.steps }, null, 2)}\n`);
-      else process.stdout.write(`${line}\n`);
-      return EXIT.ok;
+  try {
+    if (values.resume) {
+      if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
+      const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
+      const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config } });
+      if (r.kind === 'closed') {
+        const line = `${rel}: the run had ended (${r.end.reason} after ${r.end.steps} steps) but was killed before its index was written: the index is written now, and the log is complete`;
+        if (values.json) process.stdout.write(`${JSON.stringify({ scenario: scenario.name, log: logPath, closed: true, reason: r.end.reason, stepsDone: r.end.steps }, null, 2)}\n`);
+        else process.stdout.write(`${line}\n`);
+        return EXIT.ok;
+      }
+      ({ trainer, recorder } = r);
+      if (r.kind === 'restarted') {
+        process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given\n`);
+        if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${sizeLine(trainer, logPath)}\n`);
+      } else if (!quiet) process.stderr.write(`resuming ${rel} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
+    } else {
+      trainer = new Trainer(config);
+      if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
+        process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${rel} (--out FILE chooses, --force overwrites)\n`);
+      }
+      recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
+      if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
     }
-    ({ trainer, recorder } = r);
-    if (r.kind === 'restarted') {
-      process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given\n`);
-      if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${sizeLine(trainer, logPath)}\n`);
-    } else if (!quiet) process.stderr.write(`resuming ${rel} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
-  } else {
-    trainer = new Trainer(config);
-    if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
-      process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${rel} (--out FILE chooses, --force overwrites)\n`);
-    }
-    recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
-    if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
+  } catch (e) {
+    throw logPath ? withResumeHint(e, logPath, command) : e;
   }
   const signals = new RunSignals();
   let out: TrainOutcome;
@@ -288,7 +299,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   } catch (e) {
     recorder?.writer.abandon(); // what was written stays readable; the reader rebuilds the index
     await signals.done();
-    throw e;
+    throw logPath ? withResumeHint(e, logPath, command) : e;
   }
   const report = {
     scenario: scenario.name,

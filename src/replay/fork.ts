@@ -111,7 +111,7 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
     // killed between its end record and its index: what is missing is the index
     const last = log.frames[log.frames.length - 1];
     if (last !== log.endFrame) throw new LogCorruptError(log.path, last.offset, log.frames.length - 1, `a ${last.kind} record after the end record`);
-    LogWriter.appendAt(log.path, { offset: last.end, frames: kept(log.frames), lock }).close();
+    LogWriter.appendAt(log.path, { offset: last.end, frames: kept(log.frames), lastStep: log.lastStep, lock }).close();
     return { kind: 'closed', end };
   }
   if (log.anomalyFrames.length) throw new UsageError(`${log.path}: the run stopped on NaN/Inf; resuming would stop again`);
@@ -134,7 +134,7 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);
   } else if (k !== 0) throw new UsageError(`${log.path}: no keyframe to resume from`);
   // (killed before the initial keyframe: the fresh trainer is step 0, and the keyframe is written now)
-  const writer = LogWriter.appendAt(log.path, { offset: frames[frames.length - 1].end, frames: kept(frames), lock });
+  const writer = LogWriter.appendAt(log.path, { offset: frames[frames.length - 1].end, frames: kept(frames), lastStep: k, lock });
   const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
   const hasProbeAtK = frames.some((f) => f.kind === 'probe' && f.step === k);
   const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none', hasProbeAtK ? 'present' : probeDue(k) ? 'write' : 'none');

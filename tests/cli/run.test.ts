@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { copyFileSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LogLock } from '../../src/log/lock.ts';
@@ -227,5 +227,43 @@ describe('a signal after the last step', () => {
     l.close();
     expect(readFileSync(log).equals(readFileSync(reference)), 'the log equals an uninterrupted run').toBe(true);
     expect(JSON.parse(readFileSync(log.replace(/\.weft$/, '.report.json'), 'utf8')).reason).toBe('completed');
+  });
+});
+
+describe('a log that cannot be written', () => {
+  it('a write that fails as the log starts (ENOSPC, /dev/full): one line naming the log and the error, exit 2', () => {
+    const log = join(dir, 'full.weft');
+    symlinkSync('/dev/full', log);
+    const r = weft(['run', ...RUN, '--out', log, '--force', '--quiet']);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr, /^weft run: .*full\.weft: cannot write the log \(ENOSPC: no space left on device\); nothing complete is in it; to continue once it can be written: npx weft run baseline --resume --out .*full\.weft$/);
+  });
+
+  // a real full disk: a 200 KiB tmpfs in a user and mount namespace of its own (where there is none, skipped)
+  const namespaces = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0;
+  it.skipIf(!namespaces)('the disk fills mid-run: one line naming the log, ENOSPC and the last complete step, and --resume from that step equals the uninterrupted run', () => {
+    const mnt = join(dir, 'mnt');
+    const kept = join(dir, 'full-disk.weft');
+    mkdirSync(mnt);
+    // summary records: a 100 KiB keyframe at steps 0 and 20, about 3 KiB a step; the disk fills at the second keyframe
+    const run = ['run', 'baseline', ...TINY_SETS, '--steps', '40', '--record', 'summary', '--quiet'];
+    const script = `mount -t tmpfs -o size=200k tmpfs ${mnt} && cd ${ROOT} && ${process.execPath} bin/weft.mjs ${run.join(' ')} --out ${mnt}/x.weft; rc=$?; cp ${mnt}/x.weft ${kept}; exit $rc`;
+    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'bash', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(2);
+    const m = /^weft run: .*x\.weft: cannot write the log \(ENOSPC: no space left on device\); it is readable up to step (\d+); to continue once it can be written: npx weft run baseline --resume --out .*x\.weft$/.exec(r.stderr.trim());
+    expect(m, r.stderr).not.toBeNull();
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const last = Number(m![1]);
+    const l = openLog(kept);
+    expect(l.lastStep).toBe(last);
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeLessThan(40);
+    l.close();
+    // moved where there is room, it continues from that step to the uninterrupted run's bytes
+    const whole = join(dir, 'full-disk-ref.weft');
+    expect(weft([...run, '--out', whole]).code).toBe(0);
+    const resumed = weft(['run', 'baseline', '--resume', '--out', kept, '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(kept).equals(readFileSync(whole))).toBe(true);
   });
 });
