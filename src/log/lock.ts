@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, linkSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { UsageError } from '../errors.ts';
@@ -86,9 +86,8 @@ function isLive(h: LockHolder | null): h is LockHolder {
   return h !== null && (h.host !== hostname() || isAlive(h.pid));
 }
 
-const sleeper = new Int32Array(new SharedArrayBuffer(4));
 function sleepMs(ms: number): void {
-  Atomics.wait(sleeper, 0, 0, ms);
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 /** How long a writer waits for another one that is taking over the same stale lock. */
@@ -142,7 +141,8 @@ export class LogLock {
 
   static acquire(logPath: string): LogLock {
     const file = lockPath(logPath);
-    const nonce = randomBytes(8).toString('hex');
+    // (a lock's nonce is never logged or hashed: randomness here changes no log's bytes)
+    const nonce = Array.from(globalThis.crypto.getRandomValues(new Uint8Array(8)), (b) => b.toString(16).padStart(2, '0')).join('');
     const tmp = `${file}.${nonce}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, host: hostname(), nonce })}\n`);
     let own: LockFile | null = null;

@@ -1,5 +1,4 @@
 import { existsSync, mkdirSync, openSync, truncateSync } from 'node:fs';
-import { getSystemErrorMap } from 'node:util';
 import type { ByteSink } from './bytes.ts';
 import { FileSink } from './files.ts';
 import { LogWriteError, UsageError } from '../errors.ts';
@@ -16,12 +15,12 @@ interface FrameEntry {
   step: number;
 }
 
-/** "ENOSPC: no space left on device": the system's name and words for a failed write. */
+/** "ENOSPC: no space left on device": the system's name and words for a failed write (Node's message without its call). */
 function systemError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
-  const known = typeof err.errno === 'number' ? getSystemErrorMap().get(err.errno) : undefined;
-  if (known) return `${known[0]}: ${known[1]}`;
-  return typeof err.code === 'string' ? err.code : err instanceof Error ? err.message : String(e);
+  const msg = err instanceof Error ? err.message : String(e);
+  const call = err.syscall ? msg.lastIndexOf(`, ${err.syscall}`) : -1;
+  return call > 0 ? msg.slice(0, call) : msg;
 }
 
 /**
