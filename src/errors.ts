@@ -50,6 +50,27 @@ export class LogCorruptError extends WeftError {
   }
 }
 
+/**
+ * A log that could not be written (a full disk, a quota, an I/O error), naming the file, the
+ * system's error and the last step complete in it, and — from the CLI — the command that
+ * continues it. Exit 2, as for any file the system refuses (cli/errors.ts): the log is not
+ * damaged — readable up to that step, its torn last frame dropped by readers — so 3 (corrupt
+ * data) would send people looking for damage that is not there.
+ */
+export class LogWriteError extends WeftError {
+  readonly file: string;
+  readonly systemError: string;
+  /** null: not even the header record is complete */
+  readonly lastStep: number | null;
+  constructor(file: string, systemError: string, lastStep: number | null, next: string | null = null) {
+    const readable = lastStep === null ? 'nothing complete is in it' : `it is readable up to step ${lastStep}`;
+    super(`${file}: cannot write the log (${systemError}); ${readable}${next ? `; ${next}` : ''}`, EXIT.usage);
+    this.file = file;
+    this.systemError = systemError;
+    this.lastStep = lastStep;
+  }
+}
+
 /** Not a weft log (exit 2, bad input), or a log this version cannot read (exit 3). */
 export class LogFormatError extends WeftError {
   constructor(message: string, exitCode: number = EXIT.usage) {

@@ -6,7 +6,7 @@ import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';
 import { formatAnomaly, formatSummary } from './format.ts';
 import { stepArg } from './replay.ts';
-import { configFromFlags, SIGNAL_EXIT, trainWithProgress } from './run.ts';
+import { closeDelayForTests, configFromFlags, RunSignals, SIGNAL_EXIT, trainWithProgress, withResumeHint, type TrainOutcome } from './run.ts';
 
 export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--steps M] --out FILE [--force] [--quiet]
   Continues training from the state after step N with a changed config, into a new log whose
@@ -41,13 +41,24 @@ export async function forkCommand(argv: string[]): Promise<number> {
   const { trainer, recorder } = started;
   const quiet = Boolean(values.quiet);
   if (!quiet) process.stderr.write(`fork of ${log.path} at step ${n}, training to step ${trainer.config.steps}\n`);
-  const r = await trainWithProgress(trainer, trainer.config.steps, [recorder], quiet);
-  recorder.finish(r.result, trainer);
+  const resume = `npx weft run ${log.header.scenario}`;
+  const signals = new RunSignals();
+  let r: TrainOutcome;
+  try {
+    r = await trainWithProgress(trainer, trainer.config.steps, [recorder], quiet, signals);
+    await closeDelayForTests();
+    recorder.finish(r.result, trainer);
+  } catch (e) {
+    recorder.writer.abandon(); // what was written stays readable up to its last complete step
+    throw withResumeHint(e, out, resume);
+  } finally {
+    await signals.done();
+  }
   if (r.summary) process.stdout.write(`${formatSummary(r.summary, r.stepsPerSec)}\n`);
   if (r.result.anomaly) process.stdout.write(`${formatAnomaly(r.result.anomaly)}\n`);
   process.stdout.write(`log: ${out}\n`);
   if (r.result.reason === 'interrupted') {
-    process.stderr.write(`interrupted after step ${r.result.stepsDone}; to continue: npx weft run ${log.header.scenario} --resume --out ${out}\n`);
+    process.stderr.write(`interrupted after step ${r.result.stepsDone}; to continue: ${resume} --resume --out ${out}\n`);
     return SIGNAL_EXIT[r.signal ?? 'SIGINT'];
   }
   return 0;

@@ -11,6 +11,7 @@ import { formatAnomaly } from './format.ts';
 import { lockHolder } from '../log/lock.ts';
 import { hostname } from 'node:os';
 import { paramTable } from '../log/records.ts';
+import { unstartedLogError } from '../log/unstarted.ts';
 
 export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json] [--no-check]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
@@ -74,6 +75,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, { step: { type: 'string' }, json: { type: 'boolean' }, 'no-check': { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
+  const unstarted = unstartedLogError(positionals[0]);
+  if (unstarted) throw unstarted;
   const log = openLog(positionals[0]);
   try {
     // what is summarized is checked first, whole; a damaged index (every frame intact) is shown

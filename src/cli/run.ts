@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { LogWriteError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../engine/config.ts';
 import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
 import type { Scenario } from '../engine/scenario.ts';
@@ -11,7 +11,7 @@ import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
 import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
-import { startResume } from '../replay/fork.ts';
+import { resumeLogFile } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
@@ -47,11 +47,13 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    on read) | summary (scalars, norms, masks, keyframes); default: the scenario's
   --resume         continue a killed or interrupted run's log (--out, or runs/<scenario>.weft)
                    from its last complete step; the result equals an uninterrupted run's log.
-                   The scenario and flags must be those of the logged run
+                   The scenario and flags must be those of the logged run. A log killed while
+                   closing gets its index; one killed before its first record starts afresh
   --json           print the summary as JSON on stdout
   --quiet          no progress output
   --list           list the scenarios and exit
-  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.`;
+  Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.
+  After the last step it stops nothing: the log closes and the report is written (exit 0).`;
 
 export const RUN_OPTIONS = {
   steps: { type: 'string' },
@@ -83,35 +85,83 @@ export interface TrainOutcome {
 export const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /**
- * Trains with progress on stderr; extra observers (the recorder) see every step. Ctrl-C (or
- * SIGTERM) stops after the current step, so the log closes cleanly and can be resumed; the
- * handler then steps aside, so a second Ctrl-C ends the process at once, even inside a step
- * (the log stays readable up to its last complete step).
+ * Ctrl-C and SIGTERM from a run's first step until its log is closed and its report written.
+ * During training a signal stops the run after the current step: the log closes as interrupted
+ * and the command exits 130/143. After the last step — while the log is closed, the report
+ * written — there is nothing left to stop: the run closes as if no signal had come, and exits 0
+ * (its log says completed; 130/143 promise a log that --resume continues, which a complete one
+ * is not). Either way the handlers then step aside, so a second signal ends the process at once,
+ * even inside a step (the log stays readable up to its last complete step).
  */
-export async function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean): Promise<TrainOutcome> {
+export class RunSignals {
+  /** the signal that stopped training */
+  signal: 'SIGINT' | 'SIGTERM' | null = null;
+  private closing = false;
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    this.off();
+    if (this.closing) {
+      process.stderr.write(`\n${sig} after the last step: the run is complete; closing its log and writing the report first (${sig} again to quit at once)\n`);
+    } else {
+      this.signal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+      process.stderr.write(`\ninterrupted (${sig}): stopping after this step and closing the log (Ctrl-C again to quit at once)\n`);
+    }
+  };
+
+  constructor() {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  get stopRequested(): boolean {
+    return this.signal !== null;
+  }
+
+  /** Training is over: a signal from now on waits for the log to close. */
+  closingLog(): void {
+    this.closing = true;
+  }
+
+  /** The log is closed: a signal that came during the (synchronous) close is taken in, then the handlers go. */
+  async done(): Promise<void> {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.off();
+  }
+
+  private off(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+}
+
+/**
+ * Trains with progress on stderr; extra observers (the recorder) see every step, and `signals`
+ * (held until the log is closed) can stop it after any step.
+ */
+export async function trainWithProgress(trainer: Trainer, untilStep: number, observers: RunObserver[], quiet: boolean, signals: RunSignals): Promise<TrainOutcome> {
   const summary = new SummaryObserver();
   const progress = new Progress(untilStep, quiet, process.stderr, trainer.stepsDone);
   const first = trainer.stepsDone + 1;
   const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
-  let signal: TrainOutcome['signal'] = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (signal) process.exit(SIGNAL_EXIT[signal]);
-    signal = sig === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.stderr.write(`\ninterrupted (${sig}): stopping after this step and closing the log (Ctrl-C again to quit at once)\n`);
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  let result: RunResult;
-  try {
-    result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signal !== null);
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signals.stopRequested);
+  signals.closingLog();
   progress.done();
-  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer, signal };
+  return { result, summary: summary.summary(), stepsPerSec: progress.stepsPerSec(result.stepsDone - first + 1), trainer, signal: signals.signal };
+}
+
+/**
+ * Tests only: WEFT_TEST_CLOSE_DELAY_MS holds a run between its last step and the close of its
+ * log (a window a signal must be able to arrive in). Nothing else reads it.
+ */
+export async function closeDelayForTests(): Promise<void> {
+  const ms = Number(process.env.WEFT_TEST_CLOSE_DELAY_MS ?? 0);
+  if (ms > 0) await new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A failed write of a log, with the command that continues it once it can be written. */
+export function withResumeHint(e: unknown, logPath: string, command: string): unknown {
+  if (!(e instanceof LogWriteError)) return e;
+  const rel = relative(process.cwd(), logPath) || logPath;
+  return new LogWriteError(rel, e.systemError, e.lastStep, `to continue once it can be written: ${command} --resume --out ${rel}`);
 }
 
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
@@ -225,33 +275,45 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   if (logPath && (companions.force || !existsSync(logPath))) for (const f of companionPaths(logPath)) checkOutput(f, companions);
   let trainer: Trainer;
   let recorder: Recorder | null;
-  if (values.resume) {
-    if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
-    const log = openLog(logPath);
-    try {
+  const rel = logPath ? relative(process.cwd(), logPath) || logPath : null;
+  try {
+    if (values.resume) {
+      if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
       const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
-      checkResumable(log, scenario, flagged ? config : null);
-      ({ trainer, recorder } = startResume(log));
-    } finally {
-      log.close();
+      const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config } });
+      if (r.kind === 'closed') {
+        const line = `${rel}: the run had ended (${r.end.reason} after ${r.end.steps} steps) but was killed before its index was written: the index is written now, and the log is complete`;
+        if (values.json) process.stdout.write(`${JSON.stringify({ scenario: scenario.name, log: logPath, closed: true, reason: r.end.reason, stepsDone: r.end.steps }, null, 2)}\n`);
+        else process.stdout.write(`${line}\n`);
+        return EXIT.ok;
+      }
+      ({ trainer, recorder } = r);
+      if (r.kind === 'restarted') {
+        process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given\n`);
+        if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${sizeLine(trainer, logPath)}\n`);
+      } else if (!quiet) process.stderr.write(`resuming ${rel} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
+    } else {
+      trainer = new Trainer(config);
+      if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
+        process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${rel} (--out FILE chooses, --force overwrites)\n`);
+      }
+      recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
+      if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
     }
-    if (!quiet) process.stderr.write(`resuming ${relative(process.cwd(), logPath)} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
-  } else {
-    trainer = new Trainer(config);
-    if (logPath && !explicitOut && logPath !== defaultPath && !quiet) {
-      process.stderr.write(`runs/${scenario.name}.weft exists: this run writes ${relative(process.cwd(), logPath)} (--out FILE chooses, --force overwrites)\n`);
-    }
-    recorder = logPath ? Recorder.create(logPath, scenario.name, config, trainer, { overwrite: Boolean(values.force) }) : null;
-    if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${logPath ? `${sizeLine(trainer, logPath)}\n` : ''}`);
+  } catch (e) {
+    throw logPath ? withResumeHint(e, logPath, command) : e;
   }
+  const signals = new RunSignals();
   let out: TrainOutcome;
   try {
-    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet);
+    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet, signals);
+    await closeDelayForTests();
+    recorder?.finish(out.result, trainer);
   } catch (e) {
     recorder?.writer.abandon(); // what was written stays readable; the reader rebuilds the index
-    throw e;
+    await signals.done();
+    throw logPath ? withResumeHint(e, logPath, command) : e;
   }
-  recorder?.finish(out.result, trainer);
   const report = {
     scenario: scenario.name,
     description: scenario.description,
@@ -272,7 +334,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
       log.close();
     }
   }
-  const rel = logPath ? relative(process.cwd(), logPath) : null;
+  await signals.done(); // the log is closed and the report written: a signal may now end the process
   if (values.json) {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {

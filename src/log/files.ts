@@ -57,7 +57,10 @@ export class FileSink implements ByteSink {
     fsyncSync(this.fd);
   }
   close(): void {
-    closeSync(this.fd);
-    this.onClose();
+    try {
+      closeSync(this.fd);
+    } finally {
+      this.onClose(); // the lock is released even when the close reports an earlier write's failure
+    }
   }
 }

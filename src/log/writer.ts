@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, openSync, truncateSync } from 'node:fs';
 import type { ByteSink } from './bytes.ts';
 import { FileSink } from './files.ts';
-import { UsageError } from '../errors.ts';
+import { LogWriteError, UsageError } from '../errors.ts';
 import { LogLock } from './lock.ts';
 import { dirname } from 'node:path';
 import { crc32 } from './crc32.ts';
@@ -13,6 +13,14 @@ interface FrameEntry {
   offset: number;
   kind: number;
   step: number;
+}
+
+/** "ENOSPC: no space left on device": the system's name and words for a failed write (Node's message without its call). */
+function systemError(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  const msg = err instanceof Error ? err.message : String(e);
+  const call = err.syscall ? msg.lastIndexOf(`, ${err.syscall}`) : -1;
+  return call > 0 ? msg.slice(0, call) : msg;
 }
 
 /**
@@ -27,24 +35,32 @@ export class LogWriter {
   private offset: number;
   private readonly frames: FrameEntry[] = [];
   private closed = false;
+  /** the last step whose record is complete in the log (the start step before any), null before the header */
+  private lastStep: number | null;
+  /** set by a write that failed: the log ends in a torn frame, and nothing more may follow it */
+  private failure: LogWriteError | null = null;
 
-  private constructor(path: string, sink: ByteSink, offset: number, frames: FrameEntry[]) {
+  private constructor(path: string, sink: ByteSink, offset: number, frames: FrameEntry[], lastStep: number | null) {
     this.path = path;
     this.sink = sink;
     this.offset = offset;
     this.frames = frames;
+    this.lastStep = lastStep;
   }
 
   /**
-   * Creates a log file and writes its file header, holding the log's lock until close. An
-   * existing file is an error unless `overwrite` (a log is never replaced by accident).
+   * Creates a log file and writes its file header, holding the log's lock until close (`lock`:
+   * one already taken, which the writer then owns). An existing file is an error unless
+   * `overwrite` (a log is never replaced by accident).
    */
-  static create(path: string, opts: { overwrite?: boolean; format?: number } = {}): LogWriter {
-    mkdirSync(dirname(path), { recursive: true });
-    const lock = LogLock.acquire(path);
+  static create(path: string, opts: { overwrite?: boolean; format?: number; lock?: LogLock } = {}): LogWriter {
+    let lock = opts.lock ?? null;
     try {
+      mkdirSync(dirname(path), { recursive: true });
+      lock ??= LogLock.acquire(path);
       if (!opts.overwrite && existsSync(path)) throw new UsageError(`${path} exists; pass --force to overwrite it`);
-      const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => lock.release());
+      const held = lock;
+      const sink = new FileSink(openSync(path, opts.overwrite ? 'w' : 'wx'), () => held.release());
       try {
         return LogWriter.toSink(sink, path, opts.format);
       } catch (e) {
@@ -52,7 +68,7 @@ export class LogWriter {
         throw e;
       }
     } catch (e) {
-      lock.release();
+      lock?.release();
       throw e;
     }
   }
@@ -60,21 +76,41 @@ export class LogWriter {
   /** A new log into any sink (memory: a page, a test); `name` stands for its path in messages; `format`: its header's (formatVersionOf). */
   static toSink(sink: ByteSink, name = 'log.weft', format = 1): LogWriter {
     const h = fileHeader(format);
-    sink.append([h]);
-    return new LogWriter(name, sink, h.length, []);
+    const w = new LogWriter(name, sink, h.length, [], null);
+    w.append([h]);
+    return w;
   }
 
-  /** Continues a log file after its last intact frame (resume); `frames` are those kept. */
-  static appendAt(path: string, offset: number, frames: FrameEntry[]): LogWriter {
-    const lock = LogLock.acquire(path);
+  /**
+   * Continues a log file after its last intact frame (resume), under its lock — which the caller
+   * took before it read the log (what it read is then what it continues), and the writer now
+   * owns. `frames`: those kept, up to `offset`; `lastStep`: the last step among them.
+   */
+  static appendAt(path: string, at: { offset: number; frames: FrameEntry[]; lastStep: number; lock: LogLock }): LogWriter {
     try {
       // what follows the last kept frame (a torn frame, an old index and trailer) goes first
-      truncateSync(path, offset);
+      truncateSync(path, at.offset);
       const fd = openSync(path, 'a');
-      return new LogWriter(path, new FileSink(fd, () => lock.release()), offset, frames.slice());
+      return new LogWriter(path, new FileSink(fd, () => at.lock.release()), at.offset, at.frames.slice(), at.lastStep);
     } catch (e) {
-      lock.release();
+      at.lock.release();
       throw e;
+    }
+  }
+
+  /**
+   * Appends to the sink; a failure (a full disk, a quota, an I/O error) becomes a LogWriteError
+   * naming the log, the system's error and the last complete step, and every later write fails
+   * with it: a frame after a torn one would put damage inside the log instead of at its tail.
+   */
+  private append(chunks: readonly Uint8Array[], sync = false): void {
+    if (this.failure) throw this.failure;
+    try {
+      this.sink.append(chunks);
+      if (sync) this.sink.sync();
+    } catch (e) {
+      this.failure = new LogWriteError(this.path, systemError(e), this.lastStep);
+      throw this.failure;
     }
   }
 
@@ -88,11 +124,12 @@ export class LogWriter {
     dv.setUint32(4, crc32(body), true);
     const at = this.offset;
     // header and body in one append, the body not copied into a frame (records are megabytes)
-    this.sink.append([head, body]);
+    this.append([head, body], sync);
     this.offset += FRAME_HEADER_BYTES + body.length;
     const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
     this.frames.push({ offset: at, kind: KIND_CODES[record.kind], step });
-    if (sync) this.sink.sync();
+    if (record.kind === 'header') this.lastStep = record.startStep;
+    else if (record.kind === 'step') this.lastStep = record.step;
     return at;
   }
 
@@ -111,17 +148,20 @@ export class LogWriter {
     };
     const at = this.write(index);
     const t = trailer(at);
-    this.sink.append([t]);
+    this.append([t], true);
     this.offset += t.length;
-    this.sink.sync();
     this.sink.close();
     this.closed = true;
   }
 
-  /** Closes without an index (tests use this to imitate a killed run). */
+  /** Closes without an index: what was written stays readable (tests use this to imitate a killed run). */
   abandon(): void {
     if (this.closed) return;
-    this.sink.close();
     this.closed = true;
+    try {
+      this.sink.close();
+    } catch {
+      // a file system that already failed a write may fail its close: the frames written are what they are
+    }
   }
 }

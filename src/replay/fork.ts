@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, ftruncateSync, openSync, closeSync } from 'node:fs';
-import { ConfigError, UsageError } from '../errors.ts';
+import { createReadStream } from 'node:fs';
+import { ConfigError, LogCorruptError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../engine/config.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { buildParamTable } from '../model/params.ts';
-import type { LogReader } from '../log/reader.ts';
-import { KIND_CODES } from '../log/records.ts';
+import { LogLock } from '../log/lock.ts';
+import { openLog, type FrameRef, type LogReader } from '../log/reader.ts';
+import { KIND_CODES, type EndRecord } from '../log/records.ts';
+import { unstartedLog } from '../log/unstarted.ts';
 import { makeHeader, Recorder } from '../log/recorder.ts';
 import { LogWriter } from '../log/writer.ts';
 import { stateAt } from './state.ts';
@@ -49,16 +51,68 @@ export async function startFork(log: LogReader, n: number, config: WeftConfig, o
   return { trainer, recorder: new Recorder(LogWriter.create(out, { ...opts, format: header.format }), header, trainer) };
 }
 
+/** What `--resume` found and did: see resumeLogFile. */
+export type Resumed =
+  | { kind: 'continued'; trainer: Trainer; recorder: Recorder }
+  | { kind: 'closed'; end: EndRecord }
+  | { kind: 'restarted'; found: string; trainer: Trainer; recorder: Recorder };
+
 /**
- * Prepares a killed or interrupted run's log to continue: drops everything after the last
- * complete step (a torn tail; an interrupted run's closing keyframe, end record and index), and
- * returns a trainer at that step with a recorder appending to the same file. The finished log
- * equals the log of an uninterrupted run, byte for byte.
+ * Prepares a killed or interrupted run's log to continue, under the log's lock, taken before the
+ * log is read (a writer finishing meanwhile cannot change what is continued):
+ * - a run that ended but was killed before its index was written is closed: the index and
+ *   trailer are written, as its own close would have (`closed`);
+ * - a file killed before its header record was complete (nothing complete is in it) is started
+ *   afresh with `opts.restart`'s scenario and config (`restarted`), when given;
+ * - otherwise everything after the last complete step is dropped (a torn tail; an interrupted
+ *   run's closing keyframe, end record and index), and a trainer at that step is returned with a
+ *   recorder appending to the same file (`continued`). `opts.check` sees the log first.
+ * The finished log equals the log of an uninterrupted run, byte for byte.
+ */
+export function resumeLogFile(path: string, opts: { check?: (log: LogReader) => void; restart?: { scenario: string; config: WeftConfig } } = {}): Resumed {
+  const lock = LogLock.acquire(path);
+  try {
+    const found = opts.restart ? unstartedLog(path) : null;
+    if (found && opts.restart) {
+      const { scenario, config } = opts.restart;
+      const trainer = new Trainer(config);
+      const header = makeHeader(scenario, config, trainer);
+      return { kind: 'restarted', found, trainer, recorder: new Recorder(LogWriter.create(path, { overwrite: true, format: header.format, lock }), header, trainer) };
+    }
+    const log = openLog(path);
+    try {
+      opts.check?.(log);
+      return resumeLog(log, lock);
+    } finally {
+      log.close();
+    }
+  } catch (e) {
+    lock.release(); // (idempotent: a writer that took the lock over has released it already)
+    throw e;
+  }
+}
+
+/**
+ * resumeLogFile for a log already open (the API's form): the file at its path is read again
+ * under the lock, and a run that ended is refused (after its index is written, if a kill left
+ * it out).
  */
 export function startResume(log: LogReader): { trainer: Trainer; recorder: Recorder } {
+  const r = resumeLogFile(log.path);
+  if (r.kind === 'closed') throw new UsageError(`${log.path}: the run ended (${r.end.reason}, after ${r.end.steps} steps); nothing to resume (its index, which a kill left out, is written now)`);
+  return r;
+}
+
+function resumeLog(log: LogReader, lock: LogLock): Resumed {
   const end = log.readEnd();
+  const kept = (frames: FrameRef[]) => frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step }));
   if (end && end.reason !== 'interrupted') {
-    throw new UsageError(`${log.path}: the run ended (${end.reason}, after ${end.steps} steps); nothing to resume — fork it to continue with changes`);
+    if (log.indexed) throw new UsageError(`${log.path}: the run ended (${end.reason}, after ${end.steps} steps); nothing to resume — fork it to continue with changes`);
+    // killed between its end record and its index: what is missing is the index
+    const last = log.frames[log.frames.length - 1];
+    if (last !== log.endFrame) throw new LogCorruptError(log.path, last.offset, log.frames.length - 1, `a ${last.kind} record after the end record`);
+    LogWriter.appendAt(log.path, { offset: last.end, frames: kept(log.frames), lastStep: log.lastStep, lock }).close();
+    return { kind: 'closed', end };
   }
   if (log.anomalyFrames.length) throw new UsageError(`${log.path}: the run stopped on NaN/Inf; resuming would stop again`);
   const h = log.header;
@@ -74,19 +128,15 @@ export function startResume(log: LogReader): { trainer: Trainer; recorder: Recor
     if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (f.kind === 'probe' && f.step <= k && probeDue(f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
-  const endOffset = frames[frames.length - 1].end;
   const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
   if (log.keyframeSteps.length > 0) {
     const s = stateAt(log, k);
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);
   } else if (k !== 0) throw new UsageError(`${log.path}: no keyframe to resume from`);
   // (killed before the initial keyframe: the fresh trainer is step 0, and the keyframe is written now)
-  const writer = LogWriter.appendAt(log.path, endOffset, frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step })));
-  const fd = openSync(log.path, 'r+');
-  ftruncateSync(fd, endOffset);
-  closeSync(fd);
+  const writer = LogWriter.appendAt(log.path, { offset: frames[frames.length - 1].end, frames: kept(frames), lastStep: k, lock });
   const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
   const hasProbeAtK = frames.some((f) => f.kind === 'probe' && f.step === k);
   const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none', hasProbeAtK ? 'present' : probeDue(k) ? 'write' : 'none');
-  return { trainer, recorder };
+  return { kind: 'continued', trainer, recorder };
 }

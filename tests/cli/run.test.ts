@@ -1,5 +1,11 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TINY_SETS, weft } from '../helpers.ts';
+import { LogLock } from '../../src/log/lock.ts';
+import { openLog } from '../../src/log/reader.ts';
+import { tempDir } from '../log/helpers.ts';
+import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 
 /** One clear line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp) {
@@ -100,5 +106,175 @@ describe('weft run: usage', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', 'scenarios/no-dropout.ts', ...TINY_SETS, '--steps', '2', '--json', '--no-log'], { cwd: ROOT, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).scenario).toBe('no-dropout');
+  });
+});
+
+const dir = tempDir();
+const STEPS = 6;
+/** A tiny run's flags, and its uninterrupted log (the reference every finished log must equal). */
+const RUN = ['baseline', ...TINY_SETS, '--steps', String(STEPS), '--record', 'compact', '--set', 'record.keyframeEvery=4'];
+const reference = join(dir, 'reference.weft');
+const made = weft(['run', ...RUN, '--out', reference, '--quiet']);
+
+describe('weft run --resume takes the lock before it reads the log', () => {
+  it('a resume while another process holds the lock is refused, naming it, and leaves the file byte-identical', () => {
+    expect(made.code, made.stderr).toBe(0);
+    const ref = openLog(reference);
+    const states: [string, number][] = [
+      // the holder is closing its log: the end record is written, the index not yet
+      ['closing', ref.endFrame!.end],
+      // the holder has just created the file
+      ['starting', 16],
+      // the holder is training
+      ['training', ref.frames.find((f) => f.kind === 'step' && f.step === 3)!.end],
+    ];
+    ref.close();
+    for (const [what, size] of states) {
+      const log = join(dir, `held-${what}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const before = readFileSync(log);
+      const lock = LogLock.acquire(log); // this process is the live writer
+      try {
+        const r = weft(['run', 'baseline', '--resume', '--out', log]);
+        expect(r.code, `${what}: ${r.stderr}`).toBe(2);
+        expectOneLine(r.stderr, new RegExp(`held-${what}\\.weft is being written by process ${process.pid} \\(lock `));
+      } finally {
+        lock.release();
+      }
+      expect(readFileSync(log).equals(before), `${what}: the file is unchanged`).toBe(true);
+    }
+  });
+});
+
+describe('weft run --resume finishes what a kill left', () => {
+  it('killed between the end record and the index: --resume writes the index, and the log equals the uninterrupted one', () => {
+    const ref = openLog(reference);
+    const end = ref.endFrame!;
+    const indexAt = end.end;
+    ref.close();
+    const total = statSync(reference).size;
+    // right after the end frame, inside the index frame, inside the trailer
+    for (const size of [indexAt, indexAt + 5, total - 3]) {
+      const log = join(dir, `unindexed-${size}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const r = weft(['run', 'baseline', '--resume', '--out', log]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout.trim()).toMatch(new RegExp(`unindexed-${size}\\.weft: the run had ended \\(completed after ${STEPS} steps\\) but was killed before its index was written: the index is written now, and the log is complete$`));
+      expect(readFileSync(log).equals(readFileSync(reference)), `cut at ${size} of ${total}`).toBe(true);
+      expect(weft(['run', 'baseline', '--resume', '--out', log]).stderr).toMatch(/the run ended \(completed, after 6 steps\); nothing to resume/);
+    }
+  });
+
+  it('killed as it was created (0 or 16 bytes, a header cut short): inspect says so (exit 3), --resume restarts it as a fresh run', () => {
+    const header = openLog(reference).frames[0];
+    const cuts: [number, RegExp][] = [
+      [0, /an empty file \(0 bytes\)/],
+      [11, /the file header cut short \(11 of 16 bytes\)/],
+      [16, /the file header only \(16 bytes\)/],
+      [20, /the file header and 4 bytes of a header record/],
+      [header.offset + 8 + 100, new RegExp(`the file header and a header record cut short \\(100 of ${header.end - header.offset - 8} bytes\\)`)],
+    ];
+    for (const [size, what] of cuts) {
+      const log = join(dir, `unstarted-${size}.weft`);
+      copyFileSync(reference, log);
+      truncateSync(log, size);
+      const i = weft(['inspect', log]);
+      expect(i.code, i.stderr).toBe(3);
+      expectOneLine(i.stderr, new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started \\(nothing complete is in it\\); \`npx weft run <scenario> --resume --out .*unstarted-${size}\\.weft\` restarts it$`));
+      const r = weft(['run', ...RUN, '--resume', '--out', log, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started; restarting it from step 0 with the scenario and flags given`));
+      expect(readFileSync(log).equals(readFileSync(reference)), `restarted from ${size} bytes`).toBe(true);
+    }
+  });
+
+  it('a header frame whose length has a flipped bit is damage, not a cut: --resume refuses it and leaves it as it is', () => {
+    const header = openLog(reference).frames[0];
+    const log = join(dir, 'flipped.weft');
+    copyFileSync(reference, log);
+    truncateSync(log, header.end); // a log of its header record alone
+    const bytes = readFileSync(log);
+    bytes.writeUInt32LE(bytes.readUInt32LE(16) ^ (1 << 20), 16);
+    writeFileSync(log, bytes);
+    const r = weft(['run', ...RUN, '--resume', '--out', log, '--quiet']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).not.toMatch(/restarting/);
+    expect(readFileSync(log).equals(bytes)).toBe(true);
+  });
+});
+
+/** Starts `weft run` and sends `signal` `afterMs` after progress shows step `atStep`; resolves when it exits. */
+function runAndSignal(args: string[], atStep: number, afterMs: number, signal: NodeJS.Signals, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${ROOT}/bin/weft.mjs`, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stderr = '';
+    let sent = false;
+    child.stdout.resume();
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && new RegExp(`step ${atStep}/`).test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill(signal), afterMs);
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr }));
+  });
+}
+
+describe('a signal after the last step', () => {
+  it('SIGTERM while the log is being closed: the log closes completely (end record, index), exit 0', async () => {
+    const log = join(dir, 'late-sigterm.weft');
+    // the run waits 3 s between its last step and the close of its log; the signal comes 0.5 s in
+    const r = await runAndSignal([...RUN, '--out', log], STEPS, 500, 'SIGTERM', { WEFT_TEST_CLOSE_DELAY_MS: '3000' });
+    expect(r.signal, r.stderr).toBeNull();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/SIGTERM after the last step: the run is complete; closing its log and writing the report first/);
+    const l = openLog(log);
+    expect(l.indexed).toBe(true);
+    expect(l.readEnd()).toMatchObject({ reason: 'completed', steps: STEPS });
+    l.close();
+    expect(readFileSync(log).equals(readFileSync(reference)), 'the log equals an uninterrupted run').toBe(true);
+    expect(JSON.parse(readFileSync(log.replace(/\.weft$/, '.report.json'), 'utf8')).reason).toBe('completed');
+  });
+});
+
+describe('a log that cannot be written', () => {
+  it('a write that fails as the log starts (ENOSPC, /dev/full): one line naming the log and the error, exit 2', () => {
+    const log = join(dir, 'full.weft');
+    symlinkSync('/dev/full', log);
+    const r = weft(['run', ...RUN, '--out', log, '--force', '--quiet']);
+    expect(r.code).toBe(2);
+    expectOneLine(r.stderr, /^weft run: .*full\.weft: cannot write the log \(ENOSPC: no space left on device\); nothing complete is in it; to continue once it can be written: npx weft run baseline --resume --out .*full\.weft$/);
+  });
+
+  // a real full disk: a 200 KiB tmpfs in a user and mount namespace of its own (where there is none, skipped)
+  const namespaces = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true']).status === 0;
+  it.skipIf(!namespaces)('the disk fills mid-run: one line naming the log, ENOSPC and the last complete step, and --resume from that step equals the uninterrupted run', () => {
+    const mnt = join(dir, 'mnt');
+    const kept = join(dir, 'full-disk.weft');
+    mkdirSync(mnt);
+    // summary records: a 100 KiB keyframe at steps 0 and 20, about 3 KiB a step; the disk fills at the second keyframe
+    const run = ['run', 'baseline', ...TINY_SETS, '--steps', '40', '--record', 'summary', '--quiet'];
+    const script = `mount -t tmpfs -o size=200k tmpfs ${mnt} && cd ${ROOT} && ${process.execPath} bin/weft.mjs ${run.join(' ')} --out ${mnt}/x.weft; rc=$?; cp ${mnt}/x.weft ${kept}; exit $rc`;
+    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'bash', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(2);
+    const m = /^weft run: .*x\.weft: cannot write the log \(ENOSPC: no space left on device\); it is readable up to step (\d+); to continue once it can be written: npx weft run baseline --resume --out .*x\.weft$/.exec(r.stderr.trim());
+    expect(m, r.stderr).not.toBeNull();
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    const last = Number(m![1]);
+    const l = openLog(kept);
+    expect(l.lastStep).toBe(last);
+    expect(last).toBeGreaterThan(0);
+    expect(last).toBeLessThan(40);
+    l.close();
+    // moved where there is room, it continues from that step to the uninterrupted run's bytes
+    const whole = join(dir, 'full-disk-ref.weft');
+    expect(weft([...run, '--out', whole]).code).toBe(0);
+    const resumed = weft(['run', 'baseline', '--resume', '--out', kept, '--quiet']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(readFileSync(kept).equals(readFileSync(whole))).toBe(true);
   });
 });
