@@ -9,6 +9,7 @@ import { readManifest, type SweepManifest } from '../../src/sweep/manifest.ts';
 import { ROOT, weft } from '../helpers.ts';
 import { logPaths } from '../../src/cli/view.ts';
 import { tempDir } from '../log/helpers.ts';
+import { openLog } from '../../src/log/reader.ts';
 
 // the acceptance sweep: 2 seeds × 2 learning rates on the tiny model
 const SWEEP = ['sweep', 'baseline', '--model', 'tiny', '--steps', '6', '--seeds', '1-2', '--grid', 'optim.lr=0.001,0.003'];
@@ -154,6 +155,22 @@ describe('weft sweep', () => {
     expect(m.runs[0].anomaly!.step).toBeGreaterThan(1);
     const j = JSON.parse(weft(['sweep', 'report', dir, '--json']).stdout);
     expect(j.divergences.map((d: { seed: number; step: number }) => [d.seed, d.step])).toEqual(m.runs.map((x) => [x.settings.seed, x.anomaly!.step]));
+  });
+
+  it('a run killed between its end record and its index is completed by the next sweep (resume writes the index), byte for byte', () => {
+    const dir = tempDir();
+    const args = ['sweep', 'baseline', '--model', 'tiny', '--steps', '3', '--seeds', '1', '--out', dir, '--quiet'];
+    expect(weft(args).code).toBe(0);
+    const log = join(dir, readManifest(dir)!.runs[0].log);
+    const whole = readFileSync(log);
+    const r = openLog(log);
+    const endAt = r.frames.find((f) => f.kind === 'end')!.end;
+    r.close();
+    writeFileSync(log, whole.subarray(0, endAt));
+    const again = weft(args);
+    expect(again.code, again.stderr).toBe(0);
+    expect(readManifest(dir)!.runs[0].status).toBe('complete');
+    expect(readFileSync(log).equals(whole)).toBe(true);
   });
 
   it('a run whose log was deleted (its report files left) runs again: the sweep owns its folder', () => {
