@@ -6,8 +6,9 @@ export default defineConfig({
   resolve: { alias: { weft: new URL('./src/index.ts', import.meta.url).pathname } },
   test: {
     include: ['tests/**/*.test.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 120_000,
+    // only a hang may reach these, never a slow machine (tests/helpers.ts PATIENCE_MS)
+    testTimeout: 20 * 60_000,
+    hookTimeout: 20 * 60_000,
     pool: 'forks',
   },
 });

@@ -7,6 +7,13 @@ import { hashBytes } from '../src/engine/hash.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * The longest any one wait in a test may take (a child process, a page, a poll): far beyond what
+ * a loaded machine needs — the slowest test takes ≈ 100 s on two busy cores — so that only a hang
+ * reaches it, never a slow machine. vitest.config.ts gives tests and hooks the same.
+ */
+export const PATIENCE_MS = 20 * 60_000;
+
 /** A scenario's config on the tiny model (DESIGN.md "tiny"), for `steps` steps. */
 export async function tinyConfig(name: string, steps: number, extra: DeepPartial<WeftConfig> = {}): Promise<WeftConfig> {
   const s = await loadScenario(name);
@@ -23,7 +30,7 @@ export interface CliResult {
 
 /** Runs the weft CLI in a child process, as a user would. */
 export function weft(args: string[], env: Record<string, string> = {}): CliResult {
-  const r = spawnSync(process.execPath, [`${ROOT}/bin/weft.mjs`, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+  const r = spawnSync(process.execPath, [`${ROOT}/bin/weft.mjs`, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: PATIENCE_MS });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers.ts';
+import { PATIENCE_MS, ROOT } from './helpers.ts';
 import { tempDir } from './log/helpers.ts';
 
 const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -81,7 +81,7 @@ child.stdout.on('data', async (c) => {
 });
 child.on('exit', (code) => console.log('exit', code));
 `);
-    const view = spawnSync(process.execPath, ['view.mjs'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    const view = spawnSync(process.execPath, ['view.mjs'], { cwd: app, encoding: 'utf8', timeout: PATIENCE_MS });
     expect(view.stdout.trim().split('\n'), view.stderr).toEqual(['200 true b.weft', 'exit 0']);
   });
 

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { LogLock } from '../../src/log/lock.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { tempDir } from '../log/helpers.ts';
-import { ROOT, TINY_SETS, weft } from '../helpers.ts';
+import { PATIENCE_MS, ROOT, TINY_SETS, weft } from '../helpers.ts';
 
 /** One clear line on stderr, no stack trace. */
 function expectOneLine(stderr: string, pattern: RegExp) {
@@ -259,7 +259,7 @@ describe('a log that cannot be written', () => {
     // summary records: a 100 KiB keyframe at steps 0 and 20, about 3 KiB a step; the disk fills at the second keyframe
     const run = ['run', 'baseline', ...TINY_SETS, '--steps', '40', '--record', 'summary', '--quiet'];
     const script = `mount -t tmpfs -o size=200k tmpfs ${mnt} && cd ${ROOT} && ${process.execPath} bin/weft.mjs ${run.join(' ')} --out ${mnt}/x.weft; rc=$?; cp ${mnt}/x.weft ${kept}; exit $rc`;
-    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'bash', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'bash', '-c', script], { encoding: 'utf8', timeout: PATIENCE_MS });
     expect(r.status, r.stderr).toBe(2);
     const m = /^weft run: .*x\.weft: cannot write the log \(ENOSPC: no space left on device\); it is readable up to step (\d+); to continue once it can be written: npx weft run baseline --resume --out .*x\.weft$/.exec(r.stderr.trim());
     expect(m, r.stderr).not.toBeNull();

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, TINY_SETS, weft } from '../helpers.ts';
+import { PATIENCE_MS, ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
 /**
@@ -30,7 +30,7 @@ describe.skipIf(!hasTorch)('weft agrees with PyTorch, side by side, in float64',
     expect(r.code, r.stderr).toBe(0);
     const trace = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/torch-trace.ts', log, join(dir, 'trace')], { cwd: ROOT, encoding: 'utf8' });
     expect(trace.status, trace.stderr).toBe(0);
-    const cmp = spawnSync(PYTHON, ['scripts/compare-torch.py', join(dir, 'trace')], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    const cmp = spawnSync(PYTHON, ['scripts/compare-torch.py', join(dir, 'trace')], { cwd: ROOT, encoding: 'utf8', timeout: PATIENCE_MS });
     expect(cmp.status, cmp.stderr).toBe(0);
     const j = JSON.parse(cmp.stdout);
     expect(j.steps).toHaveLength(8);

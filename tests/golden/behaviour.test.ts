@@ -9,7 +9,7 @@ import { formatReport } from '../../src/golden/compare.ts';
 import { GoldenFileError } from '../../src/errors.ts';
 import { readGolden, SNAPSHOT_DIR } from '../../src/golden/store.ts';
 import { loadScenario, scenarioNames } from '../../src/cli/scenarios.ts';
-import { ROOT, weft } from '../helpers.ts';
+import { PATIENCE_MS, ROOT, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
 /** The reference kernels with one change: the first GELU output of each call moved by one ulp (float32). */
@@ -77,7 +77,7 @@ describe('golden checks', () => {
     const dir = scratchGoldens();
     rmSync(join(dir, 'no-dropout.golden.json'));
     const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'tests/golden.test.ts', '-t', 'no-dropout'], {
-      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true', WEFT_SNAPSHOT_DIR: dir }, timeout: 120_000,
+      cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true', WEFT_SNAPSHOT_DIR: dir }, timeout: PATIENCE_MS,
     });
     expect(r.status).not.toBe(0);
     const out = r.stdout + r.stderr;

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
 import { parseSeeds, parseShard, planSweep, runId, shardOf, SWEEP_RUNS_MAX } from '../../src/sweep/plan.ts';
 import { readManifest, type SweepManifest } from '../../src/sweep/manifest.ts';
-import { ROOT, weft } from '../helpers.ts';
+import { PATIENCE_MS, ROOT, weft } from '../helpers.ts';
 import { logPaths } from '../../src/cli/view.ts';
 import { tempDir } from '../log/helpers.ts';
 import { openLog } from '../../src/log/reader.ts';
@@ -243,7 +243,7 @@ function alive(pid: number): boolean {
   }
 }
 
-async function waitFor(ok: () => boolean, timeoutMs = 60_000): Promise<void> {
+async function waitFor(ok: () => boolean, timeoutMs = PATIENCE_MS): Promise<void> {
   const t0 = performance.now();
   while (!ok()) {
     if (performance.now() - t0 > timeoutMs) throw new Error('timed out waiting');

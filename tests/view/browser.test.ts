@@ -6,7 +6,7 @@ import { TINY } from '../../src/engine/config.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { stepView } from '../../src/log/steps.ts';
 import { startViewer, type Viewer } from '../../src/view/server.ts';
-import { weft } from '../helpers.ts';
+import { PATIENCE_MS, weft } from '../helpers.ts';
 import { config, recordRun, tempDir } from '../log/helpers.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
@@ -51,11 +51,11 @@ describe.skipIf(!CHROMIUM)('weft view in headless Chromium', () => {
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('request', (r) => requests.push(r.url()));
     await page.goto(viewer.url);
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    await page.waitForSelector('body[data-ready="true"]', { timeout: PATIENCE_MS });
     return { page, errors, requests };
   }
 
-  const detail = (page: Page, run: number, step: number) => page.waitForSelector(`.step-run[data-run="${run}"] .step-summary[data-step="${step}"]`, { timeout: 60_000 });
+  const detail = (page: Page, run: number, step: number) => page.waitForSelector(`.step-run[data-run="${run}"] .step-summary[data-step="${step}"]`, { timeout: PATIENCE_MS });
 
   it('the overview draws; scrubbing to step N shows the per-tensor norms weft inspect --step N --json prints; the heat map’s hover value is the log’s', async () => {
     const { page, errors, requests } = await open();
