@@ -15,7 +15,7 @@ describe('the coreference scenario', () => {
   beforeAll(() => {
     const r = weft(['run', 'coreference', '--steps', String(STEPS), '--out', path, '--quiet']);
     expect(r.code, r.stderr).toBe(0);
-  }, 120_000);
+  });
 
   it.each(LINKS_FORM)('$text', ({ link, steps }) => {
     const log = openLog(path);

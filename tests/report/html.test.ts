@@ -52,5 +52,5 @@ describe('the run report of a long run', () => {
     const tick = yTicks(lr).find((t) => t.label === '0.001');
     expect(tick, yTicks(lr).map((t) => t.label).join(', ')).toBeDefined();
     for (const [, y] of lineVertices(lr, 'lr')) expect(y).toBeCloseTo(tick!.y, 0);
-  }, 120_000);
+  });
 });

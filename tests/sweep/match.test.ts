@@ -101,5 +101,5 @@ describe('weft sweep over a folder of leftover logs (its sweep.json deleted)', (
     const again = weft(['sweep', 'baseline', '--model', 'tiny', '--steps', '4', '--seeds', '1', '--out', dir]);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain('1/1 done (1 already)');
-  }, 60_000);
+  });
 });
