@@ -237,6 +237,12 @@ export function readablePrefixEnd(s: Subject, len: number): number {
   return end;
 }
 
+/** `s` with its step frame `f` replaced by the other run's record of that step (the index rewritten). */
+function spliced(s: Subject, donor: Subject, f: LogFrame, kind = 'step of another run'): Mutation {
+  const g = donor.parts.frames.find((x) => x.kind === 'step' && x.step === f.step)!;
+  return { kind, label: `step ${f.step} (frame at ${f.offset}) replaced by the other seed's`, bytes: rebuilt(s, s.parts.frames.map((x) => (x === f ? g : x))), reference: s.bytes, step: f.step, contentEqual: false };
+}
+
 /** How each kind of damage is made: from an intact log, another run of the same model (another seed) and a stream. */
 export const MUTATIONS: Record<string, { covered: boolean; make: (s: Subject, donor: Subject, r: KeyedStream) => Mutation }> = {
   'bit flip': {
@@ -280,27 +286,30 @@ export const MUTATIONS: Record<string, { covered: boolean; make: (s: Subject, do
   'step of another run': {
     covered: true,
     make: (s, d, r) => {
-      // the steps the contract ties to something else: the first, the keyframes' (R5), the last (R6)
+      // a step the log ties to another record without re-executing: a keyframe's (R5), the last (R6)
       const start = startStepOf(s);
-      const kfs = new Set(s.parts.frames.filter((x) => x.kind === 'keyframe').map((x) => x.step));
+      const kfs = new Set(s.parts.frames.filter((x) => x.kind === 'keyframe' && x.step > start).map((x) => x.step));
       const last = lastStepOf(s);
-      const f = pick(r, stepFrames(s).filter((x) => x.step === start + 1 || kfs.has(x.step) || x.step === last));
-      const g = d.parts.frames.find((x) => x.kind === 'step' && x.step === f.step)!;
-      return { kind: 'step of another run', label: `step ${f.step} (frame at ${f.offset}) replaced by the other seed's`, bytes: rebuilt(s, s.parts.frames.map((x) => (x === f ? g : x))), reference: s.bytes, step: f.step, contentEqual: false };
+      const f = pick(r, stepFrames(s).filter((x) => kfs.has(x.step) || x.step === last));
+      return spliced(s, d, f);
     },
   },
+  'first step of another run': {
+    // R5: the start keyframe is checked by the step after it, applied or re-executed from it (a
+    // reader that cannot run weft's arithmetic — the Python one on a compact or summary log — cannot)
+    covered: true,
+    make: (s, d) => spliced(s, d, stepFrames(s).find((x) => x.step === startStepOf(s) + 1)!, 'first step of another run'),
+  },
   'step of another run, between keyframes': {
-    // not in the contract: a foreign step record with no keyframe at its step and not the first
-    // or last is found only by a reader that rebuilds the state (informational)
+    // not in the contract: a foreign step record with no keyframe at its step, not the first nor
+    // the last, is found only by a reader that rebuilds the state (informational)
     covered: false,
     make: (s, d, r) => {
       const start = startStepOf(s);
       const kfs = new Set(s.parts.frames.filter((x) => x.kind === 'keyframe').map((x) => x.step));
       const last = lastStepOf(s);
       const inner = stepFrames(s).filter((x) => x.step !== start + 1 && !kfs.has(x.step) && x.step !== last);
-      const f = pick(r, inner.length ? inner : stepFrames(s));
-      const g = d.parts.frames.find((x) => x.kind === 'step' && x.step === f.step)!;
-      return { kind: 'step of another run, between keyframes', label: `step ${f.step} (frame at ${f.offset}) replaced by the other seed's`, bytes: rebuilt(s, s.parts.frames.map((x) => (x === f ? g : x))), reference: s.bytes, step: f.step, contentEqual: false };
+      return spliced(s, d, pick(r, inner.length ? inner : stepFrames(s)), 'step of another run, between keyframes');
     },
   },
   'step deleted': {
@@ -1043,7 +1052,7 @@ async function mutationCategory(h: Harness, seed: number): Promise<MutationFigur
     for (const kind of Object.keys(MUTATIONS)) {
       const onKilled = kind === 'length flip, killed log';
       const subject = onKilled ? killed : original;
-      const tries = kind === 'bit flip' || kind === 'truncation' || onKilled ? per * 3 : per;
+      const tries = kind === 'bit flip' || kind === 'truncation' || onKilled ? per * 3 : kind === 'first step of another run' ? 1 : per;
       const r = keyedStream(seed, 'fault-injection/mutation', mode, kind);
       for (let i = 0; i < tries; i++) {
         const m = MUTATIONS[kind].make(subject, donor, r);
@@ -1395,6 +1404,7 @@ function printReport(o: Options, seed: number, kills: KillFigures[] | null, muts
     const readers = [...CLI_READERS, ...(python ? ['python'] : [])];
     p(table(['mutation', ...readers], Object.entries(muts.table).map(([kind, row]) => [`${kind}${muts.covered[kind] ? '' : ' *'}`, ...readers.map((r) => cell(row[r]))])));
     p('  * not covered by CONTRACT.md (a foreign step record between keyframes): informational');
+    p('  first step of another run: R5 checks it by re-executing step 1 from the start keyframe; the Python reader can do that only in full logs');
     const sum = emptyTally();
     for (const [kind, row] of Object.entries(muts.table)) if (muts.covered[kind]) for (const t of Object.values(row)) for (const o of OUTCOMES) sum[o] += t[o];
     const reads = OUTCOMES.reduce((a, o) => a + sum[o], 0);

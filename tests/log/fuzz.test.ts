@@ -292,7 +292,7 @@ describe('every reader refuses a damaged log or reads exactly what the intact lo
     const donor = subjectOf(readFileSync(donorPath));
     const killed = killedPrefix(original, 3);
     // sampled, keyed: single-bit flips, truncations, length flips of a killed log, and whole frames of another run
-    const plan: [string, number, Subject][] = [['bit flip', 12, original], ['truncation', 8, original], ['length flip, killed log', 4, killed], ['keyframe of another run', 3, original], ['step of another run', 2, original]];
+    const plan: [string, number, Subject][] = [['bit flip', 12, original], ['truncation', 8, original], ['length flip, killed log', 4, killed], ['keyframe of another run', 3, original], ['step of another run', 2, original], ['first step of another run', 1, original]];
     const mutations = plan.flatMap(([kind, n, subject]) => {
       const r = keyedStream(SEED, 'test/fuzz-readers', mode, kind);
       return Array.from({ length: n }, (_, i) => {
@@ -362,6 +362,9 @@ describe('every reader refuses a damaged log or reads exactly what the intact lo
       const got = pythonReadJson(files.map((f) => f.path));
       const refs = pythonReadJson(files.map((f) => f.ref));
       const bad = mutations.flatMap((m, i) => {
+        // R5 finds a foreign first step by re-executing it from the start keyframe: weft's
+        // arithmetic, which a reader written from docs/format.md has for full logs only
+        if (m.kind === 'first step of another run' && mode !== 'full') return [];
         const why = violation(pythonRead(got[i]), pythonRead(refs[i]), m);
         return why ? [`${m.label}: ${why}`] : [];
       });
