@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig, DEFAULT
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { Recorder } from '../../src/log/recorder.ts';
+import { ROOT } from '../helpers.ts';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'weft-test-'));
@@ -53,4 +55,45 @@ export function recordTwin(path: string, cfg: WeftConfig, k: number, tensor: str
   };
   const result = runTraining(t, cfg.steps, [nudge, rec]);
   rec.finish(result, t);
+}
+
+export const PYTHON = '/usr/bin/python3';
+
+/** Whether scripts/weft_read.py can run here (python3 with numpy and msgpack). */
+export const pythonReaderAvailable = spawnSync(PYTHON, ['-c', 'import numpy, msgpack'], { encoding: 'utf8' }).status === 0;
+
+export interface PythonRead {
+  /** weft_read's exit code (3: corrupt), or 'crash' for an exception it let escape */
+  code: number | 'crash';
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * `weft_read.py LOG --json` of every file, in one Python process (its start-up is most of a
+ * read of a small log): each file's exit code, output and error text.
+ */
+export function pythonReadJson(files: string[]): PythonRead[] {
+  const script = [
+    'import contextlib, io, json, sys, traceback',
+    `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})`,
+    'import weft_read',
+    'out = []',
+    'for f in json.load(sys.stdin):',
+    '    sys.argv = ["weft_read.py", f, "--json"]',
+    '    o, e = io.StringIO(), io.StringIO()',
+    '    try:',
+    '        with contextlib.redirect_stdout(o), contextlib.redirect_stderr(e):',
+    '            code = weft_read.main()',
+    '    except SystemExit as x:',
+    '        code = x.code if isinstance(x.code, int) else 2',
+    '    except BaseException:',
+    '        code = "crash"',
+    '        e.write(traceback.format_exc())',
+    '    out.append({"code": code, "stdout": o.getvalue(), "stderr": e.getvalue()})',
+    'json.dump(out, sys.stdout)',
+  ].join('\n');
+  const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(files), encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`the Python reader's driver failed (${r.status ?? r.signal}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as PythonRead[];
 }
