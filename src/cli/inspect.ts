@@ -1,5 +1,6 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { EXIT } from './errors.ts';
+import { checkLog } from '../replay/check.ts';
 import { layerName } from '../model/params.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
@@ -85,7 +86,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     let indexDamage: LogCorruptError | null = null;
     if (!values['no-check']) {
       try {
-        checked = log.checkIntegrity();
+        checked = checkLog(log);
       } catch (e) {
         if (!(e instanceof LogCorruptError && log.indexDamage && e.offsetByte === log.indexDamage.offset)) throw e;
         indexDamage = e;

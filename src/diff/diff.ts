@@ -6,7 +6,8 @@ import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';
 import { stepMasks, stepView, type StepView } from '../log/steps.ts';
 import { StateWalker } from '../replay/walk.ts';
-import { checkModelTable, stateAt } from '../replay/state.ts';
+import { stateAt } from '../replay/state.ts';
+import { checkLog } from '../replay/check.ts';
 import { firstBitDifference, firstStepDifference, tensorOf, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
 
@@ -138,10 +139,8 @@ export interface DiffOptions {
  */
 export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffResult {
   // both logs are compared whole, so both are checked whole: damage is corruption, never "identical"
-  for (const log of [a, b]) {
-    log.checkIntegrity();
-    checkModelTable(log);
-  }
+  checkLog(a);
+  checkLog(b);
   const ha = a.header;
   const hb = b.header;
   if (ha.vocabSize !== hb.vocabSize || JSON.stringify(ha.vocab) !== JSON.stringify(hb.vocab)) {

@@ -7,7 +7,8 @@ import { viewAs } from '../log/format.ts';
 import { Prober } from '../engine/probe.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { firstStepDifference, type StepSide } from '../log/compare.ts';
-import { checkModelTable, stateAt } from './state.ts';
+import { stateAt } from './state.ts';
+import { checkLog } from './check.ts';
 import { codecGuard } from './step.ts';
 import { stateHashOf } from '../engine/hash.ts';
 import { allocFloat } from '../kernels/types.ts';
@@ -86,12 +87,11 @@ function keyframeHash(log: LogReader, step: number, into: Decoded): string {
  * Re-executes the run from its header (from the log's first keyframe, for forks and resumes)
  * and compares every step: hashes always, arrays where the log has them, keyframes and attention
  * probes where it has them. Stops at the first difference. The log is checked whole first
- * (checkIntegrity): damage anywhere is a LogCorruptError, never "reproduced".
+ * (checkLog): damage anywhere is a LogCorruptError, never "reproduced".
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
-  // what is re-executed is checked first: every frame, the structure, the end record; the table
-  log.checkIntegrity();
-  checkModelTable(log);
+  // what is re-executed is checked first, whole (checkLog)
+  checkLog(log);
   const h = log.header;
   const t = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
   if (h.startStep > 0) {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UsageError, WeftError } from '../errors.ts';
 import { lockHolder } from '../log/lock.ts';
 import { openLog } from '../log/reader.ts';
+import { checkLog } from '../replay/check.ts';
 import { stepView } from '../log/steps.ts';
 import { jsonNumber } from '../json.ts';
 import { PACKAGE_ROOT } from '../package.ts';
@@ -47,7 +48,7 @@ export function logOutcome(path: string, plan: Pick<SweepPlan, 'scenarioName'>, 
   try {
     const other = headerMismatch(log, plan, run);
     if (other) return mismatch(other);
-    log.checkIntegrity();
+    checkLog(log);
     const end = log.readEnd();
     const steps = stepsMismatch(log, end, run);
     if (steps) return mismatch(steps);

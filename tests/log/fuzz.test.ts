@@ -10,6 +10,7 @@ import { keyedStream } from '../../src/rng/keyed.ts';
 import { hashBytes } from '../../src/engine/hash.ts';
 import { pack } from '../../src/log/msgpack.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
+import { checkLog } from '../../src/replay/check.ts';
 import { diff } from '../../src/diff/diff.ts';
 import { ViewerServer } from '../../src/view/server.ts';
 import { assembleLog, killedPrefix, MUTATIONS, parseLog, subjectOf, type Mutation, type Subject } from '../../scripts/fault-injection.ts';
@@ -177,9 +178,9 @@ function reading(bytes: Uint8Array, f: (log: LogReader) => Read): Read {
 /** The in-process readers, each as its command composes it. */
 const READERS: Record<string, (bytes: Uint8Array, original: Uint8Array) => Read> = {
   // what inspect, verify, diff and sweeps trust: the integrity check, then every record
-  checkIntegrity: (bytes) => reading(bytes, (log) => {
-    log.checkIntegrity();
-    const records = log.frames.map((f, i) => `${f.kind} ${f.step} ${digest(pack(log.readRecord(f, i)))}`);
+  checkLog: (bytes) => reading(bytes, (log) => {
+    checkLog(log);
+    const records = log.frames.map((f) => `${f.kind} ${f.step} ${digest(pack(log.readRecord(f)))}`);
     return { kind: 'data', data: JSON.stringify({ start: log.header.startStep, last: log.lastStep, records }) };
   }),
   // replay and export: the state after every step
@@ -191,15 +192,13 @@ const READERS: Record<string, (bytes: Uint8Array, original: Uint8Array) => Read>
     }
     return { kind: 'data', data: JSON.stringify(states) };
   }),
-  // weft verify: the integrity check, then the re-execution
+  // weft verify: the whole-log check, then the re-execution (verifyLog does both)
   verifyLog: (bytes) => reading(bytes, (log) => {
-    log.checkIntegrity();
     const r = verifyLog(log);
     return { kind: 'data', data: JSON.stringify(r), vouches: r.ok, differs: !r.ok };
   }),
-  // weft diff against the intact log
+  // weft diff against the intact log (diff checks both whole first)
   diff: (bytes, original) => reading(bytes, (log) => {
-    log.checkIntegrity();
     const b = openLogBytes(original, 'original.weft');
     try {
       const r = diff(log, b);

@@ -11,6 +11,7 @@ import { bytesOf, viewAs } from '../../src/log/format.ts';
 import type { HeaderRecord, LogRecord } from '../../src/log/records.ts';
 import { stateAt } from '../../src/replay/state.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
+import { checkLog } from '../../src/replay/check.ts';
 import { diff } from '../../src/diff/diff.ts';
 import { config, MICRO, recordRun, tempDir } from './helpers.ts';
 
@@ -138,14 +139,14 @@ describe('a log is read as it was written, or refused with the offset', () => {
     expect(stateAt(openLogBytes(bytesA), 6).stateHash).toBe(openLogBytes(bytesA).readStep(6).stateHash);
   });
 
-  it('the keyframe at the start, from another run, is refused by replay (one step on from it must give step 1) and fails verify', () => {
+  it('the keyframe at the start, from another run, is refused by replay, verify and the whole-log check (one step on from it must give step 1)', () => {
     const spliced = A.slice();
     spliced[where(A, 'keyframe', 0)] = B[where(B, 'keyframe', 0)];
     const bytes = assemble(spliced);
     expect(refusal(bytes, (log) => stateAt(log, 0))?.message).toMatch(/keyframe 0: one step from it hashes to .* step 1 records .*another run/);
-    const v = verifyLog(openLogBytes(bytes));
-    expect(v.ok).toBe(false);
-    expect(v.mismatch).toMatchObject({ step: 0, field: 'keyframe' });
+    // verify, inspect, diff and sweeps check it too, before trusting the rest (checkLog)
+    expect(refusal(bytes, (log) => verifyLog(log))?.message).toMatch(/keyframe 0: one step from it .*another run/);
+    expect(refusal(bytes, (log) => checkLog(log))?.message).toMatch(/keyframe 0: one step from it .*another run/);
     // a diff with the intact log refuses it too, never "identical"
     expect(refusal(bytes, (log) => diff(log, openLog(pathA)))?.message).toMatch(/keyframe 0: .*another run/);
   });

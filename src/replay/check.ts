@@ -1,0 +1,27 @@
+import { LogCorruptError } from '../errors.ts';
+import type { LogReader } from '../log/reader.ts';
+import { checkModelTable, stateAt } from './state.ts';
+
+/**
+ * The whole-log check of every command that takes a log on trust — inspect, verify, diff, the
+ * sweep's "finished" test and its merge: the reader's (checkIntegrity: every frame, the
+ * structure, keyframes against their steps, the end record, the index), the header's parameter
+ * table against the model's, and the start keyframe by the step after it (the one keyframe no
+ * step record carries the hash of). A damaged index is reported last, after everything else
+ * checked out. Returns the frames checked.
+ */
+export function checkLog(log: LogReader): number {
+  let indexDamage: LogCorruptError | null = null;
+  let frames: number;
+  try {
+    frames = log.checkIntegrity();
+  } catch (e) {
+    if (!(e instanceof LogCorruptError && log.indexDamage && e.offsetByte === log.indexDamage.offset)) throw e;
+    indexDamage = e;
+    frames = log.frames.length;
+  }
+  checkModelTable(log);
+  if (log.keyframeSteps.includes(log.header.startStep)) stateAt(log, log.header.startStep);
+  if (indexDamage) throw indexDamage;
+  return frames;
+}
