@@ -1005,9 +1005,11 @@ async function killCategory(h: Harness, rng: KeyedStream): Promise<KillFigures[]
         const got = await h.readAndJudge('kills', mode, m, uPath, steps, readers, h.python);
         for (const [reader, outcome] of got) f.readers[reader][outcome]++;
       }
-      // and the run continued: the uninterrupted log, byte for byte
+      // and the run continued — with the command and flags it was started with, as `weft run
+      // --help` asks (a log killed before its header holds no config to continue by) — gives the
+      // uninterrupted log, byte for byte
       if (existsSync(out)) {
-        const r = await runChild(process.execPath, [WEFT_BIN, 'run', 'baseline', '--resume', '--out', out, '--quiet', '--threads', '1'], { cwd: dir });
+        const r = await runChild(process.execPath, [WEFT_BIN, ...args, '--resume', '--out', out], { cwd: dir });
         const after = readFileSync(out);
         const same = Buffer.from(after).equals(Buffer.from(full));
         let outcome: keyof KillFigures['resume'];

@@ -289,7 +289,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
       }
       ({ trainer, recorder } = r);
       if (r.kind === 'restarted') {
-        process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given\n`);
+        process.stderr.write(`${rel}: no complete record, ${r.found}: its run was killed as it started; restarting it from step 0 with the scenario and flags given (nothing of its config was recorded: they must be those it was started with)\n`);
         if (!quiet) process.stderr.write(`${describeRun(scenario.name, config, trainer)}\n${sizeLine(trainer, logPath)}\n`);
       } else if (!quiet) process.stderr.write(`resuming ${rel} after step ${trainer.stepsDone}\n${sizeLine(trainer, logPath)}\n`);
     } else {

@@ -135,6 +135,11 @@ async function reportCommand(dirs: string[], values: Record<string, unknown>): P
   const own = resolve(file) === resolve(dirs[0], 'report.html');
   const rule: OutputRule = { force: Boolean(values.force) || own, inputs: [join(dirs[0], 'sweep.json')], flag: '--html' };
   if (!values.json) checkOutput(file, rule); // before reading every log
+  // what the report draws is checked first: each finished run's log is the manifest's, intact
+  const { checkSweepLogs } = await import('../sweep/merge.ts');
+  const { readManifest } = await import('../sweep/manifest.ts');
+  const m = readManifest(dirs[0]);
+  if (m) await checkSweepLogs(dirs[0], m);
   const d = sweepReportData(dirs[0]);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(sweepReportJson(d), null, 2)}\n`);

@@ -29,20 +29,34 @@ const CARRIED: ReadonlySet<ManifestRun['status']> = new Set(['complete', 'diverg
  * planned run's scenario, config, seed and steps, and the manifest entry's status, steps and
  * final state hash. Damage is the reader's error (exit 3); anything else a UsageError (exit 2).
  */
-function checkShardLog(dir: string, plan: SweepPlan, planned: Map<string, PlannedRun>, r: ManifestRun): void {
+function checkShardLog(dir: string, plan: SweepPlan, planned: Map<string, PlannedRun>, r: ManifestRun, busy: 'refuse' | 'allow' = 'refuse'): void {
   const path = join(dir, r.log);
   const run = planned.get(r.id);
   if (!run) throw new UsageError(`${join(dir, MANIFEST_FILE)}: run ${r.id} is not one the sweep plans`);
   const said = `${join(dir, MANIFEST_FILE)} says ${r.status} after ${r.steps} steps, state hash ${r.stateHash}`;
   const out = logOutcome(path, plan, run);
-  if (out.kind === 'missing') throw new LogFormatError(`${path}: no such file, though ${said}`, 3);
-  if (out.kind === 'busy') throw new UsageError(`${out.fields.error}: merge once that shard's sweep has ended`);
+  if (out.kind === 'missing') throw new LogFormatError(`${path}: no such file, though ${said}; run that sweep again to repair it`, 3);
+  if (out.kind === 'busy') {
+    if (busy === 'allow') return;
+    throw new UsageError(`${out.fields.error}: merge once that shard's sweep has ended`);
+  }
   if (out.kind === 'rerun') throw out.problem!;
-  if (out.kind === 'mismatch') throw new UsageError(`${out.problem!.message} (${said}); run that shard's sweep again`);
+  if (out.kind === 'mismatch') throw new UsageError(`${out.problem!.message} (${said}); run that sweep again`);
   const f = out.fields;
   if (f.status !== r.status || f.steps !== r.steps || f.stateHash !== r.stateHash) {
-    throw new UsageError(`${path}: the log is ${f.status} after ${f.steps} steps, state hash ${f.stateHash}, but ${said}; run that shard's sweep again`);
+    throw new UsageError(`${path}: the log is ${f.status} after ${f.steps} steps, state hash ${f.stateHash}, but ${said}; run that sweep again`);
   }
+}
+
+/**
+ * Checks every log a sweep's folder holds as a result against its manifest and plan, as a merge
+ * checks a shard's (a report draws them: damage is exit 3, a log not the manifest's exit 2); a
+ * run still being written is let be.
+ */
+export async function checkSweepLogs(dir: string, m: SweepManifest): Promise<void> {
+  const plan = await replan(dir, m);
+  const planned = new Map(plan.runs.map((x) => [x.id, x]));
+  for (const r of m.runs) if (CARRIED.has(r.status)) checkShardLog(dir, plan, planned, r, 'allow');
 }
 
 /**

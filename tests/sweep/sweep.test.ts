@@ -173,6 +173,30 @@ describe('weft sweep', () => {
     expect(readFileSync(log).equals(whole)).toBe(true);
   });
 
+  it('sweep report checks what it draws: a damaged, missing or swapped log is refused (3, 3, 2), never drawn as numbers', () => {
+    const dir = tempDir();
+    expect(weft(['sweep', 'baseline', '--model', 'tiny', '--steps', '2', '--seeds', '1-2', '--out', dir, '--quiet']).code).toBe(0);
+    expect(weft(['sweep', 'report', dir, '--json']).code).toBe(0);
+    const [a, b] = readManifest(dir)!.runs.map((r) => join(dir, r.log));
+    const bytesA = readFileSync(a);
+    const flipped = Buffer.from(bytesA);
+    flipped[Math.floor(flipped.length / 2)] ^= 1;
+    writeFileSync(a, flipped);
+    const damaged = weft(['sweep', 'report', dir, '--json']);
+    expect(damaged.code).toBe(3);
+    expect(damaged.stderr).toMatch(/seed=1\.weft: corrupt at byte \d+/);
+    unlinkSync(a);
+    const missing = weft(['sweep', 'report', dir, '--json']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/seed=1\.weft: no such file, though .*sweep\.json says complete after 2 steps/);
+    writeFileSync(a, readFileSync(b));
+    const swapped = weft(['sweep', 'report', dir, '--json']);
+    expect(swapped.code).toBe(2);
+    expect(swapped.stderr).toMatch(/seed=1\.weft: .*seed/);
+    writeFileSync(a, bytesA);
+    expect(weft(['sweep', 'report', dir, '--json']).code).toBe(0);
+  });
+
   it('a run whose log was deleted (its report files left) runs again: the sweep owns its folder', () => {
     const dir = tempDir();
     const args = ['sweep', 'baseline', '--model', 'tiny', '--steps', '2', '--seeds', '1', '--out', dir, '--quiet'];
