@@ -1,4 +1,7 @@
-import { relative } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { writeOutput } from '../log/output.ts';
+import { writeCheckArtifacts } from './artifacts.ts';
 import { UsageError } from '../errors.ts';
 import { acceptCommand, checkGolden, refuseInCi, updateGolden, type GoldenCheck } from '../golden/check.ts';
 import { formatReport } from '../golden/compare.ts';
@@ -18,6 +21,10 @@ export const SNAPSHOT_USAGE = `weft snapshot check|update [scenario|file.ts…] 
   update   write goldens anew and print what changed (refused when CI is set)
   (no scenario names: all in your project's scenarios/, or weft's built-ins where there is none)
   --snapshots DIR  keep the goldens in DIR instead (also: WEFT_SNAPSHOT_DIR)
+  --artifacts DIR  (check) what shows why a check failed, for a CI job to keep: DIR/check.txt and
+               check.json (this output), and per failing scenario the run the check made
+               (NAME.weft, NAME.html), the config its golden recorded run by this weft
+               (NAME-golden.weft) and the two compared (NAME.diff.txt, NAME.diff.html)
   --shard i/n  only every n-th scenario (in name order) from the i-th: one job of a CI matrix;
                the shards together check each golden once`;
 
@@ -34,12 +41,20 @@ function describeCheck(c: GoldenCheck, dir: string | undefined): string {
 }
 
 export async function snapshotCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { json: { type: 'boolean' }, shard: { type: 'string' }, snapshots: { type: 'string' } }, SNAPSHOT_USAGE, null);
+  const p = parseCommand(argv, { json: { type: 'boolean' }, shard: { type: 'string' }, snapshots: { type: 'string' }, artifacts: { type: 'string' } }, SNAPSHOT_USAGE, null);
   if (!p) return 0;
   const { values, positionals } = p;
   const [verb, ...names] = positionals;
   if (verb !== 'check' && verb !== 'update') throw new UsageError(`expected check or update, got ${JSON.stringify(verb ?? '')}\nusage: ${SNAPSHOT_USAGE.split('\n')[0]}`);
   if (verb === 'update') refuseInCi('update');
+  const artifacts = values.artifacts === undefined ? null : String(values.artifacts);
+  if (artifacts !== null && verb !== 'check') throw new UsageError('--artifacts: only with snapshot check');
+  // what this command prints, kept for --artifacts' check.txt too
+  const text: string[] = [];
+  const say = (s: string) => {
+    text.push(s);
+    if (!values.json) process.stdout.write(`${s}\n`);
+  };
   let failed = false;
   const results: unknown[] = [];
   const scenarios: Scenario[] = [];
@@ -55,6 +70,7 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
       if (names.length) throw e;
       failed = true;
       results.push({ scenario: n, status: 'broken', error: (e as Error).message });
+      text.push(`broken scenario ${(e as Error).message.split('\n')[0]}`);
       process.stderr.write(`weft snapshot: broken scenario ${(e as Error).message.split('\n')[0]}\n`);
     }
   }
@@ -63,8 +79,9 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
       const c = checkGolden(s, { dir });
       const bad = c.status !== 'match' || c.expectations.some((e) => !e.ok);
       failed ||= bad;
-      results.push({ scenario: s.name, status: c.status, report: c.report, expectations: c.expectations });
-      if (!values.json) process.stdout.write(`${describeCheck(c, dir)}\n`);
+      results.push({ scenario: s.name, file: s.file ?? null, golden: c.file, status: c.status, report: c.report, expectations: c.expectations });
+      say(describeCheck(c, dir));
+      if (bad && artifacts) for (const f of writeCheckArtifacts(artifacts, s, c)) say(`  kept: ${rel(f)}`);
     } else {
       const u = updateGolden(s, { dir });
       const failedExpectations = u.expectations.filter((e) => !e.ok);
@@ -77,6 +94,12 @@ export async function snapshotCommand(argv: string[]): Promise<number> {
       }
     }
   }
-  if (values.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  const json = `${JSON.stringify(results, null, 2)}\n`;
+  if (values.json) process.stdout.write(json);
+  if (artifacts) {
+    mkdirSync(artifacts, { recursive: true });
+    writeOutput(join(artifacts, 'check.txt'), `${text.join('\n')}\n`, { force: true, inputs: [], flag: '--artifacts' });
+    writeOutput(join(artifacts, 'check.json'), json, { force: true, inputs: [], flag: '--artifacts' });
+  }
   return failed ? EXIT.differs : EXIT.ok;
 }
