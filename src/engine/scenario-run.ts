@@ -81,7 +81,7 @@ export class ScenarioRunBuilder implements RunObserver {
     const groups = this.nLayers + 2;
     const at = (step: number): number => {
       if (!Number.isInteger(step) || this.first === 0 || step < this.first || step > this.last) {
-        throw new RangeError(`${this.what} has no step ${step} (${this.first === 0 ? 'it ran no step' : `it ran steps ${this.first}…${this.last}`})`);
+        throw new RangeError(`${this.what} has no step ${step} (${this.first === 0 ? 'it ran no step' : this.first === this.last ? `it ran step ${this.first} only` : `it ran steps ${this.first}…${this.last}`})`);
       }
       return step - this.first;
     };
