@@ -1,3 +1,4 @@
+import type { ExpectationResult } from '../engine/scenario-run.ts';
 import type { RunSummary } from '../engine/summary.ts';
 import type { Anomaly } from '../engine/trainer.ts';
 import { fmtLoss } from './progress.ts';
@@ -33,4 +34,12 @@ export function formatSummary(s: RunSummary, stepsPerSec: number): string {
 export function formatAnomaly(a: Anomaly): string {
   const where = a.stage === 'loss' ? `the loss${a.tensor ? ` (first non-finite activation: ${a.tensor})` : ''}` : `${a.stage === 'grad' ? 'the gradient of' : 'parameter'} ${a.tensor}[${a.index}]`;
   return `stopped: NaN/Inf at step ${a.step}, first in ${where}`;
+}
+
+/** A scenario's expectations checked on a run: how many hold, then one line each, ✓ or ✗ (with the error of a check that threw). */
+export function formatExpectations(results: readonly ExpectationResult[]): string {
+  const held = results.filter((e) => e.ok).length;
+  const lines = [`expectations: ${held} of ${results.length} hold`];
+  for (const e of results) lines.push(`  ${e.ok ? '✓' : '✗'} ${e.text}${e.error ? ` (${e.error})` : ''}`);
+  return lines.join('\n');
 }

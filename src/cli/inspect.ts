@@ -13,14 +13,24 @@ import { lockHolder } from '../log/lock.ts';
 import { hostname } from 'node:os';
 import { paramTable } from '../log/records.ts';
 import { unstartedLogError } from '../log/unstarted.ts';
+import { writeStepRows } from './step-rows.ts';
 
-export const INSPECT_USAGE = `weft inspect <log.weft> [--step N] [--json] [--no-check]
+export const INSPECT_USAGE = `weft inspect <log.weft> [--step N | --steps [--csv]] [--json] [--no-check]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
-  or with --step N that step's record (loss, lr, gradient norms, clip factor, batch). First it
-  checks the whole log — every frame's checksum and record, the steps in order with none missing,
-  keyframes against their steps, the end record, the index: damage is named with its byte offset,
-  exit 3 (a damaged index still shows the summary, read by scanning the intact frames).
+  with --step N that step's record (loss, lr, gradient norms, clip factor, batch), or with
+  --steps every step, one row each. First it checks the whole log — every frame's checksum and
+  record, the steps in order with none missing, keyframes against their steps, the end record,
+  the index: damage is named with its byte offset, exit 3, and nothing else is printed (a damaged
+  index still shows the summary or the rows, read by scanning the intact frames).
   --step N     one step's record
+  --steps      one row per step, written as the log is read (| head stops it; a log of any
+               length streams): step, loss, lr, gradNorm (global), the gradient norm per layer
+               group (emb, layer 1 … layer L, head), clipFactor. A table for people, or:
+    --csv      CSV with a header row; numbers exact (the shortest decimal that reads back as the
+               same double: JavaScript's String(x), Python's repr), NaN, Infinity, -Infinity
+    --json     JSON Lines: one object per step per line, keyed by the CSV's column names
+               (numbers exact; NaN/Inf as the strings "NaN", "Infinity", "-Infinity")
+               A step that stopped on NaN/Inf did not complete: it has no record and no row.
   --json       machine-readable output (numbers are exact doubles; NaN/Inf as strings)
   --no-check   skip the check (huge logs; the output says it was skipped)`;
 
@@ -73,9 +83,12 @@ export function logSummary(log: LogReader) {
 }
 
 export async function inspectCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { step: { type: 'string' }, json: { type: 'boolean' }, 'no-check': { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { step: { type: 'string' }, steps: { type: 'boolean' }, csv: { type: 'boolean' }, json: { type: 'boolean' }, 'no-check': { type: 'boolean' } }, INSPECT_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
+  if (values.steps && values.step !== undefined) throw new UsageError('--step N (one step) and --steps (every step) exclude each other');
+  if (values.csv && !values.steps) throw new UsageError('--csv goes with --steps (one row per step)');
+  if (values.csv && values.json) throw new UsageError('--csv and --json exclude each other (--steps writes one of them)');
   const unstarted = unstartedLogError(positionals[0]);
   if (unstarted) throw unstarted;
   const log = openLog(positionals[0]);
@@ -116,11 +129,15 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       }
       return 0;
     }
-    const s = { ...logSummary(log), framesChecked: checked };
     const damaged = () => {
       process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);
       return EXIT.corrupt;
     };
+    if (values.steps) {
+      await writeStepRows(log, values.csv ? 'csv' : values.json ? 'json' : 'text');
+      return indexDamage ? damaged() : 0;
+    }
+    const s = { ...logSummary(log), framesChecked: checked };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return indexDamage ? damaged() : 0;

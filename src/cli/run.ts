@@ -4,13 +4,15 @@ import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { runTrainingAsync, type RunObserver, type RunResult } from '../engine/run.ts';
 import { SummaryObserver, type RunSummary } from '../engine/summary.ts';
+import { checkExpectations, maskCounts, ScenarioRunBuilder } from '../engine/scenario-run.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { parseCommand } from './args.ts';
-import { formatAnomaly, formatSummary } from './format.ts';
+import { formatAnomaly, formatExpectations, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
 import { Recorder } from '../log/recorder.ts';
 import { openLog } from '../log/reader.ts';
+import { stepMasks, stepView } from '../log/steps.ts';
 import { resumeLogFile } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
 import { existsSync, statfsSync } from 'node:fs';
@@ -30,8 +32,9 @@ export function fmtBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--model tiny|fabric] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet]
-  Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm.
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--model tiny|fabric] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet] [--check]
+  Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm;
+  then the scenario's lesson: each of its expectations, ✓ or ✗, checked on this run's steps.
   <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
   --steps N        number of training steps (overrides the scenario)
   --seed S         random seed (overrides the scenario)
@@ -49,8 +52,10 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    from its last complete step; the result equals an uninterrupted run's log.
                    The scenario and flags must be those of the logged run. A log killed while
                    closing gets its index; one killed before its first record starts afresh
-  --json           print the summary as JSON on stdout
-  --quiet          no progress output
+  --json           print the summary as JSON on stdout (with expectations: [{text, ok, error?}])
+  --quiet          no progress output (the summary and the expectations are still printed: they are results)
+  --check          exit 1 when an expectation fails (without it, exit 0 either way: a lesson that
+                   does not show is a result, not an error; a run stopped by a signal exits 130/143)
   --list           list the scenarios and exit
   Ctrl-C stops after the current step and closes the log (exit 130); Ctrl-C again quits at once.
   After the last step it stops nothing: the log closes and the report is written (exit 0).`;
@@ -67,6 +72,7 @@ export const RUN_OPTIONS = {
   record: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
+  check: { type: 'boolean' },
   list: { type: 'boolean' },
 } as const;
 
@@ -217,6 +223,25 @@ function sizeLine(trainer: Trainer, logPath: string): string {
   return line;
 }
 
+/**
+ * A resumed run's lesson covers its steps before the resume too (as an uninterrupted run's
+ * does): steps firstStep…untilStep are read from its log, as exact as the run made them.
+ */
+function addLoggedSteps(lesson: ScenarioRunBuilder, logPath: string, untilStep: number): void {
+  const log = openLog(logPath);
+  try {
+    for (let n = log.firstStep; n <= untilStep; n++) {
+      const r = log.readStep(n);
+      const v = stepView(r);
+      const masks = stepMasks(log.header, r);
+      const kept = masks ? maskCounts(masks.values()) : null;
+      lesson.add({ step: n, loss: v.loss, gradNormGlobal: v.gradNormGlobal, gradNormPerLayer: v.gradNormPerLayer, clipFactor: v.clipFactor, maskKeptFraction: kept ? kept.kept / kept.total : null });
+    }
+  } finally {
+    log.close();
+  }
+}
+
 /** Lists the scenarios; a file that fails to load is named with its error, and the others still listed. */
 async function listScenarios(): Promise<number> {
   let broken = 0;
@@ -303,10 +328,13 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   } catch (e) {
     throw logPath ? withResumeHint(e, logPath, command) : e;
   }
+  // the run's lesson: its expectations read the figures of every step it makes
+  const lesson = new ScenarioRunBuilder(trainer.config.model.nLayers, 'this run');
+  if (logPath && trainer.stepsDone > 0) addLoggedSteps(lesson, logPath, trainer.stepsDone);
   const signals = new RunSignals();
   let out: TrainOutcome;
   try {
-    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder] : [], quiet, signals);
+    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder, lesson] : [lesson], quiet, signals);
     await closeDelayForTests();
     recorder?.finish(out.result, trainer);
   } catch (e) {
@@ -314,6 +342,8 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     await signals.done();
     throw logPath ? withResumeHint(e, logPath, command) : e;
   }
+  // (a check that reads a step the run did not make — interrupted, stopped on NaN/Inf — fails with its error)
+  const expectations = checkExpectations(scenario.expectations, lesson.run(out.result.anomaly));
   const report = {
     scenario: scenario.name,
     description: scenario.description,
@@ -321,6 +351,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     logBytes: recorder?.writer.bytesWritten ?? null,
     ...out.result,
     summary: out.summary,
+    expectations,
   };
   let htmlPath: string | null = null;
   if (logPath) {
@@ -346,11 +377,12 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
         process.stdout.write(`next: npx weft inspect ${rel} · npx weft replay ${rel} --to ${out.result.stepsDone} · npx weft diff ${rel} <other.weft>\n`);
       }
     }
+    if (expectations.length) process.stdout.write(`${formatExpectations(expectations)}\n`);
   }
   if (out.result.reason === 'interrupted') {
     const again = rel ? `; to continue: ${command} --resume --out ${rel}` : '';
     process.stderr.write(`interrupted after step ${out.result.stepsDone}${again}\n`);
     return SIGNAL_EXIT[out.signal ?? 'SIGINT'];
   }
-  return EXIT.ok;
+  return values.check && expectations.some((e) => !e.ok) ? EXIT.differs : EXIT.ok;
 }

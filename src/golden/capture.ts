@@ -3,6 +3,7 @@ import { mergeConfig, TINY, validateConfig } from '../engine/config.ts';
 import { hashBytes } from '../engine/hash.ts';
 import { runTraining } from '../engine/run.ts';
 import type { Scenario, ScenarioRun } from '../engine/scenario.ts';
+import { maskCounts, ScenarioRunBuilder } from '../engine/scenario-run.ts';
 import { Trainer, type Anomaly } from '../engine/trainer.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { layerName } from '../model/params.ts';
@@ -72,8 +73,6 @@ function perTensor(t: Trainer, buf: ArrayLike<number> & ArrayBufferView): Record
   return out;
 }
 
-/** Every step's scalars of a golden run, for scenario expectations (not stored in the file). */
-
 /** Trains a scenario's golden config and captures its golden (optionally on other kernels: tests). */
 export function captureGolden(s: Scenario, kernels?: Kernels): GoldenFile {
   return captureGoldenRun(s, kernels).golden;
@@ -85,20 +84,18 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
   const chosen = new Set(goldenSteps(config.steps));
   const L = config.model.nLayers;
   const steps: GoldenStep[] = [];
-  const all = new Map<number, { loss: number; perLayer: Float64Array; global: number; clip: number; kept: number | null }>();
-  const result = runTraining(t, config.steps, [{
+  // every step's figures, for the scenario's expectations (not stored in the file)
+  const all = new ScenarioRunBuilder(L, `the golden run of ${s.name}`);
+  const result = runTraining(t, config.steps, [all, {
     onStep: (r) => {
-      const masks = r.masks ? [...r.masks.values()] : null;
-      const kept = masks ? masks.reduce((s, m) => s + m.reduce((a, b) => a + b, 0), 0) : 0;
-      const total = masks ? masks.reduce((s, m) => s + m.length, 0) : 0;
-      all.set(r.step, { loss: r.loss, perLayer: r.gradNorm.perLayer.slice(), global: r.gradNorm.global, clip: r.clipFactor, kept: masks ? kept / total : null });
       // a step that stopped on NaN/Inf is kept too: where a run blows up is part of its golden
       if (!chosen.has(r.step) && !r.anomaly) return;
       const perLayer: Record<string, GoldenFloat> = {};
       r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
       const paramNorm: Record<string, GoldenFloat> = {};
       layerSpanNorms(t.state.params, t.table).forEach((x, l) => (paramNorm[layerName(l, L)] = goldenFloat(x)));
-      const maskSummary: GoldenStep['masks'] = masks ? { hash: hashBytes(...masks), kept, total } : null;
+      const masks = r.masks ? [...r.masks.values()] : null;
+      const maskSummary: GoldenStep['masks'] = masks ? { hash: hashBytes(...masks), ...maskCounts(masks) } : null;
       steps.push({
         step: r.step,
         loss: goldenFloat(r.loss),
@@ -124,18 +121,5 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
     steps,
     anomaly: result.anomaly,
   };
-  const at = (step: number) => {
-    const x = all.get(step);
-    if (!x) throw new RangeError(`the golden run of ${s.name} has no step ${step} (it ran ${all.size} steps)`);
-    return x;
-  };
-  const run: ScenarioRun = {
-    lastStep: Math.max(...all.keys()),
-    anomaly: result.anomaly,
-    loss: (step) => at(step).loss,
-    gradNorm: (step, layer) => (layer === 'global' ? at(step).global : at(step).perLayer[layer === 'last' ? L : layer === 'head' ? L + 1 : layer]),
-    clipFactor: (step) => at(step).clip,
-    maskKeptFraction: (step) => at(step).kept,
-  };
-  return { golden, run };
+  return { golden, run: all.run(result.anomaly) };
 }

@@ -2,16 +2,13 @@ import { UsageError } from '../errors.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { captureGoldenRun, type GoldenFile } from './capture.ts';
+import { checkExpectations, type ExpectationResult } from '../engine/scenario-run.ts';
 import { compareGolden, type GoldenReport } from './compare.ts';
 import { goldenFileOf, readGolden, writeGolden } from './store.ts';
 import { scenarioArgument } from '../engine/scenarios.ts';
 import { sep } from 'node:path';
 
-export interface ExpectationResult {
-  text: string;
-  ok: boolean;
-  error?: string;
-}
+export type { ExpectationResult };
 
 export interface GoldenCheck {
   scenario: string;
@@ -24,22 +21,12 @@ export interface GoldenCheck {
   actual: GoldenFile;
 }
 
-function evaluate(s: Scenario, run: ReturnType<typeof captureGoldenRun>['run']): ExpectationResult[] {
-  return s.expectations.map((e) => {
-    try {
-      return { text: e.text, ok: Boolean(e.check(run)) };
-    } catch (err) {
-      return { text: e.text, ok: false, error: (err as Error).message };
-    }
-  });
-}
-
 /** Runs a scenario's golden config and compares it with its golden file. */
 export function checkGolden(s: Scenario, opts: { kernels?: Kernels; dir?: string } = {}): GoldenCheck {
   const file = goldenFileOf(s, opts.dir);
   const expected = readGolden(file);
   const { golden: actual, run } = captureGoldenRun(s, opts.kernels);
-  const expectations = evaluate(s, run);
+  const expectations = checkExpectations(s.expectations, run);
   const argument = scenarioArgument(s);
   if (!expected) return { scenario: s.name, file, argument, status: 'missing', report: null, expectations, actual };
   const report = compareGolden(expected, actual);

@@ -206,12 +206,13 @@ describe('weft run --resume finishes what a kill left', () => {
 });
 
 /** Starts `weft run` and sends `signal` `afterMs` after progress shows step `atStep`; resolves when it exits. */
-function runAndSignal(args: string[], atStep: number, afterMs: number, signal: NodeJS.Signals, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+function runAndSignal(args: string[], atStep: number, afterMs: number, signal: NodeJS.Signals, env: Record<string, string>): Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [`${ROOT}/bin/weft.mjs`, 'run', ...args], { cwd: ROOT, env: { ...process.env, ...env } });
+    let stdout = '';
     let stderr = '';
     let sent = false;
-    child.stdout.resume();
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (!sent && new RegExp(`step ${atStep}/`).test(stderr)) {
@@ -220,7 +221,7 @@ function runAndSignal(args: string[], atStep: number, afterMs: number, signal: N
       }
     });
     child.on('error', reject);
-    child.on('exit', (code, sig) => resolve({ code, signal: sig, stderr }));
+    child.on('close', (code, sig) => resolve({ code, signal: sig, stdout, stderr }));
   });
 }
 
@@ -276,5 +277,109 @@ describe('a log that cannot be written', () => {
     const resumed = weft(['run', 'baseline', '--resume', '--out', kept, '--quiet']);
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(readFileSync(kept).equals(readFileSync(whole))).toBe(true);
+  });
+});
+
+describe('weft run prints its lesson: the scenario\'s expectations, checked on this run', () => {
+  const lessons = tempDir();
+  /** A scenario file of the test's own, on the tiny model, with these expectations (source text). */
+  const scenarioFile = (name: string, steps: number, expectations: string[]) => {
+    const file = join(lessons, `${name}.ts`);
+    writeFileSync(file, [
+      `import { defineScenario } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};`,
+      `export default defineScenario({ name: '${name}', description: 'a lesson test', config: { steps: ${steps} }, expectations: [`,
+      ...expectations.map((e) => `  ${e},`),
+      ']});',
+      '',
+    ].join('\n'));
+    return file;
+  };
+  const holds = scenarioFile('holds', 3, [
+    "{ text: 'three steps are made', check: (r) => r.lastStep === 3 }",
+    "{ text: 'the loss is finite', check: (r) => Number.isFinite(r.loss(r.lastStep)) }",
+  ]);
+  const fails = scenarioFile('fails', 3, [
+    "{ text: 'three steps are made', check: (r) => r.lastStep === 3 }",
+    "{ text: 'the loss rises by 100', check: (r) => r.loss(r.lastStep) > r.loss(1) + 100 }",
+    "{ text: 'step 5 is reached', check: (r) => r.loss(5) > 0 }",
+  ]);
+  const tiny = ['--model', 'tiny', '--no-log'];
+
+  it('expectations that hold: ✓ each, as the last lines, exit 0 (with --check too)', () => {
+    const r = weft(['run', holds, ...tiny]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^loss /);
+    expect(r.stdout.endsWith('expectations: 2 of 2 hold\n  ✓ three steps are made\n  ✓ the loss is finite\n')).toBe(true);
+    const c = weft(['run', holds, ...tiny, '--check', '--quiet']);
+    expect(c.code, c.stderr).toBe(0);
+  });
+
+  it('one that fails: ✗ (with the error of a check that reads a step the run did not make), exit 0; 1 with --check', () => {
+    const r = weft(['run', fails, ...tiny]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').slice(-5)).toEqual([
+      'expectations: 1 of 3 hold',
+      '  ✓ three steps are made',
+      '  ✗ the loss rises by 100',
+      '  ✗ step 5 is reached (this run has no step 5 (it ran steps 1…3))',
+      '',
+    ]);
+    const c = weft(['run', fails, ...tiny, '--check']);
+    expect(c.code, c.stderr).toBe(1);
+    expect(c.stdout).toMatch(/✗ the loss rises by 100/);
+  });
+
+  it('--quiet still prints them (they are results, not progress); --json gives expectations: [{text, ok, error?}]', () => {
+    const q = weft(['run', fails, ...tiny, '--quiet']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stderr).toBe('');
+    expect(q.stdout).toMatch(/expectations: 1 of 3 hold\n  ✓ three steps are made\n/);
+    const j = weft(['run', fails, ...tiny, '--json', '--check']);
+    expect(j.code, j.stderr).toBe(1);
+    expect(JSON.parse(j.stdout).expectations).toEqual([
+      { text: 'three steps are made', ok: true },
+      { text: 'the loss rises by 100', ok: false },
+      { text: 'step 5 is reached', ok: false, error: 'this run has no step 5 (it ran steps 1…3)' },
+    ]);
+  });
+
+  it('a run stopped on NaN/Inf is checked on the steps it made: exploding-gradients shows its lesson', () => {
+    const r = weft(['run', 'exploding-gradients', '--model', 'tiny', '--steps', '24', '--no-log', '--check', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/stopped: NaN\/Inf at step 8[^\n]*\nexpectations: 1 of 1 hold\n  ✓ the global gradient norm grows more than 1000-fold, then the run stops on NaN\/Inf\n$/);
+  });
+
+  it('an interrupted run (Ctrl-C) reports what it can, and exits 130', async () => {
+    const long = scenarioFile('long', 400, [
+      "{ text: 'stopped before its end', check: (r) => r.lastStep >= 1 && r.lastStep < 400 }",
+      "{ text: 'the last step is reached', check: (r) => r.loss(400) > 0 }",
+    ]);
+    const r = await runAndSignal([long, ...tiny, '--check'], 1, 0, 'SIGINT', {});
+    expect(r.code, r.stderr).toBe(130);
+    const m = /expectations: 1 of 2 hold\n  ✓ stopped before its end\n  ✗ the last step is reached \(this run has no step 400 \(it ran steps 1…(\d+)\)\)\n$/.exec(r.stdout);
+    expect(m, r.stdout).not.toBeNull();
+    expect(r.stderr).toMatch(new RegExp(`interrupted after step ${m![1]}`));
+  });
+
+  it('a resumed run is checked on all its steps, those before the resume read from its log: the same lesson as the uninterrupted run', () => {
+    expect(made.code, made.stderr).toBe(0);
+    const uninterrupted = JSON.parse(readFileSync(reference.replace(/\.weft$/, '.report.json'), 'utf8')).expectations;
+    expect(uninterrupted).toEqual([{ text: 'the loss falls: lower at the last step than at step 1', ok: true }]);
+    const log = join(dir, 'lesson-resumed.weft');
+    const ref = openLog(reference);
+    const cut = ref.frames.find((f) => f.kind === 'step' && f.step === 3)!.end;
+    ref.close();
+    copyFileSync(reference, log);
+    truncateSync(log, cut); // killed after step 3
+    const r = weft(['run', ...RUN, '--resume', '--out', log, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).expectations).toEqual(uninterrupted);
+    expect(readFileSync(log).equals(readFileSync(reference))).toBe(true);
+  });
+
+  it('--help says what is printed, and what --check does', () => {
+    const h = weft(['run', '--help']).stdout;
+    expect(h).toMatch(/then the scenario's lesson: each of its expectations, ✓ or ✗/);
+    expect(h).toMatch(/--check +exit 1 when an expectation fails/);
   });
 });

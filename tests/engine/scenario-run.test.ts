@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { checkExpectations, maskCounts, ScenarioRunBuilder } from '../../src/engine/scenario-run.ts';
+
+/** Step n of a 2-layer run: figures that name their step and layer group. */
+const figures = (step: number) => ({
+  step,
+  loss: 10 + step,
+  gradNormGlobal: 100 + step,
+  gradNormPerLayer: Float64Array.from([0, 1, 2, 3], (l) => step + l / 10),
+  clipFactor: 1 / step,
+  maskKeptFraction: step === 2 ? null : 0.9,
+});
+
+describe('ScenarioRunBuilder: a run\'s per-step figures as expectations read them', () => {
+  it('steps from where the run starts (a resume or fork point); layer groups 0 = emb, 1…L, last = L, head = L+1', () => {
+    const b = new ScenarioRunBuilder(2, 'this run');
+    for (const s of [4, 5, 6]) b.add(figures(s));
+    const r = b.run(null);
+    expect(r.lastStep).toBe(6);
+    expect([r.loss(4), r.gradNorm(5, 'global'), r.clipFactor(6)]).toEqual([14, 105, 1 / 6]);
+    expect([r.gradNorm(5, 0), r.gradNorm(5, 1), r.gradNorm(5, 'last'), r.gradNorm(5, 'head')]).toEqual([5, 5.1, 5.2, 5.3]);
+    expect(() => r.loss(3)).toThrow(new RangeError('this run has no step 3 (it ran steps 4…6)'));
+    expect(() => r.loss(6.5)).toThrow(/no step 6\.5/);
+    expect(() => r.gradNorm(5, 4)).toThrow(new RangeError('this run has no layer group 4 (0 = emb, 1…2, 3 = head)'));
+    expect(() => b.add(figures(8))).toThrow(/step 8 added after step 6/);
+  });
+
+  it('a run with no step: lastStep 0, and every step is missing', () => {
+    const r = new ScenarioRunBuilder(2, 'the golden run of x').run(null);
+    expect(r.lastStep).toBe(0);
+    expect(() => r.loss(1)).toThrow('the golden run of x has no step 1 (it ran no step)');
+  });
+
+  it('masks: the kept fraction over every site; null without dropout', () => {
+    expect(maskCounts([Uint8Array.from([1, 0, 1]), Uint8Array.from([1])])).toEqual({ kept: 3, total: 4 });
+    const b = new ScenarioRunBuilder(2, 'this run');
+    b.add(figures(1));
+    b.add(figures(2));
+    expect([b.run(null).maskKeptFraction(1), b.run(null).maskKeptFraction(2)]).toEqual([0.9, null]);
+  });
+
+  it('checkExpectations: ok as the check says; a check that throws fails with its error', () => {
+    const b = new ScenarioRunBuilder(2, 'this run');
+    b.add(figures(1));
+    const results = checkExpectations([
+      { text: 'holds', check: (r) => r.loss(1) === 11 },
+      { text: 'fails', check: () => false },
+      { text: 'throws', check: (r) => r.loss(2) > 0 },
+      { text: 'throws a string', check: () => { throw 'no'; } },
+    ], b.run(null));
+    expect(results).toEqual([
+      { text: 'holds', ok: true },
+      { text: 'fails', ok: false },
+      { text: 'throws', ok: false, error: 'this run has no step 2 (it ran step 1 only)' },
+      { text: 'throws a string', ok: false, error: 'no' },
+    ]);
+  });
+});
