@@ -311,7 +311,15 @@ def read_frames(data):
         if f.kind == "index":
             if closed:
                 raise WeftCorruptError(offset, record, f"an index frame before the index the trailer names (byte {index_at})")
-            raise WeftCorruptError(f.end, None, "the log has an index frame but no trailer leading to it (the trailer is damaged or missing)")
+            # after an index only its trailer may come: none or part of one (a kill while the log
+            # was closing: its frames are whole), or 16 bytes that are not a trailer (damage)
+            after = size - f.end
+            if after == TRAILER_BYTES:
+                raise WeftCorruptError(f.end, None, 'the trailer is damaged (it does not start with "WEFTIDX\\n")')
+            if after > TRAILER_BYTES:
+                raise WeftCorruptError(offset, record, "an index record before the end of the log")
+            torn = after
+            break
         frames.append(f)
         offset = f.end
     if not frames or frames[0].kind != "header":

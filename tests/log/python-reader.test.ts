@@ -346,7 +346,6 @@ describe.skipIf(!hasDeps)('the Python reader checks what it reads (the reader co
       'the trailer points at a step record': withTrailer(indexOf(frames), 16 + frames[0].length + frames[1].length),
       'the trailer points past the index': withTrailer(indexOf(frames), body + 8),
       'a frame between the index and the trailer': Buffer.concat([fileHeader(1), ...frames, indexOf(frames), frames[2], trailer(body)]),
-      'an index but no trailer': Buffer.concat([fileHeader(1), ...frames, indexOf(frames)]),
       'the trailer’s magic is damaged': (() => { const b = withTrailer(indexOf(frames), body); b[b.length - 16] ^= 4; return b; })(),
     };
     const outcomes = readAll(Object.values(cases).map((b) => [save(b), '--json']));
@@ -509,6 +508,15 @@ describe.skipIf(!hasDeps)('fuzz: the Python reader never answers with data the l
     // a cut at a frame boundary is a run killed there: its steps so far read
     expect(tally.prefix).toBeGreaterThan(2 * starts.length);
     expect(tally.corrupt).toBeGreaterThan(0);
+  });
+
+  it('a log killed while closing (after its index, within its trailer) reads whole, as weft reads it', () => {
+    const { good, output } = base();
+    for (const cut of [16, 9, 1]) {
+      const r = read([save(good.subarray(0, good.length - cut)), '--json']);
+      expect(r.status, `${cut} bytes of the trailer missing: ${r.stderr}`).toBe(0);
+      expect(r.stdout).toBe(output);
+    }
   });
 
   it('bit flips in the trailer and the index frame', () => {
