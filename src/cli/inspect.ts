@@ -96,10 +96,11 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     // what is summarized is checked first, whole; a damaged index (every frame intact) is shown
     // with the summary, and still exits 3
     let checked: number | null = null;
+    let notChecked: string | null = null;
     let indexDamage: LogCorruptError | null = null;
     if (!values['no-check']) {
       try {
-        checked = checkLog(log);
+        ({ frames: checked, notChecked } = checkLog(log));
       } catch (e) {
         if (!(e instanceof LogCorruptError && log.indexDamage && e.offsetByte === log.indexDamage.offset)) throw e;
         indexDamage = e;
@@ -107,6 +108,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
       }
     }
     const resume = `npx weft run ${log.header.scenario} --resume --out ${log.path}`;
+    const damaged = () => {
+      process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);
+      return EXIT.corrupt;
+    };
     const step = intFlag(values.step, '--step', 0);
     if (step !== undefined) {
       const anomaly = log.readAnomalies().find((a) => a.step === step);
@@ -115,7 +120,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         const where = { step, stage: anomaly.stage, tensor: anomaly.tensor, index: anomaly.index };
         if (values.json) process.stdout.write(`${JSON.stringify({ step, completed: false, anomaly: where }, null, 2)}\n`);
         else process.stdout.write(`${formatAnomaly(where)}\n  the step did not complete, so the log has no record of it; step ${log.lastStep} is the last complete one\n`);
-        return 0;
+        return indexDamage ? damaged() : 0;
       }
       if (!log.hasStep(step)) throw new UsageError(`--step ${step}: the log holds steps ${log.firstStep}…${log.lastStep}`);
       const j = stepJson(log, step);
@@ -127,17 +132,13 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         const vocab = log.header.vocab;
         if (vocab) process.stdout.write(`batch[0]: ${j.inputs[0].map((i) => vocab[i] ?? '?').join(' ')}\n`);
       }
-      return 0;
+      return indexDamage ? damaged() : 0;
     }
-    const damaged = () => {
-      process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);
-      return EXIT.corrupt;
-    };
     if (values.steps) {
       await writeStepRows(log, values.csv ? 'csv' : values.json ? 'json' : 'text');
       return indexDamage ? damaged() : 0;
     }
-    const s = { ...logSummary(log), framesChecked: checked };
+    const s = { ...logSummary(log), framesChecked: checked, notChecked };
     if (values.json) {
       process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
       return indexDamage ? damaged() : 0;
@@ -161,6 +162,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
     lines.push(checked === null ? '  not checked (--no-check)' : indexDamage ? `  checked: all ${checked} frames intact, the index damaged` : `  checked: all ${checked} frames intact, in order, keyframes and end record agreeing with the steps`);
+    if (notChecked) lines.push(`  not checked: ${notChecked}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return indexDamage ? damaged() : 0;
   } finally {

@@ -1,4 +1,4 @@
-import { LogCorruptError } from '../errors.ts';
+import { LogCorruptError, UsageError } from '../errors.ts';
 import type { LogReader } from '../log/reader.ts';
 import { checkModelTable, stateAt } from './state.ts';
 
@@ -8,9 +8,10 @@ import { checkModelTable, stateAt } from './state.ts';
  * structure, keyframes against their steps, the end record, the index), the header's parameter
  * table against the model's, and the start keyframe by the step after it (the one keyframe no
  * step record carries the hash of). A damaged index is reported last, after everything else
- * checked out. Returns the frames checked.
+ * checked out. Returns the frames checked, and why the start keyframe could not be re-executed
+ * here, if it could not (a numeric mode or architecture this weft does not know: not damage).
  */
-export function checkLog(log: LogReader): number {
+export function checkLog(log: LogReader): { frames: number; notChecked: string | null } {
   let indexDamage: LogCorruptError | null = null;
   let frames: number;
   try {
@@ -21,7 +22,13 @@ export function checkLog(log: LogReader): number {
     frames = log.frames.length;
   }
   checkModelTable(log);
-  if (log.keyframeSteps.includes(log.header.startStep)) stateAt(log, log.header.startStep);
+  let notChecked: string | null = null;
+  try {
+    if (log.keyframeSteps.includes(log.header.startStep)) stateAt(log, log.header.startStep);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    notChecked = `the start keyframe against the step after it: ${e.message}`;
+  }
   if (indexDamage) throw indexDamage;
-  return frames;
+  return { frames, notChecked };
 }

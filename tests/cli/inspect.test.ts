@@ -69,6 +69,11 @@ describe('weft run writes a log; weft inspect reads it', () => {
     const j = weft(['inspect', bad, '--json']);
     expect(j.code).toBe(3);
     expect(JSON.parse(j.stdout).index).toMatchObject({ damagedAt: at });
+    // one step of it too: shown, and the damage named, exit 3
+    const one = weft(['inspect', bad, '--step', '2']);
+    expect(one.code).toBe(3);
+    expect(one.stdout).toMatch(/^step 2: loss/);
+    expect(one.stderr).toMatch(/the index is damaged/);
     // cut after the end record, before the index: a kill while closing
     const f = openLog(log);
     const endFrame = f.frames.find((x) => x.kind === 'end')!;
