@@ -1,8 +1,8 @@
-// The Python reader's speed: wall time of `python3 scripts/weft_read.py LOG --json` (every step's
+// The Python reader's speed: wall time of `python3 python/weft_read.py LOG --json` (every step's
 // scalars and decoded arrays' hashes, the whole log checked) on a full log of the tiny model, every
 // step recorded, about 60 MB. Prints JSON.
 // Usage: npx tsx scripts/bench-python-reader.ts [--steps 240] [--runs 3] [--python /usr/bin/python3]
-//        [--script scripts/weft_read.py]   (another reader to compare: same output, its time)
+//        [--script python/weft_read.py]   (another reader to compare: same output, its time)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +21,7 @@ const { values } = parseArgs({
     steps: { type: 'string', default: '240' },
     runs: { type: 'string', default: '3' },
     python: { type: 'string', default: '/usr/bin/python3' },
-    script: { type: 'string', default: join(ROOT, 'scripts/weft_read.py') },
+    script: { type: 'string', default: join(ROOT, 'python/weft_read.py') },
   },
 });
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-python-'));

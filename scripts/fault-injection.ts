@@ -54,7 +54,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SELF = fileURLToPath(import.meta.url);
 const WEFT_BIN = join(ROOT, 'bin/weft.mjs');
 export const PYTHON = '/usr/bin/python3';
-const PY_READER = join(ROOT, 'scripts/weft_read.py');
+const PY_READER = join(ROOT, 'python/weft_read.py');
 /** tsx's loader, by its file URL: child processes run this file's TypeScript from any working directory */
 const tsxLoader = () => import.meta.resolve('tsx');
 

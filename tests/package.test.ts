@@ -36,6 +36,13 @@ describe('the npm package', () => {
     const inspect = spawnSync(weft, ['inspect', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
     expect(inspect.status, inspect.stderr).toBe(0);
     expect(inspect.stdout).toMatch(/steps 1…2 \(2\)[\s\S]*checked: all \d+ frames intact/);
+    // the Python reader comes with the package (run where Debian's numpy and msgpack are)
+    const python = '/usr/bin/python3';
+    if (spawnSync(python, ['-c', 'import numpy, msgpack']).status === 0) {
+      const py = spawnSync(python, [join(app, 'node_modules/weft/python/weft_read.py'), 'runs/b.weft', '--json'], { cwd: app, encoding: 'utf8' });
+      expect(py.status, py.stderr).toBe(0);
+      expect(JSON.parse(py.stdout).steps).toHaveLength(2);
+    }
 
     // a user's TypeScript scenario importing 'weft'
     writeFileSync(join(app, 'mine.ts'), [

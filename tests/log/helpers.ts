@@ -59,7 +59,7 @@ export function recordTwin(path: string, cfg: WeftConfig, k: number, tensor: str
 
 export const PYTHON = '/usr/bin/python3';
 
-/** Whether scripts/weft_read.py can run here (python3 with numpy and msgpack). */
+/** Whether python/weft_read.py can run here (python3 with numpy and msgpack). */
 export const pythonReaderAvailable = spawnSync(PYTHON, ['-c', 'import numpy, msgpack'], { encoding: 'utf8' }).status === 0;
 
 export interface PythonRead {
@@ -76,7 +76,7 @@ export interface PythonRead {
 export function pythonReadJson(files: string[]): PythonRead[] {
   const script = [
     'import contextlib, io, json, sys, traceback',
-    `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})`,
+    `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))})`,
     'import weft_read',
     'out = []',
     'for f in json.load(sys.stdin):',

@@ -1,4 +1,4 @@
-// docs/format.md is complete enough to write a reader from: scripts/weft_read.py (Python, numpy,
+// docs/format.md is complete enough to write a reader from: python/weft_read.py (Python, numpy,
 // msgpack) was, and it must read every record and array exactly as weft's own reader does — and
 // check what it reads as weft's readers do (the reader contract: frames, trailer and index, the
 // records' order, keyframes and step hashes, the end record, the parameter table), so that it
@@ -20,7 +20,7 @@ import { ROOT } from '../helpers.ts';
 import { config, MICRO, recordRun, tempDir } from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
-const SCRIPT = join(ROOT, 'scripts/weft_read.py');
+const SCRIPT = join(ROOT, 'python/weft_read.py');
 const hasDeps = spawnSync(PYTHON, ['-c', 'import numpy, msgpack'], { encoding: 'utf8' }).status === 0;
 if (process.env.CI && !hasDeps) throw new Error('CI is set but python3-numpy or python3-msgpack is missing: .ci/run must install them');
 
@@ -38,7 +38,7 @@ interface Outcome {
 // would cost more than reading it): what it printed and returned, or the traceback that escaped.
 const DRIVER = `
 import contextlib, io, json, sys, traceback
-sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})
+sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))})
 import weft_read
 results = []
 for args in json.load(sys.stdin):
@@ -205,7 +205,7 @@ describe.skipIf(!hasDeps)('a reader written from docs/format.md', () => {
     recordRun(path, config({ model: { nLayers: 2, nHeads: 2, dModel: 8, dFF: 16 }, data: { sentences: 50, batchSize: 2 }, steps: 3, record: { mode: 'compact', keyframeEvery: 100 }, probe: { every: 2 } }));
     const script = [
       'import json, sys',
-      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})`,
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))})`,
       'import numpy as np, weft_read',
       `log = weft_read.WeftLog(${JSON.stringify(path)})`,
       'out = {}',
@@ -238,7 +238,7 @@ describe.skipIf(!hasDeps)('a reader written from docs/format.md', () => {
     });
     const script = [
       'import json, sys',
-      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'scripts'))})`,
+      `sys.path.insert(0, ${JSON.stringify(join(ROOT, 'python'))})`,
       'import weft_read',
       'out = []',
       `for path in ${JSON.stringify(paths)}:`,

@@ -14,9 +14,9 @@ gradient) and its hash compared. Damage is one line naming its byte offset and r
 never answers with data the log does not hold. (A summary log's states between keyframes, and
 its first keyframe, only re-executing training can check: `weft verify`; the summary says so.)
 
-    python3 scripts/weft_read.py LOG              a summary of the log, after checking all of it
-    python3 scripts/weft_read.py LOG --json       every step's scalars and its arrays' hashes
-    python3 scripts/weft_read.py LOG --npz OUT --step N
+    python3 python/weft_read.py LOG              a summary of the log, after checking all of it
+    python3 python/weft_read.py LOG --json       every step's scalars and its arrays' hashes
+    python3 python/weft_read.py LOG --npz OUT --step N
                                                   the state after step N as .npz
 
 Exit codes: 0 ok; 2 bad usage or input (no such file, not a weft log, numpy or msgpack missing);
