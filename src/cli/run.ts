@@ -23,7 +23,7 @@ import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { estimateLogBytes } from '../log/size.ts';
 import type { LogReader } from '../log/reader.ts';
 import { EXIT } from './errors.ts';
-import { scenarioNames } from './scenarios.ts';
+import { builtInFile, findScenario, projectScenarioDir, projectScenarioNames, scenarioNames } from '../engine/scenarios.ts';
 
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -245,13 +245,22 @@ function addLoggedSteps(lesson: ScenarioRunBuilder, logPath: string, untilStep: 
 /** Lists the scenarios; a file that fails to load is named with its error, and the others still listed. */
 async function listScenarios(): Promise<number> {
   let broken = 0;
-  for (const n of scenarioNames()) {
-    try {
-      const s = await loadScenario(n);
-      process.stdout.write(`${n.padEnd(22)} ${s.description}\n`);
-    } catch (e) {
-      broken++;
-      process.stderr.write(`weft run --list: broken scenario ${(e as Error).message.split('\n')[0]}\n`);
+  const mine = projectScenarioNames();
+  const dir = projectScenarioDir();
+  const groups: [string | null, string[]][] = dir ? [[`${relative(process.cwd(), dir) || '.'}/ (this project's)`, mine], ["weft's built-ins", scenarioNames()]] : [[null, scenarioNames()]];
+  for (const [title, names] of groups) {
+    if (title) process.stdout.write(`${title}\n`);
+    const builtIns = title === "weft's built-ins" || !title;
+    for (const n of names) {
+      // a built-in that the project's scenario of the same name shadows
+      const shadowed = builtIns && mine.includes(n);
+      try {
+        const s = await loadScenario(builtIns ? builtInFile(n) : findScenario(n)!.file);
+        process.stdout.write(`${title ? '  ' : ''}${n.padEnd(22)} ${s.description}${shadowed ? ` (yours shadows it; this one: npx weft run ${relative(process.cwd(), builtInFile(n))})` : ''}\n`);
+      } catch (e) {
+        broken++;
+        process.stderr.write(`weft run --list: broken scenario ${(e as Error).message.split('\n')[0]}\n`);
+      }
     }
   }
   return broken ? EXIT.usage : EXIT.ok;

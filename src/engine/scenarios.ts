@@ -53,8 +53,13 @@ export function findScenario(name: string): { file: string; builtIn: boolean } |
     const f = join(dir!, `${name}${e}`);
     if (existsSync(f)) return { file: f, builtIn: false };
   }
-  const builtIn = join(SCENARIO_DIR, `${name}${EXT}`);
+  const builtIn = builtInFile(name);
   return existsSync(builtIn) ? { file: builtIn, builtIn: true } : null;
+}
+
+/** The file of weft's built-in scenario `name` (source or compiled). */
+export function builtInFile(name: string): string {
+  return join(SCENARIO_DIR, `${name}${EXT}`);
 }
 
 /** Whether a scenario file is one of weft's own. */
