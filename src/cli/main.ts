@@ -20,7 +20,7 @@ type Command = { summary: string; usage: string; run: (argv: string[]) => Promis
 
 const COMMANDS: Record<string, Command> = {
   run: { summary: 'train a scenario, record every step, print a summary', usage: RUN_USAGE, run: (a) => runCommand(a) },
-  inspect: { summary: 'show a log: header, steps, size, loss, anomalies; or one step', usage: INSPECT_USAGE, run: inspectCommand },
+  inspect: { summary: 'show a log: header, steps, size, loss, anomalies; one step; --steps: every step as CSV or JSON lines', usage: INSPECT_USAGE, run: inspectCommand },
   replay: { summary: 'the exact state after step N, from the log', usage: REPLAY_USAGE, run: replayCommand },
   export: { summary: 'write the state after step N as safetensors (or JSON)', usage: EXPORT_USAGE, run: exportCommand },
   verify: { summary: 're-execute a log and compare every step', usage: VERIFY_USAGE, run: verifyCommand },
@@ -30,7 +30,7 @@ const COMMANDS: Record<string, Command> = {
   sweep: { summary: 'many seeds and settings, N at a time or in shards; merge; report', usage: SWEEP_USAGE, run: sweepCommand },
   view: { summary: 'look through runs in a browser: overview, heat maps, any step, compare, attention', usage: VIEW_USAGE, run: viewCommand },
   attention: { summary: 'where a head looks on a sentence after step N; --track: a link through training', usage: ATTENTION_USAGE, run: attentionCommand },
-  snapshot: { summary: 'check or update the golden snapshots in snapshots/', usage: SNAPSHOT_USAGE, run: snapshotCommand },
+  snapshot: { summary: 'check or update golden snapshots (snapshots/ beside your package.json); --artifacts for CI', usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };
 
 export const MAIN_USAGE = `weft — deterministic transformer training with a flight recorder of every step
@@ -44,6 +44,10 @@ options for every command:
   --kernels fast|reference   the kernel implementation (default fast: WebAssembly SIMD)
   --threads N                threads the fast kernels split each call over (default: the cores)
                              Neither changes a bit of a log, a hash or a golden: only the speed.
+
+logs: every command that reads a log checks what it trusts — frames by checksum, steps in order
+       with none missing, keyframes against their steps, the end record, the index — and names
+       damage with its byte offset (exit 3), never answering from a damaged record
 
 files: a command that writes a file refuses an existing one unless --force, and never writes a
        log another process is writing, nor one of its own inputs (by any name); reports and
@@ -62,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${MAIN_USAGE}\n`);
     return cmd ? EXIT.ok : EXIT.usage;
   }
-  const c = COMMANDS[cmd];
+  const c = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!c) {
     process.stderr.write(`weft: unknown command ${JSON.stringify(cmd)}; commands: ${Object.keys(COMMANDS).join(', ')}\n`);
     return EXIT.usage;

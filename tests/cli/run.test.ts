@@ -79,6 +79,10 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
     const r = weft(['trian']);
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, /unknown command "trian"/);
+    // commands are looked up by their own names, not the prototype's
+    const proto = weft(['constructor']);
+    expect(proto.code).toBe(2);
+    expectOneLine(proto.stderr, /unknown command "constructor"/);
   });
 });
 
