@@ -171,7 +171,9 @@ async function typeScriptLoader(): Promise<void> {
   if (loaderRegistered || process.versions.bun || (globalThis as { Deno?: unknown }).Deno) return;
   if (COMPILED) (await import('tsx/esm/api')).register();
   const { register } = await import('node:module');
-  register('./esm-hook.mjs', import.meta.url);
+  // this package's entry, compiled or source: a scenario's `import … from 'weft'` gets this weft
+  const weft = new URL(COMPILED ? '../index.js' : '../index.ts', import.meta.url).href;
+  register('./esm-hook.mjs', { parentURL: import.meta.url, data: { weft } });
   loaderRegistered = true;
 }
 
