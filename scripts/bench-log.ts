@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Trainer } from '../src/engine/trainer.ts';
 import { runTraining } from '../src/engine/run.ts';
-import { validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
+import { validateConfig, type RecordMode, type WeftConfig } from '../src/config/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
-import { Recorder } from '../src/log/recorder.ts';
+import { Recorder } from '../src/engine/recorder.ts';
 import { openLog } from '../src/log/reader.ts';
 import { decodeFloats, encodeFloats } from '../src/log/codec.ts';
 

@@ -6,11 +6,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { validateConfig } from '../src/engine/config.ts';
+import { validateConfig } from '../src/config/config.ts';
 import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
-import { Recorder } from '../src/log/recorder.ts';
+import { Recorder } from '../src/engine/recorder.ts';
 
 const { values } = parseArgs({ options: { steps: { type: 'string', default: '1000' }, threads: { type: 'string', default: String(availableParallelism()) } } });
 const steps = Number(values.steps);

@@ -9,11 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { mergeConfig, TINY, validateConfig } from '../src/engine/config.ts';
+import { mergeConfig, TINY, validateConfig } from '../src/config/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
-import { Recorder } from '../src/log/recorder.ts';
+import { Recorder } from '../src/engine/recorder.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({

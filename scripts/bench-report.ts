@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { mergeConfig, validateConfig, DEFAULT_CONFIG } from '../src/engine/config.ts';
+import { mergeConfig, validateConfig, DEFAULT_CONFIG } from '../src/config/config.ts';
 import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { openLog } from '../src/log/reader.ts';
-import { Recorder } from '../src/log/recorder.ts';
+import { Recorder } from '../src/engine/recorder.ts';
 import { runReportPage, namedRun } from '../src/report/html.ts';
 import { describeRun } from '../src/report/series.ts';
 

@@ -11,14 +11,14 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/engine/config.ts';
+import { mergeConfig, TINY, validateConfig, type RecordMode, type WeftConfig } from '../src/config/config.ts';
 import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
 import type { WasmKernels } from '../src/kernels/wasm.ts';
 import { referenceKernels } from '../src/kernels/reference.ts';
-import { Recorder } from '../src/log/recorder.ts';
+import { Recorder } from '../src/engine/recorder.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
 
 const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' } } });

@@ -1,15 +1,18 @@
 // weft's public API. The CLI (src/cli) is a thin layer over it.
 export { defineScenario, type Scenario, type ScenarioSpec, type Expectation, type ScenarioRun } from './engine/scenario.ts';
-export { DEFAULT_CONFIG, FABRIC, TINY, CONFIG_SCHEMA, applySets, configKeys, mergeConfig, validateConfig, type WeftConfig, type RecordMode } from './engine/config.ts';
+export { DEFAULT_CONFIG, FABRIC, TINY, CONFIG_SCHEMA, applySets, configKeys, mergeConfig, validateConfig, type WeftConfig, type RecordMode } from './config/config.ts';
 export { EXIT, WeftError, ConfigError, UsageError, LogCorruptError, LogFormatError, CodecError, RansError, GoldenFileError } from './errors.ts';
 export { Trainer, type StepRecord, type Anomaly, type TrainingState } from './engine/trainer.ts';
 export { runTraining, runTrainingAsync, type RunObserver, type RunResult } from './engine/run.ts';
 export { SummaryObserver, type RunSummary } from './engine/summary.ts';
-export { dropoutMasks, packBits, unpackBits } from './engine/masks.ts';
+export { dropoutMasks, packBits, unpackBits } from './rng/masks.ts';
 export { hashBytes } from './engine/hash.ts';
 export { keyedStream, KeyedStream } from './rng/keyed.ts';
 export { GPT } from './model/gpt.ts';
-export { buildParamTable, dropoutSites, layerName, type ModelConfig, type ParamInfo, type ParamTable } from './model/params.ts';
+export { type ModelConfig } from './model/params.ts';
+export { architectureOf, architectures, type Architecture, type Model } from './model/model.ts';
+export { buildParamTable } from './model/gpt.ts';
+export { layerName, type ParamInfo, type ParamTable } from './layout/table.ts';
 export { referenceKernels } from './kernels/reference.ts';
 export { optimizerKinds, optimizerOf } from './optim/registry.ts';
 export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
@@ -19,7 +22,7 @@ export { Tokenizer } from './data/tokenizer.ts';
 export { runIfMain, main } from './cli/main.ts';
 // the flight recorder
 export { openLog, LogReader, type FrameRef } from './log/reader.ts';
-export { Recorder } from './log/recorder.ts';
+export { Recorder } from './engine/recorder.ts';
 export { stepMasks, type StepView } from './log/steps.ts';
 export type { HeaderRecord, StepRecordBody, KeyframeRecord, AnomalyRecord, EndRecord } from './log/records.ts';
 export { encodeFloats, decodeFloats } from './log/codec.ts';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { mergeConfig, TINY, validateConfig, type DeepPartial, type WeftConfig } from '../src/engine/config.ts';
+import { mergeConfig, TINY, validateConfig, type DeepPartial, type WeftConfig } from '../src/config/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { hashBytes } from '../src/engine/hash.ts';

@@ -2,12 +2,12 @@
 // the engine, the recorder, the writer and the reader as Node runs them, with the log's bytes in a
 // MemorySink instead of a file. scripts/build-browser.ts bundles this file (esbuild) with the
 // shims in ./shims for what Node gives and a page does not (files, SHA-256, threads).
-import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../engine/config.ts';
+import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../config/config.ts';
 import { runTraining } from '../engine/run.ts';
 import { Trainer } from '../engine/trainer.ts';
 import { MemorySink } from '../log/bytes.ts';
 import { openLogBytes } from '../log/reader.ts';
-import { makeHeader, Recorder } from '../log/recorder.ts';
+import { makeHeader, Recorder } from '../engine/recorder.ts';
 import { LogWriter } from '../log/writer.ts';
 import { stateAt } from '../replay/state.ts';
 

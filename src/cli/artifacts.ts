@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { WeftConfig } from '../engine/config.ts';
+import type { WeftConfig } from '../config/config.ts';
 import { runTraining } from '../engine/run.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { Trainer } from '../engine/trainer.ts';
@@ -10,7 +10,7 @@ import type { GoldenCheck } from '../golden/check.ts';
 import { readGolden } from '../golden/store.ts';
 import { writeOutput, type OutputRule } from '../log/output.ts';
 import { openLog } from '../log/reader.ts';
-import { Recorder } from '../log/recorder.ts';
+import { Recorder } from '../engine/recorder.ts';
 import { diffReportHtml, runReportHtml } from '../report/html.ts';
 import { formatDiff } from './diff.ts';
 

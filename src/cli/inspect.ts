@@ -1,7 +1,7 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { EXIT } from './errors.ts';
 import { checkLog } from '../replay/check.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import { intFlag, parseCommand } from './args.ts';

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { stepView } from '../log/steps.ts';

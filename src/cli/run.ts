@@ -1,5 +1,5 @@
 import { LogWriteError, UsageError } from '../errors.ts';
-import type { WeftConfig } from '../engine/config.ts';
+import type { WeftConfig } from '../config/config.ts';
 import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { runTrainingAsync, type RunObserver, type RunResult } from '../engine/run.ts';
@@ -10,7 +10,7 @@ import { parseCommand } from './args.ts';
 import { formatAnomaly, formatExpectations, formatSummary } from './format.ts';
 import { Progress } from './progress.ts';
 import { loadScenario } from './scenarios.ts';
-import { Recorder } from '../log/recorder.ts';
+import { Recorder } from '../engine/recorder.ts';
 import { openLog } from '../log/reader.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { resumeLogFile } from '../replay/fork.ts';
@@ -20,7 +20,7 @@ import { dirname, relative, resolve } from 'node:path';
 import { configDifferences } from '../diff/config-diff.ts';
 import { lockPath } from '../log/lock.ts';
 import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
-import { estimateLogBytes } from '../log/size.ts';
+import { estimateLogBytes } from '../engine/size.ts';
 import type { LogReader } from '../log/reader.ts';
 import { EXIT } from './errors.ts';
 import { builtInFile, findScenario, projectScenarioDir, projectScenarioNames, scenarioNames } from '../engine/scenarios.ts';
@@ -215,7 +215,7 @@ const WARN_LOG_BYTES = 1024 ** 3;
 /** One line before training: the expected size of the log and the room for it; a warning past 1 GiB. */
 function sizeLine(trainer: Trainer, logPath: string): string {
   const config = trainer.config;
-  const est = estimateLogBytes(config, trainer.model.table.total, trainer.stepsDone);
+  const est = estimateLogBytes(config, trainer, trainer.stepsDone);
   const free = freeBytes(logPath);
   let line = `  log ${relative(process.cwd(), logPath) || logPath} (${config.record.mode}, ≈ ${fmtBytes(est.total)}${free !== null ? `; ${fmtBytes(free)} free` : ''})`;
   if (free !== null && est.total > free) line += `\n  warning: the log needs more than the free space; it will stop at a full disk (--record summary is far smaller, --no-log writes none)`;

@@ -1,7 +1,7 @@
 import type { LogReader } from '../log/reader.ts';
 import type { HeaderRecord } from '../log/records.ts';
 import type { StepView } from '../log/steps.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import { fmtNorm } from './format.ts';
 import { fmtLoss } from './progress.ts';
 

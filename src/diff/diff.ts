@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.ts';
 import type { FloatArray } from '../kernels/types.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import { gradNorms } from '../optim/clip.ts';
 import type { LogReader } from '../log/reader.ts';
 import { paramTable, type HeaderRecord } from '../log/records.ts';

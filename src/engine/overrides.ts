@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.ts';
 import type { ModelConfig } from '../model/params.ts';
-import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from './config.ts';
+import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from '../config/config.ts';
 
 /** An integer flag's value (undefined when absent); a UsageError naming the flag otherwise. */
 export function intFlag(v: unknown, name: string, min = 0): number | undefined {

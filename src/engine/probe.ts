@@ -2,8 +2,11 @@ import { ConfigError } from '../errors.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { Dtype, FloatArray } from '../kernels/types.ts';
-import { GPT } from '../model/gpt.ts';
+import { bytesOf } from '../log/format.ts';
+import type { HeaderRecord, ProbeRecord } from '../log/records.ts';
+import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
+import type { ContributedFrom, RecordContributor, StartRecord } from './contributor.ts';
 
 /** Where a sentence's probe of length T keeps layer l, head h, query q, key k ≤ q (lower triangles, row by row). */
 export function probeIndex(T: number, nHeads: number, l: number, h: number, q: number, k: number): number {
@@ -22,20 +25,23 @@ export class Prober {
   readonly ids: Int32Array[];
   readonly nLayers: number;
   readonly nHeads: number;
-  private readonly models: GPT[];
+  private readonly models: Model[];
 
-  constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, arch: string, vocab: readonly string[] | null, sentences: string[]) {
+  constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, vocab: readonly string[] | null, sentences: string[]) {
     if (!vocab) throw new ConfigError('probe', 'attention probes need words: a run on the story corpus (data.corpus story)');
-    if (arch !== 'gpt') throw new ConfigError('probe', `attention probes read the gpt architecture's heads, not ${arch}'s`);
     const tok = new Tokenizer(vocab);
     this.sentences = sentences;
     this.ids = sentences.map((s) => Int32Array.from(tok.encode(s).slice(0, cfg.contextLength)));
     const short = this.ids.findIndex((ids) => ids.length < 2);
     if (short >= 0) throw new ConfigError('probe.sentences', `sentence ${short + 1} has fewer than two words`);
-    this.nLayers = cfg.nLayers;
-    this.nHeads = cfg.nHeads;
     const kernels = kernelsFor(numericMode, undefined, 1);
-    this.models = this.ids.map((ids) => new GPT(cfg, kernels, dtype, 1, ids.length));
+    const arch = architectureOf(cfg.arch);
+    this.models = this.ids.map((ids) => arch.create(cfg, kernels, dtype, 1, ids.length));
+    // the architecture's attention read-out: what a probe reads
+    const shape = this.models[0]?.attentionShape;
+    if (!shape || !this.models[0].attentionWeights) throw new ConfigError('probe', `attention probes read a model's heads: the ${arch.name} architecture has no attention read-out`);
+    this.nLayers = shape.layers;
+    this.nHeads = shape.heads;
   }
 
   /** Each sentence's attention (probeIndex's layout), with these weights. */
@@ -48,11 +54,55 @@ export class Prober {
       const out = new Float64Array(((this.nLayers * this.nHeads * T * (T + 1)) / 2));
       for (let l = 0; l < this.nLayers; l++) {
         for (let h = 0; h < this.nHeads; h++) {
-          const att = model.attentionWeights(l, h);
+          const att = model.attentionWeights!(l, h);
           for (let q = 0; q < T; q++) for (let k = 0; k <= q; k++) out[probeIndex(T, this.nHeads, l, h, q, k)] = att[q * T + k];
         }
       }
       return out;
     });
   }
+}
+
+/**
+ * A run's attention probes as records for its log (config.probe): at the start step, every
+ * `every` completed steps, and at the last step unless the run was interrupted (a resumed run
+ * must write what an uninterrupted one does). The recorder writes them where they are due.
+ */
+export class ProbeRecords implements RecordContributor {
+  private readonly prober: Prober;
+  private readonly every: number;
+  private lastProbe = -1;
+  private readonly start: StartRecord;
+
+  constructor(prober: Prober, every: number, start: StartRecord) {
+    this.prober = prober;
+    this.every = every;
+    this.start = start;
+  }
+
+  private probe(t: ContributedFrom): ProbeRecord[] {
+    const attention = this.prober.attention(t.state.params);
+    this.lastProbe = t.stepsDone;
+    return [{ kind: 'probe', step: t.stepsDone, ids: this.prober.ids.map(bytesOf), attention: attention.map(bytesOf) }];
+  }
+
+  atStart(t: ContributedFrom): ProbeRecord[] {
+    if (this.start === 'write') return this.probe(t);
+    if (this.start === 'present') this.lastProbe = t.stepsDone;
+    return [];
+  }
+
+  afterStep(t: ContributedFrom): ProbeRecord[] {
+    return t.stepsDone % this.every === 0 ? this.probe(t) : [];
+  }
+
+  atFinish(t: ContributedFrom, result: { reason: string }): ProbeRecord[] {
+    return result.reason !== 'interrupted' && this.lastProbe !== t.stepsDone ? this.probe(t) : [];
+  }
+}
+
+/** What a run's config adds to its log beside the steps: its probes, when it has them. */
+export function contributorsOf(h: HeaderRecord, trainer: { modelConfig: ModelConfig }, start: StartRecord): RecordContributor[] {
+  const p = h.config.probe;
+  return p ? [new ProbeRecords(new Prober(trainer.modelConfig, h.dtype, h.numericMode, h.vocab, p.sentences), p.every, start)] : [];
 }

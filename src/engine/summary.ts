@@ -1,4 +1,4 @@
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import type { RunObserver } from './run.ts';
 import type { StepRecord, Trainer } from './trainer.ts';
 

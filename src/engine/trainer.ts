@@ -1,16 +1,17 @@
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
-import { createModel, DEFAULT_ARCH, type Model } from '../model/model.ts';
-import type { ModelConfig, ParamTable } from '../model/params.ts';
+import { architectureOf, type Model } from '../model/model.ts';
+import type { ModelConfig } from '../model/params.ts';
+import type { ParamTable } from '../layout/table.ts';
 import { initParams } from '../model/init.ts';
 import { Dataset } from '../data/dataset.ts';
 import { clipFactor, gradNorms, scaleInPlace, type GradNorms } from '../optim/clip.ts';
 import { createOptimState, optimizerStep } from '../optim/registry.ts';
 import type { OptimState } from '../optim/optimizer.ts';
 import { lrAt } from '../optim/schedule.ts';
-import type { WeftConfig } from './config.ts';
+import type { WeftConfig } from '../config/config.ts';
 import { stateHashOf } from './hash.ts';
-import { dropoutMasks, maskBuffers } from './masks.ts';
+import { dropoutMasks, maskBuffers } from '../rng/masks.ts';
 
 /** Where a NaN or Inf first appeared in a step. */
 export interface Anomaly {
@@ -72,8 +73,6 @@ export interface TrainerOptions {
   implementation?: KernelImplementation;
   /** Threads the fast kernels split calls over (default: useThreads's, 1 unless set): the same bits either way. */
   threads?: number;
-  /** The architecture (model/model.ts; a log header's `arch` when re-executing it): gpt unless said. */
-  arch?: string;
 }
 
 /**
@@ -83,8 +82,11 @@ export interface TrainerOptions {
 export class Trainer {
   readonly config: WeftConfig;
   readonly model: Model;
-  /** the architecture's name, as the log header records it */
+  /** the architecture's name (config.model.arch), as the log header records it */
   readonly arch: string;
+  /** the dropout sites, in forward order, and each one's mask elements: as the architecture declares them */
+  readonly dropoutSites: readonly string[];
+  readonly maskElements: number;
   readonly data: Dataset;
   readonly optim: OptimState;
   /** Steps completed; 0 = the initial state. */
@@ -100,8 +102,11 @@ export class Trainer {
     const m = config.model;
     this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
     const resolved = { ...m, vocabSize: this.data.vocabSize };
-    this.arch = opts.arch ?? DEFAULT_ARCH;
-    this.model = createModel(this.arch, resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
+    const arch = architectureOf(m.arch);
+    this.arch = arch.name;
+    this.dropoutSites = arch.dropoutSites(resolved);
+    this.maskElements = arch.maskElements(resolved, config.data.batchSize, m.contextLength);
+    this.model = arch.create(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
     this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total, (d, n) => this.model.kernels.alloc(d, n));
   }
@@ -160,9 +165,8 @@ export class Trainer {
     const generation = ++this.generation; // the state changes from here on
     const s = this.stepsDone + 1;
     const { inputs, targets } = this.data.batch(s);
-    const N = c.data.batchSize * c.model.contextLength;
-    if (c.model.dropout > 0) this.maskBuffers ??= maskBuffers(c.model.nLayers, N * c.model.dModel, (n) => this.model.kernels.allocBytes(n));
-    const masks = dropoutMasks(c.seed, s, c.model.nLayers, N * c.model.dModel, c.model.dropout, this.maskBuffers ?? undefined);
+    if (c.model.dropout > 0) this.maskBuffers ??= maskBuffers(this.dropoutSites, this.maskElements, (n) => this.model.kernels.allocBytes(n));
+    const masks = dropoutMasks(c.seed, s, this.dropoutSites, this.maskElements, c.model.dropout, this.maskBuffers ?? undefined);
     const model = this.model;
     const loss = model.forward(inputs, targets, masks);
     model.backward();

@@ -1,12 +1,12 @@
-import type { DeepPartial, WeftConfig } from '../engine/config.ts';
-import { mergeConfig, TINY, validateConfig } from '../engine/config.ts';
+import type { DeepPartial, WeftConfig } from '../config/config.ts';
+import { mergeConfig, TINY, validateConfig } from '../config/config.ts';
 import { hashBytes } from '../engine/hash.ts';
 import { runTraining } from '../engine/run.ts';
 import type { Scenario, ScenarioRun } from '../engine/scenario.ts';
 import { maskCounts, ScenarioRunBuilder } from '../engine/scenario-run.ts';
 import { Trainer, type Anomaly } from '../engine/trainer.ts';
 import type { Kernels } from '../kernels/types.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import { layerSpanNorms } from '../optim/clip.ts';
 import { formatVersionOf } from '../log/format.ts';
 import { WEFT_VERSION } from '../version.ts';

@@ -1,5 +1,6 @@
 import { configDifferences } from '../diff/config-diff.ts';
-import { buildParamTable, layerName } from '../model/params.ts';
+import { architectureOf } from '../model/model.ts';
+import { layerName } from '../layout/table.ts';
 import type { GoldenFile, GoldenStep, Tolerance } from './capture.ts';
 import { floatOf, type GoldenFloat } from './format.ts';
 import { causalRank } from '../log/compare.ts';
@@ -32,10 +33,10 @@ export interface GoldenReport {
   notes: string[];
 }
 
-/** Layer names of a config's parameter tensors, from the parameter table (names depend not on V). */
+/** Layer names of a config's parameter tensors, from its architecture's table (names depend not on V). */
 function tensorLayers(g: GoldenFile): Map<string, string> {
   const m = g.config.model;
-  return new Map(buildParamTable({ ...m, vocabSize: Math.max(2, m.vocabSize) }).tensors.map((t) => [t.name, layerName(t.layer, m.nLayers)]));
+  return new Map(architectureOf(m.arch).table({ ...m, vocabSize: Math.max(2, m.vocabSize) }).tensors.map((t) => [t.name, layerName(t.layer, m.nLayers)]));
 }
 
 const f64 = new Float64Array(1);

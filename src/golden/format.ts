@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import type { WeftConfig } from '../config/config.ts';
+import { canonicalConfig } from '../config/evolution.ts';
 
 /** A float in a golden: its exact bits (hex of the IEEE 754 double) and a decimal for people. */
 export interface GoldenFloat {
@@ -29,6 +31,7 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function configHash(config: unknown): string {
-  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+export function configHash(config: WeftConfig): string {
+  // of the config as stored: a key added since, at its "as before", moves no hash
+  return createHash('sha256').update(canonicalJson(canonicalConfig(config))).digest('hex').slice(0, 16);
 }

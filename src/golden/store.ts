@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { isBuiltIn, projectRoot } from '../engine/scenarios.ts';
 import type { Scenario } from '../engine/scenario.ts';
 import { Ajv, type ValidateFunction } from 'ajv';
-import { CONFIG_SCHEMA } from '../engine/config.ts';
+import { CONFIG_SCHEMA } from '../config/config.ts';
+import { canonicalConfig, completeConfig, storedConfigSchema } from '../config/evolution.ts';
 import type { GoldenFile } from './capture.ts';
 import { GoldenFileError } from '../errors.ts';
 import { PACKAGE_ROOT } from '../package.ts';
@@ -40,7 +41,7 @@ export const GOLDEN_SCHEMA = {
     numericMode: { type: 'string' },
     scenario: { type: 'string' },
     configHash: { type: 'string', pattern: '^[0-9a-f]{16}$' },
-    config: CONFIG_SCHEMA,
+    config: storedConfigSchema(CONFIG_SCHEMA),
     tolerances: {
       type: 'object', additionalProperties: false,
       properties: Object.fromEntries(['loss', 'lr', 'clipFactor', 'gradNorm.global', 'gradNorm.perLayer', 'paramNorm', 'params', 'm', 'v', 'masks'].map((k) => [k, tolerance])),
@@ -85,13 +86,17 @@ export function readGolden(path: string): GoldenFile | null {
     const extra = (e.params as { additionalProperty?: string; missingProperty?: string }).additionalProperty ?? (e.params as { missingProperty?: string }).missingProperty;
     throw new GoldenFileError(path, `field ${field}${extra ? `.${extra}` : ''}: ${e.message}`);
   }
-  return json as unknown as GoldenFile;
+  const g = json as unknown as GoldenFile;
+  // a golden written before a config key existed means that key's "as before"
+  return { ...g, config: completeConfig(g.config) };
 }
 
 /** Writes a golden as readable JSON, keeping the tolerances a person declared in the old one. */
 export function writeGolden(path: string, g: GoldenFile, previous: GoldenFile | null): void {
   mkdirSync(join(path, '..'), { recursive: true });
-  const out: GoldenFile = previous?.tolerances ? { ...g, tolerances: previous.tolerances } : g;
+  // its config as stored: keys added since at their "as before" left out (config/evolution.ts)
+  const stored = { ...g, config: canonicalConfig(g.config) };
+  const out = previous?.tolerances ? { ...stored, tolerances: previous.tolerances } : stored;
   // one float per line, { "hex": …, "value": … }, so a review reads the numbers, not the braces
   const text = JSON.stringify(out, null, 2).replace(/\{\n\s*"hex": ("[0-9a-f]{16}"),\n\s*"value": ([^\n]+)\n\s*\}/g, '{ "hex": $1, "value": $2 }');
   // whole or not at all (a killed update leaves the old golden); an update replaces it by design

@@ -1,4 +1,4 @@
-import { tensorAt } from '../model/params.ts';
+import { tensorAt } from '../layout/table.ts';
 import { STEP_FIELDS, type Stream } from './fields.ts';
 import { paramTable, type HeaderRecord } from './records.ts';
 

@@ -10,6 +10,8 @@ import {
 import { unpack } from './msgpack.ts';
 import { KIND_CODES, type AnomalyRecord, type EndRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type ProbeRecord, type RecordKind, type StepRecordBody } from './records.ts';
 import { recordProblem } from './schema.ts';
+import { completeConfig } from '../config/evolution.ts';
+import { WEFT_VERSION } from '../version.ts';
 import { stepView, type StepView } from './steps.ts';
 
 export interface FrameRef {
@@ -76,7 +78,7 @@ export class LogReader {
     }
     const dvHead = new DataView(head.buffer, head.byteOffset);
     const version = dvHead.getUint32(8, true);
-    if (version > FORMAT_VERSION) throw new LogFormatError(`${path}: log format version ${version} (byte 8) is newer than this weft reads (${FORMAT_VERSION}); upgrade weft`, 3);
+    if (version > FORMAT_VERSION) throw this.newer(`log format ${version} (byte 8)`, this.writtenBy());
     if (version < 1) throw new LogCorruptError(path, 8, null, `bad format version ${version}`);
     if (dvHead.getUint32(12, true) !== 0) throw new LogCorruptError(path, 12, null, 'reserved header bytes are not zero');
     const closed = this.sizeBytes >= FILE_HEADER_BYTES + TRAILER_BYTES && startsWith(this.readBytes(this.sizeBytes - TRAILER_BYTES, TRAILER_BYTES), TRAILER_MAGIC);
@@ -95,7 +97,12 @@ export class LogReader {
       this.indexDamage ??= scanned.indexDamage;
     }
     if (this.frames.length === 0 || this.frames[0].kind !== 'header') throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, 'the first record is not a header');
-    this.header = this.readRecord(this.frames[0]) as HeaderRecord;
+    const stored = this.readRecord(this.frames[0]) as HeaderRecord;
+    // the config as this weft reads it: keys added since the log was written, as they were then
+    this.header = { ...stored, config: completeConfig(stored.config) };
+    if (stored.arch !== undefined && stored.arch !== this.header.config.model.arch) {
+      throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, `the header names architecture ${JSON.stringify(stored.arch)}, its config ${JSON.stringify(this.header.config.model.arch)}`);
+    }
     checkParamTable(path, this.header);
     const filed = this.fileFrames();
     this.lastStepCached = filed.last;
@@ -291,8 +298,30 @@ export class LogReader {
       throw new LogCorruptError(this.path, offset, record, `undecodable msgpack (${(e as Error).message})`);
     }
     const problem = recordProblem(body);
-    if (problem) throw new LogCorruptError(this.path, offset, record, `invalid record: ${problem}`);
+    if (problem) {
+      // a header this weft cannot read, written by a newer one (a key added since): not damage
+      const weft = (body as { kind?: unknown; weft?: unknown }).kind === 'header' ? (body as { weft?: unknown }).weft : null;
+      if (typeof weft === 'string' && newerVersion(weft, WEFT_VERSION)) throw this.newer(`log format ${(body as { format?: unknown }).format}`, weft, problem);
+      throw new LogCorruptError(this.path, offset, record, `invalid record: ${problem}`);
+    }
     return body as LogRecord;
+  }
+
+  /** The weft that wrote the log, as its header record says (best effort: for a message), or null. */
+  private writtenBy(): string | null {
+    try {
+      const len = new DataView(this.readBytes(FILE_HEADER_BYTES, 4).buffer).getUint32(0, true);
+      if (len > RECORD_BYTES_MAX) return null;
+      const body = unpack(this.readBytes(FILE_HEADER_BYTES + FRAME_HEADER_BYTES, len)) as { weft?: unknown };
+      return typeof body.weft === 'string' ? body.weft : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** A log written by a newer weft: refused by its version (exit 2), never called corrupt. */
+  private newer(format: string, weft: string | null, why?: string): LogFormatError {
+    return new LogFormatError(`${this.path}: written by ${weft ? `weft ${weft}` : 'a newer weft'} (${format}); this weft (${WEFT_VERSION}) reads log formats 1–${FORMAT_VERSION}${why ? ` and not ${why}` : ''}: upgrade weft`);
   }
 
   /** Reads, verifies and validates the record of a frame. */
@@ -434,6 +463,17 @@ function checkParamTable(path: string, h: HeaderRecord): void {
     }
     offset += size;
   });
+}
+
+/** Whether version a (x.y.z) is newer than b. */
+function newerVersion(a: string, b: string): boolean {
+  const pa = a.split(/[.+-]/).map(Number);
+  const pb = b.split(/[.+-]/).map(Number);
+  for (let i = 0; i < 3; i++) {
+    if (!Number.isFinite(pa[i]) || !Number.isFinite(pb[i])) return false;
+    if (pa[i] !== pb[i]) return pa[i] > pb[i];
+  }
+  return false;
 }
 
 /** How many bits two byte strings of one length differ in. */

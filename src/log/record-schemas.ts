@@ -2,7 +2,8 @@
 // compiles them: scripts/build-validators.ts writes their validators out ahead of time
 // (records.validate.mjs), which schema.ts uses.
 import { _, Ajv } from 'ajv';
-import { CONFIG_SCHEMA } from '../engine/config.ts';
+import { CONFIG_SCHEMA } from '../config/config.ts';
+import { storedConfigSchema } from '../config/evolution.ts';
 import { fieldSchema, STEP_FIELDS } from './fields.ts';
 import type { RecordKind } from './records.ts';
 
@@ -27,7 +28,8 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     format: int(1),
     weft: str,
     scenario: str,
-    config: CONFIG_SCHEMA,
+    // as stored: keys added later may be absent (config/evolution.ts)
+    config: storedConfigSchema(CONFIG_SCHEMA),
     seed: int(),
     dtype: { enum: ['float32', 'float64'] },
     numericMode: str,

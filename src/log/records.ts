@@ -1,5 +1,5 @@
-import type { WeftConfig, RecordMode } from '../engine/config.ts';
-import { paramTableOf, type ParamInfo, type ParamTable } from '../model/params.ts';
+import type { WeftConfig, RecordMode } from '../config/config.ts';
+import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
 import type { StepRecordBody } from './fields.ts';
 
 export type { StepRecordBody };
@@ -90,6 +90,6 @@ const tables = new WeakMap<HeaderRecord, ParamTable>();
 /** A log's parameter table, from its header (built once per header). */
 export function paramTable(h: HeaderRecord): ParamTable {
   let t = tables.get(h);
-  if (!t) tables.set(h, (t = paramTableOf(h.params, h.config.model.nLayers)));
+  if (!t) tables.set(h, (t = paramTableOf(h.params)));
   return t;
 }

@@ -1,4 +1,4 @@
-import { dropoutMasks, unpackBits } from '../engine/masks.ts';
+import { dropoutMasks, unpackBits } from '../rng/masks.ts';
 import { decodeBytes } from './codec.ts';
 import { decodeStep, type StepView } from './fields.ts';
 import type { HeaderRecord, StepRecordBody } from './records.ts';
@@ -16,7 +16,7 @@ export function stepMasks(h: HeaderRecord, r: StepRecordBody): Map<string, Uint8
   if (h.config.model.dropout === 0) return null;
   if (!r.masks) {
     if (h.mode !== 'compact') return null;
-    return dropoutMasks(h.seed, r.step, h.config.model.nLayers, h.maskElements, h.config.model.dropout);
+    return dropoutMasks(h.seed, r.step, h.dropoutSites, h.maskElements, h.config.model.dropout);
   }
   const n = h.maskElements * h.dropoutSites.length;
   const all = unpackBits(decodeBytes(r.masks, (n + 7) >> 3), n);

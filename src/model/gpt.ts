@@ -1,8 +1,7 @@
 import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
-import { buildParamTable, type ModelConfig, type ParamTable } from './params.ts';
-
-/** Dropout keep-masks for one step, one byte per element (1 = kept), by site name. */
-export type DropoutMasks = ReadonlyMap<string, Uint8Array>;
+import type { ModelConfig } from './params.ts';
+import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
+import type { Architecture, DropoutMasks, Model } from './architecture.ts';
 
 interface BlockActs {
   ln1: FloatArray; ln1Mean: Float64Array; ln1Rstd: Float64Array;
@@ -23,7 +22,7 @@ interface BlockActs {
  * parameter table. Four verbs, as in llm.c: forward, backward (which zeroes nothing: every
  * gradient is written, not accumulated), and the optimizer's update outside.
  */
-export class GPT {
+export class GPT implements Model {
   readonly cfg: ModelConfig;
   readonly table: ParamTable;
   readonly dtype: Dtype;
@@ -219,6 +218,11 @@ export class GPT {
   }
 
   /** Attention probabilities (T×T, row = query position) of one head, batch row b, from the last forward. */
+  /** The attention read-out's shape: every layer's heads. */
+  get attentionShape(): { layers: number; heads: number } {
+    return { layers: this.cfg.nLayers, heads: this.cfg.nHeads };
+  }
+
   attentionWeights(layer: number, head: number, b = 0): Float64Array {
     const { T } = this;
     const NH = this.cfg.nHeads;
@@ -252,3 +256,56 @@ export class GPT {
     else out.set(dBranch.subarray(0, n));
   }
 }
+
+/** The parameter table in PyTorch names and layouts (DESIGN.md, "Reference model"). */
+export function buildParamTable(m: ModelConfig): ParamTable {
+  const { nLayers: L, dModel: d, dFF: f, vocabSize: V, contextLength: T } = m;
+  const entries: [string, number[], number][] = [
+    ['tok_emb.weight', [V, d], 0],
+    ['pos_emb.weight', [T, d], 0],
+  ];
+  for (let i = 0; i < L; i++) {
+    const p = `blocks.${i}`;
+    if (m.layerNorm) entries.push([`${p}.ln1.weight`, [d], i + 1], [`${p}.ln1.bias`, [d], i + 1]);
+    entries.push(
+      [`${p}.attn.qkv.weight`, [3 * d, d], i + 1],
+      [`${p}.attn.qkv.bias`, [3 * d], i + 1],
+      [`${p}.attn.proj.weight`, [d, d], i + 1],
+      [`${p}.attn.proj.bias`, [d], i + 1],
+    );
+    if (m.layerNorm) entries.push([`${p}.ln2.weight`, [d], i + 1], [`${p}.ln2.bias`, [d], i + 1]);
+    entries.push(
+      [`${p}.mlp.fc.weight`, [f, d], i + 1],
+      [`${p}.mlp.fc.bias`, [f], i + 1],
+      [`${p}.mlp.proj.weight`, [d, f], i + 1],
+      [`${p}.mlp.proj.bias`, [d], i + 1],
+    );
+  }
+  if (m.layerNorm) entries.push(['ln_f.weight', [d], L + 1], ['ln_f.bias', [d], L + 1]);
+  entries.push(['head.weight', [V, d], L + 1], ['head.bias', [V], L + 1]);
+
+  const tensors: ParamInfo[] = [];
+  let offset = 0;
+  for (const [name, shape, layer] of entries) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    tensors.push({ name, shape, offset, size, layer });
+    offset += size;
+  }
+  return paramTableOf(tensors);
+}
+
+/** Names of the dropout sites, in forward order. */
+function dropoutSites(nLayers: number): string[] {
+  const sites = ['emb'];
+  for (let i = 0; i < nLayers; i++) sites.push(`blocks.${i}.attn`, `blocks.${i}.mlp`);
+  return sites;
+}
+
+/** The reference GPT as an architecture: its table, its dropout sites (one mask element per activation of the residual stream), its model. */
+export const gpt: Architecture = {
+  name: 'gpt',
+  table: buildParamTable,
+  dropoutSites: (cfg) => dropoutSites(cfg.nLayers),
+  maskElements: (cfg, batchSize, contextLength) => batchSize * contextLength * cfg.dModel,
+  create: (cfg, kernels, dtype, batchSize, contextLength) => new GPT(cfg, kernels, dtype, batchSize, contextLength),
+};

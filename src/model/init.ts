@@ -1,6 +1,7 @@
 import { keyedStream } from '../rng/keyed.ts';
 import type { FloatArray } from '../kernels/types.ts';
-import type { ModelConfig, ParamTable } from './params.ts';
+import type { ModelConfig } from './params.ts';
+import type { ParamTable } from '../layout/table.ts';
 
 /**
  * Initial parameters: each tensor draws from its own stream `init/<name>`, so toggling one part

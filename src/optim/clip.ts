@@ -1,5 +1,5 @@
 import type { FloatArray } from '../kernels/types.ts';
-import type { ParamTable } from '../model/params.ts';
+import type { ParamTable } from '../layout/table.ts';
 
 export interface GradNorms {
   /** L2 norm per tensor, in parameter-table order. */

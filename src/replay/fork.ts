@@ -1,14 +1,15 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { ConfigError, LogCorruptError, UsageError } from '../errors.ts';
-import type { WeftConfig } from '../engine/config.ts';
+import type { WeftConfig } from '../config/config.ts';
 import { Trainer } from '../engine/trainer.ts';
-import { buildParamTable } from '../model/params.ts';
+import { architectureOf } from '../model/model.ts';
+import { paramTable } from '../log/records.ts';
 import { LogLock } from '../log/lock.ts';
 import { openLog, type FrameRef, type LogReader } from '../log/reader.ts';
 import { KIND_CODES, type EndRecord } from '../log/records.ts';
 import { unstartedLog } from '../log/unstarted.ts';
-import { makeHeader, Recorder } from '../log/recorder.ts';
+import { makeHeader, Recorder } from '../engine/recorder.ts';
 import { LogWriter } from '../log/writer.ts';
 import { stateAt } from './state.ts';
 
@@ -26,9 +27,10 @@ export async function fileHash(path: string): Promise<string> {
  */
 export function trainerAt(log: LogReader, n: number, config: WeftConfig): Trainer {
   const parent = log.header;
-  const a = buildParamTable({ ...parent.config.model, vocabSize: parent.vocabSize });
-  const b = buildParamTable({ ...config.model, vocabSize: parent.vocabSize });
-  if (a.total !== b.total || a.tensors.some((t, i) => t.name !== b.tensors[i]?.name)) {
+  // the parent's table as its log holds it, the fork's as its architecture declares it
+  const a = paramTable(parent);
+  const b = architectureOf(config.model.arch).table({ ...config.model, vocabSize: parent.vocabSize });
+  if (a.total !== b.total || a.tensors.some((t, i) => t.name !== b.tensors[i]?.name || t.size !== b.tensors[i].size)) {
     throw new ConfigError('model', 'a fork must keep the parent’s architecture (layers, sizes, layer norm on/off)');
   }
   if (config.data.corpus !== parent.config.data.corpus || config.model.vocabSize !== parent.config.model.vocabSize) {
@@ -36,7 +38,7 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);
-  const t = new Trainer(config, { numericMode: parent.numericMode, arch: parent.arch });
+  const t = new Trainer(config, { numericMode: parent.numericMode });
   if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
   else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
   return t;
@@ -128,7 +130,7 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
     if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (f.kind === 'probe' && f.step <= k && probeDue(f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
-  const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
+  const trainer = new Trainer(h.config, { numericMode: h.numericMode });
   if (log.keyframeSteps.length > 0) {
     const s = stateAt(log, k);
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);

@@ -3,7 +3,7 @@ import { LogCorruptError, UsageError } from '../errors.ts';
 import { Trainer, type TrainingState } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
-import { buildParamTable } from '../model/params.ts';
+import { architectureOf } from '../model/model.ts';
 import { FILE_HEADER_BYTES } from '../log/format.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -115,7 +115,7 @@ function forward(log: LogReader, st: WalkState, from: number, to: number): strin
     }
     return hash;
   }
-  const trainer = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
+  const trainer = new Trainer(h.config, { numericMode: h.numericMode });
   trainer.loadState(from, st.params, st.m, st.v, st.optimT);
   while (trainer.stepsDone < to) trainer.step();
   st.params.set(trainer.params);
@@ -157,7 +157,14 @@ function checkStartKeyframe(log: LogReader, st: WalkState): void {
 export function checkModelTable(log: LogReader): void {
   if (tableChecked.has(log)) return;
   const h = log.header;
-  const model = buildParamTable({ ...h.config.model, vocabSize: h.vocabSize }).tensors;
+  const arch = architectureOf(h.config.model.arch);
+  const cfg = { ...h.config.model, vocabSize: h.vocabSize };
+  const sites = arch.dropoutSites(cfg);
+  const elements = arch.maskElements(cfg, h.config.data.batchSize, cfg.contextLength);
+  if (sites.join() !== h.dropoutSites.join() || elements !== h.maskElements) {
+    throw new LogCorruptError(log.path, FILE_HEADER_BYTES, 0, `header.dropoutSites/maskElements (${h.dropoutSites.length} sites of ${h.maskElements}) are not what the ${arch.name} model of its config declares (${sites.length} sites of ${elements})`);
+  }
+  const model = arch.table(cfg).tensors;
   const n = Math.max(model.length, h.params.length);
   for (let i = 0; i < n; i++) {
     const a = h.params[i];

@@ -1,7 +1,7 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { Tokenizer } from '../data/tokenizer.ts';
 import { Prober, probeIndex } from '../engine/probe.ts';
-import { PROBE_DEFAULTS } from '../engine/config.ts';
+import { PROBE_DEFAULTS } from '../config/config.ts';
 import type { LogReader } from '../log/reader.ts';
 import { viewAs } from '../log/format.ts';
 import { stateAt } from './state.ts';
@@ -81,7 +81,7 @@ export function trackLink(log: LogReader, link: string, opts: { sentence?: strin
     const every = opts.every ?? Math.max(1, Math.round((log.lastStep - h.startStep) / 20));
     const wanted = new Set<number>([h.startStep, log.lastStep]);
     for (let s = h.startStep; s <= log.lastStep; s += every) wanted.add(s);
-    const prober = new Prober(m, h.dtype, h.numericMode, h.arch ?? 'gpt', h.vocab, [sentence]);
+    const prober = new Prober(m, h.dtype, h.numericMode, h.vocab, [sentence]);
     const order = [...wanted].sort((a, b) => a - b);
     if (h.mode === 'summary') for (const s of order) values.push(prober.attention(stateAt(log, s).params)[0]);
     else {

@@ -93,7 +93,7 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
   // what is re-executed is checked first, whole (checkLog)
   checkLog(log);
   const h = log.header;
-  const t = new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch });
+  const t = new Trainer(h.config, { numericMode: h.numericMode });
   if (h.startStep > 0) {
     const s = stateAt(log, h.startStep);
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);
@@ -104,7 +104,7 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
   const steps = log.stepNumbers;
   // the probes, recomputed at the steps the log has them and compared bit for bit
   const probes = new Map(log.probeFrames.map((f) => [f.step, f]));
-  const prober = h.config.probe && probes.size ? new Prober(t.modelConfig, h.dtype, h.numericMode, h.arch ?? 'gpt', h.vocab, h.config.probe.sentences) : null;
+  const prober = h.config.probe && probes.size ? new Prober(t.modelConfig, h.dtype, h.numericMode, h.vocab, h.config.probe.sentences) : null;
   const probeMismatch = (step: number): Mismatch | null => {
     if (!prober || !probes.has(step)) return null;
     const r = log.readRecord(probes.get(step)!) as ProbeRecord;

@@ -1,4 +1,4 @@
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import type { LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import type { RunSeries } from './charts.ts';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { canonicalConfig } from '../config/evolution.ts';
 import { UsageError } from '../errors.ts';
-import { applySets, type WeftConfig } from '../engine/config.ts';
+import { applySets, type WeftConfig } from '../config/config.ts';
 
 /** What a sweep is: a scenario, its overrides, and the settings it varies. */
 export interface SweepSpec {
@@ -163,7 +164,8 @@ export function planSweep(spec: SweepSpec, base: WeftConfig, scenarioName: strin
       runs.push({ id, settings, args: ['run', spec.scenario, '--seed', String(seed), ...common, ...c.sets.flatMap((s) => ['--set', s])], log: `runs/${id}.weft`, config });
     }
   }
-  const sweepId = sha(canonicalJson({ scenario: spec.scenario, base, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.value) })) })).slice(0, 16);
+  // the base config as stored (config/evolution.ts): a key added since moves no sweep's id
+  const sweepId = sha(canonicalJson({ scenario: spec.scenario, base: canonicalConfig(base), seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.value) })) })).slice(0, 16);
   return { sweepId, spec, scenarioName, seeds, grid: typed.map((t) => ({ key: t.key, values: t.values.map((v) => v.raw) })), runs };
 }
 

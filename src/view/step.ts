@@ -1,6 +1,6 @@
 import { Trainer } from '../engine/trainer.ts';
 import type { FloatArray } from '../kernels/types.ts';
-import { layerName } from '../model/params.ts';
+import { layerName } from '../layout/table.ts';
 import type { LogReader } from '../log/reader.ts';
 import { paramTable } from '../log/records.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
@@ -68,7 +68,7 @@ export function stepDetail(id: number, log: LogReader, n: number, cache: StepCac
     const r = log.readStep(n);
     view = stepView(r);
     const before = cache.states.stateAt(n - 1);
-    cache.trainer ??= new Trainer(h.config, { numericMode: h.numericMode, arch: h.arch, threads: 1 });
+    cache.trainer ??= new Trainer(h.config, { numericMode: h.numericMode, threads: 1 });
     const trainer = cache.trainer;
     trainer.loadState(n - 1, before.params, before.m, before.v, before.optimT);
     const rec = trainer.step();

@@ -9,7 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { openLog } from '../../src/log/reader.ts';
-import { Recorder } from '../../src/log/recorder.ts';
+import { Recorder } from '../../src/engine/recorder.ts';
 import { ROOT, TINY_SETS, tinyConfig, weft, type CliResult } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 

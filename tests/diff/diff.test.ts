@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { DIFF_JSON_SCHEMA } from '../../src/diff/schema.ts';
 import { TINY_SETS, weft } from '../helpers.ts';
 import { config, recordRun, recordTwin, tempDir } from '../log/helpers.ts';

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { mergeConfig, validateConfig, DEFAULT_CONFIG, type DeepPartial, type WeftConfig } from '../../src/engine/config.ts';
+import { mergeConfig, validateConfig, DEFAULT_CONFIG, type DeepPartial, type WeftConfig } from '../../src/config/config.ts';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { probeIndex } from '../../src/engine/probe.ts';
-import { Recorder } from '../../src/log/recorder.ts';
+import { Recorder } from '../../src/engine/recorder.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { viewAs } from '../../src/log/format.ts';
 import { startResume } from '../../src/replay/fork.ts';

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Trainer, type StepRecord } from '../../src/engine/trainer.ts';
 import { scenarioNames } from '../../src/cli/scenarios.ts';
 import { runTraining } from '../../src/engine/run.ts';
-import { buildParamTable } from '../../src/model/params.ts';
-import { DEFAULT_CONFIG, FABRIC, TINY } from '../../src/engine/config.ts';
+import { buildParamTable } from '../../src/model/gpt.ts';
+import { DEFAULT_CONFIG, FABRIC, TINY } from '../../src/config/config.ts';
 import { tinyConfig } from '../helpers.ts';
 
 async function train(name: string, steps: number): Promise<StepRecord[]> {

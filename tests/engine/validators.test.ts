@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { configValidatorSource, recordValidatorsSource, RECORDS_VALIDATOR_FILE, SWEEP_SCHEMA_FILE, sweepSchemaText, VALIDATOR_FILE } from '../../scripts/build-validators.ts';
-import { DEFAULT_CONFIG, mergeConfig, validateConfig } from '../../src/engine/config.ts';
+import { DEFAULT_CONFIG, mergeConfig, validateConfig } from '../../src/config/config.ts';
 import { ConfigError } from '../../src/errors.ts';
 
 describe('the validators generated ahead of time', () => {

@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildWasm, WAT_SOURCES } from '../../scripts/build-wasm.ts';
-import { mergeConfig, TINY, validateConfig } from '../../src/engine/config.ts';
+import { mergeConfig, TINY, validateConfig } from '../../src/config/config.ts';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
-import { makeHeader, Recorder } from '../../src/log/recorder.ts';
+import { makeHeader, Recorder } from '../../src/engine/recorder.ts';
 import { LogWriter } from '../../src/log/writer.ts';
-import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 

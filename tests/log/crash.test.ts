@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openLog, openLogBytes } from '../../src/log/reader.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
-import { makeHeader, Recorder } from '../../src/log/recorder.ts';
+import { makeHeader, Recorder } from '../../src/engine/recorder.ts';
 import { MemorySink, type ByteSink } from '../../src/log/bytes.ts';
 import { LogWriter } from '../../src/log/writer.ts';
 import { LogWriteError } from '../../src/errors.ts';

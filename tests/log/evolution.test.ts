@@ -63,11 +63,29 @@ describe('logs from a later revision of format 1', () => {
     const log = openLog(path);
     expect(log.header.arch).toBe('gpt');
     log.close();
+    // a newer weft's log of an architecture this one does not know: refused by its version, exit 2
     const mlp = join(dir, 'mlp.weft');
-    writeFileSync(mlp, rewritten(readFileSync(path), (rec) => (rec.kind === 'header' ? { ...rec, arch: 'mlp' } : rec)));
-    const r = weft(['verify', mlp]);
-    expect(r.code).toBe(2);
-    expect(r.stderr.trim()).toMatch(/^weft verify: architecture "mlp" is not one this weft knows \(gpt\); a newer weft may read it$/);
+    const newer = (rec: Record<string, unknown>) => {
+      if (rec.kind !== 'header') return rec;
+      const config = rec.config as { model: Record<string, unknown> };
+      return { ...rec, weft: '0.9.0', arch: 'mlp', config: { ...config, model: { ...config.model, arch: 'mlp' } } };
+    };
+    writeFileSync(mlp, rewritten(readFileSync(path), newer));
+    for (const cmd of ['verify', 'inspect', 'replay']) {
+      const r = weft([cmd, mlp, ...(cmd === 'replay' ? ['--to', '1'] : [])]);
+      expect(r.code, cmd).toBe(2);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^weft ${cmd}: .*mlp\\.weft: written by weft 0\\.9\\.0 \\(log format 1\\); this weft \\(0\\.1\\.0\\) reads log formats 1–2 and not header\\.config\\.model\\.arch: .*: upgrade weft$`));
+    }
+    // the same from this weft is damage: it never writes an architecture it does not know
+    const same = join(dir, 'same.weft');
+    writeFileSync(same, rewritten(readFileSync(path), (rec) => ({ ...newer(rec), ...(rec.kind === 'header' ? { weft: rec.weft } : {}) })));
+    expect(weft(['verify', same]).code).toBe(3);
+    // and a header whose arch disagrees with its config's
+    const split = join(dir, 'split.weft');
+    writeFileSync(split, rewritten(readFileSync(path), (rec) => (rec.kind === 'header' ? { ...rec, arch: 'mlp' } : rec)));
+    const s = weft(['verify', split]);
+    expect(s.code).toBe(3);
+    expect(s.stderr).toMatch(/the header names architecture "mlp", its config "gpt"/);
   });
 
   it('a header whose config breaks the config schema is named as invalid, field and all', () => {

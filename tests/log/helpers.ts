@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig, DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig, DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
-import { Recorder } from '../../src/log/recorder.ts';
+import { Recorder } from '../../src/engine/recorder.ts';
 import { ROOT } from '../helpers.ts';
 
 export function tempDir(): string {

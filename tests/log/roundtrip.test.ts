@@ -8,7 +8,7 @@ import { hashBytes } from '../../src/engine/hash.ts';
 import { WEFT_VERSION } from '../../src/version.ts';
 import { readFileSync } from 'node:fs';
 import { config, recordRun, tempDir } from './helpers.ts';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 
 const dir = tempDir();
 const base = { model: TINY, steps: 13, record: { keyframeEvery: 5 } } as const;

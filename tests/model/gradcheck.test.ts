@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { GPT } from '../../src/model/gpt.ts';
+import { GPT, gpt } from '../../src/model/gpt.ts';
 import { initParams } from '../../src/model/init.ts';
 import type { ModelConfig } from '../../src/model/params.ts';
 import { referenceKernels } from '../../src/kernels/reference.ts';
-import { dropoutMasks } from '../../src/engine/masks.ts';
+import { dropoutMasks } from '../../src/rng/masks.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 import type { Activation, Kernels } from '../../src/kernels/types.ts';
 
@@ -28,7 +28,7 @@ function signTrackingKernels(): { kernels: Kernels; pattern: () => string } {
 const B = 2;
 const T = 6;
 const base: ModelConfig = {
-  nLayers: 2, nHeads: 4, dModel: 32, dFF: 128, vocabSize: 64, contextLength: 16,
+  arch: 'gpt', nLayers: 2, nHeads: 4, dModel: 32, dFF: 128, vocabSize: 64, contextLength: 16,
   residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.1, initScheme: 'gpt2',
 };
 
@@ -50,7 +50,7 @@ function gradCheck(cfg: ModelConfig): { worst: number; where: string; checked: n
     inputs[i] = r.int(cfg.vocabSize);
     targets[i] = r.int(cfg.vocabSize);
   }
-  const masks = dropoutMasks(3, 1, cfg.nLayers, B * T * cfg.dModel, cfg.dropout);
+  const masks = dropoutMasks(3, 1, gpt.dropoutSites(cfg), gpt.maskElements(cfg, B, T), cfg.dropout);
   model.forward(inputs, targets, masks);
   model.backward();
   const grads = Float64Array.from(model.grads);

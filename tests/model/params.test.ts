@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { FABRIC, TINY, DEFAULT_CONFIG } from '../../src/engine/config.ts';
-import { buildParamTable, paramTableOf, tensorAt, type ModelConfig } from '../../src/model/params.ts';
+import { FABRIC, TINY, DEFAULT_CONFIG } from '../../src/config/config.ts';
+import { buildParamTable } from '../../src/model/gpt.ts';
+import { type ModelConfig } from '../../src/model/params.ts';
+import { paramTableOf, tensorAt } from '../../src/layout/table.ts';
 
 describe('the parameter table', () => {
   const table = buildParamTable({ ...DEFAULT_CONFIG.model, ...FABRIC, vocabSize: 56 } as ModelConfig);
@@ -22,7 +24,7 @@ describe('the parameter table', () => {
 
   it('a log header’s list of tensors gives back the same table', () => {
     const tiny = buildParamTable({ ...DEFAULT_CONFIG.model, ...TINY } as ModelConfig);
-    const again = paramTableOf(tiny.tensors.map((t) => ({ ...t, shape: [...t.shape] })), TINY.nLayers!);
+    const again = paramTableOf(tiny.tensors.map((t) => ({ ...t, shape: [...t.shape] })));
     expect(again.total).toBe(30144);
     expect(again.nLayerGroups).toBe(4);
     expect(again.tensors).toEqual(tiny.tensors);

@@ -3,8 +3,8 @@ import { createOptimState, optimizerStep } from '../../src/optim/registry.ts';
 import type { OptimConfig } from '../../src/optim/optimizer.ts';
 import { clipFactor, gradNorms } from '../../src/optim/clip.ts';
 import { lrAt } from '../../src/optim/schedule.ts';
-import { buildParamTable } from '../../src/model/params.ts';
-import { TINY, DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { buildParamTable } from '../../src/model/gpt.ts';
+import { TINY, DEFAULT_CONFIG } from '../../src/config/config.ts';
 
 const base: OptimConfig = { kind: 'sgd', lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 };
 const p0 = [1.0, -2.0];

@@ -6,7 +6,7 @@ import { stateAt } from '../../src/replay/state.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { hashBytes } from '../../src/engine/hash.ts';
 import { pack } from '../../src/log/msgpack.ts';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { TINY_SETS, weft } from '../helpers.ts';
 import { config, recordRun, tempDir } from '../log/helpers.ts';
 

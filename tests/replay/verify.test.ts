@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { weft } from '../helpers.ts';
 import { config, recordRun, recordTwin, tempDir } from '../log/helpers.ts';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { runReportHtml, diffReportHtml } from '../../src/report/html.ts';
 import { diff } from '../../src/diff/diff.ts';

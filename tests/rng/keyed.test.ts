@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dropoutMasks, maskBuffers } from '../../src/engine/masks.ts';
+import { dropoutMasks, maskBuffers } from '../../src/rng/masks.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 
 describe('keyed streams', () => {
@@ -20,10 +20,11 @@ describe('keyed streams', () => {
   });
 
   it('dropout masks filled into reused buffers equal fresh ones, step after step', () => {
-    const buffers = maskBuffers(3, 500, (n) => new Uint8Array(n));
+    const sites = ['emb', 'blocks.0.attn', 'blocks.0.mlp', 'blocks.1.attn', 'blocks.1.mlp', 'blocks.2.attn', 'blocks.2.mlp'];
+    const buffers = maskBuffers(sites, 500, (n) => new Uint8Array(n));
     for (const step of [1, 2, 7]) {
-      const fresh = dropoutMasks(5, step, 3, 500, 0.1)!;
-      const reused = dropoutMasks(5, step, 3, 500, 0.1, buffers)!;
+      const fresh = dropoutMasks(5, step, sites, 500, 0.1)!;
+      const reused = dropoutMasks(5, step, sites, 500, 0.1, buffers)!;
       expect(reused).toBe(buffers);
       expect([...reused.keys()]).toEqual([...fresh.keys()]);
       for (const [site, keep] of fresh) expect(Buffer.from(reused.get(site)!).equals(Buffer.from(keep)), site).toBe(true);

@@ -4,11 +4,11 @@
 import { readFileSync, rmSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { applySets, type WeftConfig } from '../../src/engine/config.ts';
+import { applySets, type WeftConfig } from '../../src/config/config.ts';
 import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { openLog } from '../../src/log/reader.ts';
-import { Recorder } from '../../src/log/recorder.ts';
+import { Recorder } from '../../src/engine/recorder.ts';
 import { logOutcome } from '../../src/sweep/execute.ts';
 import { readManifest } from '../../src/sweep/manifest.ts';
 import type { SweepPlan } from '../../src/sweep/plan.ts';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileS
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG } from '../../src/engine/config.ts';
+import { DEFAULT_CONFIG } from '../../src/config/config.ts';
 import { parseSeeds, parseShard, planSweep, runId, shardOf, SWEEP_RUNS_MAX } from '../../src/sweep/plan.ts';
 import { readManifest, type SweepManifest } from '../../src/sweep/manifest.ts';
 import { PATIENCE_MS, ROOT, weft } from '../helpers.ts';

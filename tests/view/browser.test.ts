@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { stepView } from '../../src/log/steps.ts';
 import { startViewer, type Viewer } from '../../src/view/server.ts';

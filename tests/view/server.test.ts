@@ -3,7 +3,7 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TINY } from '../../src/engine/config.ts';
+import { TINY } from '../../src/config/config.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { paramTable } from '../../src/log/records.ts';
 import { stepView } from '../../src/log/steps.ts';

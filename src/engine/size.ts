@@ -1,5 +1,6 @@
-import type { WeftConfig } from '../engine/config.ts';
+import type { WeftConfig } from '../config/config.ts';
 import { optimBuffers } from '../optim/registry.ts';
+import type { Trainer } from './trainer.ts';
 
 /**
  * Coded size of one float32 array, as a fraction of its raw bytes, measured on the baseline and
@@ -16,14 +17,19 @@ export function keyframeCount(steps: number, every: number): number {
   return 1 + Math.floor(steps / every) + (steps % every ? 1 : 0);
 }
 
-/** What a log of this config will take on disk, roughly (±20%): for a warning before training. */
-export function estimateLogBytes(config: WeftConfig, paramCount: number, fromStep = 0): { total: number; perStep: number } {
+/**
+ * What a log of this config will take on disk, roughly (±20%): for a warning before training.
+ * The model's shape is the trainer's (its table, its dropout sites and their mask sizes).
+ */
+export function estimateLogBytes(config: WeftConfig, shape: Pick<Trainer, 'table' | 'dropoutSites' | 'maskElements'>, fromStep = 0): { total: number; perStep: number } {
+  const paramCount = shape.table.total;
   const raw = 4 * paramCount;
   const b = optimBuffers(config.optim.kind);
   const arrays = 1 + Number(b.m) + Number(b.v);
   const m = config.model;
-  const maskBytes = m.dropout > 0 ? ((1 + 2 * m.nLayers) * config.data.batchSize * m.contextLength * m.dModel / 8) * MASK_RATIO : 0;
-  const scalars = 2 * config.data.batchSize * m.contextLength * 4 + 8 * (paramCount > 0 ? 16 * m.nLayers + 8 : 0) + 256;
+  const maskBytes = m.dropout > 0 ? ((shape.dropoutSites.length * shape.maskElements) / 8) * MASK_RATIO : 0;
+  // the batch, and a norm per tensor and per layer group
+  const scalars = 2 * config.data.batchSize * m.contextLength * 4 + 8 * (paramCount > 0 ? shape.table.tensors.length + shape.table.nLayerGroups : 0) + 256;
   const mode = config.record.mode;
   const perStep = scalars + (mode === 'compact' ? GRAD_RATIO * raw : maskBytes) + (mode === 'full' ? DELTA_RATIO * arrays * raw : 0);
   const steps = Math.max(0, config.steps - fromStep);

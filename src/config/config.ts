@@ -1,5 +1,6 @@
 import validateGenerated from './config.validate.mjs';
 import type { ModelConfig } from '../model/params.ts';
+import { architectures } from '../model/model.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
 import { optimizerKinds } from '../optim/registry.ts';
 import type { ScheduleConfig } from '../optim/schedule.ts';
@@ -62,7 +63,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   steps: 100,
   dtype: 'float32',
   model: {
-    nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, vocabSize: 0, contextLength: 16,
+    arch: 'gpt', nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, vocabSize: 0, contextLength: 16,
     residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.02, initScheme: 'gpt2',
   },
   optim: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 },
@@ -93,6 +94,7 @@ export const CONFIG_SCHEMA = optional(obj({
   steps: int(0, 10_000_000),
   dtype: { enum: ['float32', 'float64'] },
   model: obj({
+    arch: { enum: architectures() },
     nLayers: int(1, 64), nHeads: int(1, 64), dModel: int(1, 4096), dFF: int(1, 16384),
     vocabSize: int(0, 65536), contextLength: int(1, 4096),
     residual: { type: 'boolean' }, layerNorm: { type: 'boolean' },

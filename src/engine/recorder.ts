@@ -1,23 +1,26 @@
-import type { WeftConfig } from '../engine/config.ts';
-import type { RunObserver, RunResult } from '../engine/run.ts';
-import type { StepRecord, Trainer, TrainingState } from '../engine/trainer.ts';
-import { dropoutSites } from '../model/params.ts';
+import type { WeftConfig } from '../config/config.ts';
+import { canonicalConfig } from '../config/evolution.ts';
+import type { RunObserver, RunResult } from './run.ts';
+import type { StepRecord, Trainer, TrainingState } from './trainer.ts';
 import { optimBuffers } from '../optim/registry.ts';
-import { packBits } from '../engine/masks.ts';
+import { packBits } from '../rng/masks.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { WEFT_VERSION } from '../version.ts';
-import { encodeBytes, encodeFloats, segmentEnds } from './codec.ts';
-import { bytesOf, formatVersionOf } from './format.ts';
-import { Prober } from '../engine/probe.ts';
-import type { HeaderRecord, KeyframeRecord, ProbeRecord, StepRecordBody } from './records.ts';
-import { encodeStep } from './fields.ts';
-import { LogWriter } from './writer.ts';
+import { encodeBytes, encodeFloats, segmentEnds } from '../log/codec.ts';
+import { formatVersionOf } from '../log/format.ts';
+import type { HeaderRecord, KeyframeRecord, LogRecord, StepRecordBody } from '../log/records.ts';
+import { encodeStep } from '../log/fields.ts';
+import { LogWriter } from '../log/writer.ts';
+import type { RecordContributor, StartRecord } from './contributor.ts';
+
+export type { StartRecord };
+import { contributorsOf } from './probe.ts';
 
 /**
  * What the recorder reads of a trainer: its state, table, model config, numeric mode and
- * vocabulary — not its model, data or optimizer objects.
+ * vocabulary, and what its architecture declares — not its model, data or optimizer objects.
  */
-export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'arch' | 'vocab' | 'stateHash' | 'stepsDone'>;
+export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'arch' | 'vocab' | 'stateHash' | 'stepsDone' | 'dropoutSites' | 'maskElements'>;
 
 export function makeHeader(scenario: string, config: WeftConfig, trainer: RecordedTrainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
   const m = trainer.modelConfig;
@@ -26,7 +29,8 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Record
     format: formatVersionOf(config),
     weft: WEFT_VERSION,
     scenario,
-    config,
+    // as stored: keys added since the first logs, at their "as before", left out (config/evolution.ts)
+    config: canonicalConfig(config) as unknown as WeftConfig,
     seed: config.seed,
     dtype: config.dtype,
     numericMode: trainer.numericMode,
@@ -35,9 +39,10 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Record
     keyframeEvery: config.record.keyframeEvery,
     vocabSize: m.vocabSize,
     vocab: trainer.vocab,
+    // the model's shape as its architecture declared it: everything downstream reads it from here
     params: trainer.table.tensors.map((t) => ({ name: t.name, shape: [...t.shape], offset: t.offset, size: t.size, layer: t.layer })),
-    dropoutSites: dropoutSites(m.nLayers),
-    maskElements: config.data.batchSize * m.contextLength * m.dModel,
+    dropoutSites: [...trainer.dropoutSites],
+    maskElements: trainer.maskElements,
     optimBuffers: optimBuffers(config.optim.kind),
     parent,
     startStep: trainer.stepsDone,
@@ -77,60 +82,58 @@ export function packMasks(masks: Map<string, Uint8Array>, sites: readonly string
  * - compact: the clipped gradient only (parameters and moments are re-derived through the
  *   optimizer on read; masks from the seed);
  * - summary: scalars, norms, masks and hashes only.
- * Every mode writes keyframes every `keyframeEvery` steps, at the start and at the end.
+ * Every mode writes keyframes every `keyframeEvery` steps, at the start and at the end. What
+ * other parts of weft add to the log (attention probes: RecordContributor) is written where they
+ * hand it over — after the start's and each step's keyframe, and before the end record — without
+ * the recorder knowing what it holds.
  */
 export class Recorder implements RunObserver {
   readonly writer: LogWriter;
   private readonly config: WeftConfig;
-  private readonly sites: string[];
+  private readonly sites: readonly string[];
   /** full logs: the state before the step, which its differences are taken from */
   private prev: Pick<TrainingState, 'params' | 'm' | 'v'> | null = null;
   private lastKeyframe = -1;
   private readonly ends: number[];
-  /** attention probes (config.probe), and the last step probed */
-  private readonly prober: Prober | null;
-  private lastProbe = -1;
+  private readonly contributors: RecordContributor[];
 
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, writeHeader = true, writeKeyframe = true, writeProbe = true) {
+  /**
+   * `keyframe`/`contributed` at the start: written now (a new log), already in the log at this
+   * step (`present`: a resume), or not due here (`none`: a resume between intervals).
+   */
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, start: { header?: boolean; keyframe?: StartRecord; contributed?: StartRecord } = {}) {
     this.writer = writer;
     this.config = header.config;
     this.sites = header.dropoutSites;
     this.ends = segmentsOf(trainer);
-    const p = header.config.probe;
-    this.prober = p ? new Prober(trainer.modelConfig, header.dtype, header.numericMode, header.arch ?? 'gpt', header.vocab, p.sentences) : null;
-    if (writeHeader) writer.write(header, true);
-    if (writeKeyframe) this.keyframe(trainer);
-    else this.lastKeyframe = trainer.stepsDone;
-    if (writeProbe) this.probe(trainer);
-    else this.lastProbe = trainer.stepsDone;
+    this.contributors = contributorsOf(header, trainer, start.contributed ?? 'write');
+    if (start.header ?? true) writer.write(header, true);
+    const keyframe = start.keyframe ?? 'write';
+    if (keyframe === 'write') this.keyframe(trainer);
+    else this.lastKeyframe = keyframe === 'present' ? trainer.stepsDone : -1;
+    this.contribute((c) => c.atStart(trainer));
     const s = trainer.state;
     if (this.config.record.mode === 'full') this.prev = { params: copy(s.params), m: copy(s.m), v: copy(s.v) };
   }
 
   /**
    * Continues a log whose frames up to the trainer's step are already written (resume).
-   * `keyframe`: the log has one at this step (`present`), should have had one but the run was
-   * killed before writing it (`write`), or none is due here (`none`).
+   * `keyframe` (and `contributed`, the contributors' records): the log has one at this step
+   * (`present`), should have had one but the run was killed before writing it (`write`), or none
+   * is due here (`none`).
    */
-  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: 'present' | 'write' | 'none', probe: 'present' | 'write' | 'none' = 'none'): Recorder {
-    const r = new Recorder(writer, header, trainer, false, keyframe === 'write', probe === 'write');
-    if (keyframe === 'none') r.lastKeyframe = -1;
-    if (probe === 'none') r.lastProbe = -1;
-    return r;
+  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: StartRecord, contributed: StartRecord = 'none'): Recorder {
+    return new Recorder(writer, header, trainer, { header: false, keyframe, contributed });
+  }
+
+  private contribute(records: (c: RecordContributor) => LogRecord[]): void {
+    for (const c of this.contributors) for (const r of records(c)) this.writer.write(r);
   }
 
   /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
   static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean } = {}): Recorder {
     const header = makeHeader(scenario, config, trainer);
     return new Recorder(LogWriter.create(path, { ...opts, format: header.format }), header, trainer);
-  }
-
-  /** The attention probes of the trainer's state (nothing without config.probe). */
-  private probe(trainer: RecordedTrainer): void {
-    if (!this.prober) return;
-    const attention = this.prober.attention(trainer.state.params);
-    this.writer.write({ kind: 'probe', step: trainer.stepsDone, ids: this.prober.ids.map(bytesOf), attention: attention.map(bytesOf) } satisfies ProbeRecord);
-    this.lastProbe = trainer.stepsDone;
   }
 
   private keyframe(trainer: RecordedTrainer): void {
@@ -147,7 +150,7 @@ export class Recorder implements RunObserver {
       return;
     }
     if (trainer.stepsDone % this.config.record.keyframeEvery === 0) this.keyframe(trainer);
-    if (this.config.probe && completed && trainer.stepsDone % this.config.probe.every === 0) this.probe(trainer);
+    if (completed) this.contribute((c) => c.afterStep(trainer));
   }
 
   private stepBody(rec: StepRecord, trainer: RecordedTrainer): StepRecordBody {
@@ -190,12 +193,13 @@ export class Recorder implements RunObserver {
   }
 
   /**
-   * Final keyframe (unless the last step has one), the last step's probes (unless interrupted:
-   * a resumed run must write what an uninterrupted one does), the end record, the index.
+   * Final keyframe (unless the last step has one), what the contributors add at the finish (the
+   * last step's probes unless interrupted: a resumed run must write what an uninterrupted one
+   * does), the end record, the index.
    */
   finish(result: RunResult, trainer: RecordedTrainer): void {
     if (this.lastKeyframe !== trainer.stepsDone) this.keyframe(trainer);
-    if (result.reason !== 'interrupted' && this.lastProbe !== trainer.stepsDone) this.probe(trainer);
+    this.contribute((c) => c.atFinish(trainer, result));
     this.writer.write({ kind: 'end', reason: result.reason, steps: trainer.stepsDone, stateHash: trainer.stateHash() }, true);
     this.writer.close();
   }

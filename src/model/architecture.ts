@@ -1,0 +1,49 @@
+import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
+import type { ParamTable } from '../layout/table.ts';
+import type { ModelConfig } from './params.ts';
+
+/** Dropout keep-masks for one step, one byte per element (1 = kept), by site name. */
+export type DropoutMasks = ReadonlyMap<string, Uint8Array>;
+
+/**
+ * A trainable model as the trainer, the recorder and replay see it: one flat parameter buffer
+ * laid out by its table (PyTorch names), a gradient buffer of the same layout, a forward pass
+ * returning the mean loss and a backward pass filling the gradient. The kernels own the buffers.
+ */
+export interface Model {
+  readonly cfg: ModelConfig;
+  readonly table: ParamTable;
+  readonly kernels: Kernels;
+  readonly params: FloatArray;
+  readonly grads: FloatArray;
+  forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number;
+  backward(): void;
+  /** the first activation holding NaN or ±Inf after a forward pass, by name, or null */
+  firstNonFiniteActivation(): string | null;
+  /**
+   * The attention read-out, for an architecture with attention: after a forward pass, sequence
+   * b's weights of a layer's head, T × T row-major (query q's weights on keys 0…q).
+   */
+  attentionWeights?(layer: number, head: number, b?: number): Float64Array;
+  /** layers and heads the attention read-out has */
+  readonly attentionShape?: { layers: number; heads: number };
+}
+
+/**
+ * An architecture, as a log header names it (`arch`, the config's `model.arch`): it owns its
+ * shape. It declares its parameter table, its dropout sites and their mask sizes — the header
+ * stores what it declared, and the recorder, replay, diff, goldens and the viewer read them from
+ * there — and builds its model. A second architecture is one file declaring one of these and
+ * one line in ARCHITECTURES below.
+ */
+export interface Architecture {
+  readonly name: string;
+  /** the parameter table: names, shapes and places in one flat buffer (layer groups 0 = emb … L+1 = head) */
+  table(cfg: ModelConfig): ParamTable;
+  /** the dropout sites, in forward order */
+  dropoutSites(cfg: ModelConfig): string[];
+  /** elements of each site's keep-mask for a batch of `batchSize` sequences of `contextLength` tokens */
+  maskElements(cfg: ModelConfig, batchSize: number, contextLength: number): number;
+  create(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, batchSize: number, contextLength: number): Model;
+}
+
