@@ -2,7 +2,7 @@
 // this reader accepts them, keeps them on the records it returns, and reads, replays and
 // verifies the log as before. (A change an older reader must not read past bumps the version:
 // tests/log/format.test.ts and fuzz.test.ts cover the refusal.)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { crc32 } from '../../src/log/crc32.ts';
@@ -11,7 +11,8 @@ import { openLog } from '../../src/log/reader.ts';
 import { stateAt } from '../../src/replay/state.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { config, MICRO, recordRun, tempDir } from './helpers.ts';
-import { weft } from '../helpers.ts';
+import { ROOT, weft } from '../helpers.ts';
+import { checkLog } from '../../src/replay/check.ts';
 
 /** The log's frames re-written by `change` (the index and trailer dropped: offsets move). */
 function rewritten(src: Uint8Array, change: (rec: Record<string, unknown>) => Record<string, unknown>): Uint8Array {
@@ -95,5 +96,26 @@ describe('logs from a later revision of format 1', () => {
     const bad = join(dir, 'cfg-bad.weft');
     writeFileSync(bad, rewritten(readFileSync(path), (rec) => (rec.kind === 'header' ? { ...rec, config: { ...(rec.config as object), steps: -1 } } : rec)));
     expect(() => openLog(bad)).toThrow(/corrupt at byte 16 \(record 0\): invalid record: header\.config\.steps: must be >= 0/);
+  });
+});
+
+describe('logs written by earlier wefts (tests/fixtures, made by make-fixtures.sh and never remade)', () => {
+  const fixtures = readdirSync(join(ROOT, 'tests/fixtures')).filter((f) => f.endsWith('.weft')).sort();
+
+  it('there are fixtures of every release so far, every recording mode, and probes (format 2)', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['v0.1.0-micro-full.weft', 'main-2026-12-01-micro-full.weft', 'main-2026-12-01-micro-compact.weft', 'main-2026-12-01-micro-summary.weft', 'main-2026-12-01-micro-probes.weft']));
+  });
+
+  it.each(fixtures)('%s reads whole, replays every step and verifies', (name) => {
+    const log = openLog(join(ROOT, 'tests/fixtures', name));
+    try {
+      checkLog(log);
+      for (let n = log.header.startStep; n <= log.lastStep; n++) expect(stateAt(log, n).stateHash).toBe(n === 0 ? log.readKeyframe(0).stateHash : log.readStep(n).stateHash);
+      const v = verifyLog(log);
+      expect(v.ok, JSON.stringify(v.mismatch)).toBe(true);
+      expect(v.stepsChecked).toBe(log.lastStep);
+    } finally {
+      log.close();
+    }
   });
 });
