@@ -23,7 +23,7 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
   it('unknown --set key', () => {
     const r = weft(['run', 'baseline', '--set', 'model.colour=blue']);
     expect(r.code).toBe(2);
-    expectOneLine(r.stderr, /model\.colour: unknown config key under model; known: nLayers/);
+    expectOneLine(r.stderr, /model\.colour: unknown config key under model; known: arch, nLayers/);
   });
   it('wrong type', () => {
     const r = weft(['run', 'baseline', '--set', 'model.dropout=lots']);
