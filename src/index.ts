@@ -19,6 +19,11 @@ export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
 export { kernelsFor, numericModes, useKernels, useThreads, KERNEL_IMPLEMENTATIONS, DEFAULT_NUMERIC_MODE, type KernelImplementation } from './kernels/registry.ts';
 export type { Kernels, FloatArray, Dtype } from './kernels/types.ts';
 export { Tokenizer } from './data/tokenizer.ts';
+export { registerTask, taskKinds, taskKindOf, describeData } from './data/registry.ts';
+export type { Task, TaskKind, TaskModel, DataConfig } from './data/task.ts';
+export { Dataset, type Batch, type SplitName } from './data/dataset.ts';
+export { evaluate, correctAnswers, type SplitMetrics, type EvaluatedModel } from './data/metrics.ts';
+export { IGNORED_TARGET } from './kernels/types.ts';
 export { runIfMain, main } from './cli/main.ts';
 // the flight recorder
 export { openLog, LogReader, type FrameRef } from './log/reader.ts';
