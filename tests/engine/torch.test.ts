@@ -20,6 +20,9 @@ const cases: [string, string[]][] = [
   ['momentum + weight decay, no residuals, no layer norm', ['--set', 'model.residual=false', '--set', 'model.layerNorm=false', '--set', 'optim.kind=momentum', '--set', 'optim.lr=0.05', '--set', 'optim.weightDecay=0.01']],
   ['adamw, relu, clipping, warmup + cosine', ['--set', 'optim.kind=adamw', '--set', 'optim.weightDecay=0.1', '--set', 'model.activation=relu', '--set', 'clip.maxNorm=0.5', '--set', 'schedule.kind=cosine', '--set', 'schedule.warmupSteps=3']],
   ['sgd, tanh, no dropout', ['--set', 'model.activation=tanh', '--set', 'optim.kind=sgd', '--set', 'optim.lr=0.3', '--set', 'model.dropout=0']],
+  // the loss mask: targets -100 are F.cross_entropy's ignore_index (its default); the answer alone
+  // counts, in sequences padded to the context, and half the pairs held out
+  ['modular: the answer only (ignore_index), padded, dropout', ['--set', 'data.kind=modular', '--set', 'data.p=13', '--set', 'data.trainFraction=0.5', '--set', 'optim.lr=0.01']],
 ];
 
 describe.skipIf(!hasTorch)('weft agrees with PyTorch, side by side, in float64', () => {
