@@ -144,7 +144,7 @@ describe('weft sweep', () => {
       expect(manifestText(out)).toBe(manifestText(join(dir, 'whole')));
       for (const run of before.runs) expect(readFileSync(join(out, run.log)).equals(readFileSync(join(dir, 'whole', run.log))), `${how} ${run.id}`).toBe(true);
     }
-  }, 120_000);
+  });
 
   it('a run that stops on NaN/Inf is a result: diverged, with its step, exit 0; the report lists it', () => {
     const dir = tempDir();
