@@ -66,12 +66,12 @@ if _MISSING:
 
 FILE_MAGIC = b"WEFTLOG\n"
 TRAILER_MAGIC = b"WEFTIDX\n"
-FORMAT_VERSION = 2  # 2: logs with attention probes (records of kind "probe")
+FORMAT_VERSION = 3  # 2: logs with attention probes (records of kind "probe"); 3: with evaluations ("eval")
 FILE_HEADER_BYTES = 16
 FRAME_HEADER_BYTES = 8
 TRAILER_BYTES = 16
 RECORD_BYTES_MAX = 1 << 30
-KIND_CODES = {"header": 0, "keyframe": 1, "step": 2, "anomaly": 3, "end": 4, "index": 5, "probe": 6}
+KIND_CODES = {"header": 0, "keyframe": 1, "step": 2, "anomaly": 3, "end": 4, "index": 5, "probe": 6, "eval": 7}
 SCALE_BITS = 14
 SCALE = 1 << SCALE_BITS
 RANS_L = 1 << 23
@@ -186,10 +186,17 @@ SCHEMAS = {
     "index": {"offsets": _is_bin, "kinds": _is_bin, "steps": _is_bin},
     "probe": {"step": _is_int, "ids": lambda v: type(v) is list and len(v) <= 16 and all(_is_bin(b) for b in v),
               "attention": lambda v: type(v) is list and len(v) <= 16 and all(_is_bin(b) for b in v)},
+    "eval": {"step": _is_int, "heldOut": lambda v: _is_split_figures(v), "train": lambda v: _is_split_figures(v)},
 }
 INT_FIELDS = {"header": ("format", "seed", "keyframeEvery", "vocabSize", "maskElements", "startStep"), "keyframe": ("step", "optimT"),
-              "step": ("step", "optimT"), "anomaly": ("step",), "end": ("steps",), "probe": ("step",)}
+              "step": ("step", "optimT"), "anomaly": ("step",), "end": ("steps",), "probe": ("step",), "eval": ("step",)}
 OPTIONAL_FIELDS = {"header": {"arch": lambda v: type(v) is str and _ARCH.fullmatch(v) is not None}}
+
+
+def _is_split_figures(v):
+    """An eval record's figures of one split: examples, counted (integers), loss and accuracy (float64 in 8 bytes; accuracy nil without one answer)."""
+    return (type(v) is dict and set(v) == {"examples", "counted", "loss", "accuracy"} and _is_int(v["examples"]) and _is_int(v["counted"])
+            and _is_bin(v["loss"], 8) and (v["accuracy"] is None or _is_bin(v["accuracy"], 8)))
 
 
 def record_problem(rec):
@@ -228,7 +235,7 @@ class Frame:
         self.end = end
         self.record = record
         self.kind = record["kind"]
-        self.step = record["step"] if self.kind in ("keyframe", "step", "anomaly", "probe") else -1
+        self.step = record["step"] if self.kind in ("keyframe", "step", "anomaly", "probe", "eval") else -1
 
 
 def _frame_at(data, offset, limit, record):
@@ -786,7 +793,7 @@ class WeftLog:
         """R4 (order), R6 (end record), R7 (record sizes against the header)."""
         h = self.header
         model = h["config"]["model"]
-        self.steps, self.keyframes, self.probes, self.anomalies = {}, {}, {}, {}
+        self.steps, self.keyframes, self.probes, self.anomalies, self.evals = {}, {}, {}, {}, {}
         self._step_frames, self._keyframe_frames = {}, {}
         self.end = None
         last = self.start
@@ -805,8 +812,8 @@ class WeftLog:
                 self.steps[s] = r
                 self._step_frames[s] = f
                 last = s
-            elif kind in ("keyframe", "probe"):
-                held = self.keyframes if kind == "keyframe" else self.probes
+            elif kind in ("keyframe", "probe", "eval"):
+                held = {"keyframe": self.keyframes, "probe": self.probes, "eval": self.evals}[kind]
                 s = r["step"]
                 if s in held:
                     raise self._corrupt(f, f"a second {kind} of step {s}")
@@ -814,8 +821,11 @@ class WeftLog:
                     raise self._corrupt(f, f"{kind} of step {s} after the records of step {last} (it follows its step's record)")
                 if kind == "probe":
                     if self.format < 2:
-                        raise self._corrupt(f, "a probe record in a format-1 log")
+                        raise self._corrupt(f, f"a probe record in a format-{self.format} log")
                     self._check_probe_sizes(f, model)
+                elif kind == "eval":
+                    if self.format < 3:
+                        raise self._corrupt(f, f"an eval record in a format-{self.format} log")
                 else:
                     if s > self.start and self.steps[s]["stateHash"] != r["stateHash"]:
                         raise self._corrupt(f, f"the keyframe of step {s} records state {r['stateHash']}, step {s}'s record {self.steps[s]['stateHash']}")
@@ -916,6 +926,12 @@ class WeftLog:
         b.add(block, self.mask_bytes, out, _as_fail(None))
         b.run()
         return self._sites(out)
+
+    def evaluations(self):
+        """The held-out evaluations, in step order: [{step, heldOut: {examples, counted, loss, accuracy}, train: {…}}]."""
+        f64 = lambda b: float(np.frombuffer(b, dtype="<f8")[0])  # noqa: E731
+        split = lambda r: {"examples": r["examples"], "counted": r["counted"], "loss": f64(r["loss"]), "accuracy": None if r["accuracy"] is None else f64(r["accuracy"])}  # noqa: E731
+        return [{"step": n, "heldOut": split(r["heldOut"]), "train": split(r["train"])} for n, r in sorted(self.evals.items())]
 
     def probe(self, n):
         """Step n's attention probes: per sentence its token ids and attention[layer, head, q, k]
@@ -1117,7 +1133,7 @@ def main(argv=None):
             np.savez(a.npz, params=kept["params"].view(log.dtype), m=kept["m"].view(log.dtype), v=kept["v"].view(log.dtype), optimT=kept["optimT"])
             return 0
         if a.json:
-            out = {"scenario": log.header["scenario"], "mode": log.mode, "steps": _json_rows(log)}
+            out = {"scenario": log.header["scenario"], "mode": log.mode, "steps": _json_rows(log), "evaluations": log.evaluations()}
             json.dump(out, sys.stdout)
             sys.stdout.write("\n")
             return 0

@@ -6,6 +6,7 @@ import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers, rows } from '../json.ts';
+import { evaluationLines, evaluationsJson } from './evals.ts';
 import { fmtLoss } from './progress.ts';
 import { fmtBytes } from './run.ts';
 import { formatAnomaly } from './format.ts';
@@ -70,6 +71,7 @@ export function logSummary(log: LogReader) {
     sizeBytes: log.sizeBytes,
     bytesPerStep: steps.length ? Math.round(log.sizeBytes / steps.length) : null,
     loss: { first: first ? jsonNumber(first.loss) : null, last: last ? jsonNumber(last.loss) : null },
+    evaluations: evaluationsJson(log.readEvals()),
     anomalies: log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index })),
     end: end ? { reason: end.reason, steps: end.steps } : null,
     complete: log.indexed && end !== null,
@@ -152,6 +154,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         ? `  steps ${s.steps.first}…${s.steps.last} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${fmtBytes(s.bytesPerStep!)}/step`
         : `  no steps recorded · ${fmtBytes(s.sizeBytes)}`,
       ...(s.steps.count ? [`  loss ${typeof s.loss.first === 'number' ? fmtLoss(s.loss.first) : s.loss.first} → ${typeof s.loss.last === 'number' ? fmtLoss(s.loss.last) : s.loss.last}`] : []),
+      ...evaluationLines(log.readEvals()),
       ...s.anomalies.map((a) => `  anomaly at step ${a.step}: NaN/Inf in ${a.stage}${a.tensor ? ` (${a.tensor}${a.index !== null ? `[${a.index}]` : ''})` : ''}`),
       s.end
         ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: ${resume})` : ''}`

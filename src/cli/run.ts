@@ -1,3 +1,5 @@
+import { evaluationLines, evaluationsJson } from './evals.ts';
+import type { Evaluation } from '../log/evals.ts';
 import { LogWriteError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../config/config.ts';
 import { configFromFlags, MODEL_PRESETS } from '../engine/overrides.ts';
@@ -352,6 +354,17 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     await signals.done();
     throw logPath ? withResumeHint(e, logPath, command) : e;
   }
+  // the held-out evaluations the recorder wrote (config.eval), from the log
+  let evaluations: Evaluation[] = [];
+  if (logPath && trainer.config.eval) {
+    const log = openLog(logPath);
+    try {
+      evaluations = log.readEvals();
+    } finally {
+      log.close();
+    }
+  }
+  lesson.evaluations = evaluations;
   // (a check that reads a step the run did not make — interrupted, stopped on NaN/Inf — fails with its error)
   const expectations = checkExpectations(scenario.expectations, lesson.run(out.result.anomaly));
   const report = {
@@ -363,6 +376,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     summary: out.summary,
     expectations,
   };
+  (report as Record<string, unknown>).evaluations = evaluationsJson(evaluations);
   let htmlPath: string | null = null;
   if (logPath) {
     const [reportPath, html] = companionPaths(logPath);
@@ -380,6 +394,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   } else {
     if (out.summary) process.stdout.write(`${formatSummary(out.summary, out.stepsPerSec)}\n`);
+    for (const line of evaluationLines(evaluations, '')) process.stdout.write(`${line}\n`);
     if (out.result.anomaly) process.stdout.write(`${formatAnomaly(out.result.anomaly)}\n`);
     if (rel) {
       process.stdout.write(`log: ${rel} (${fmtBytes(recorder!.writer.bytesWritten)}) · report: ${relative(process.cwd(), htmlPath!)}\n`);

@@ -36,8 +36,22 @@ export const PROBE_DEFAULTS: ProbeConfig = {
   links: ['they->scientists', 'her->professor'],
 };
 
+/**
+ * Held-out evaluation (optional): at the start step, every `every` steps and at the last step the
+ * recorder writes an `eval` record — the loss (and accuracy, for a task with one answer) on the
+ * held-out split and on the training split, dropout off, from the exact state. `batches`: how
+ * many batches of each split, from its first example on (0: the whole split). It reads the state;
+ * it changes no bit of training or of the other records.
+ */
+export interface EvalConfig {
+  every: number;
+  batches: number;
+}
+
+export const EVAL_DEFAULTS: EvalConfig = { every: 50, batches: 0 };
+
 /** Sections a config may leave out; given in part (a scenario, --set), they start from these. */
-const OPTIONAL_SECTIONS: Record<string, unknown> = { probe: PROBE_DEFAULTS };
+const OPTIONAL_SECTIONS: Record<string, unknown> = { probe: PROBE_DEFAULTS, eval: EVAL_DEFAULTS };
 
 export interface WeftConfig {
   seed: number;
@@ -50,6 +64,7 @@ export interface WeftConfig {
   data: DataConfig;
   record: RecordConfig;
   probe?: ProbeConfig;
+  eval?: EvalConfig;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: NonNullable<T[K]> extends object ? DeepPartial<NonNullable<T[K]>> : T[K] };
@@ -120,7 +135,7 @@ export const CONFIG_SCHEMA = optional(obj({
     p: int(2, 1024), op: { enum: ['+', '-', '*', '/'] },
   }),
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
-}), { probe: PROBE_SCHEMA });
+}), { probe: PROBE_SCHEMA, eval: obj({ every: int(1, 10_000_000), batches: int(0, 1_000_000) }) });
 
 // CONFIG_SCHEMA's validator, generated ahead as JavaScript (scripts/build-validators.ts; a test
 // keeps it in step with the schema): compiling the schema would cost every command ≈ 30 ms
@@ -150,6 +165,7 @@ export function validateConfig(c: unknown): WeftConfig {
   const task = taskKindOf(cfg.data.kind);
   if (cfg.probe && !task.words(cfg.data)) throw new ConfigError('probe', `attention probes need words: a run on the story corpus (data.corpus story), not the ${task.describe(cfg.data)}`);
   task.check(cfg.data, m);
+  if (cfg.eval && cfg.data.trainFraction === 1) throw new ConfigError('eval', 'evaluation needs held-out examples: set data.trainFraction below 1 (0.9 holds a tenth out)');
   if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
   return cfg;
 }

@@ -31,6 +31,9 @@ export class Dataset {
   private readonly what: string;
   private readonly T: number;
   private readonly B: number;
+  get batchSize(): number {
+    return this.B;
+  }
   private readonly seed: number;
   private permCache: { epoch: number; perm: Uint32Array } | null = null;
 

@@ -45,15 +45,16 @@ export interface EvaluatedModel {
 }
 
 /**
- * A split's loss and accuracy, dropout off, over its examples once each, batch after batch in
- * ascending order: the loss is Σ (batch mean · batch count) / Σ counts, accumulated in float64
- * in that order (deterministic; it is not the sum of per-target losses rounded once).
+ * A split's loss and accuracy, dropout off, over its examples once each (or its first `batches`
+ * batches), batch after batch in ascending order: the loss is Σ (batch mean · batch count) /
+ * Σ counts, accumulated in float64 in that order (deterministic; it is not the sum of per-target
+ * losses rounded once).
  */
-export function evaluate(data: Dataset, model: EvaluatedModel, split: SplitName): SplitMetrics {
+export function evaluate(data: Dataset, model: EvaluatedModel, split: SplitName, batches = data.evalBatches(split)): SplitMetrics {
   let counted = 0;
   let correct = 0;
   let lossSum = 0;
-  for (let i = 0; i < data.evalBatches(split); i++) {
+  for (let i = 0; i < batches; i++) {
     const { inputs, targets } = data.evalBatch(split, i);
     const loss = model.forward(inputs, targets, null);
     const c = correctAnswers(model.lastLogits, targets, model.cfg.vocabSize);
@@ -63,7 +64,7 @@ export function evaluate(data: Dataset, model: EvaluatedModel, split: SplitName)
   }
   return {
     split,
-    examples: data.split[split].length,
+    examples: Math.min(data.split[split].length, batches * data.batchSize),
     counted,
     loss: counted ? lossSum / counted : NaN,
     accuracy: data.task.oneAnswer ? (counted ? correct / counted : NaN) : null,

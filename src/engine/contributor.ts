@@ -12,12 +12,14 @@ export interface ContributedFrom {
 }
 
 /**
- * Records another part of weft adds to a run's log (attention probes: engine/probe.ts). The
+ * Records another part of weft adds to a run's log (attention probes: engine/probe.ts; evaluations: engine/evaluation.ts; the list: contributors.ts). The
  * recorder writes what it hands over, where it does — after the start's keyframe, after each
  * completed step and its keyframe, before the end record — and knows nothing of what it holds.
  * A contributor reads the state; it changes no bit of training or of the other records.
  */
 export interface RecordContributor {
+  /** the kind of record it writes */
+  readonly kind: string;
   atStart(trainer: ContributedFrom): LogRecord[];
   afterStep(trainer: ContributedFrom): LogRecord[];
   atFinish(trainer: ContributedFrom, result: RunResult): LogRecord[];

@@ -3,7 +3,7 @@ import { Tokenizer } from '../data/tokenizer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { Dtype, FloatArray } from '../kernels/types.ts';
 import { bytesOf } from '../log/format.ts';
-import type { HeaderRecord, ProbeRecord } from '../log/records.ts';
+import type { ProbeRecord } from '../log/records.ts';
 import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
 import type { ContributedFrom, RecordContributor, StartRecord } from './contributor.ts';
@@ -69,6 +69,7 @@ export class Prober {
  * must write what an uninterrupted one does). The recorder writes them where they are due.
  */
 export class ProbeRecords implements RecordContributor {
+  readonly kind = 'probe';
   private readonly prober: Prober;
   private readonly every: number;
   private lastProbe = -1;
@@ -99,10 +100,4 @@ export class ProbeRecords implements RecordContributor {
   atFinish(t: ContributedFrom, result: { reason: string }): ProbeRecord[] {
     return result.reason !== 'interrupted' && this.lastProbe !== t.stepsDone ? this.probe(t) : [];
   }
-}
-
-/** What a run's config adds to its log beside the steps: its probes, when it has them. */
-export function contributorsOf(h: HeaderRecord, trainer: { modelConfig: ModelConfig }, start: StartRecord): RecordContributor[] {
-  const p = h.config.probe;
-  return p ? [new ProbeRecords(new Prober(trainer.modelConfig, h.dtype, h.numericMode, h.vocab, p.sentences), p.every, start)] : [];
 }

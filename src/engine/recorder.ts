@@ -14,13 +14,13 @@ import { LogWriter } from '../log/writer.ts';
 import type { RecordContributor, StartRecord } from './contributor.ts';
 
 export type { StartRecord };
-import { contributorsOf } from './probe.ts';
+import { contributorsOf, type ContributedKind } from './contributors.ts';
 
 /**
  * What the recorder reads of a trainer: its state, table, model config, numeric mode and
  * vocabulary, and what its architecture declares — not its model, data or optimizer objects.
  */
-export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'arch' | 'vocab' | 'stateHash' | 'stepsDone' | 'dropoutSites' | 'maskElements'>;
+export type RecordedTrainer = Pick<Trainer, 'state' | 'table' | 'modelConfig' | 'numericMode' | 'arch' | 'vocab' | 'stateHash' | 'stepsDone' | 'dropoutSites' | 'maskElements' | 'data'>;
 
 export function makeHeader(scenario: string, config: WeftConfig, trainer: RecordedTrainer, parent: HeaderRecord['parent'] = null): HeaderRecord {
   const m = trainer.modelConfig;
@@ -83,7 +83,7 @@ export function packMasks(masks: Map<string, Uint8Array>, sites: readonly string
  *   optimizer on read; masks from the seed);
  * - summary: scalars, norms, masks and hashes only.
  * Every mode writes keyframes every `keyframeEvery` steps, at the start and at the end. What
- * other parts of weft add to the log (attention probes: RecordContributor) is written where they
+ * other parts of weft add to the log (attention probes, evaluations: RecordContributor) is written where they
  * hand it over — after the start's and each step's keyframe, and before the end record — without
  * the recorder knowing what it holds.
  */
@@ -101,12 +101,12 @@ export class Recorder implements RunObserver {
    * `keyframe`/`contributed` at the start: written now (a new log), already in the log at this
    * step (`present`: a resume), or not due here (`none`: a resume between intervals).
    */
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, start: { header?: boolean; keyframe?: StartRecord; contributed?: StartRecord } = {}) {
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, start: { header?: boolean; keyframe?: StartRecord; contributed?: (kind: ContributedKind) => StartRecord; contributors?: RecordContributor[] } = {}) {
     this.writer = writer;
     this.config = header.config;
     this.sites = header.dropoutSites;
     this.ends = segmentsOf(trainer);
-    this.contributors = contributorsOf(header, trainer, start.contributed ?? 'write');
+    this.contributors = start.contributors ?? contributorsOf(header, trainer, start.contributed ?? (() => 'write'));
     if (start.header ?? true) writer.write(header, true);
     const keyframe = start.keyframe ?? 'write';
     if (keyframe === 'write') this.keyframe(trainer);
@@ -122,7 +122,7 @@ export class Recorder implements RunObserver {
    * (`present`), should have had one but the run was killed before writing it (`write`), or none
    * is due here (`none`).
    */
-  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: StartRecord, contributed: StartRecord = 'none'): Recorder {
+  static continueLog(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, keyframe: StartRecord, contributed: (kind: ContributedKind) => StartRecord = () => 'none'): Recorder {
     return new Recorder(writer, header, trainer, { header: false, keyframe, contributed });
   }
 
@@ -133,7 +133,9 @@ export class Recorder implements RunObserver {
   /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
   static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean } = {}): Recorder {
     const header = makeHeader(scenario, config, trainer);
-    return new Recorder(LogWriter.create(path, { ...opts, format: header.format }), header, trainer);
+    // what the config adds is built before the file: a config it cannot serve writes nothing
+    const contributors = contributorsOf(header, trainer, () => 'write');
+    return new Recorder(LogWriter.create(path, { ...opts, format: header.format }), header, trainer, { contributors });
   }
 
   private keyframe(trainer: RecordedTrainer): void {

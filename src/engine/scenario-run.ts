@@ -1,3 +1,4 @@
+import type { Evaluation } from '../log/evals.ts';
 import type { RunObserver } from './run.ts';
 import type { Expectation, ScenarioRun } from './scenario.ts';
 import type { Anomaly, StepRecord } from './trainer.ts';
@@ -77,6 +78,9 @@ export class ScenarioRunBuilder implements RunObserver {
   }
 
   /** The steps added so far, as expectations read them; `lastStep` is 0 when there are none. */
+  /** the run's held-out evaluations (config.eval), for expectations that read them */
+  evaluations: Evaluation[] = [];
+
   run(anomaly: Anomaly | null): ScenarioRun {
     const groups = this.nLayers + 2;
     const at = (step: number): number => {
@@ -97,6 +101,7 @@ export class ScenarioRunBuilder implements RunObserver {
       gradNorm: (step, layer) => (layer === 'global' ? this.gradNormGlobal[at(step)] : this.gradNormPerLayer[at(step) * groups + group(layer)]),
       clipFactor: (step) => this.clipFactor[at(step)],
       maskKeptFraction: (step) => this.maskKeptFraction[at(step)],
+      evaluations: this.evaluations,
     };
   }
 }

@@ -1,3 +1,4 @@
+import type { Evaluation } from '../log/evals.ts';
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../config/config.ts';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,8 @@ export interface ScenarioRun {
   clipFactor(step: number): number;
   /** fraction of activations the dropout masks kept at a step; null without dropout */
   maskKeptFraction(step: number): number | null;
+  /** the held-out evaluations, in step order (config.eval; empty without it) */
+  evaluations: readonly Evaluation[];
 }
 
 /**

@@ -10,6 +10,8 @@ import { layerName } from '../layout/table.ts';
 import { layerSpanNorms } from '../optim/clip.ts';
 import { formatVersionOf } from '../log/format.ts';
 import { WEFT_VERSION } from '../version.ts';
+import { EvalRecords, Evaluator } from '../engine/evaluation.ts';
+import { decodeEval, type Evaluation, type SplitFigures } from '../log/evals.ts';
 import { configHash, goldenFloat, type GoldenFloat } from './format.ts';
 
 export const GOLDEN_FORMAT = 1;
@@ -51,7 +53,24 @@ export interface GoldenFile {
   tolerances?: Record<string, Tolerance>;
   steps: GoldenStep[];
   anomaly: Anomaly | null;
+  /** the held-out evaluations of the golden run, at every step it evaluates (config.eval; absent without it) */
+  evaluations?: GoldenEvaluation[];
 }
+
+export interface GoldenSplitFigures {
+  examples: number;
+  counted: number;
+  loss: GoldenFloat;
+  accuracy: GoldenFloat | null;
+}
+
+export interface GoldenEvaluation {
+  step: number;
+  heldOut: GoldenSplitFigures;
+  train: GoldenSplitFigures;
+}
+
+const goldenSplit = (f: SplitFigures): GoldenSplitFigures => ({ examples: f.examples, counted: f.counted, loss: goldenFloat(f.loss), accuracy: f.accuracy === null ? null : goldenFloat(f.accuracy) });
 
 /**
  * The config a scenario's golden runs: its own, on the tiny model, for GOLDEN_STEPS steps. The
@@ -84,11 +103,15 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
   const chosen = new Set(goldenSteps(config.steps));
   const L = config.model.nLayers;
   const steps: GoldenStep[] = [];
+  // the evaluations the run's log would hold (config.eval), as the recorder computes them
+  const evaluator = config.eval ? new EvalRecords(new Evaluator(t.modelConfig, config.dtype, t.numericMode, t.data, config.eval), config.eval.every, 'write') : null;
+  const evaluations: Evaluation[] = evaluator ? evaluator.atStart(t).map(decodeEval) : [];
   // every step's figures, for the scenario's expectations (not stored in the file)
   const all = new ScenarioRunBuilder(L, `the golden run of ${s.name}`);
   const result = runTraining(t, config.steps, [all, {
     onStep: (r) => {
       // a step that stopped on NaN/Inf is kept too: where a run blows up is part of its golden
+      if (evaluator && t.stepsDone === r.step) evaluations.push(...evaluator.afterStep(t).map(decodeEval));
       if (!chosen.has(r.step) && !r.anomaly) return;
       const perLayer: Record<string, GoldenFloat> = {};
       r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
@@ -110,6 +133,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
       });
     },
   }]);
+  if (evaluator) evaluations.push(...evaluator.atFinish(t, result).map(decodeEval));
   const golden: GoldenFile = {
     golden: GOLDEN_FORMAT,
     weft: WEFT_VERSION,
@@ -120,6 +144,8 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
     config,
     steps,
     anomaly: result.anomaly,
+    ...(evaluator ? { evaluations: evaluations.map((e) => ({ step: e.step, heldOut: goldenSplit(e.heldOut), train: goldenSplit(e.train) })) } : {}),
   };
+  all.evaluations = evaluations;
   return { golden, run: all.run(result.anomaly) };
 }

@@ -120,6 +120,36 @@ function compareStep(e: GoldenStep, a: GoldenStep, tols: Record<string, Toleranc
   return [masks, ...out, ...hashes].filter((x): x is FieldMismatch => x !== null).sort((x, y) => causalRank(base(x.field)) - causalRank(base(y.field)));
 }
 
+/** The golden's evaluations against the capture's, exactly: every figure of every split at every step it holds. */
+function compareEvaluations(expected: GoldenFile, actual: GoldenFile): FieldMismatch[] {
+  const e = expected.evaluations ?? [];
+  const a = new Map((actual.evaluations ?? []).map((x) => [x.step, x]));
+  const out: FieldMismatch[] = [];
+  for (const x of e) {
+    const y = a.get(x.step);
+    if (!y) {
+      out.push({ step: x.step, field: 'eval', layer: null, expected: 'recorded', actual: 'missing' });
+      continue;
+    }
+    for (const split of ['heldOut', 'train'] as const) {
+      const f = `eval.${split}`;
+      for (const k of ['examples', 'counted'] as const) if (x[split][k] !== y[split][k]) out.push({ step: x.step, field: `${f}.${k}`, layer: null, expected: String(x[split][k]), actual: String(y[split][k]) });
+      const loss = compareFloat(x.step, `${f}.loss`, null, x[split].loss, y[split].loss, undefined, []);
+      if (loss) out.push(loss);
+      const ea = x[split].accuracy;
+      const aa = y[split].accuracy;
+      if (ea === null || aa === null) {
+        if (ea !== aa) out.push({ step: x.step, field: `${f}.accuracy`, layer: null, expected: ea ? fmt(ea) : 'none', actual: aa ? fmt(aa) : 'none' });
+      } else {
+        const acc = compareFloat(x.step, `${f}.accuracy`, null, ea, aa, undefined, []);
+        if (acc) out.push(acc);
+      }
+    }
+  }
+  for (const y of actual.evaluations ?? []) if (!e.some((x) => x.step === y.step)) out.push({ step: y.step, field: 'eval', layer: null, expected: 'absent', actual: 'recorded' });
+  return out;
+}
+
 /** Compares a fresh capture with the golden. Exact by default; the golden's tolerances apply per field. */
 export function compareGolden(expected: GoldenFile, actual: GoldenFile): GoldenReport {
   const notes: string[] = [];
@@ -149,6 +179,7 @@ export function compareGolden(expected: GoldenFile, actual: GoldenFile): GoldenR
     const f = (x: GoldenFile['anomaly']) => (x ? `NaN/Inf at step ${x.step} in ${x.stage}${x.tensor ? ` (${x.tensor})` : ''}` : 'none');
     mismatches.push({ step: actual.anomaly?.step ?? expected.anomaly?.step ?? 0, field: 'anomaly', layer: null, expected: f(expected.anomaly), actual: f(actual.anomaly) });
   }
+  mismatches.push(...compareEvaluations(expected, actual));
   mismatches.sort((p, q) => p.step - q.step);
   const first = mismatches[0] ?? null;
   const firstLayer = first && !first.layer ? (mismatches.find((m) => m.step === first.step && m.layer) ?? null) : null;

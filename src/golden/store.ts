@@ -29,6 +29,8 @@ const byName = (v: object) => ({ type: 'object', additionalProperties: v });
 const hashes = { anyOf: [{ type: 'null' }, byName({ type: 'string', pattern: '^[0-9a-f]{32}$' })] };
 const tolerance = { type: 'object', additionalProperties: false, minProperties: 1, properties: { abs: { type: 'number', minimum: 0 }, rel: { type: 'number', minimum: 0 }, ulp: { type: 'integer', minimum: 0 }, ignore: { type: 'boolean' } } };
 
+const splitFigures = { type: 'object', required: ['examples', 'counted', 'loss', 'accuracy'], additionalProperties: false, properties: { examples: { type: 'integer' }, counted: { type: 'integer' }, loss: gf, accuracy: { anyOf: [{ type: 'null' }, gf] } } };
+
 /** JSON Schema of `snapshots/<scenario>.golden.json`. */
 export const GOLDEN_SCHEMA = {
   type: 'object',
@@ -63,6 +65,7 @@ export const GOLDEN_SCHEMA = {
       },
     },
     anomaly: { anyOf: [{ type: 'null' }, { type: 'object', required: ['step', 'stage', 'tensor', 'index'], additionalProperties: false, properties: { step: { type: 'integer' }, stage: { enum: ['loss', 'grad', 'param'] }, tensor: { type: ['string', 'null'] }, index: { type: ['integer', 'null'] } } }] },
+    evaluations: { type: 'array', items: { type: 'object', required: ['step', 'heldOut', 'train'], additionalProperties: false, properties: { step: { type: 'integer', minimum: 0 }, heldOut: splitFigures, train: splitFigures } } },
   },
 };
 

@@ -13,15 +13,16 @@
 export const FILE_MAGIC = new TextEncoder().encode('WEFTLOG\n');
 export const TRAILER_MAGIC = new TextEncoder().encode('WEFTIDX\n');
 /** The newest log format this weft reads and writes. */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /**
- * The format a run's log is written in: 1, unless it holds records a format-1 reader does not
- * know — attention probes (format 2) — so that older readers refuse it by its version, clearly,
- * instead of calling a probe record damage. A log without probes is byte for byte what it was.
+ * The format a run's log is written in: the oldest whose readers know every record it holds —
+ * 1, 2 with attention probes, 3 with evaluation records — so that older readers refuse it by its
+ * version, clearly, instead of calling a record they do not know damage. A log without them is
+ * byte for byte what it was.
  */
-export function formatVersionOf(config: { probe?: unknown }): number {
-  return config.probe ? 2 : 1;
+export function formatVersionOf(config: { probe?: unknown; eval?: unknown }): number {
+  return config.eval ? 3 : config.probe ? 2 : 1;
 }
 export const FILE_HEADER_BYTES = 16;
 export const FRAME_HEADER_BYTES = 8;

@@ -8,7 +8,8 @@ import {
   TRAILER_MAGIC, viewAs,
 } from './format.ts';
 import { unpack } from './msgpack.ts';
-import { KIND_CODES, type AnomalyRecord, type EndRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type ProbeRecord, type RecordKind, type StepRecordBody } from './records.ts';
+import { decodeEval, type Evaluation } from './evals.ts';
+import { KIND_CODES, type AnomalyRecord, type EndRecord, type EvalRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type ProbeRecord, type RecordKind, type StepRecordBody } from './records.ts';
 import { recordProblem } from './schema.ts';
 import { completeConfig } from '../config/evolution.ts';
 import { WEFT_VERSION } from '../version.ts';
@@ -61,6 +62,8 @@ export class LogReader {
   readonly anomalyFrames: FrameRef[] = [];
   /** attention probes (format 2), in step order */
   readonly probeFrames: FrameRef[] = [];
+  /** held-out evaluations (format 3), in step order */
+  readonly evalFrames: FrameRef[] = [];
   readonly endFrame: FrameRef | null = null;
   private readonly lastStepCached: number;
 
@@ -111,8 +114,9 @@ export class LogReader {
 
   /**
    * Files the frames by kind and checks the log's structure, as the recorder writes it: one
-   * header, first; step records startStep+1, +2, … in order, none missing or twice; a keyframe or
-   * probe only at the step just recorded (or the start), at most one each; an anomaly at the last
+   * header, first; step records startStep+1, +2, … in order, none missing or twice; a keyframe,
+   * probe or evaluation only at the step just recorded (or the start), at most one each, and
+   * probes and evaluations only in a log of a format that has them; an anomaly at the last
    * step or the one after it, and no step after it; at most one end record, last.
    */
   private fileFrames(): { last: number; end: FrameRef | null } {
@@ -122,6 +126,7 @@ export class LogReader {
     let end: FrameRef | null = null;
     const bad = (f: FrameRef, what: string) => new LogCorruptError(this.path, f.offset, f.index, what);
     const probeSteps = new Set<number>();
+    const evalSteps = new Set<number>();
     for (const f of this.frames.slice(1)) {
       if (end) throw bad(f, `a ${f.kind} record after the end record`);
       if (f.kind === 'header') throw bad(f, 'a second header record');
@@ -138,10 +143,17 @@ export class LogReader {
         this.keyframeFrames.set(f.step, f);
         this.keyframeSteps.push(f.step);
       } else if (f.kind === 'probe') {
+        if (this.header.format < 2) throw bad(f, `a probe record in a format-${this.header.format} log (probes came with format 2)`);
         if (f.step !== last) throw bad(f, `attention probes of step ${f.step} where the log is at step ${last}`);
         if (probeSteps.has(f.step)) throw bad(f, `a second probe record of step ${f.step}`);
         probeSteps.add(f.step);
         this.probeFrames.push(f);
+      } else if (f.kind === 'eval') {
+        if (this.header.format < 3) throw bad(f, `an eval record in a format-${this.header.format} log (evaluations came with format 3)`);
+        if (f.step !== last) throw bad(f, `an evaluation of step ${f.step} where the log is at step ${last}`);
+        if (evalSteps.has(f.step)) throw bad(f, `a second eval record of step ${f.step}`);
+        evalSteps.add(f.step);
+        this.evalFrames.push(f);
       } else if (f.kind === 'anomaly') {
         if (anomaly) throw bad(f, 'a second anomaly record');
         if (f.step !== last && f.step !== last + 1) throw bad(f, `an anomaly at step ${f.step} where the log is at step ${last}`);
@@ -401,6 +413,11 @@ export class LogReader {
   /** The attention probes, in step order (none without config.probe). */
   readProbes(): ProbeRecord[] {
     return this.probeFrames.map((f) => this.readRecord(f) as ProbeRecord);
+  }
+
+  /** The held-out evaluations, in step order (none without config.eval). */
+  readEvals(): Evaluation[] {
+    return this.evalFrames.map((f) => decodeEval(this.readRecord(f) as EvalRecord));
   }
 
   /** Verifies every record's checksum and schema; throws LogCorruptError at the first bad one. */

@@ -21,6 +21,8 @@ const obj = (properties: Record<string, unknown>) => ({ type: 'object', properti
  */
 const record = (properties: Record<string, unknown>, optional: Record<string, unknown> = {}) => ({ ...obj(properties), properties: { ...properties, ...optional }, additionalProperties: true });
 
+const splitFigures = () => obj({ examples: int(), counted: int(), loss: bytes(8), accuracy: { anyOf: [{ type: 'null' }, bytes(8)] } });
+
 /** One JSON Schema per record kind; every record read is validated against its kind's schema. */
 export const RECORD_SCHEMAS: Record<RecordKind, object> = {
   header: record({
@@ -56,6 +58,7 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
   }),
   end: record({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
   index: record({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
+  eval: record({ kind: { const: 'eval' }, step: int(), heldOut: splitFigures(), train: splitFigures() }),
   probe: record({ kind: { const: 'probe' }, step: int(), ids: { type: 'array', maxItems: 16, items: bytes() }, attention: { type: 'array', maxItems: 16, items: bytes() } }),
 };
 

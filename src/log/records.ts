@@ -71,6 +71,25 @@ export interface ProbeRecord {
   attention: Uint8Array[];
 }
 
+/**
+ * Held-out evaluation after a step (format 3; config.eval), as stored: each split's figures, the
+ * loss and accuracy as one float64 in an 8-byte bin (NaN and ±Inf survive). log/evals.ts reads
+ * and writes them as numbers.
+ */
+export interface EvalRecord {
+  kind: 'eval';
+  step: number;
+  heldOut: StoredSplitFigures;
+  train: StoredSplitFigures;
+}
+
+export interface StoredSplitFigures {
+  examples: number;
+  counted: number;
+  loss: Uint8Array;
+  accuracy: Uint8Array | null;
+}
+
 export interface IndexRecord {
   kind: 'index';
   /** float64 byte offsets of every frame before the index. */
@@ -81,9 +100,9 @@ export interface IndexRecord {
   steps: Uint8Array;
 }
 
-export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord | ProbeRecord;
+export type LogRecord = HeaderRecord | KeyframeRecord | StepRecordBody | AnomalyRecord | EndRecord | IndexRecord | ProbeRecord | EvalRecord;
 export type RecordKind = LogRecord['kind'];
-export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5, probe: 6 };
+export const KIND_CODES: Record<RecordKind, number> = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5, probe: 6, eval: 7 };
 
 const tables = new WeakMap<HeaderRecord, ParamTable>();
 

@@ -18,6 +18,8 @@ export interface Model {
   readonly grads: FloatArray;
   forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number;
   backward(): void;
+  /** the logits of the last forward pass, (B·T, V) row-major: what a task's metrics read */
+  readonly lastLogits: FloatArray;
   /** the first activation holding NaN or ±Inf after a forward pass, by name, or null */
   firstNonFiniteActivation(): string | null;
   /**

@@ -9,6 +9,7 @@ import { LogLock } from '../log/lock.ts';
 import { openLog, type FrameRef, type LogReader } from '../log/reader.ts';
 import { KIND_CODES, type EndRecord } from '../log/records.ts';
 import { unstartedLog } from '../log/unstarted.ts';
+import { contributedSchedule } from '../engine/contributors.ts';
 import { makeHeader, Recorder } from '../engine/recorder.ts';
 import { LogWriter } from '../log/writer.ts';
 import { stateAt } from './state.ts';
@@ -123,12 +124,12 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
   // keep the header, the steps up to k and the keyframes an uninterrupted run writes there
   // (due by the interval, or the start); an interrupted run's closing keyframe is not one of them
   const due = (step: number) => step % h.keyframeEvery === 0 || step === h.startStep;
-  // and its attention probes, due likewise (config.probe.every)
-  const every = h.config.probe?.every ?? 0;
-  const probeDue = (step: number) => every > 0 && (step % every === 0 || step === h.startStep);
+  // and what the config adds (probes, evaluations), due likewise by their own intervals
+  const schedule = new Map(contributedSchedule(h).map((c) => [c.kind as string, c.due]));
+  const contributedDue = (kind: string, step: number) => schedule.get(kind)?.(step) ?? false;
   let keep = 0;
   log.frames.forEach((f, i) => {
-    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (f.kind === 'probe' && f.step <= k && probeDue(f.step)) || f.kind === 'header') keep = i + 1;
+    if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (schedule.has(f.kind) && f.step <= k && contributedDue(f.kind, f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
   const trainer = new Trainer(h.config, { numericMode: h.numericMode });
@@ -139,7 +140,7 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
   // (killed before the initial keyframe: the fresh trainer is step 0, and the keyframe is written now)
   const writer = LogWriter.appendAt(log.path, { offset: frames[frames.length - 1].end, frames: kept(frames), lastStep: k, lock });
   const hasKeyframeAtK = frames.some((f) => f.kind === 'keyframe' && f.step === k);
-  const hasProbeAtK = frames.some((f) => f.kind === 'probe' && f.step === k);
-  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none', hasProbeAtK ? 'present' : probeDue(k) ? 'write' : 'none');
+  const presentAtK = (kind: string) => frames.some((f) => f.kind === kind && f.step === k);
+  const recorder = Recorder.continueLog(writer, h, trainer, hasKeyframeAtK ? 'present' : due(k) ? 'write' : 'none', (kind) => presentAtK(kind) ? 'present' : contributedDue(kind, k) ? 'write' : 'none');
   return { kind: 'continued', trainer, recorder };
 }

@@ -2,7 +2,9 @@ import type { FloatArray } from '../kernels/types.ts';
 import { Trainer, type StepRecord } from '../engine/trainer.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
-import type { HeaderRecord, ProbeRecord, StepRecordBody } from '../log/records.ts';
+import type { EvalRecord, HeaderRecord, ProbeRecord, StepRecordBody } from '../log/records.ts';
+import { decodeEval, evalDifference } from '../log/evals.ts';
+import { Evaluator } from '../engine/evaluation.ts';
 import { viewAs } from '../log/format.ts';
 import { Prober } from '../engine/probe.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
@@ -85,8 +87,8 @@ function keyframeHash(log: LogReader, step: number, into: Decoded): string {
 
 /**
  * Re-executes the run from its header (from the log's first keyframe, for forks and resumes)
- * and compares every step: hashes always, arrays where the log has them, keyframes and attention
- * probes where it has them. Stops at the first difference. The log is checked whole first
+ * and compares every step: hashes always, arrays where the log has them, keyframes, attention
+ * probes and evaluations where it has them. Stops at the first difference. The log is checked whole first
  * (checkLog): damage anywhere is a LogCorruptError, never "reproduced".
  */
 export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
@@ -118,6 +120,14 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     }
     return null;
   };
+  // the evaluations likewise, recomputed from the re-executed state and compared bit for bit
+  const evals = new Map(log.evalFrames.map((f) => [f.step, f]));
+  const evaluator = h.config.eval && evals.size ? new Evaluator(t.modelConfig, h.dtype, h.numericMode, t.data, h.config.eval) : null;
+  const evalMismatch = (step: number): Mismatch | null => {
+    if (!evaluator || !evals.has(step)) return null;
+    const d = evalDifference(decodeEval(log.readRecord(evals.get(step)!) as EvalRecord), evaluator.evaluate(t.state.params, step));
+    return d ? { step, field: `eval.${d.field}`, tensor: null, index: null, recorded: d.a ?? 'null', recomputed: d.b ?? 'null' } : null;
+  };
   // every keyframe, decoded, against the state re-executed to its step
   const keyframes = new Set(log.keyframeSteps);
   const keyframeMismatch = (step: number): Mismatch | null => {
@@ -128,7 +138,7 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
     if (own !== kf.stateHash) throw log.corrupt('keyframe', step, `its arrays hash to ${own}, it records ${kf.stateHash}`);
     return kf.stateHash === mine ? null : { step, field: 'keyframe', tensor: null, index: null, recorded: kf.stateHash, recomputed: mine };
   };
-  const startMismatch = keyframeMismatch(t.stepsDone) ?? probeMismatch(t.stepsDone);
+  const startMismatch = keyframeMismatch(t.stepsDone) ?? probeMismatch(t.stepsDone) ?? evalMismatch(t.stepsDone);
   if (startMismatch) return { ok: false, stepsChecked: 0, arraysChecked: h.mode !== 'summary', mismatch: startMismatch };
   const prev = h.mode === 'full' ? { params: t.state.params.slice(), m: t.state.m.slice(), v: t.state.v.slice() } : null;
   for (const n of steps) {
@@ -141,7 +151,7 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void): Veri
       prev.m.set(t.state.m);
       prev.v.set(t.state.v);
     }
-    const pm = keyframeMismatch(n) ?? probeMismatch(n);
+    const pm = keyframeMismatch(n) ?? probeMismatch(n) ?? evalMismatch(n);
     if (pm) return { ok: false, stepsChecked: checked, arraysChecked: h.mode !== 'summary', mismatch: pm };
     checked++;
     onStep?.(n);

@@ -104,7 +104,7 @@ describe('weft run writes a log; weft inspect reads it', () => {
     // a newer format is refused by its number, exit 2 (DESIGN.md), never called corrupt
     const v = weft(['inspect', join(dir, 'newer.weft')]);
     expect(v.code).toBe(2);
-    expect(v.stderr).toMatch(/newer\.weft: written by weft 0\.1\.0 \(log format 99 \(byte 8\)\); this weft \(0\.1\.0\) reads log formats 1–2: upgrade weft/);
+    expect(v.stderr).toMatch(/newer\.weft: written by weft 0\.1\.0 \(log format 99 \(byte 8\)\); this weft \(0\.1\.0\) reads log formats 1–3: upgrade weft/);
 
     const flipped = Buffer.from(bytes);
     flipped[200] ^= 0x10; // inside the header record

@@ -94,7 +94,7 @@ describe('weft run: usage', () => {
     expect(weft(['--help']).stdout).toMatch(/commands:/);
     const v = weft(['--version']);
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/^weft 0\.\d+\.\d+ \(log formats 1–2, node /);
+    expect(v.stdout).toMatch(/^weft 0\.\d+\.\d+ \(log formats 1–3, node /);
   });
   it('runs a scenario with overrides and prints the summary', () => {
     const r = weft(['run', 'no-residuals', ...TINY_SETS, '--steps', '3', '--json', '--no-log']);

@@ -75,7 +75,7 @@ describe('logs from a later revision of format 1', () => {
     for (const cmd of ['verify', 'inspect', 'replay']) {
       const r = weft([cmd, mlp, ...(cmd === 'replay' ? ['--to', '1'] : [])]);
       expect(r.code, cmd).toBe(2);
-      expect(r.stderr.trim()).toMatch(new RegExp(`^weft ${cmd}: .*mlp\\.weft: written by weft 0\\.9\\.0 \\(log format 1\\); this weft \\(0\\.1\\.0\\) reads log formats 1–2 and not header\\.config\\.model\\.arch: .*: upgrade weft$`));
+      expect(r.stderr.trim()).toMatch(new RegExp(`^weft ${cmd}: .*mlp\\.weft: written by weft 0\\.9\\.0 \\(log format 1\\); this weft \\(0\\.1\\.0\\) reads log formats 1–3 and not header\\.config\\.model\\.arch: .*: upgrade weft$`));
     }
     // the same from this weft is damage: it never writes an architecture it does not know
     const same = join(dir, 'same.weft');

@@ -1,0 +1,87 @@
+import { ConfigError } from '../errors.ts';
+import type { Dataset } from '../data/dataset.ts';
+import { evaluate } from '../data/metrics.ts';
+import { kernelsFor } from '../kernels/registry.ts';
+import type { Dtype, FloatArray } from '../kernels/types.ts';
+import type { EvalConfig } from '../config/config.ts';
+import { encodeEval, type Evaluation, type SplitFigures } from '../log/evals.ts';
+import type { EvalRecord } from '../log/records.ts';
+import { architectureOf, type Model } from '../model/model.ts';
+import type { ModelConfig } from '../model/params.ts';
+import type { ContributedFrom, RecordContributor, StartRecord } from './contributor.ts';
+
+/**
+ * Held-out evaluation: the held-out split's loss (and accuracy) and the training split's, from a
+ * model of its own (the training batch size and context, one thread, memory apart from the
+ * trainer's) with the trainer's weights and dropout off. It reads the weights and writes nothing
+ * of training's: evaluating changes no bit of a run. Each split's first `batches` batches in
+ * ascending order (eval.batches; 0: the whole held-out split, and as many training batches).
+ */
+export class Evaluator {
+  private readonly model: Model;
+  private readonly data: Dataset;
+  readonly heldOutBatches: number;
+  readonly trainBatches: number;
+
+  constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, data: Dataset, evalCfg: EvalConfig) {
+    const available = data.evalBatches('heldOut');
+    if (evalCfg.batches > available) throw new ConfigError('eval.batches', `the held-out split has ${available} batch${available === 1 ? '' : 'es'} of ${data.batchSize} (${data.split.heldOut.length} examples): must be 0 (all of it) or at most ${available}, got ${evalCfg.batches}`);
+    this.data = data;
+    this.heldOutBatches = evalCfg.batches || available;
+    this.trainBatches = Math.min(this.heldOutBatches, data.evalBatches('train'));
+    this.model = architectureOf(cfg.arch).create(cfg, kernelsFor(numericMode, undefined, 1), dtype, data.batchSize, cfg.contextLength);
+  }
+
+  /** Both splits' figures with these weights. */
+  evaluate(params: FloatArray, step: number): Evaluation {
+    this.model.params.set(params);
+    const figures = (split: 'heldOut' | 'train', batches: number): SplitFigures => {
+      const m = evaluate(this.data, this.model, split, batches);
+      return { examples: m.examples, counted: m.counted, loss: m.loss, accuracy: m.accuracy };
+    };
+    return { step, heldOut: figures('heldOut', this.heldOutBatches), train: figures('train', this.trainBatches) };
+  }
+}
+
+/** The steps a run evaluates at: the start step, every `every` steps, and the last (completed) step. */
+export function evalDue(every: number, startStep: number): (step: number) => boolean {
+  return (step) => step % every === 0 || step === startStep;
+}
+
+/**
+ * A run's evaluations as records for its log (config.eval): at the start step, every `every`
+ * completed steps, and at the last step unless the run was interrupted (a resumed run must write
+ * what an uninterrupted one does). The recorder writes them where they are due.
+ */
+export class EvalRecords implements RecordContributor {
+  readonly kind = 'eval';
+  private readonly evaluator: Evaluator;
+  private readonly every: number;
+  private lastEval = -1;
+  private readonly start: StartRecord;
+
+  constructor(evaluator: Evaluator, every: number, start: StartRecord) {
+    this.evaluator = evaluator;
+    this.every = every;
+    this.start = start;
+  }
+
+  private evaluate(t: ContributedFrom): EvalRecord[] {
+    this.lastEval = t.stepsDone;
+    return [encodeEval(this.evaluator.evaluate(t.state.params, t.stepsDone))];
+  }
+
+  atStart(t: ContributedFrom): EvalRecord[] {
+    if (this.start === 'write') return this.evaluate(t);
+    if (this.start === 'present') this.lastEval = t.stepsDone;
+    return [];
+  }
+
+  afterStep(t: ContributedFrom): EvalRecord[] {
+    return t.stepsDone % this.every === 0 ? this.evaluate(t) : [];
+  }
+
+  atFinish(t: ContributedFrom, result: { reason: string }): EvalRecord[] {
+    return result.reason !== 'interrupted' && this.lastEval !== t.stepsDone ? this.evaluate(t) : [];
+  }
+}
