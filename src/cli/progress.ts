@@ -26,13 +26,14 @@ export class Progress {
     return s > 0 ? done / s : 0;
   }
 
-  /** `loss` is shown when given (verify re-executes without showing one). */
-  update(step: number, firstStep: number, loss?: number): void {
+  /** `loss` is shown when given (verify re-executes without showing one), and the latest held-out loss when the run evaluates. */
+  update(step: number, firstStep: number, loss?: number, heldOut?: { step: number; loss: number }): void {
     if (this.quiet) return;
     const done = step - firstStep + 1;
     const rate = this.stepsPerSec(done);
     const left = rate > 0 && step < this.total ? `  ${fmtDuration((this.total - step) / rate)} left` : '';
-    const text = `step ${step}/${this.total}${loss === undefined ? '' : `  loss ${fmtLoss(loss)}`}  ${rate.toFixed(2)} steps/s${left}`;
+    const held = heldOut ? `  held-out ${fmtLoss(heldOut.loss)}${heldOut.step === step ? '' : ` (step ${heldOut.step})`}` : '';
+    const text = `step ${step}/${this.total}${loss === undefined ? '' : `  loss ${fmtLoss(loss)}`}${held}  ${rate.toFixed(2)} steps/s${left}`;
     if (this.tty) {
       const now = performance.now(); // timing
       if (now - this.lastDraw < 100 && step !== this.total) return;

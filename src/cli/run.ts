@@ -1,3 +1,4 @@
+import { EvalRecords } from '../engine/evaluation.ts';
 import { evaluationLines, evaluationsJson } from './evals.ts';
 import type { Evaluation } from '../log/evals.ts';
 import { LogWriteError, UsageError } from '../errors.ts';
@@ -150,7 +151,10 @@ export async function trainWithProgress(trainer: Trainer, untilStep: number, obs
   const summary = new SummaryObserver();
   const progress = new Progress(untilStep, quiet, process.stderr, trainer.stepsDone);
   const first = trainer.stepsDone + 1;
-  const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss) };
+  // the held-out loss of the latest evaluation the recorder wrote (config.eval)
+  const evals = observers.flatMap((o) => (o instanceof Recorder ? o.contributors : [])).find((c): c is EvalRecords => c instanceof EvalRecords);
+  const heldOut = () => (evals?.latest ? { step: evals.latest.step, loss: evals.latest.heldOut.loss } : undefined);
+  const progressObserver: RunObserver = { onStep: (rec) => progress.update(rec.step, first, rec.loss, heldOut()) };
   const result = await runTrainingAsync(trainer, untilStep, [...observers, summary, progressObserver], () => signals.stopRequested);
   signals.closingLog();
   progress.done();
@@ -180,7 +184,8 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
       ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
       `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.activation}`,
     `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +
-      ` · dropout ${m.dropout} · ${describeData(c.data)} · seed ${c.seed} · ${c.steps} steps`,
+      ` · dropout ${m.dropout} · ${describeData(c.data)}${c.data.trainFraction < 1 ? ` (${+(100 * (1 - c.data.trainFraction)).toFixed(1)}% held out)` : ''} · seed ${c.seed} · ${c.steps} steps` +
+      `${c.eval ? ` · evaluated every ${c.eval.every}` : ''}`,
   ].join('\n');
 }
 

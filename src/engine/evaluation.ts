@@ -59,6 +59,8 @@ export class EvalRecords implements RecordContributor {
   private readonly every: number;
   private lastEval = -1;
   private readonly start: StartRecord;
+  /** the evaluation written last, for a progress line */
+  latest: Evaluation | null = null;
 
   constructor(evaluator: Evaluator, every: number, start: StartRecord) {
     this.evaluator = evaluator;
@@ -68,7 +70,8 @@ export class EvalRecords implements RecordContributor {
 
   private evaluate(t: ContributedFrom): EvalRecord[] {
     this.lastEval = t.stepsDone;
-    return [encodeEval(this.evaluator.evaluate(t.state.params, t.stepsDone))];
+    this.latest = this.evaluator.evaluate(t.state.params, t.stepsDone);
+    return [encodeEval(this.latest)];
   }
 
   atStart(t: ContributedFrom): EvalRecord[] {

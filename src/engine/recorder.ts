@@ -95,7 +95,8 @@ export class Recorder implements RunObserver {
   private prev: Pick<TrainingState, 'params' | 'm' | 'v'> | null = null;
   private lastKeyframe = -1;
   private readonly ends: number[];
-  private readonly contributors: RecordContributor[];
+  /** what other parts of weft add to the log (read-only: a progress line reads the latest evaluation) */
+  readonly contributors: readonly RecordContributor[];
 
   /**
    * `keyframe`/`contributed` at the start: written now (a new log), already in the log at this

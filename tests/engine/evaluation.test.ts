@@ -19,6 +19,11 @@ import { startResume } from '../../src/replay/fork.ts';
 import { stateAt } from '../../src/replay/state.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { weft } from '../helpers.ts';
+import { captureGoldenRun } from '../../src/golden/capture.ts';
+import { compareGolden } from '../../src/golden/compare.ts';
+import { goldenFloat } from '../../src/golden/format.ts';
+import { readGolden } from '../../src/golden/store.ts';
+import overfit from '../../scenarios/overfit.ts';
 import { pythonReadJson, pythonReaderAvailable, tempDir } from '../log/helpers.ts';
 
 const SMALL: DeepPartial<WeftConfig> = { model: { nLayers: 1, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 0, contextLength: 8 }, data: { sentences: 60, batchSize: 4, trainFraction: 0.75 } };
@@ -190,6 +195,27 @@ describe('held-out evaluation', () => {
     expect(r.stdout + r.stderr).toMatch(/step 2/);
     expect(r.stdout + r.stderr).toMatch(/eval\.heldOut\.loss/);
     expect(r.stdout + r.stderr).toContain(String(up[0]));
+  });
+
+  it('the overfit scenario: its golden holds the turn of the held-out curve, and a changed evaluation fails it', () => {
+    const { golden, run } = captureGoldenRun(overfit);
+    const at = (step: number) => golden.evaluations!.find((e) => e.step === step)!;
+    expect(golden.evaluations!.map((e) => e.step)).toEqual([0, 4, 8, 12, 16, 20, 24]);
+    // held-out lowest at step 20, higher at 24, while the training split's keeps falling
+    expect(at(24).heldOut.loss.value).toBeGreaterThan(at(20).heldOut.loss.value as number);
+    expect(at(16).heldOut.loss.value).toBeGreaterThan(at(20).heldOut.loss.value as number);
+    expect(at(24).train.loss.value).toBeLessThan(at(20).train.loss.value as number);
+    expect(overfit.expectations.map((e) => e.check(run))).toEqual([true, true, true]);
+    const stored = readGolden(new URL('../../snapshots/overfit.golden.json', import.meta.url).pathname)!;
+    expect(compareGolden(stored, golden).pass).toBe(true);
+    // one ulp of one held-out loss: a mismatch at that step, naming the figure
+    const changed = structuredClone(stored);
+    const x = new Float64Array([changed.evaluations![5].heldOut.loss.value as number]);
+    new BigInt64Array(x.buffer)[0] += 1n;
+    changed.evaluations![5].heldOut.loss = goldenFloat(x[0]);
+    const report = compareGolden(changed, golden);
+    expect(report.pass).toBe(false);
+    expect(report.first).toMatchObject({ step: 20, field: 'eval.heldOut.loss' });
   });
 
   it('bad input: no held-out split, more batches than it has — one line naming the key, exit 2, nothing written', () => {
