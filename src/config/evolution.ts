@@ -19,6 +19,10 @@ export interface AddedKey {
 /** In the order they were added. */
 export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.arch', asBefore: 'gpt' },
+  { path: 'model.bias', asBefore: true },
+  { path: 'model.mlp', asBefore: true },
+  { path: 'model.posEmb', asBefore: true },
+  { path: 'model.tieEmbeddings', asBefore: false },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {
