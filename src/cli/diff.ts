@@ -1,4 +1,4 @@
-import { diff, divergenceWhere, type DiffResult } from '../diff/diff.ts';
+import { diff, divergenceWhere, heldOutLines, type DiffResult } from '../diff/diff.ts';
 import { openLog } from '../log/reader.ts';
 import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { parseCommand } from './args.ts';
@@ -10,7 +10,8 @@ import { UsageError } from '../errors.ts';
 export const DIFF_USAGE = `weft diff <a.weft> <b.weft> [--json] [--html FILE [--force]]
   Compares two runs step by step: where they first part (step, stream, tensor, element, both
   values, likely cause), then per step the losses and per layer the gradient-norm ratio and the
-  parameter distance ‖w_a − w_b‖. Exit 0 when identical, 1 when they differ.
+  parameter distance ‖w_a − w_b‖; for two runs with evaluations, where their held-out loss
+  parts and both at the last common evaluation. Exit 0 when identical, 1 when they differ.
   --json        machine-readable output (schema: src/diff/schema.ts)
   --html FILE   also write a self-contained HTML report with charts
   --force       replace FILE if it exists (never either log, nor a log being written)`;
@@ -28,6 +29,7 @@ export function formatDiff(r: DiffResult): string {
     for (const c of r.config.slice(0, 12)) lines.push(`  ${c.key.padEnd(24)} ${JSON.stringify(c.a)} → ${JSON.stringify(c.b)}`);
     if (r.config.length > 12) lines.push(`  … ${r.config.length - 12} more`);
   }
+  if (r.heldOut) lines.push(...heldOutLines(r.heldOut));
   if (r.steps.length) {
     lines.push('loss per step after the divergence (a, b, b − a)');
     const every = Math.max(1, Math.ceil(r.steps.length / 10));

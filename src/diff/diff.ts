@@ -10,6 +10,7 @@ import { stateAt } from '../replay/state.ts';
 import { checkLog } from '../replay/check.ts';
 import { firstBitDifference, firstStepDifference, tensorOf, type FieldDifference, type StepSide, type Stream } from '../log/compare.ts';
 import { configDifferences, type ConfigDifference } from './config-diff.ts';
+import type { Evaluation } from '../log/evals.ts';
 
 export type { Stream };
 
@@ -47,6 +48,24 @@ export interface StepDiff {
   layers: LayerDiff[] | null;
 }
 
+/** The held-out loss of both runs at one evaluation step, and b − a. */
+export interface HeldOutAt {
+  step: number;
+  lossA: number;
+  lossB: number;
+  lossDiff: number;
+}
+
+/** Where two runs' held-out curves part, and where they end up (logs that both have evaluations). */
+export interface HeldOutDiff {
+  /** the evaluation steps both logs have */
+  commonSteps: number;
+  /** the first common evaluation step where the held-out loss differs, bit for bit (null: it never does) */
+  parts: HeldOutAt | null;
+  /** at the last common evaluation step, with both held-out accuracies (null: the task has none) */
+  end: (HeldOutAt & { accuracyA: number | null; accuracyB: number | null }) | null;
+}
+
 export interface DiffResult {
   a: { file: string; scenario: string; steps: [number, number]; mode: string };
   b: { file: string; scenario: string; steps: [number, number]; mode: string };
@@ -57,6 +76,38 @@ export interface DiffResult {
   steps: StepDiff[];
   /** what could not be compared, and why */
   notCompared: string[];
+  /** present when both logs have evaluations (config.eval) */
+  heldOut?: HeldOutDiff;
+}
+
+const signed = (x: number) => `${x >= 0 ? '+' : ''}${x.toExponential(2)}`;
+const pct = (x: number | null) => (x === null ? '–' : Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : String(x));
+
+/** Where the held-out curves part and how far apart they end, in a line each (the text and HTML outputs). */
+export function heldOutLines(h: HeldOutDiff): string[] {
+  if (!h.end) return ['held-out loss: no evaluation step in common'];
+  const lines = [h.parts
+    ? `held-out loss parts at step ${h.parts.step}: a ${h.parts.lossA.toFixed(6)}, b ${h.parts.lossB.toFixed(6)} (b − a ${signed(h.parts.lossDiff)})`
+    : `held-out loss equal at all ${h.commonSteps} common evaluation steps, bit for bit`];
+  const e = h.end;
+  const accuracy = e.accuracyA !== null || e.accuracyB !== null ? ` · held-out accuracy a ${pct(e.accuracyA)}, b ${pct(e.accuracyB)}` : '';
+  lines.push(`held-out loss at step ${e.step}, the last common evaluation: a ${e.lossA.toFixed(6)}, b ${e.lossB.toFixed(6)} (b − a ${signed(e.lossDiff)})${accuracy}`);
+  return lines;
+}
+
+/** The held-out curves of two logs' evaluations, compared at the steps both evaluated. */
+export function heldOutDiff(ea: Evaluation[], eb: Evaluation[]): HeldOutDiff {
+  const byStep = new Map(eb.map((e) => [e.step, e]));
+  const common = ea.flatMap((a) => (byStep.has(a.step) ? [[a, byStep.get(a.step)!] as const] : []));
+  const at = (a: Evaluation, b: Evaluation): HeldOutAt => ({ step: a.step, lossA: a.heldOut.loss, lossB: b.heldOut.loss, lossDiff: b.heldOut.loss - a.heldOut.loss });
+  // Object.is: bit for bit but for NaN, which equals NaN (two runs that both blew up have not parted there)
+  const parted = common.find(([a, b]) => !Object.is(a.heldOut.loss, b.heldOut.loss));
+  const last = common[common.length - 1];
+  return {
+    commonSteps: common.length,
+    parts: parted ? at(...parted) : null,
+    end: last ? { ...at(...last), accuracyA: last[0].heldOut.accuracy, accuracyB: last[1].heldOut.accuracy } : null,
+  };
 }
 
 function sameArchitecture(a: HeaderRecord, b: HeaderRecord): boolean {
@@ -212,6 +263,10 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
     if (meaningful.length) first = { step: start, stream: 'config', field: meaningful[0].key, tensor: null, index: null, a: String(meaningful[0].a), b: String(meaningful[0].b), causes: ['the configs differ but every compared number is equal'] };
   }
   const lengthsDiffer = a.lastStep !== b.lastStep || ha.startStep !== hb.startStep;
+  const [ea, eb] = [a.readEvals(), b.readEvals()];
+  if (ea.length !== 0 && eb.length === 0) ctx.notCompared.add('held-out evaluations: only a has them');
+  if (ea.length === 0 && eb.length !== 0) ctx.notCompared.add('held-out evaluations: only b has them');
+  const heldOut = ea.length && eb.length ? { heldOut: heldOutDiff(ea, eb) } : {};
   return {
     a: { file: a.path, scenario: ha.scenario, steps: [ha.startStep, a.lastStep], mode: ha.mode },
     b: { file: b.path, scenario: hb.scenario, steps: [hb.startStep, b.lastStep], mode: hb.mode },
@@ -220,5 +275,6 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
     config,
     steps,
     notCompared: [...ctx.notCompared],
+    ...heldOut,
   };
 }

@@ -16,6 +16,13 @@ const run = {
   },
 };
 
+const heldOutAt = {
+  type: 'object',
+  required: ['step', 'lossA', 'lossB', 'lossDiff'],
+  additionalProperties: false,
+  properties: { step: { type: 'integer', minimum: 0 }, lossA: num, lossB: num, lossDiff: num },
+} as const;
+
 export const DIFF_JSON_SCHEMA = {
   $schema: 'http://json-schema.org/draft-07/schema#',
   title: 'weft diff --json',
@@ -77,5 +84,19 @@ export const DIFF_JSON_SCHEMA = {
       },
     },
     notCompared: { type: 'array', items: { type: 'string' } },
+    heldOut: {
+      description: 'present when both logs have evaluations (config.eval): where their held-out loss curves part and where they end',
+      type: 'object',
+      required: ['commonSteps', 'parts', 'end'],
+      additionalProperties: false,
+      properties: {
+        commonSteps: { type: 'integer', minimum: 0, description: 'evaluation steps both logs have' },
+        parts: { anyOf: [{ type: 'null' }, heldOutAt], description: 'the first common evaluation step where the held-out loss differs, bit for bit; null: never' },
+        end: {
+          anyOf: [{ type: 'null' }, { ...heldOutAt, required: [...heldOutAt.required, 'accuracyA', 'accuracyB'], properties: { ...heldOutAt.properties, accuracyA: numOrNull, accuracyB: numOrNull } }],
+          description: 'the last common evaluation step; accuracies null when the task has none',
+        },
+      },
+    },
   },
 } as const;

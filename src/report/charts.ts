@@ -15,6 +15,10 @@ export interface Series {
   unlisted?: boolean;
   /** a shaded band around the line: [x, low, high] (the spread across seeds) */
   band?: [number, number, number][];
+  /** measured at some steps only (evaluations): its points are joined across the steps between, each marked */
+  sparse?: boolean;
+  /** a dashed line (a run's held-out curve beside its step loss, runs overlaid) */
+  dashed?: boolean;
 }
 
 export interface LineChartSpec {
@@ -55,6 +59,16 @@ export interface RunSeries {
   layerNames: string[];
 }
 
+/** A run's held-out evaluations (eval records), as charts take them (report/series.ts reads them from a log). */
+export interface EvalSeries {
+  steps: number[];
+  heldOutLoss: number[];
+  trainLoss: number[];
+  /** null: the task has no one answer to be right about */
+  heldOutAccuracy: number[] | null;
+  trainAccuracy: number[] | null;
+}
+
 /** A run on an overlaid chart: its series, the name and colour it is drawn in. */
 export interface NamedRun {
   name: string;
@@ -62,7 +76,13 @@ export interface NamedRun {
   series: RunSeries;
   clipMaxNorm: number;
   anomalies: number[];
+  /** its evaluations; absent or null without config.eval */
+  evals?: EvalSeries | null;
 }
+
+/** The held-out and train-split colours of one run's evaluation curves (red and green, beside the step loss' blue). */
+export const HELD_OUT_COLOR = '#d62728';
+export const TRAIN_SPLIT_COLOR = '#2ca02c';
 
 /** Colours of overlaid runs (a, b, c, …). */
 export const RUN_COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
@@ -103,22 +123,46 @@ export function wantsLog(c: Pick<LineChartSpec, 'logY' | 'series'>): boolean {
 }
 
 /**
- * The overview of one run or several overlaid: loss (one run: with a smoothed line), global
- * gradient norm, learning rate, clip factor (only when some run clips: else a flat line at 1).
+ * A run's evaluation curves on a chart: one run, its held-out and train-split curves; runs
+ * overlaid, each one's held-out curve dashed in its colour (its train split left out: two lines a
+ * run, beside its step loss, would be more than a chart of several runs can tell apart).
+ */
+function evalCurves(r: NamedRun, one: boolean, heldOut: number[], train: number[], what: string): Series[] {
+  const e = r.evals!;
+  if (!one) return [{ name: `${r.name} held-out`, color: r.color, dashed: true, sparse: true, points: zip(e.steps, heldOut) }];
+  // `what` names the curves beside the step loss; on a chart of its own (accuracy) the title does
+  return [
+    { name: what ? `held-out ${what}` : 'held-out', color: HELD_OUT_COLOR, sparse: true, points: zip(e.steps, heldOut) },
+    { name: what ? `train-split ${what}` : 'train split', color: TRAIN_SPLIT_COLOR, sparse: true, points: zip(e.steps, train) },
+  ];
+}
+
+/**
+ * The overview of one run or several overlaid: loss (one run: with a smoothed line; with the
+ * held-out and train-split loss of its evaluations), the accuracy of its evaluations (a task with
+ * one answer), global gradient norm, learning rate, clip factor (only when some run clips: else a
+ * flat line at 1). A run without evaluations draws what it drew before them.
  */
 export function overviewCharts(runs: NamedRun[], marker: { step: number; label: string } | null = null): LineChartSpec[] {
   const one = runs.length === 1;
   const color = (r: NamedRun, c: string) => (one ? c : r.color);
   const mark = { markerX: marker?.step ?? null, markerLabel: marker?.label ?? '', anomalies: [...new Set(runs.flatMap((r) => r.anomalies))].sort((a, b) => a - b) };
   const both = one ? '' : runs.length === 2 ? ', both runs' : ', all runs';
+  const evaluated = runs.filter((r) => r.evals?.steps.length);
+  const withAccuracy = evaluated.filter((r) => r.evals!.heldOutAccuracy && r.evals!.trainAccuracy);
   const charts: LineChartSpec[] = [
     {
-      id: 'loss', title: `Loss (mean cross-entropy)${both}`, xLabel: 'step', yLabel: 'loss', logY: 'auto', ...mark,
+      id: 'loss', title: evaluated.length ? `Loss (mean cross-entropy): training batches and evaluations${both}` : `Loss (mean cross-entropy)${both}`, xLabel: 'step', yLabel: 'loss', logY: 'auto', ...mark,
       series: runs.flatMap((r) => [
         { name: one ? 'loss' : r.name, color: color(r, '#1f77b4'), points: zip(r.series.steps, r.series.loss) },
         ...(one ? [{ name: 'smoothed', color: '#ff7f0e', faint: true, points: zip(r.series.steps, smoothed(r.series.loss)) }] : []),
+        ...(r.evals?.steps.length ? evalCurves(r, one, r.evals.heldOutLoss, r.evals.trainLoss, 'loss') : []),
       ]),
     },
+    ...(withAccuracy.length ? [{
+      id: 'accuracy', title: `Accuracy of the evaluations (share of answers right)${both}`, xLabel: 'step', yLabel: 'accuracy', ...mark,
+      series: withAccuracy.flatMap((r) => evalCurves(r, one, r.evals!.heldOutAccuracy!, r.evals!.trainAccuracy!, '')),
+    }] : []),
     {
       id: 'grad-global', title: `Global gradient L2 norm (before clipping)${both}`, xLabel: 'step', yLabel: 'norm', logY: true, ...mark,
       series: runs.map((r) => ({ name: one ? 'global norm' : r.name, color: color(r, '#9467bd'), points: zip(r.series.steps, r.series.gradGlobal) })),

@@ -1,4 +1,4 @@
-import { divergenceWhere, type DiffResult } from '../diff/diff.ts';
+import { divergenceWhere, heldOutLines, type DiffResult } from '../diff/diff.ts';
 import type { LogReader } from '../log/reader.ts';
 import type { AnomalyRecord, ProbeRecord } from '../log/records.ts';
 import { viewAs } from '../log/format.ts';
@@ -6,7 +6,7 @@ import { probeIndex } from '../engine/probe.ts';
 import { LINK_FORMED, trackLink } from '../replay/track.ts';
 import { UsageError } from '../errors.ts';
 import { attentionCell, gradHeatMap, logRange, overviewCharts, runColor, trackChart, type NamedRun } from './charts.ts';
-import { describeRun, runSeries } from './series.ts';
+import { describeRun, evalSeries, runSeries } from './series.ts';
 import { esc, heatMap, lineChart } from './svg.ts';
 
 export { runSeries };
@@ -31,7 +31,9 @@ function describe(log: LogReader): string {
 
 /** A run as one overlaid series among others. */
 export function namedRun(log: LogReader, name: string, i: number): NamedRun {
-  return { name, color: runColor(i), series: runSeries(log), clipMaxNorm: log.header.config.clip.maxNorm, anomalies: log.readAnomalies().map((a) => a.step) };
+  const run: NamedRun = { name, color: runColor(i), series: runSeries(log), clipMaxNorm: log.header.config.clip.maxNorm, anomalies: log.readAnomalies().map((a) => a.step) };
+  const evals = evalSeries(log.readEvals());
+  return evals ? { ...run, evals } : run;
 }
 
 /**
@@ -87,11 +89,14 @@ export interface RunReport {
 /** The page of a run's report: loss, gradient norms per layer × step, global norm, lr, clip factor; then `sections` (HTML). */
 export function runReportPage(r: RunReport, sections = ''): string {
   const a = r.anomaly;
-  const [loss, ...rest] = overviewCharts([r.run]);
+  const [loss, ...others] = overviewCharts([r.run]);
+  const accuracy = others.filter((c) => c.id === 'accuracy');
+  const rest = others.filter((c) => c.id !== 'accuracy');
   const body = [
     `<h1>weft run report: ${esc(r.scenario)}</h1><p class="meta">${esc(r.description)}<br><code>${esc(r.path)}</code></p>`,
     a ? `<p class="verdict differ">stopped: NaN/Inf at step ${a.step} (${esc(a.stage)}${a.tensor ? `, ${esc(a.tensor)}` : ''})</p>` : '',
     lineChart(loss),
+    ...accuracy.map(lineChart),
     heatMap(gradHeatMap('grad-heatmap', 'Gradient L2 norm per layer and step (log scale)', r.run.series)),
     ...rest.map(lineChart),
     sections,
@@ -131,12 +136,16 @@ export function diffReportHtml(a: LogReader, b: LogReader, r: DiffResult): strin
   const configRows = r.config.map((c) => `<tr><td><code>${esc(c.key)}</code></td><td>${esc(JSON.stringify(c.a))}</td><td>${esc(JSON.stringify(c.b))}</td></tr>`).join('');
   const range = logRange(sa.perLayer, sb.perLayer);
   const sameLayers = sa.layerNames.length === sb.layerNames.length;
-  const [loss, gradGlobal, ...rest] = overviewCharts([ra, rb], mark !== null ? { step: mark, label: `diverge @ ${mark}` } : null);
+  const [loss, ...others] = overviewCharts([ra, rb], mark !== null ? { step: mark, label: `diverge @ ${mark}` } : null);
+  const accuracy = others.filter((c) => c.id === 'accuracy');
+  const [gradGlobal, ...rest] = others.filter((c) => c.id !== 'accuracy');
   const body = [
     `<h1>weft diff</h1><p class="meta">a: ${describe(a)}<br>b: ${describe(b)}</p>`,
     verdict,
+    r.heldOut ? `<p class="meta held-out">${heldOutLines(r.heldOut).map(esc).join('<br>')}</p>` : '',
     r.config.length ? `<h2>Config differences</h2><table><tr><th>key</th><th>a</th><th>b</th></tr>${configRows}</table>` : '',
     lineChart(loss),
+    ...accuracy.map(lineChart),
     lineChart({ id: 'loss-diff', title: 'Loss difference b − a', xLabel: 'step', yLabel: 'Δ loss', markerX: mark, series: [{ name: 'b − a', color: '#2ca02c', points: r.steps.map((s) => [s.step, s.lossDiff] as [number, number]) }] }),
     lineChart(gradGlobal),
     heatMap(gradHeatMap('grad-heatmap-a', 'a: gradient L2 norm per layer and step', sa, sameLayers ? range : undefined)),

@@ -1,7 +1,8 @@
 import { layerName } from '../layout/table.ts';
 import type { LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
-import type { RunSeries } from './charts.ts';
+import type { Evaluation } from '../log/evals.ts';
+import type { EvalSeries, RunSeries } from './charts.ts';
 
 /**
  * Reads the scalars of the given steps (default: every step) from their records; arrays are not
@@ -33,6 +34,22 @@ export function readSeries(log: LogReader, steps: number[] = log.stepNumbers): {
     v.gradNormPerLayer.forEach((g, l) => s.perLayer[l].push(g));
   }
   return { series: s, damage: null };
+}
+
+/**
+ * A log's evaluations as charts take them, or null when it has none. Accuracy only when every
+ * evaluation has one (a task with one answer).
+ */
+export function evalSeries(evals: Evaluation[]): EvalSeries | null {
+  if (!evals.length) return null;
+  const accuracy = (split: 'heldOut' | 'train') => (evals.every((e) => e[split].accuracy !== null) ? evals.map((e) => e[split].accuracy!) : null);
+  return {
+    steps: evals.map((e) => e.step),
+    heldOutLoss: evals.map((e) => e.heldOut.loss),
+    trainLoss: evals.map((e) => e.train.loss),
+    heldOutAccuracy: accuracy('heldOut'),
+    trainAccuracy: accuracy('train'),
+  };
 }
 
 /** A run in one line: scenario, model, optimizer, seed, steps, recording mode. */

@@ -16,6 +16,8 @@ const LEGEND_ROW_MAX = 3;
 const LEGEND_COLUMN_W = 120;
 const LEGEND_COLUMN_W_MAX = 300;
 const LEGEND_ROW_H = 15;
+/** A sparse series' points are dotted up to this many (more would be a line of dots). */
+const SPARSE_DOTS_MAX = 120;
 /** At most this many labelled decades on a log axis (more are thinned to every k-th). */
 const LOG_TICKS_MAX = 7;
 
@@ -166,7 +168,11 @@ export function lineChart(c: LineChartSpec): string {
     // every point counts (data-points); a pixel column draws at most its first, lowest, highest and last
     const pts = linePoints(s.points.filter(([, y]) => drawn(y)), x0, x1, columns);
     const d = pts.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join('');
-    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.faint ? 1.2 : 1.6}"${s.faint ? ` stroke-opacity="${s.unlisted ? 0.35 : 0.85}"` : ''} class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${s.faint ? 1.2 : 1.6}"${s.faint ? ` stroke-opacity="${s.unlisted ? 0.35 : 0.85}"` : ''}${s.dashed ? ' stroke-dasharray="6 3"' : ''} class="series" data-series="${esc(s.name)}" data-points="${s.points.length}"/>`);
+    // a series measured at some steps (evaluations): each measurement a dot, while they stay apart
+    if (s.sparse && pts.length <= SPARSE_DOTS_MAX) {
+      for (const [x, y] of pts) parts.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.2" fill="${s.color}" class="point" data-series="${esc(s.name)}"/>`);
+    }
   }
   // legend: a row between the title and the plot, or a column right of the plot for many series
   listed.forEach((s, i) => {

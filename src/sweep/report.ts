@@ -28,6 +28,8 @@ export interface SweepGroup {
   finalGradNorm: { layer: string; median: number; lo: number; hi: number }[];
   diverged: number;
   failed: number;
+  /** the last evaluation's held-out loss, across the seeds whose runs have evaluations (absent: none has) */
+  heldOutLoss?: { median: number; lo: number; hi: number; runs: number };
 }
 
 export interface SweepReportData {
@@ -38,7 +40,18 @@ export interface SweepReportData {
   groups: SweepGroup[];
   /** runs stopped by NaN/Inf: which setting, which seed, at which step */
   divergences: { run: string; group: string; seed: number; step: number; stage: string; tensor: string | null }[];
-  runs: (ManifestRun & { curve: { steps: number[]; loss: number[] } | null; problem: string | null })[];
+  runs: (ManifestRun & { curve: { steps: number[]; loss: number[] } | null; problem: string | null; finalHeldOutLoss?: number })[];
+  /** present when runs have evaluations: the groups are in this order, lowest median first */
+  rankedBy?: 'final held-out loss';
+}
+
+/**
+ * Settings with a final held-out loss first, lowest median first (ties and the rest as they
+ * were): the question a sweep of runs with evaluations asks is which setting generalizes best.
+ */
+export function rankByHeldOut(groups: SweepGroup[]): SweepGroup[] {
+  const key = (g: SweepGroup) => g.heldOutLoss?.median ?? Infinity;
+  return groups.map((g, i) => ({ g, i })).sort((x, y) => key(x.g) - key(y.g) || x.i - y.i).map((x) => x.g);
 }
 
 function groupName(settings: Record<string, number | string | boolean>): string {
@@ -75,6 +88,7 @@ export function sweepReportData(dir: string): SweepReportData {
   for (const r of m.runs) {
     let curve = null;
     let problem = null;
+    let heldOut: number | null = null;
     if (r.status !== 'pending') {
       try {
         const log = openLog(join(dir, r.log));
@@ -85,6 +99,8 @@ export function sweepReportData(dir: string): SweepReportData {
           layers = series.layerNames;
           // the last step's per-layer norms, as the series read them
           if (series.steps.length) finals.set(r.id, series.perLayer.map((row) => row[row.length - 1]));
+          const evals = log.readEvals();
+          if (evals.length) heldOut = evals[evals.length - 1].heldOut.loss;
         } finally {
           log.close();
         }
@@ -93,7 +109,7 @@ export function sweepReportData(dir: string): SweepReportData {
         problem = e.message;
       }
     }
-    runs.push({ ...r, curve, problem });
+    runs.push({ ...r, curve, problem, ...(heldOut !== null ? { finalHeldOutLoss: heldOut } : {}) });
   }
   const byGroup = new Map<string, typeof runs>();
   for (const r of runs) {
@@ -109,10 +125,14 @@ export function sweepReportData(dir: string): SweepReportData {
       return s ? [{ layer, ...s }] : [];
     });
     const settings = Object.fromEntries(Object.entries(rs[0].settings).filter(([k]) => k !== 'seed'));
-    return { name, settings, runs: rs.map((r) => r.id), seeds: rs.map((r) => Number(r.settings.seed)), loss, finalGradNorm, diverged: rs.filter((r) => r.status === 'diverged').length, failed: rs.filter((r) => r.status === 'failed').length };
+    const heldOuts = rs.flatMap((r) => (r.finalHeldOutLoss !== undefined ? [r.finalHeldOutLoss] : []));
+    const h = spread(heldOuts);
+    const heldOutLoss = h ? { heldOutLoss: { ...h, runs: heldOuts.filter(Number.isFinite).length } } : {};
+    return { name, settings, runs: rs.map((r) => r.id), seeds: rs.map((r) => Number(r.settings.seed)), loss, finalGradNorm, diverged: rs.filter((r) => r.status === 'diverged').length, failed: rs.filter((r) => r.status === 'failed').length, ...heldOutLoss };
   });
+  const evaluated = groups.some((g) => g.heldOutLoss);
   const divergences = runs.filter((r) => r.anomaly).map((r) => ({ run: r.id, group: groupName(r.settings), seed: Number(r.settings.seed), step: r.anomaly!.step, stage: r.anomaly!.stage, tensor: r.anomaly!.tensor }));
-  return { sweepId: m.sweepId, scenario: m.scenario, gridKeys: m.grid.map((g) => g.key), seeds: m.seeds, groups, divergences, runs };
+  return { sweepId: m.sweepId, scenario: m.scenario, gridKeys: m.grid.map((g) => g.key), seeds: m.seeds, groups: evaluated ? rankByHeldOut(groups) : groups, divergences, runs, ...(evaluated ? { rankedBy: 'final held-out loss' as const } : {}) };
 }
 
 /** The report's numbers as JSON (non-finite values as strings; the loss curves left out). */
@@ -152,11 +172,20 @@ export function sweepReportHtml(d: SweepReportData): string {
     series: d.groups.map((g, i) => ({ name: g.name, color: runColor(i), points: g.finalGradNorm.map((f, l) => [l, f.median] as [number, number]), band: g.finalGradNorm.map((f, l) => [l, f.lo, f.hi] as [number, number, number]) })),
   };
   const cell = (v: unknown, num = false) => `<td${num ? ' class="num"' : ''} data-value="${esc(String(v ?? ''))}">${esc(v === null || v === undefined ? '–' : typeof v === 'number' ? String(Number(v.toPrecision(6))) : String(v))}</td>`;
-  const rows = d.runs.map((r) => `<tr class="${r.status}" data-run="${esc(r.id)}">${cell(r.id)}${d.gridKeys.map((k) => cell(r.settings[k], typeof r.settings[k] === 'number')).join('')}${cell(r.settings.seed, true)}${cell(r.status)}${cell(r.steps, true)}${cell(typeof r.finalLoss === 'string' ? r.finalLoss : r.finalLoss, typeof r.finalLoss === 'number')}${cell(r.anomaly?.step ?? null, true)}${cell(r.stateHash ? r.stateHash.slice(0, 12) : null)}</tr>`).join('');
-  const head = ['run', ...d.gridKeys, 'seed', 'status', 'steps', 'final loss', 'NaN/Inf at step', 'state hash'].map((h) => `<th>${esc(h)}</th>`).join('');
-  const groupsTable = `<table class="groups"><tr><th>setting</th><th>seeds</th><th>final loss (median)</th><th>min…max</th><th>diverged</th><th>failed</th></tr>${d.groups.map((g) => {
+  // runs with evaluations: their final held-out loss beside the final loss, and the settings ranked by it
+  const ranked = d.rankedBy !== undefined;
+  const heldOutCell = (r: SweepReportData['runs'][number]) => (ranked ? cell(r.finalHeldOutLoss ?? null, r.finalHeldOutLoss !== undefined) : '');
+  const rows = d.runs.map((r) => `<tr class="${r.status}" data-run="${esc(r.id)}">${cell(r.id)}${d.gridKeys.map((k) => cell(r.settings[k], typeof r.settings[k] === 'number')).join('')}${cell(r.settings.seed, true)}${cell(r.status)}${cell(r.steps, true)}${cell(typeof r.finalLoss === 'string' ? r.finalLoss : r.finalLoss, typeof r.finalLoss === 'number')}${heldOutCell(r)}${cell(r.anomaly?.step ?? null, true)}${cell(r.stateHash ? r.stateHash.slice(0, 12) : null)}</tr>`).join('');
+  const head = ['run', ...d.gridKeys, 'seed', 'status', 'steps', 'final loss', ...(ranked ? ['final held-out loss'] : []), 'NaN/Inf at step', 'state hash'].map((h) => `<th>${esc(h)}</th>`).join('');
+  const heldOutHead = ranked ? '<th>rank</th><th>final held-out loss (median)</th><th>min…max</th>' : '';
+  const heldOutCells = (g: SweepGroup, i: number) => {
+    if (!ranked) return '';
+    const h = g.heldOutLoss;
+    return `<td class="num">${h ? i + 1 : '–'}</td><td class="num">${h ? Number(h.median.toPrecision(6)) : '–'}</td><td class="num">${h ? `${Number(h.lo.toPrecision(4))}…${Number(h.hi.toPrecision(4))}` : '–'}</td>`;
+  };
+  const groupsTable = `${ranked ? '<p class="meta ranking">settings ranked by their final held-out loss (the last evaluation, median across seeds), lowest first</p>' : ''}<table class="groups"><tr><th>setting</th><th>seeds</th>${heldOutHead}<th>final loss (median)</th><th>min…max</th><th>diverged</th><th>failed</th></tr>${d.groups.map((g, i) => {
     const f = g.loss[g.loss.length - 1];
-    return `<tr><td>${esc(g.name)}</td><td class="num">${g.seeds.length}</td><td class="num">${f ? Number(f.median.toPrecision(6)) : '–'}</td><td class="num">${f ? `${Number(f.lo.toPrecision(4))}…${Number(f.hi.toPrecision(4))}` : '–'}</td><td class="num">${g.diverged}</td><td class="num">${g.failed}</td></tr>`;
+    return `<tr><td>${esc(g.name)}</td><td class="num">${g.seeds.length}</td>${heldOutCells(g, i)}<td class="num">${f ? Number(f.median.toPrecision(6)) : '–'}</td><td class="num">${f ? `${Number(f.lo.toPrecision(4))}…${Number(f.hi.toPrecision(4))}` : '–'}</td><td class="num">${g.diverged}</td><td class="num">${g.failed}</td></tr>`;
   }).join('')}</table>`;
   const diverged = d.divergences.length
     ? `<ul class="divergences">${d.divergences.map((x) => `<li><b>${esc(x.group)}</b>, seed ${x.seed}: NaN/Inf at step ${x.step} (${esc(x.stage)}${x.tensor ? `, ${esc(x.tensor)}` : ''})</li>`).join('')}</ul>`

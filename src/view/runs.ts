@@ -2,7 +2,8 @@ import { basename } from 'node:path';
 import { STORY_SENTENCES } from '../data/story.ts';
 import type { LogReader } from '../log/reader.ts';
 import { openLog } from '../log/reader.ts';
-import { describeRun, readSeries } from '../report/series.ts';
+import { describeRun, evalSeries, readSeries } from '../report/series.ts';
+import type { Evaluation } from '../log/evals.ts';
 import type { StepCache } from './step.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { layerMetrics } from './layers.ts';
@@ -79,15 +80,20 @@ export class ViewedRun {
     const readable = series.steps;
     let problem: Problem | null = damage ? problemOf(damage, stepsReadable(readable)) : null;
     let anomalies: Overview['anomalies'] = [];
+    let evals: Evaluation[] = [];
     try {
       anomalies = log.readAnomalies().map(({ step, stage, tensor, index }) => ({ step, stage, tensor, index }));
+      // the evaluations up to the last readable step, as the step charts end there
+      const lastReadable = readable.length ? readable[readable.length - 1] : log.header.startStep;
+      evals = log.readEvals().filter((e) => e.step <= lastReadable);
       for (const k of log.keyframeSteps) log.readKeyframe(k);
       log.readEnd();
     } catch (e) {
       problem ??= problemOf(e, `${stepsReadable(readable)}; a state may not be rebuilt past the damage`);
     }
     problem ??= openEndProblem(log);
-    this.overviewCached = { id: this.id, series, anomalies, keyframes: log.keyframeSteps, problem };
+    const evaluations = evalSeries(evals);
+    this.overviewCached = { id: this.id, series, anomalies, keyframes: log.keyframeSteps, problem, ...(evaluations ? { evaluations } : {}) };
     return this.overviewCached;
   }
 

@@ -2,7 +2,7 @@
  * What the viewer's server sends its page (JSON; non-finite numbers as the strings "NaN",
  * "Infinity", "-Infinity"). Types only: the page's bundle imports them too.
  */
-import type { RunSeries } from '../report/charts.ts';
+import type { EvalSeries, RunSeries } from '../report/charts.ts';
 import type { AttentionGrid } from '../replay/attention.ts';
 import type { LinkTrack } from '../replay/track.ts';
 
@@ -49,6 +49,8 @@ export interface Overview {
   anomalies: { step: number; stage: string; tensor: string | null; index: number | null }[];
   keyframes: number[];
   problem: Problem | null;
+  /** the held-out evaluations of the readable steps; absent without config.eval */
+  evaluations?: EvalSeries;
 }
 
 export interface LayerMetric {

@@ -3,7 +3,10 @@ import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { TINY } from '../../src/config/config.ts';
+import { heldOutDiff, heldOutLines } from '../../src/diff/diff.ts';
 import { DIFF_JSON_SCHEMA } from '../../src/diff/schema.ts';
+import type { Evaluation } from '../../src/log/evals.ts';
+import { openLog } from '../../src/log/reader.ts';
 import { TINY_SETS, weft } from '../helpers.ts';
 import { config, recordRun, recordTwin, tempDir } from '../log/helpers.ts';
 
@@ -88,5 +91,60 @@ describe('weft diff', () => {
     const v = weft(['diff', base, run('v32', '--set', 'model.vocabSize=32')]);
     expect(v.code).toBe(2);
     expect(v.stderr).toMatch(/different vocabularies \(64 vs 32 tokens\)/);
+  });
+});
+
+describe('weft diff of runs with held-out evaluations', () => {
+  const EVAL = ['--set', 'data.trainFraction=0.9', '--set', 'eval.every=2', '--set', 'optim.kind=adamw'];
+  const noDecay = run('wd0', ...EVAL, '--set', 'optim.weightDecay=0');
+  const decay = run('wd05', ...EVAL, '--set', 'optim.weightDecay=0.5');
+  const plain = run('plain');
+  const evalsOf = (path: string) => {
+    const log = openLog(path);
+    try {
+      return log.readEvals();
+    } finally {
+      log.close();
+    }
+  };
+
+  it('weight decay 0 vs 0.5: names the evaluation step where held-out loss parts, and both at the end (text and --json)', () => {
+    const [ea, eb] = [evalsOf(noDecay), evalsOf(decay)];
+    expect(ea.map((e) => e.step)).toEqual([0, 2, 4, 6]);
+    // the same start: the curves part at the first evaluation after step 1's update, not at 0
+    expect(eb[0].heldOut.loss).toBe(ea[0].heldOut.loss);
+    expect(eb[1].heldOut.loss).not.toBe(ea[1].heldOut.loss);
+    const { code, j } = diffJson(noDecay, decay);
+    expect(code).toBe(1);
+    expect(j.firstDivergence.causes[0]).toBe('optim.weightDecay: 0 vs 0.5');
+    expect(j.heldOut).toEqual({
+      commonSteps: 4,
+      parts: { step: 2, lossA: ea[1].heldOut.loss, lossB: eb[1].heldOut.loss, lossDiff: eb[1].heldOut.loss - ea[1].heldOut.loss },
+      end: { step: 6, lossA: ea[3].heldOut.loss, lossB: eb[3].heldOut.loss, lossDiff: eb[3].heldOut.loss - ea[3].heldOut.loss, accuracyA: null, accuracyB: null },
+    });
+    const text = weft(['diff', noDecay, decay]).stdout;
+    expect(text).toContain(`held-out loss parts at step 2: a ${ea[1].heldOut.loss.toFixed(6)}, b ${eb[1].heldOut.loss.toFixed(6)} (b − a +`);
+    expect(text).toContain(`held-out loss at step 6, the last common evaluation: a ${ea[3].heldOut.loss.toFixed(6)}, b ${eb[3].heldOut.loss.toFixed(6)}`);
+  });
+
+  it('a run diffed with itself: held-out loss equal at every evaluation; runs without evaluations keep their output as it was', () => {
+    const { code, j } = diffJson(noDecay, noDecay);
+    expect(code).toBe(0);
+    expect(j.heldOut).toMatchObject({ commonSteps: 4, parts: null, end: { step: 6, lossDiff: 0 } });
+    expect(weft(['diff', noDecay, noDecay]).stdout).toContain('held-out loss equal at all 4 common evaluation steps, bit for bit');
+    // neither has evaluations: no heldOut key, no line about them
+    expect(Object.keys(diffJson(plain, plain).j)).toEqual(['a', 'b', 'identical', 'firstDivergence', 'config', 'steps', 'notCompared']);
+    expect(weft(['diff', plain, plain]).stdout).not.toMatch(/held-out/);
+    // one has them: named as not compared
+    expect(diffJson(plain, noDecay).j.notCompared).toContain('held-out evaluations: only b has them');
+  });
+
+  it('compares the steps both evaluated (every 2 vs every 3: 0 and 6), NaN equal to NaN, no common step named', () => {
+    const e = (step: number, loss: number, accuracy: number | null = null): Evaluation => ({ step, heldOut: { examples: 10, counted: 10, loss, accuracy }, train: { examples: 10, counted: 10, loss, accuracy } });
+    const h = heldOutDiff([e(0, 3), e(2, 2.5), e(4, 2), e(6, NaN, 0.5)], [e(0, 3), e(3, 9), e(6, NaN, 0.25)]);
+    expect(h).toEqual({ commonSteps: 2, parts: null, end: { step: 6, lossA: NaN, lossB: NaN, lossDiff: NaN, accuracyA: 0.5, accuracyB: 0.25 } });
+    expect(heldOutLines(h)[1]).toMatch(/· held-out accuracy a 50\.0%, b 25\.0%$/);
+    expect(heldOutDiff([e(0, 3), e(6, 2)], [e(0, 3), e(6, 2.5)]).parts).toEqual({ step: 6, lossA: 2, lossB: 2.5, lossDiff: 0.5 });
+    expect(heldOutLines(heldOutDiff([e(1, 3)], [e(2, 3)]))).toEqual(['held-out loss: no evaluation step in common']);
   });
 });

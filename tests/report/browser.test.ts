@@ -24,12 +24,20 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
   const b = join(dir, 'b.weft');
   const exploding = join(dir, 'exploding.weft');
   const probed = join(dir, 'probed.weft');
+  // held-out evaluations: the story (no accuracy) twice, weight decay 0 and 0.5; modular addition (accuracy)
+  const evaluated = join(dir, 'evaluated.weft');
+  const decayed = join(dir, 'decayed.weft');
+  const modular = join(dir, 'modular.weft');
+  const withEval = (over: Parameters<typeof config>[0]) => config({ model: TINY, steps, data: { trainFraction: 0.9 }, eval: { every: 2, batches: 1 }, optim: { kind: 'adamw', lr: 1e-3, weightDecay: 0 }, ...over });
 
   beforeAll(async () => {
     recordRun(a, config({ model: TINY, steps }));
     recordRun(b, config({ model: TINY, steps, optim: { kind: 'sgd', lr: 0.1 } }));
     recordRun(exploding, await tinyConfig('exploding-gradients', 24));
     recordRun(probed, config({ model: TINY, steps: 6, probe: { every: 2 } }));
+    recordRun(evaluated, withEval({}));
+    recordRun(decayed, withEval({ optim: { kind: 'adamw', lr: 1e-3, weightDecay: 0.5 } }));
+    recordRun(modular, withEval({ data: { kind: 'modular', trainFraction: 0.5 } }));
     mkdirSync(OUT, { recursive: true });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -138,6 +146,66 @@ describe.skipIf(!CHROMIUM)('HTML reports in headless Chromium', () => {
     expect(await page.$$eval('#param-dist text.legend', (ts) => ts.map((t) => t.textContent))).toEqual(['emb', 'layer 1', 'layer 2', 'head']);
     expect(await overlappingTexts(page)).toEqual([]);
     expect(await page.$$eval('#lr path.series', (ps) => ps.length)).toBe(2);
+    await page.close();
+  });
+
+  /** Each series' drawn line (points counted, width on screen) and its dots (one per evaluation), by name. */
+  const drawn = (page: import('playwright-core').Page, chart: string) => page.$$eval(`${chart} path.series`, (ps) => ps.map((p) => {
+    const name = p.getAttribute('data-series')!;
+    const dots = [...p.closest('svg')!.querySelectorAll('circle.point')].filter((c) => c.getAttribute('data-series') === name);
+    return { name, n: Number(p.getAttribute('data-points')), w: Math.round(p.getBoundingClientRect().width), dots: dots.map((c) => Number(c.getAttribute('cy'))) };
+  }));
+
+  it('a run with evaluations: held-out and train-split loss on the loss chart beside the step loss, at every evaluation; no accuracy chart for the story', async () => {
+    const log = openLog(evaluated);
+    const evals = log.readEvals();
+    const { page, errors } = await open(runReportHtml(log), 'evaluated-report');
+    log.close();
+    expect(errors).toEqual([]);
+    expect(evals.map((e) => e.step)).toEqual([0, 2, 4, 6, 8]);
+    const loss = await drawn(page, '#loss');
+    expect(loss.map((l) => [l.name, l.n])).toEqual([['loss', steps], ['smoothed', steps], ['held-out loss', evals.length], ['train-split loss', evals.length]]);
+    for (const l of loss) expect(l.w, l.name).toBeGreaterThan(300); // step 0…8 and 1…8 across the plot
+    const [heldOut, train] = [loss[2], loss[3]];
+    expect(heldOut.dots).toHaveLength(evals.length);
+    expect(train.dots).toHaveLength(evals.length);
+    // the dots are the log's numbers: the lower loss is drawn higher up (smaller y), evaluation by evaluation
+    evals.forEach((e, i) => {
+      if (e.heldOut.loss !== e.train.loss) expect(Math.sign(heldOut.dots[i] - train.dots[i]), `step ${e.step}`).toBe(Math.sign(e.train.loss - e.heldOut.loss));
+    });
+    expect(await page.$$eval('#loss text.legend', (ts) => ts.map((t) => t.textContent))).toEqual(['loss', 'smoothed', 'held-out loss', 'train-split loss']);
+    expect(await page.$('#accuracy')).toBeNull(); // the story has no one answer
+    expect(await overlappingTexts(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('a task with one answer (modular addition): the accuracy of both splits on a chart of its own', async () => {
+    const log = openLog(modular);
+    const evals = log.readEvals();
+    const { page, errors } = await open(runReportHtml(log), 'modular-report');
+    log.close();
+    expect(errors).toEqual([]);
+    const accuracy = await drawn(page, '#accuracy');
+    expect(accuracy.map((l) => [l.name, l.n, l.dots.length])).toEqual([['held-out', evals.length, evals.length], ['train split', evals.length, evals.length]]);
+    expect(await page.$$eval('#accuracy text.label', (ts) => ts.map((t) => t.textContent))).toEqual(['step', 'accuracy']);
+    expect((await drawn(page, '#loss')).map((l) => l.name)).toEqual(['loss', 'smoothed', 'held-out loss', 'train-split loss']);
+    // the accuracy chart follows the loss chart
+    expect(await page.$$eval('svg.chart', (svgs) => svgs.slice(0, 2).map((s) => s.id))).toEqual(['loss', 'accuracy']);
+    expect(await overlappingTexts(page)).toEqual([]);
+    await page.close();
+  });
+
+  it('diff report of two runs with evaluations: each one’s held-out curve, dashed, beside its step loss', async () => {
+    const la = openLog(evaluated);
+    const lb = openLog(decayed);
+    const { page, errors } = await open(diffReportHtml(la, lb, diff(la, lb, { everyStep: true })), 'evaluated-diff-report');
+    la.close();
+    lb.close();
+    expect(errors).toEqual([]);
+    expect((await drawn(page, '#loss')).map((l) => [l.name, l.dots.length])).toEqual([['a', 0], ['a held-out', 5], ['b', 0], ['b held-out', 5]]);
+    expect(await page.$$eval('#loss path.series[stroke-dasharray]', (ps) => ps.map((p) => p.getAttribute('data-series')))).toEqual(['a held-out', 'b held-out']);
+    expect(await page.textContent('.held-out')).toMatch(/^held-out loss parts at step 2: /);
+    expect(await overlappingTexts(page)).toEqual([]);
     await page.close();
   });
 });

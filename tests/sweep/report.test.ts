@@ -4,7 +4,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
 import { sweep, sweepReportData, sweepReportHtml } from '../../src/index.ts';
-import { lossAcrossRuns, spread } from '../../src/sweep/report.ts';
+import { lossAcrossRuns, rankByHeldOut, spread, sweepReportJson, type SweepGroup } from '../../src/sweep/report.ts';
+import { openLog } from '../../src/log/reader.ts';
 import type { SweepManifest } from '../../src/sweep/manifest.ts';
 import { tempDir } from '../log/helpers.ts';
 
@@ -50,6 +51,10 @@ describe('the sweep report', () => {
       expect(last.lo).toBeLessThan(last.hi); // three seeds, three losses
     }
     expect(spread([3, 1, 2, NaN, 10])).toEqual({ median: 2.5, lo: 1, hi: 10 });
+    // no evaluations: no ranking by them, no held-out figures anywhere
+    expect(d.rankedBy).toBeUndefined();
+    expect(JSON.stringify(sweepReportJson(d))).not.toMatch(/heldOut|HeldOut|rankedBy/);
+    expect(sweepReportHtml(d)).not.toMatch(/held-out/);
   });
 
   describe.skipIf(!CHROMIUM)('in headless Chromium', () => {
@@ -91,5 +96,45 @@ describe('the sweep report', () => {
       expect(requests).toEqual([]);
       await page.close();
     });
+  });
+});
+
+describe('the sweep report of runs with held-out evaluations', () => {
+  const dir = tempDir();
+  let manifest: SweepManifest;
+
+  beforeAll(async () => {
+    // the smaller learning rate first in the grid: today's order (the grid's) puts it first
+    manifest = await sweep({ scenario: 'baseline', model: 'tiny', steps: 8, seeds: [1, 2], grid: [{ key: 'optim.lr', values: ['0.0001', '0.003'] }], sets: ['data.trainFraction=0.9', 'eval.every=4', 'eval.batches=1'] }, { out: dir, jobs: 2, shard: null });
+  }, 300_000);
+
+  it('ranks the settings by final held-out loss, lowest first: the medians across seeds of each run’s last evaluation', () => {
+    expect(manifest.runs.every((r) => r.status === 'complete')).toBe(true);
+    const lastHeldOut = (log: string) => {
+      const l = openLog(join(dir, log));
+      const e = l.readEvals();
+      l.close();
+      expect(e.map((x) => x.step)).toEqual([0, 4, 8]);
+      return e[e.length - 1].heldOut.loss;
+    };
+    const d = sweepReportData(dir);
+    expect(d.rankedBy).toBe('final held-out loss');
+    for (const g of d.groups) {
+      const finals = manifest.runs.filter((r) => g.runs.includes(r.id)).map((r) => lastHeldOut(r.log));
+      expect(g.heldOutLoss).toEqual({ ...spread(finals)!, runs: 2 });
+    }
+    // the larger learning rate got further in 8 steps: ranked first, against the grid's order
+    expect(d.groups.map((g) => g.name)).toEqual(['optim.lr=0.003', 'optim.lr=0.0001']);
+    expect(d.groups[0].heldOutLoss!.median).toBeLessThan(d.groups[1].heldOutLoss!.median);
+    for (const r of d.runs) expect(r.finalHeldOutLoss).toBe(lastHeldOut(r.log));
+    const html = sweepReportHtml(d);
+    expect(html).toContain('settings ranked by their final held-out loss');
+    expect(html).toMatch(/<th>final held-out loss<\/th>/);
+    expect((sweepReportJson(d) as { groups: SweepGroup[] }).groups.map((g) => g.name)).toEqual(['optim.lr=0.003', 'optim.lr=0.0001']);
+  });
+
+  it('settings without a held-out loss go last, in their order; ties keep theirs', () => {
+    const g = (name: string, median?: number): SweepGroup => ({ name, settings: {}, runs: [], seeds: [], loss: [], finalGradNorm: [], diverged: 0, failed: 0, ...(median !== undefined ? { heldOutLoss: { median, lo: median, hi: median, runs: 1 } } : {}) });
+    expect(rankByHeldOut([g('failed'), g('b', 2), g('a', 1), g('c', 2), g('none')]).map((x) => x.name)).toEqual(['a', 'b', 'c', 'failed', 'none']);
   });
 });

@@ -144,3 +144,83 @@ describe.skipIf(!CHROMIUM)('weft view in headless Chromium', () => {
     await page.close();
   });
 });
+
+describe.skipIf(!CHROMIUM)('weft view of runs with held-out evaluations, in headless Chromium', () => {
+  let browser: Browser;
+  let viewer: Viewer;
+  const dir = tempDir();
+  const story = join(dir, 'story.weft');
+  const modular = join(dir, 'modular.weft');
+  const steps = 8;
+
+  beforeAll(async () => {
+    const base = { model: TINY, steps, data: { trainFraction: 0.9 }, eval: { every: 2, batches: 1 } } as const;
+    recordRun(story, config(base));
+    recordRun(modular, config({ ...base, data: { kind: 'modular', trainFraction: 0.5 } }));
+    viewer = await startViewer({ paths: [story, modular] });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await viewer?.close();
+  });
+
+  /** Per chart: its id, its legend's names, and how many pixels are near each colour (the curves drawn in it). */
+  const charts = (page: Page, colors: Record<string, [number, number, number]>) => page.$$eval('#charts .chart', (boxes, colors) => boxes.map((box) => {
+    const canvas = box.querySelector('canvas')!;
+    const d = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const inked: Record<string, number> = Object.fromEntries(Object.keys(colors).map((k) => [k, 0]));
+    for (let i = 0; i < d.length; i += 4) {
+      for (const [k, [r, g, b]] of Object.entries(colors)) if (d[i + 3] > 200 && Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 40) inked[k]++;
+    }
+    return { id: box.id, legend: [...box.querySelectorAll('.u-legend .u-series .u-label')].map((l) => l.textContent).slice(1), inked };
+  }), colors);
+  const COLORS: Record<string, [number, number, number]> = { heldOut: [214, 39, 40], train: [44, 160, 44] };
+
+  it('draws held-out and train-split loss on the loss chart beside the step loss, and for a task with one answer their accuracy on its own chart', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(viewer.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: PATIENCE_MS });
+    const first = await charts(page, COLORS);
+    expect(first.map((c) => c.id)).toEqual(['chart-loss', 'chart-grad-global', 'chart-lr']); // the story: no accuracy
+    const loss = first[0];
+    expect(loss.legend).toEqual(['loss', 'smoothed', 'held-out loss', 'train-split loss']);
+    // both curves inked, in their colours; no other chart has them
+    expect(loss.inked.heldOut, 'held-out curve').toBeGreaterThan(100);
+    expect(loss.inked.train, 'train-split curve').toBeGreaterThan(100);
+    for (const c of first.slice(1)) expect(c.inked, c.id).toEqual({ heldOut: 0, train: 0 });
+    await page.screenshot({ path: join(OUT, 'view-evaluations.png'), fullPage: true });
+
+    // the modular task alone: its accuracy after the loss
+    // (one after the other: the two tasks' vocabularies differ, so the two cannot be compared)
+    await page.uncheck('input.run-select[data-run="0"]');
+    await page.check('input.run-select[data-run="1"]');
+    await page.waitForSelector('#chart-accuracy', { timeout: PATIENCE_MS });
+    const second = await charts(page, COLORS);
+    expect(second.map((c) => c.id)).toEqual(['chart-loss', 'chart-accuracy', 'chart-grad-global', 'chart-lr']);
+    expect(second[1].legend).toEqual(['held-out', 'train split']);
+    expect(second[1].inked.heldOut).toBeGreaterThan(100);
+    expect(second[1].inked.train).toBeGreaterThan(100);
+    await page.screenshot({ path: join(OUT, 'view-accuracy.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('the overview API sends the evaluations exactly as the log holds them (and nothing for a run without)', async () => {
+    const o = await (await fetch(`${viewer.url}api/runs/1/overview`)).json();
+    const log = openLog(modular);
+    const evals = log.readEvals();
+    log.close();
+    expect(o.evaluations).toEqual({
+      steps: [0, 2, 4, 6, 8],
+      heldOutLoss: evals.map((e) => e.heldOut.loss), trainLoss: evals.map((e) => e.train.loss),
+      heldOutAccuracy: evals.map((e) => e.heldOut.accuracy), trainAccuracy: evals.map((e) => e.train.accuracy),
+    });
+    expect(evals.every((e) => e.heldOut.accuracy !== null)).toBe(true);
+    const s = await (await fetch(`${viewer.url}api/runs/0/overview`)).json();
+    expect(s.evaluations.heldOutAccuracy).toBeNull();
+  });
+});

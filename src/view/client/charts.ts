@@ -45,7 +45,11 @@ export function drawLineChart(into: HTMLElement, c: LineChartSpec, width: number
     scales: { x: { time: false }, y: logY ? { distr: 3 } : {} },
     // four significant digits: uPlot's fixed decimals print 0.0015 as 0.002 (and twice)
     axes: [{ label: c.xLabel }, { label: logY ? `${c.yLabel} (log)` : c.yLabel, size: 70, values: (_u, vals) => vals.map((v) => (v === null ? '' : String(Number(v.toPrecision(4))))) }],
-    series: [{ label: 'step' }, ...c.series.map((s) => ({ label: s.name, stroke: s.color, width: s.faint ? 1 : 1.6, alpha: s.faint ? 0.85 : 1, spanGaps: false }))],
+    // a sparse series (evaluations) is null at the steps between its own: joined across them, its points marked
+    series: [{ label: 'step' }, ...c.series.map((s) => ({
+      label: s.name, stroke: s.color, width: s.faint ? 1 : 1.6, alpha: s.faint ? 0.85 : 1, spanGaps: Boolean(s.sparse),
+      ...(s.dashed ? { dash: [6, 3] } : {}), ...(s.sparse ? { points: { show: true, size: 5, fill: s.color } } : {}),
+    }))],
     hooks: { draw: [marks] },
     cursor: { drag: { x: true, y: false } },
   };

@@ -63,7 +63,10 @@ function namedRuns(): NamedRun[] {
     const r = S.runs.find((x) => x.id === id)!;
     if (!o) return [];
     const series = { ...o.series, loss: o.series.loss.map(num), lr: o.series.lr.map(num), clip: o.series.clip.map(num), gradGlobal: o.series.gradGlobal.map(num) };
-    return [{ name: r.name, color: colorOf(id), series, clipMaxNorm: r.meta!.clipMaxNorm, anomalies: o.anomalies.map((a) => a.step) }];
+    const e = o.evaluations;
+    const nums = (xs: number[] | null) => (xs ? xs.map(num) : null);
+    const evals = e ? { steps: e.steps, heldOutLoss: e.heldOutLoss.map(num), trainLoss: e.trainLoss.map(num), heldOutAccuracy: nums(e.heldOutAccuracy), trainAccuracy: nums(e.trainAccuracy) } : null;
+    return [{ name: r.name, color: colorOf(id), series, clipMaxNorm: r.meta!.clipMaxNorm, anomalies: o.anomalies.map((a) => a.step), evals }];
   });
 }
 
