@@ -195,7 +195,9 @@ export function diff(a: LogReader, b: LogReader, opts: DiffOptions = {}): DiffRe
   const ha = a.header;
   const hb = b.header;
   if (ha.vocabSize !== hb.vocabSize || JSON.stringify(ha.vocab) !== JSON.stringify(hb.vocab)) {
-    throw new UsageError(`the logs have different vocabularies (${ha.vocabSize} vs ${hb.vocabSize} tokens): their batches and outputs cannot be compared`);
+    const what = (h: typeof ha) => (h.vocab ? `${h.vocabSize} words, ${h.vocab.slice(0, 3).map((w) => JSON.stringify(w)).join(' ')}…` : `${h.vocabSize} token ids without words`);
+    const size = `a: ${what(ha)}; b: ${what(hb)}`;
+    throw new UsageError(`the logs have different vocabularies (${size}): their batches and outputs cannot be compared`);
   }
   const config = configDifferences(ha.config, hb.config);
   const sameArch = sameArchitecture(ha, hb);

@@ -90,7 +90,11 @@ describe('weft diff', () => {
     expect(c.stderr).toMatch(/corrupt at byte \d+/);
     const v = weft(['diff', base, run('v32', '--set', 'model.vocabSize=32')]);
     expect(v.code).toBe(2);
-    expect(v.stderr).toMatch(/different vocabularies \(64 vs 32 tokens\)/);
+    expect(v.stderr).toMatch(/different vocabularies \(a: 64 words, "<unk>" "the" "\."…; b: 32 words, "<unk>" "the" "\."…\)/);
+    // the same size, other names: said so, not "64 vs 64 tokens"
+    const m = weft(['diff', base, run('mod64', '--set', 'data.kind=modular', '--set', 'data.p=13', '--set', 'data.trainFraction=0.5')]);
+    expect(m.code).toBe(2);
+    expect(m.stderr.trim()).toMatch(/different vocabularies \(a: 64 words, .*; b: 64 token ids without words\): their batches and outputs cannot be compared$/);
   });
 });
 
