@@ -1,6 +1,7 @@
 import type { WeftConfig, RecordMode } from '../config/config.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
 import type { StepRecordBody } from './fields.ts';
+import type { DataSource } from '../data/task.ts';
 
 export type { StepRecordBody };
 
@@ -32,6 +33,8 @@ export interface HeaderRecord {
   parent: { hash: string; step: number } | null;
   /** The first step this log records (0 for a fresh run, N for a fork or resume at N). */
   startStep: number;
+  /** the data's identity when it is a user's files (data.kind text, tokens): absent otherwise */
+  data?: DataSource;
 }
 
 export interface KeyframeRecord {
