@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../config/config.ts';
 import { Dataset } from '../data/dataset.ts';
@@ -26,7 +27,9 @@ export async function fileScenario(path: string): Promise<Scenario> {
     data: text ? { kind: 'text', path, trainFraction: 0.9 } : { kind: 'tokens', path },
   };
   let config = validateConfig(mergeConfig(baseline.config, over));
-  if (text) {
+  // (a file gone since its run — resumed with --data, which continues as logged — is read by nothing here;
+  // a new run on it stops at its Trainer with the file named)
+  if (text && existsSync(path)) {
     const m = config.model;
     const available = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed).evalBatches('heldOut');
     config = validateConfig(mergeConfig(config, { eval: { every: 20, batches: Math.min(EVAL_BATCHES_MAX, available) } }));
