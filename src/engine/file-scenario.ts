@@ -3,7 +3,6 @@ import { basename, resolve } from 'node:path';
 import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../config/config.ts';
 import { Dataset } from '../data/dataset.ts';
 import type { Scenario } from './scenario.ts';
-import { builtInFile, loadScenario } from './scenarios.ts';
 
 /** A path `weft run` takes as a user's data rather than a scenario: a text file or a uint16 token file. */
 export const DATA_FILE = /\.(txt|bin)$/;
@@ -12,15 +11,14 @@ export const DATA_FILE = /\.(txt|bin)$/;
 const EVAL_BATCHES_MAX = 8;
 
 /**
- * `weft run ./my.txt` (or `train.bin`): the built-in baseline scenario's settings — its model,
+ * `weft run ./my.txt` (or `train.bin`): the built-in baseline scenario's (`baseline`) settings — its model,
  * optimizer, steps, recording and expectation — on the file: a `.txt` as data.kind text with the
  * char tokenizer, its vocabulary the file's (model.vocabSize 0), a tenth of its windows held out
  * (data.trainFraction 0.9) and evaluated every 20 steps on at most 8 batches; a `.bin` as
  * data.kind tokens, every window training (model.vocabSize, data.heldOutPath from --set). The
  * path is kept as given, never made absolute.
  */
-export async function fileScenario(path: string): Promise<Scenario> {
-  const baseline = await loadScenario(builtInFile('baseline'));
+export function fileScenario(path: string, baseline: Scenario): Scenario {
   const text = path.endsWith('.txt');
   const over: DeepPartial<WeftConfig> = {
     model: { vocabSize: 0 },

@@ -75,7 +75,7 @@ export function isBuiltIn(file: string): boolean {
  */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   // a user's data file: the baseline scenario on it (file-scenario.ts)
-  if (DATA_FILE.test(nameOrPath)) return fileScenario(nameOrPath);
+  if (DATA_FILE.test(nameOrPath)) return fileScenario(nameOrPath, await loadScenario(builtInFile('baseline')));
   const isPath = /\.[cm]?ts$/.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
   let file: string;
   if (isPath) {

@@ -1,7 +1,6 @@
 import type { WeftConfig, RecordMode } from '../config/config.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
 import type { StepRecordBody } from './fields.ts';
-import type { DataSource } from '../data/task.ts';
 
 export type { StepRecordBody };
 
@@ -34,7 +33,18 @@ export interface HeaderRecord {
   /** The first step this log records (0 for a fresh run, N for a fork or resume at N). */
   startStep: number;
   /** the data's identity when it is a user's files (data.kind text, tokens): absent otherwise */
-  data?: DataSource;
+  data?: HeaderData;
+}
+
+/**
+ * A run's data as a header names it when it is a user's files (the data kinds' DataSource, which
+ * the log does not import): the files by content (path as given, bytes, SHA-256), the tokenizer,
+ * and the token names (index = id) when they are not the header's word vocabulary.
+ */
+export interface HeaderData {
+  tokenizer: 'char' | 'word' | 'uint16';
+  files: { key: 'data.path' | 'data.heldOutPath' | 'data.vocabPath'; path: string; bytes: number; sha256: string }[];
+  vocab: string[] | null;
 }
 
 export interface KeyframeRecord {
