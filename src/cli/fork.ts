@@ -17,10 +17,12 @@ export const FORK_USAGE = `weft fork <log.weft> --at N [--set key=value]... [--s
   --set key=value  config changes (dotted paths, repeatable)
   --steps M        train until step M (default: the parent's steps)
   --out FILE       the new log
-  --force          overwrite FILE if it exists (never the parent, by any name, nor a log being written)`;
+  --force          overwrite FILE if it exists (never the parent, by any name, nor a log being written)
+  --data PATH      the parent's data.path file moved: a copy with the parent's hash (a run on a
+                   user's file keeps it: a changed or missing one is exit 2, naming both hashes)`;
 
 export async function forkCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' } }, FORK_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { at: { type: 'string' }, set: { type: 'string', multiple: true }, steps: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, quiet: { type: 'boolean' }, data: { type: 'string' } }, FORK_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
@@ -33,7 +35,11 @@ export async function forkCommand(argv: string[]): Promise<number> {
     // first, so a link to the parent is refused before --force truncates it
     checkOutput(String(values.out), { force: Boolean(values.force), inputs: [log.path], flag: '--out' });
     n = stepArg(values.at, '--at', log);
-    const config = configFromFlags(log.header.config, values);
+    let config = configFromFlags(log.header.config, values);
+    if (values.data !== undefined) {
+      if (!log.header.data) throw new UsageError(`--data ${values.data}: the parent's data is not a file (it names none)`);
+      config = { ...config, data: { ...config.data, path: String(values.data) } };
+    }
     started = await startFork(log, n, config, out, { overwrite: Boolean(values.force) });
   } finally {
     log.close();

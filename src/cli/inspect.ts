@@ -15,6 +15,7 @@ import { hostname } from 'node:os';
 import { paramTable } from '../log/records.ts';
 import { unstartedLogError } from '../log/unstarted.ts';
 import { writeStepRows } from './step-rows.ts';
+import { decodeTokens, tokenNamesOf } from '../data/source.ts';
 
 export const INSPECT_USAGE = `weft inspect <log.weft> [--step N | --steps [--csv]] [--json] [--no-check]
   Shows a log: its header and a summary (steps, size, bytes/step, loss first → last, anomalies),
@@ -80,6 +81,8 @@ export function logSummary(log: LogReader) {
     writer: end ? null : lockHolder(log.path),
     tornTailBytes: log.tornTailBytes,
     parent: h.parent,
+    // a run on a user's files: them by content, the tokenizer and its token names
+    ...(h.data ? { data: h.data } : {}),
     config: h.config,
   };
 }
@@ -131,8 +134,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         const L = log.header.config.model.nLayers;
         process.stdout.write(`step ${j.step}: loss ${j.loss} · lr ${j.lr} · clip factor ${j.clipFactor} · gradient norm ${j.gradNorm.global}\n`);
         j.gradNorm.perLayer.forEach((g, l) => process.stdout.write(`  ${layerName(l, L).padEnd(9)} ${g}\n`));
-        const vocab = log.header.vocab;
-        if (vocab) process.stdout.write(`batch[0]: ${j.inputs[0].map((i) => vocab[i] ?? '?').join(' ')}\n`);
+        const batch = decodeTokens(log.header, j.inputs[0]);
+        if (batch !== null) process.stdout.write(`batch[0]: ${log.header.data?.tokenizer === 'char' ? JSON.stringify(batch) : batch}\n`);
       }
       return indexDamage ? damaged() : 0;
     }
@@ -163,6 +166,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
           : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
     ];
     if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
+    const d = log.header.data;
+    if (d) lines.push(...d.files.map((f) => `  ${f.key} ${f.path} · ${f.bytes.toLocaleString('en-US')} bytes · sha256 ${f.sha256}`), `  tokenizer ${d.tokenizer} · ${tokenNamesOf(log.header)?.length ?? 'no'} named tokens · V ${log.header.vocabSize}`);
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
     lines.push(checked === null ? '  not checked (--no-check)' : indexDamage ? `  checked: all ${checked} frames intact, the index damaged` : `  checked: all ${checked} frames intact, in order, keyframes and end record agreeing with the steps`);
     if (notChecked) lines.push(`  not checked: ${notChecked}`);

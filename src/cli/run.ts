@@ -36,7 +36,7 @@ export function fmtBytes(n: number): string {
   return `${(n / 1024 ** 3).toFixed(1)} GiB`;
 }
 
-export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--model tiny|fabric] [--set key=value]... [--out FILE] [--force] [--resume] [--record MODE] [--json] [--quiet] [--check]
+export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--model tiny|fabric] [--set key=value]... [--out FILE] [--force] [--resume [--data PATH]] [--record MODE] [--json] [--quiet] [--check]
   Trains a scenario, records every step into a log, and prints a summary: loss first → last and, per layer, the gradient norm;
   then the scenario's lesson: each of its expectations, ✓ or ✗, checked on this run's steps.
   <scenario>       a name in scenarios/ (weft run --list), or a path to a scenario .ts file
@@ -56,6 +56,8 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    from its last complete step; the result equals an uninterrupted run's log.
                    The scenario and flags must be those of the logged run. A log killed while
                    closing gets its index; one killed before its first record starts afresh
+  --data PATH      with --resume: the log's data.path file moved, a copy with the log's hash
+                   (a changed or missing file is exit 2, naming it and both hashes)
   --json           print the summary as JSON on stdout (with expectations: [{text, ok, error?}])
   --quiet          no progress output (the summary and the expectations are still printed: they are results)
   --check          exit 1 when an expectation fails (without it, exit 0 either way: a lesson that
@@ -74,6 +76,7 @@ export const RUN_OPTIONS = {
   force: { type: 'boolean' },
   resume: { type: 'boolean' },
   record: { type: 'string' },
+  data: { type: 'string' },
   json: { type: 'boolean' },
   quiet: { type: 'boolean' },
   check: { type: 'boolean' },
@@ -305,6 +308,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   const command = scenarioOverride ? `npx tsx ${relative(process.cwd(), process.argv[1] ?? `scenarios/${scenario.name}.ts`)}` : `npx weft run ${positionals[0]}`;
   if (values.out !== undefined && values['no-log']) throw new UsageError('--out and --no-log exclude each other');
   if (values.force && values.resume) throw new UsageError('--force and --resume exclude each other');
+  if (values.data !== undefined && !values.resume) throw new UsageError('--data goes with --resume (a new run reads data.path: --set data.path=FILE)');
   const explicitOut = values.out !== undefined;
   const defaultPath = resolve(`runs/${scenario.name}.weft`);
   const logPath = values['no-log'] ? null : explicitOut ? resolve(String(values.out)) : values.resume || values.force ? defaultPath : freshLogPath(scenario.name);
@@ -322,7 +326,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     if (values.resume) {
       if (!logPath) throw new UsageError('--resume needs a log (drop --no-log)');
       const flagged = values.set || values.model !== undefined || values.steps !== undefined || values.seed !== undefined || values.record !== undefined;
-      const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config } });
+      const r = resumeLogFile(logPath, { check: (log) => checkResumable(log, scenario, flagged ? config : null), restart: { scenario: scenario.name, config }, dataPath: values.data as string | undefined });
       if (r.kind === 'closed') {
         const line = `${rel}: the run had ended (${r.end.reason} after ${r.end.steps} steps) but was killed before its index was written: the index is written now, and the log is complete`;
         if (values.json) process.stdout.write(`${JSON.stringify({ scenario: scenario.name, log: logPath, closed: true, reason: r.end.reason, stepsDone: r.end.steps }, null, 2)}\n`);

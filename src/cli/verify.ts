@@ -4,19 +4,21 @@ import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
 import { Progress } from './progress.ts';
 
-export const VERIFY_USAGE = `weft verify <log.weft> [--json] [--quiet]
+export const VERIFY_USAGE = `weft verify <log.weft> [--data PATH] [--json] [--quiet]
   Re-executes the run from the log's header and compares every step: state hashes always, and
   the recorded arrays where the log has them. Exit 0 when all agree; 1 at the first difference,
-  named by step, field, tensor and element with both values.`;
+  named by step, field, tensor and element with both values. A run on a user's file re-reads it,
+  checked by SHA-256 first: a changed or missing file is exit 2, naming it and both hashes.
+  --data PATH  the log's data.path file moved: a copy with the log's hash`;
 
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const p = parseCommand(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean' } }, VERIFY_USAGE, { count: 1, what: 'one log file' });
+  const p = parseCommand(argv, { json: { type: 'boolean' }, quiet: { type: 'boolean' }, data: { type: 'string' } }, VERIFY_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   const log = openLog(positionals[0]);
   try {
     const progress = new Progress(log.lastStep, Boolean(values.quiet || values.json));
-    const r = verifyLog(log, (s) => progress.update(s, log.firstStep));
+    const r = verifyLog(log, (s) => progress.update(s, log.firstStep), { dataPath: values.data as string | undefined });
     progress.done();
     if (values.json) process.stdout.write(`${JSON.stringify({ file: log.path, ...r }, null, 2)}\n`);
     else if (r.ok) {

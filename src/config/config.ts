@@ -86,7 +86,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   optim: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 },
   clip: { maxNorm: 0 },
   schedule: { kind: 'constant', warmupSteps: 0, minLrRatio: 0.1 },
-  data: { kind: 'corpus', corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536, trainFraction: 1, p: 59, op: '+' },
+  data: { kind: 'corpus', corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536, trainFraction: 1, p: 59, op: '+', path: '', tokenizer: 'char', heldOutPath: '', vocabPath: '' },
   record: { mode: 'compact', keyframeEvery: 100 },
 };
 
@@ -95,6 +95,7 @@ const int = (minimum: number, maximum?: number) => ({ type: 'integer', minimum, 
 const obj = (properties: Record<string, unknown>) => ({
   type: 'object', properties, required: Object.keys(properties), additionalProperties: false,
 });
+const filePath = { type: 'string', pattern: '^[\\s\\S]{0,4096}$' };
 /** An object schema with sections it may leave out. */
 const optional = (o: ReturnType<typeof obj>, sections: Record<string, unknown>) => ({ ...o, properties: { ...o.properties, ...sections } });
 
@@ -135,6 +136,8 @@ export const CONFIG_SCHEMA = optional(obj({
     trainFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
     // p² examples: 1,048,576 at most
     p: int(2, 1024), op: { enum: ['+', '-', '*', '/'] },
+    // a user's files (data.kind text, tokens), as given: 4,096 characters at most
+    path: filePath, tokenizer: { enum: ['char', 'word'] }, heldOutPath: filePath, vocabPath: filePath,
   }),
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
 }), { probe: PROBE_SCHEMA, eval: obj({ every: int(1, 10_000_000), batches: int(0, 1_000_000) }) });
@@ -168,7 +171,7 @@ export function validateConfig(c: unknown): WeftConfig {
   const task = taskKindOf(cfg.data.kind);
   if (cfg.probe && !task.words(cfg.data)) throw new ConfigError('probe', `attention probes need words: a run on the story corpus (data.corpus story), not the ${task.describe(cfg.data)}`);
   task.check(cfg.data, m);
-  if (cfg.eval && cfg.data.trainFraction === 1) throw new ConfigError('eval', 'evaluation needs held-out examples: set data.trainFraction below 1 (0.9 holds a tenth out)');
+  if (cfg.eval && cfg.data.trainFraction === 1 && cfg.data.heldOutPath === '') throw new ConfigError('eval', 'evaluation needs held-out examples: set data.trainFraction below 1 (0.9 holds a tenth out)');
   if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
   return cfg;
 }

@@ -30,6 +30,11 @@ export const ADDED_KEYS: readonly AddedKey[] = [
   // the modular task's keys, which no config before it used: at their defaults
   { path: 'data.p', asBefore: 59 },
   { path: 'data.op', asBefore: '+' },
+  // the user-file kinds' keys (text, tokens), which no config before them used: at their defaults
+  { path: 'data.path', asBefore: '' },
+  { path: 'data.tokenizer', asBefore: 'char' },
+  { path: 'data.heldOutPath', asBefore: '' },
+  { path: 'data.vocabPath', asBefore: '' },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {

@@ -17,6 +17,15 @@ export interface Batch {
 export type SplitName = 'train' | 'heldOut';
 
 /**
+ * A log's own batches (step → its recorded inputs and targets) and vocabulary size: re-executing
+ * a log's steps (replay of a summary log) with them needs none of its data's files.
+ */
+export interface LoggedBatches {
+  vocabSize: number;
+  batch(step: number): Batch;
+}
+
+/**
  * A config's data: its task's examples behind a keyed train/held-out split, in batches.
  * Training visits the train split's examples in a shuffled order per epoch (stream
  * `data/shuffle/epoch e` of the run seed). Batching is stateless: the batch of step s is a pure
@@ -24,11 +33,13 @@ export type SplitName = 'train' | 'heldOut';
  */
 export class Dataset {
   readonly kind: string;
-  readonly task: Task;
-  readonly split: Split;
   readonly vocabSize: number;
-  readonly tokenizer: Tokenizer | null;
   private readonly what: string;
+  private readonly cfg: DataConfig;
+  private readonly logged: LoggedBatches | null;
+  /** model.vocabSize, as the task is built for it (0: the task's own) */
+  private readonly modelVocabSize: number;
+  private built: { task: Task; split: Split } | null = null;
   private readonly T: number;
   private readonly B: number;
   get batchSize(): number {
@@ -37,17 +48,38 @@ export class Dataset {
   private readonly seed: number;
   private permCache: { epoch: number; perm: Uint32Array } | null = null;
 
-  constructor(cfg: DataConfig, vocabSize: number, T: number, seed: number) {
+  /** `logged`: the batches of a log being re-executed; the task (its files) is then built only when something else is asked of it. */
+  constructor(cfg: DataConfig, vocabSize: number, T: number, seed: number, logged: LoggedBatches | null = null) {
     this.T = T;
     this.B = cfg.batchSize;
     this.seed = seed;
+    this.cfg = cfg;
+    this.logged = logged;
     const kind = taskKindOf(cfg.kind);
     this.kind = kind.kind;
     this.what = kind.describe(cfg);
-    this.task = kind.build(cfg, { vocabSize, contextLength: T });
-    this.vocabSize = this.task.vocabSize;
-    this.tokenizer = this.task.tokenizer;
-    this.split = splitExamples(this.task.examples, cfg.trainFraction, cfg.corpusSeed, this.what);
+    this.modelVocabSize = vocabSize;
+    this.vocabSize = logged ? logged.vocabSize : this.taskAndSplit().task.vocabSize;
+  }
+
+  private taskAndSplit(): { task: Task; split: Split } {
+    if (!this.built) {
+      const task = taskKindOf(this.cfg.kind).build(this.cfg, { vocabSize: this.modelVocabSize, contextLength: this.T });
+      this.built = { task, split: task.split ?? splitExamples(task.examples, this.cfg.trainFraction, this.cfg.corpusSeed, this.what) };
+    }
+    return this.built;
+  }
+
+  get task(): Task {
+    return this.taskAndSplit().task;
+  }
+
+  get split(): Split {
+    return this.taskAndSplit().split;
+  }
+
+  get tokenizer(): Tokenizer | null {
+    return this.task.tokenizer;
   }
 
   /** Token names people read (index = id), null when the task has none. */
@@ -72,6 +104,7 @@ export class Dataset {
 
   /** The batch of step s (1-based), from the train split. */
   batch(step: number): Batch {
+    if (this.logged) return this.logged.batch(step);
     const { B } = this;
     const train = this.split.train;
     const out = this.emptyBatch();

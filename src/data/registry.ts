@@ -1,6 +1,8 @@
 import { ConfigError } from '../errors.ts';
 import { corpus } from './corpus.ts';
 import { modular } from './modular.ts';
+import { text } from './text.ts';
+import { tokens } from './tokens.ts';
 import type { DataConfig, TaskKind } from './task.ts';
 
 const registered = new Map<string, TaskKind>();
@@ -27,4 +29,4 @@ export function describeData(data: DataConfig): string {
 }
 
 // weft's data kinds, in the order `data.kind` lists them. A new one: its file, and a line here.
-for (const t of [corpus, modular]) registerTask(t);
+for (const t of [corpus, modular, text, tokens]) registerTask(t);

@@ -22,6 +22,14 @@ export interface DataConfig {
   p: number;
   /** The modular task's operation: a ∘ b mod p. */
   op: '+' | '-' | '*' | '/';
+  /** The user's file (kinds text and tokens), as given: read relative to the working directory, never made absolute. */
+  path: string;
+  /** How the text kind cuts its file into tokens: `char` (every distinct character a token) or `word` (the story's word tokenizer). */
+  tokenizer: 'char' | 'word';
+  /** A token file held out whole (the tokens kind: nanoGPT's val.bin); '' splits data.path's windows by data.trainFraction. */
+  heldOutPath: string;
+  /** The tokens kind's vocabulary file, one token per line (id = line number); '' for ids only. */
+  vocabPath: string;
 }
 
 /** What of the model a task is built for: its vocabulary size (0 = the task's own) and its context. */
@@ -68,4 +76,28 @@ export interface Task {
    * nothing after a position changes it, so padding changes no counted logit.
    */
   write(i: number, inputs: Int32Array, targets: Int32Array): void;
+  /** the task's own train/held-out split (a held-out file), instead of data.trainFraction's keyed one */
+  readonly split?: { train: Uint32Array; heldOut: Uint32Array };
+  /** what files the task read, by content, for the log header (kinds on a user's file; absent otherwise) */
+  readonly source?: DataSource;
+}
+
+/** A file a task read: its config key, its path as given, its size and SHA-256 (hex). */
+export interface DataFile {
+  key: 'data.path' | 'data.heldOutPath' | 'data.vocabPath';
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * The identity of a run's data when it comes from a user's files (header.data): the files by
+ * content, the tokenizer, and the token names (index = id) when they are not the header's word
+ * vocabulary — so that a log decodes its batches without the files.
+ */
+export interface DataSource {
+  tokenizer: 'char' | 'word' | 'uint16';
+  files: DataFile[];
+  /** token names, index = id: the char tokenizer's characters, a token file's vocabulary; null: in header.vocab (word) or none */
+  vocab: string[] | null;
 }

@@ -46,6 +46,8 @@ export function makeHeader(scenario: string, config: WeftConfig, trainer: Record
     optimBuffers: optimBuffers(config.optim.kind),
     parent,
     startStep: trainer.stepsDone,
+    // only for a user's files: every other header keeps its bytes
+    ...(trainer.data.task.source ? { data: structuredClone(trainer.data.task.source) } : {}),
   };
 }
 

@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { COMPILED, PACKAGE_ROOT } from '../package.ts';
 import { ConfigError, UsageError } from '../errors.ts';
 import type { Scenario } from './scenario.ts';
+import { DATA_FILE, fileScenario } from './file-scenario.ts';
 
 /** The built-in scenarios: their sources, or compiled beside the compiled CLI (dist/scenarios). */
 export const SCENARIO_DIR = join(PACKAGE_ROOT, COMPILED ? 'dist/scenarios' : 'scenarios');
@@ -69,10 +70,12 @@ export function isBuiltIn(file: string): boolean {
 
 /**
  * A scenario by name — the project's `scenarios/<name>.ts` (or `.mts`), else weft's built-in of
- * that name — or by path to a .ts/.mts file. The scenario knows its file (goldens go beside the
+ * that name — or by path to a .ts/.mts file, or a data file (.txt, .bin). The scenario knows its file (goldens go beside the
  * project it belongs to).
  */
 export async function loadScenario(nameOrPath: string): Promise<Scenario> {
+  // a user's data file: the baseline scenario on it (file-scenario.ts)
+  if (DATA_FILE.test(nameOrPath)) return fileScenario(nameOrPath, await loadScenario(builtInFile('baseline')));
   const isPath = /\.[cm]?ts$/.test(nameOrPath) || nameOrPath.includes('/') || nameOrPath.includes(sep);
   let file: string;
   if (isPath) {

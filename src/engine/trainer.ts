@@ -4,7 +4,7 @@ import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
 import type { ParamTable } from '../layout/table.ts';
 import { initParams } from '../model/init.ts';
-import { Dataset } from '../data/dataset.ts';
+import { Dataset, type LoggedBatches } from '../data/dataset.ts';
 import { clipFactor, gradNorms, scaleInPlace, type GradNorms } from '../optim/clip.ts';
 import { createOptimState, optimizerStep } from '../optim/registry.ts';
 import type { OptimState } from '../optim/optimizer.ts';
@@ -75,6 +75,8 @@ export interface TrainerOptions {
   implementation?: KernelImplementation;
   /** Threads the fast kernels split calls over (default: useThreads's, 1 unless set): the same bits either way. */
   threads?: number;
+  /** A log's recorded batches to train on (re-executing it without its data's files). */
+  loggedBatches?: LoggedBatches;
 }
 
 /**
@@ -102,7 +104,7 @@ export class Trainer {
   constructor(config: WeftConfig, opts: TrainerOptions = {}) {
     this.config = config;
     const m = config.model;
-    this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed);
+    this.data = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed, opts.loggedBatches ?? null);
     const resolved = { ...m, vocabSize: this.data.vocabSize };
     const arch = architectureOf(m.arch);
     this.arch = arch.name;

@@ -48,7 +48,15 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     optimBuffers: obj({ m: { type: 'boolean' }, v: { type: 'boolean' } }),
     parent: { anyOf: [{ type: 'null' }, obj({ hash: { type: 'string', pattern: '^[0-9a-f]{64}$' }, step: int() })] },
     startStep: int(),
-  }, { arch: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' } }),
+  }, {
+    arch: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
+    // a run on a user's files: them by content, the tokenizer and its token names (data/task.ts DataSource)
+    data: obj({
+      tokenizer: { enum: ['char', 'word', 'uint16'] },
+      files: { type: 'array', minItems: 1, maxItems: 3, items: obj({ key: { enum: ['data.path', 'data.heldOutPath', 'data.vocabPath'] }, path: str, bytes: int(1), sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }) },
+      vocab: { anyOf: [{ type: 'null' }, { type: 'array', items: str, maxItems: 65536 }] },
+    }),
+  }),
   keyframe: record({ kind: { const: 'keyframe' }, step: int(), optimT: int(), params: bytes(), m: bytes(), v: bytes(), stateHash: hash }),
   // the step record from its field table (fields.ts)
   step: record({ kind: { const: 'step' }, ...Object.fromEntries(STEP_FIELDS.map((f) => [f.key, fieldSchema(f)])) }),

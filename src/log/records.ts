@@ -32,6 +32,19 @@ export interface HeaderRecord {
   parent: { hash: string; step: number } | null;
   /** The first step this log records (0 for a fresh run, N for a fork or resume at N). */
   startStep: number;
+  /** the data's identity when it is a user's files (data.kind text, tokens): absent otherwise */
+  data?: HeaderData;
+}
+
+/**
+ * A run's data as a header names it when it is a user's files (the data kinds' DataSource, which
+ * the log does not import): the files by content (path as given, bytes, SHA-256), the tokenizer,
+ * and the token names (index = id) when they are not the header's word vocabulary.
+ */
+export interface HeaderData {
+  tokenizer: 'char' | 'word' | 'uint16';
+  files: { key: 'data.path' | 'data.heldOutPath' | 'data.vocabPath'; path: string; bytes: number; sha256: string }[];
+  vocab: string[] | null;
 }
 
 export interface KeyframeRecord {

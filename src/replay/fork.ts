@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { trainerOnLoggedData } from './data.ts';
 import { createReadStream } from 'node:fs';
 import { ConfigError, LogCorruptError, UsageError } from '../errors.ts';
 import type { WeftConfig } from '../config/config.ts';
@@ -40,7 +41,8 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);
-  const t = new Trainer(config, { numericMode: parent.numericMode });
+  // a run on a user's files keeps them, by hash (at config's paths: --data, a moved copy)
+  const t = trainerOnLoggedData(parent, config, { numericMode: parent.numericMode });
   if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
   else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
   return t;
@@ -73,7 +75,7 @@ export type Resumed =
  *   recorder appending to the same file (`continued`). `opts.check` sees the log first.
  * The finished log equals the log of an uninterrupted run, byte for byte.
  */
-export function resumeLogFile(path: string, opts: { check?: (log: LogReader) => void; restart?: { scenario: string; config: WeftConfig } } = {}): Resumed {
+export function resumeLogFile(path: string, opts: { check?: (log: LogReader) => void; restart?: { scenario: string; config: WeftConfig }; dataPath?: string } = {}): Resumed {
   const lock = LogLock.acquire(path);
   try {
     const found = opts.restart ? unstartedLog(path) : null;
@@ -86,7 +88,7 @@ export function resumeLogFile(path: string, opts: { check?: (log: LogReader) => 
     const log = openLog(path);
     try {
       opts.check?.(log);
-      return resumeLog(log, lock);
+      return resumeLog(log, lock, opts.dataPath);
     } finally {
       log.close();
     }
@@ -107,7 +109,7 @@ export function startResume(log: LogReader): { trainer: Trainer; recorder: Recor
   return r;
 }
 
-function resumeLog(log: LogReader, lock: LogLock): Resumed {
+function resumeLog(log: LogReader, lock: LogLock, dataPath?: string): Resumed {
   const end = log.readEnd();
   const kept = (frames: FrameRef[]) => frames.map((f) => ({ offset: f.offset, kind: KIND_CODES[f.kind], step: f.step }));
   if (end && end.reason !== 'interrupted') {
@@ -132,7 +134,8 @@ function resumeLog(log: LogReader, lock: LogLock): Resumed {
     if ((f.kind === 'step' && f.step <= k) || (f.kind === 'keyframe' && f.step <= k && due(f.step)) || (schedule.has(f.kind) && f.step <= k && contributedDue(f.kind, f.step)) || f.kind === 'header') keep = i + 1;
   });
   const frames = log.frames.slice(0, keep);
-  const trainer = new Trainer(h.config, { numericMode: h.numericMode });
+  // (a run on a user's files: them by hash first; dataPath, --data, a moved copy)
+  const trainer = trainerOnLoggedData(h, h.config, { numericMode: h.numericMode }, dataPath);
   if (log.keyframeSteps.length > 0) {
     const s = stateAt(log, k);
     trainer.loadState(k, s.params, s.m, s.v, s.optimT);

@@ -1,4 +1,5 @@
 import { stateHashOf } from '../engine/hash.ts';
+import { loggedBatchesOf } from './data.ts';
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { Trainer, type TrainingState } from '../engine/trainer.ts';
 import { kernelsFor } from '../kernels/registry.ts';
@@ -115,7 +116,7 @@ function forward(log: LogReader, st: WalkState, from: number, to: number): strin
     }
     return hash;
   }
-  const trainer = new Trainer(h.config, { numericMode: h.numericMode });
+  const trainer = new Trainer(h.config, { numericMode: h.numericMode, loggedBatches: loggedBatchesOf(log) });
   trainer.loadState(from, st.params, st.m, st.v, st.optimT);
   while (trainer.stepsDone < to) trainer.step();
   st.params.set(trainer.params);

@@ -1,4 +1,5 @@
 import type { FloatArray } from '../kernels/types.ts';
+import { trainerOnLoggedData } from './data.ts';
 import { Trainer, type StepRecord } from '../engine/trainer.ts';
 import { decodeFloats } from '../log/codec.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -91,11 +92,12 @@ function keyframeHash(log: LogReader, step: number, into: Decoded): string {
  * probes and evaluations where it has them. Stops at the first difference. The log is checked whole first
  * (checkLog): damage anywhere is a LogCorruptError, never "reproduced".
  */
-export function verifyLog(log: LogReader, onStep?: (step: number) => void): VerifyResult {
+export function verifyLog(log: LogReader, onStep?: (step: number) => void, opts: { dataPath?: string } = {}): VerifyResult {
   // what is re-executed is checked first, whole (checkLog)
   checkLog(log);
   const h = log.header;
-  const t = new Trainer(h.config, { numericMode: h.numericMode });
+  // (a run on a user's files: them by hash first; opts.dataPath, --data, a moved copy)
+  const t = trainerOnLoggedData(h, h.config, { numericMode: h.numericMode }, opts.dataPath);
   if (h.startStep > 0) {
     const s = stateAt(log, h.startStep);
     t.loadState(s.step, s.params, s.m, s.v, s.optimT);

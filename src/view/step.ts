@@ -1,4 +1,5 @@
 import { Trainer } from '../engine/trainer.ts';
+import { loggedBatchesOf } from '../replay/data.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { layerName } from '../layout/table.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -68,7 +69,7 @@ export function stepDetail(id: number, log: LogReader, n: number, cache: StepCac
     const r = log.readStep(n);
     view = stepView(r);
     const before = cache.states.stateAt(n - 1);
-    cache.trainer ??= new Trainer(h.config, { numericMode: h.numericMode, threads: 1 });
+    cache.trainer ??= new Trainer(h.config, { numericMode: h.numericMode, threads: 1, loggedBatches: loggedBatchesOf(log) });
     const trainer = cache.trainer;
     trainer.loadState(n - 1, before.params, before.m, before.v, before.optimT);
     const rec = trainer.step();

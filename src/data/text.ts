@@ -1,0 +1,63 @@
+import { ConfigError } from '../errors.ts';
+import { decodeText, readDataFile } from './source.ts';
+import type { DataConfig, Task, TaskKind, TaskModel } from './task.ts';
+import { Tokenizer } from './tokenizer.ts';
+
+/** The char tokenizer's vocabulary: the file's distinct characters (code points), sorted by code point — nanoGPT's shakespeare_char `sorted(set(data))`. */
+export function charVocabulary(chars: readonly string[]): string[] {
+  return [...new Set(chars)].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
+}
+
+/** Tokens of a text by a tokenizer, its vocabulary, and the word tokenizer when it is one. */
+function tokenize(text: string, d: DataConfig, m: TaskModel): { tokens: Int32Array; vocab: string[]; words: Tokenizer | null } {
+  if (d.tokenizer === 'word') {
+    const tok = Tokenizer.fromTexts([text], m.vocabSize);
+    return { tokens: Int32Array.from(tok.encode(text)), vocab: [...tok.vocab], words: tok };
+  }
+  const chars = Array.from(text);
+  const vocab = charVocabulary(chars);
+  if (m.vocabSize !== 0 && m.vocabSize < vocab.length) throw new ConfigError('model.vocabSize', `${d.path} has ${vocab.length} distinct characters: must be 0 (the file's) or at least ${vocab.length}, got ${m.vocabSize}`);
+  if (vocab.length < 2) throw new ConfigError('data.path', `${d.path} has ${vocab.length} distinct character: a model needs at least 2 tokens`);
+  const ids = new Map(vocab.map((c, i) => [c, i]));
+  return { tokens: Int32Array.from(chars, (c) => ids.get(c)!), vocab, words: null };
+}
+
+/**
+ * Language modelling on a UTF-8 text file of the user's (`data.path`), tokenized by
+ * `data.tokenizer`: `char` (every distinct character a token, as nanoGPT's shakespeare_char) or
+ * `word` (the story's word tokenizer: V from the file's words when the model says 0, the rarest
+ * as <unk> under a cap). As the corpus kind, the tokens are cut into windows of T+1 tokens —
+ * example i starts at token i·T — and every next-token target counts. The file's identity and
+ * its vocabulary go into the log header (Task.source).
+ */
+export const text: TaskKind = {
+  kind: 'text',
+  describe: (d) => `text file ${d.path} (${d.tokenizer})`,
+  words: (d) => d.tokenizer === 'word',
+  check(d) {
+    if (d.path === '') throw new ConfigError('data.path', 'is required for data.kind text: the path of a UTF-8 text file');
+  },
+  build(d, m): Task {
+    const T = m.contextLength;
+    const file = readDataFile('data.path', d.path, 'a UTF-8 text file');
+    const { tokens, vocab, words } = tokenize(decodeText(file), d, m);
+    const windows = Math.floor((tokens.length - 1) / T);
+    if (windows < 1) throw new ConfigError('data.path', `${d.path} has ${tokens.length} tokens (${d.tokenizer}): one window of model.contextLength + 1 = ${T + 1} tokens needs at least ${T + 1}`);
+    return {
+      vocabSize: m.vocabSize === 0 ? vocab.length : m.vocabSize,
+      vocabulary: vocab,
+      tokenizer: words,
+      examples: windows,
+      oneAnswer: false,
+      write(i, inputs, targets) {
+        const start = i * T;
+        for (let t = 0; t < T; t++) {
+          inputs[t] = tokens[start + t];
+          targets[t] = tokens[start + t + 1];
+        }
+      },
+      // the word vocabulary is the header's `vocab` already (it serves probes too)
+      source: { tokenizer: d.tokenizer, files: [file.file], vocab: words ? null : vocab },
+    };
+  },
+};
