@@ -18,6 +18,11 @@ export interface Model {
   readonly grads: FloatArray;
   forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number;
   backward(): void;
+  /**
+   * After a forward pass, the logits, (B,T,V) row-major: what inference reads (src/replay/sample.ts).
+   * Optional so that an architecture without a vocabulary head still fits.
+   */
+  readonly logits?: FloatArray;
   /** the first activation holding NaN or ±Inf after a forward pass, by name, or null */
   firstNonFiniteActivation(): string | null;
   /**

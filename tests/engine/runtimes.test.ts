@@ -54,3 +54,29 @@ describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', 
     }
   });
 });
+
+// DESIGN rule 8 carried to the output people read: the same `weft sample` command prints the same
+// bytes on every runtime, greedy and seeded (the --json output holds every probability in full)
+describe.skipIf(others.length === 0)('weft sample prints the same bytes across runtimes', () => {
+  const log = join(tempDir(), 'sample.weft');
+  const commands = [
+    ['sample', log, '--prompt', 'The scientists published their', '--tokens', '20'],
+    ['sample', log, '--prompt', 'The scientists published their', '--tokens', '20', '--temperature', '0.8', '--seed', '3', '--json'],
+  ];
+  const here = new Map<number, string>();
+  it.each(others.map((r) => [version(r), r] as const))('%s: greedy, and --temperature 0.8 --seed 3', (_, r) => {
+    if (here.size === 0) {
+      expect(weft(['run', 'baseline', ...TINY_SETS, '--steps', '4', '--out', log, '--quiet']).code).toBe(0);
+      commands.forEach((args, i) => {
+        const s = weft(args);
+        expect(s.code, s.stderr).toBe(0);
+        here.set(i, s.stdout);
+      });
+    }
+    commands.forEach((args, i) => {
+      const there = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(there.status, there.stderr).toBe(0);
+      expect(there.stdout, `${args.slice(3).join(' ')} under ${version(r)}`).toBe(here.get(i));
+    });
+  });
+});
