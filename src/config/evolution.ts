@@ -19,6 +19,7 @@ export interface AddedKey {
 /** In the order they were added. */
 export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.arch', asBefore: 'gpt' },
+  { path: 'numeric', asBefore: 'f64acc' },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {
