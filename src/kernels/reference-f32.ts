@@ -1,4 +1,4 @@
-import { expF32, logF32, tanhF32 } from '../math/elementary-f32.ts';
+import { expF32, geluF32, geluGradF32, logF32, tanhF32 } from '../math/elementary-f32.ts';
 import { lengthChecks } from './lengths.ts';
 import { canonicalNaN, referenceKernels } from './reference.ts';
 import type { Activation, FloatArray, Kernels } from './types.ts';
@@ -12,7 +12,7 @@ import type { Activation, FloatArray, Kernels } from './types.ts';
  * compute four independent outputs at once in the same order and so give the same bits.
  *
  * Accumulations across an outer loop go to a Float32Array scratch buffer: its stores round each
- * partial sum to float32, as `acc = fround(acc + x)` does. exp, log and tanh are
+ * partial sum to float32, as `acc = fround(acc + x)` does. exp, log, tanh and the GELU are
  * math/elementary-f32.ts's. The float64 slots of the Kernels interface (layer norm's mean and
  * rstd, attention's probabilities, the loss's probabilities and losses) hold float32 values.
  * Storage is float32 (config.ts refuses this mode with float64 storage).
@@ -20,9 +20,6 @@ import type { Activation, FloatArray, Kernels } from './types.ts';
 
 const fr = Math.fround;
 const LN_EPS = fr(1e-5);
-const GELU_K = fr(Math.sqrt(2 / Math.PI));
-const GELU_C = fr(0.044715);
-const GELU_C3 = fr(3 * 0.044715);
 
 let scratch = new Float32Array(1024);
 function scratchOf(n: number): Float32Array {
@@ -346,18 +343,10 @@ export function crossEntropyLossF32(sum: number, zTarget: number, max: number): 
   return fr(logF32(sum) - fr(zTarget - max));
 }
 
-/** The tanh-GELU's inner argument K·(x + C·x³), as ((C·x)·x)·x. */
-function geluInner(x: number): number {
-  return fr(GELU_K * fr(x + fr(fr(fr(GELU_C * x) * x) * x)));
-}
-
 function activationForwardF32(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void {
   if (kind === 'gelu') {
-    // 0.5·x·(1 + tanh(K·(x + C·x³))), as (0.5·x)·(1 + t)
-    for (let i = 0; i < n; i++) {
-      const x = inp[i];
-      out[i] = canonicalNaN(fr(fr(0.5 * x) * fr(1 + tanhF32(geluInner(x)))));
-    }
+    // the tanh-GELU as x·σ(2u) (math/elementary-f32.ts geluF32)
+    for (let i = 0; i < n; i++) out[i] = canonicalNaN(geluF32(inp[i]));
   } else if (kind === 'relu') {
     referenceKernels.activationForward(kind, out, inp, n);
   } else {
@@ -367,16 +356,11 @@ function activationForwardF32(kind: Activation, out: FloatArray, inp: FloatArray
 
 function activationBackwardF32(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void {
   if (kind === 'gelu') {
-    // (0.5·(1 + t) + (0.5·x)·dt)·dout, dt = ((1 − t·t)·K)·(1 + (3C·x)·x)
-    for (let i = 0; i < n; i++) {
-      const x = inp[i];
-      const t = tanhF32(geluInner(x));
-      const dt = fr(fr(fr(1 - fr(t * t)) * GELU_K) * fr(1 + fr(fr(GELU_C3 * x) * x)));
-      dinp[i] = canonicalNaN(fr(fr(fr(0.5 * fr(1 + t)) + fr(fr(0.5 * x) * dt)) * dout[i]));
-    }
+    for (let i = 0; i < n; i++) dinp[i] = canonicalNaN(fr(geluGradF32(inp[i]) * dout[i]));
   } else if (kind === 'relu') {
     referenceKernels.activationBackward(kind, dinp, inp, dout, n);
   } else {
+    // (1 − t·t)·dout
     for (let i = 0; i < n; i++) {
       const t = tanhF32(inp[i]);
       dinp[i] = canonicalNaN(fr(fr(1 - fr(t * t)) * dout[i]));

@@ -99,3 +99,43 @@ export function logF32(x: number): number {
   y = fr(y + fr(-0.5 * z));
   return fr(fr(m + y) + fr(e * LN2_HI_F));
 }
+
+const GELU_K_F = fr(Math.sqrt(2 / Math.PI));
+const GELU_C_F = fr(0.044715);
+const GELU_C3_F = fr(3 * 0.044715);
+
+/** The tanh-GELU's inner argument u = K·(x + C·x³), as K·(x + ((C·x)·x)·x). */
+export function geluInnerF32(x: number): number {
+  return fr(GELU_K_F * fr(x + fr(fr(fr(GELU_C_F * x) * x) * x)));
+}
+
+/**
+ * σ(2u) and 1 − σ(2u) of the tanh-GELU, 0.5·(1 + tanh u) = σ(2u), from one exponential that
+ * cannot overflow: with e = e^(−2|u|), r = 1/(1 + e) and a = e·r are σ(2|u|) and 1 − σ(2|u|)
+ * (both accurate: no 1 − σ is ever taken), and σ(2u) is r for u ≥ 0, a below.
+ */
+function sigmoidPartsF32(u: number): [s: number, r: number, a: number] {
+  const e = expF32(fr(-2 * Math.abs(u)));
+  const r = fr(1 / fr(1 + e));
+  const a = fr(e * r);
+  return [u >= 0 ? r : a, r, a];
+}
+
+/**
+ * The tanh-GELU 0.5·x·(1 + tanh(K·(x + C·x³))) evaluated as x·σ(2u): one exponential and one
+ * division instead of tanh's branches. NaN at −Inf (x·0) and +Inf at +Inf, as PyTorch's. Within
+ * 2 float32 ulps of max(1, |x|) of the exact formula; its derivative within 2^-22 (tests/math).
+ */
+export function geluF32(x: number): number {
+  return fr(x * sigmoidPartsF32(geluInnerF32(x))[0]);
+}
+
+/**
+ * Its derivative σ(2u) + x·2σ(2u)(1 − σ(2u))·u′, u′ = K·(1 + 3C·x²), as
+ * s + (x·(2·(r·a)))·(K·(1 + (3C·x)·x)); NaN at ±Inf, as PyTorch's.
+ */
+export function geluGradF32(x: number): number {
+  const [s, r, a] = sigmoidPartsF32(geluInnerF32(x));
+  const du = fr(GELU_K_F * fr(1 + fr(fr(GELU_C3_F * x) * x)));
+  return fr(s + fr(fr(x * fr(2 * fr(r * a))) * du));
+}

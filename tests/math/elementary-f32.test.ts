@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expF32, logF32, tanhF32 } from '../../src/math/elementary-f32.ts';
+import { expF32, geluF32, geluGradF32, logF32, tanhF32 } from '../../src/math/elementary-f32.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 
 const f32 = new Float32Array(1);
@@ -77,6 +77,43 @@ describe('float32 transcendentals vs Math.* rounded to float32 (max error in flo
   });
 });
 
+// The tanh-GELU as x·σ(2u), u = K·(x + C·x³), against the same formula in float64. Its error is
+// that of u rounded to float32, magnified by 2|u| in the left tail where the GELU is tiny, so it
+// is bounded absolutely: within 2 float32 ulps of max(1, |x|) for the GELU, 2^-22 for its
+// derivative (whose zero near x = −0.75 makes a relative bound meaningless).
+describe('geluF32 and geluGradF32 vs the float64 tanh-GELU (x·σ(2u), 200k draws on [-10, 10])', () => {
+  const K = Math.sqrt(2 / Math.PI);
+  const C = 0.044715;
+  const u = (x: number) => K * (x + C * x * x * x);
+  const sigma = (x: number) => 1 / (1 + Math.exp(-2 * u(x)));
+  const gelu = (x: number) => x * sigma(x);
+  const geluGrad = (x: number) => sigma(x) + x * 2 * sigma(x) * (1 - sigma(x)) * K * (1 + 3 * C * x * x);
+  it('absolute errors within the stated bounds', () => {
+    const r = keyedStream(1, 'test/math-f32', 'gelu');
+    let worstGelu = 0;
+    let worstGrad = 0;
+    for (let i = 0; i < 200_000; i++) {
+      const x = fr(-10 + 20 * r.uniform());
+      const ulpOfX = 2 ** (Math.floor(Math.log2(Math.max(1, Math.abs(x)))) - 23);
+      worstGelu = Math.max(worstGelu, Math.abs(geluF32(x) - gelu(x)) / ulpOfX);
+      worstGrad = Math.max(worstGrad, Math.abs(geluGradF32(x) - geluGrad(x)));
+    }
+    expect(worstGelu).toBeLessThanOrEqual(2);
+    expect(worstGrad).toBeLessThanOrEqual(2 ** -22);
+  });
+  it('special values, as PyTorch\'s: NaN at −Inf and for the derivative at ±Inf', () => {
+    expect(geluF32(Infinity)).toBe(Infinity);
+    expect(geluF32(-Infinity)).toBeNaN();
+    expect(geluF32(NaN)).toBeNaN();
+    expect(Object.is(geluF32(-0), -0)).toBe(true);
+    expect(geluF32(-30)).toBe(-0);
+    expect(geluGradF32(0)).toBe(0.5);
+    expect(geluGradF32(Infinity)).toBeNaN();
+    expect(geluGradF32(-Infinity)).toBeNaN();
+    expect(geluGradF32(30)).toBe(1);
+  });
+});
+
 describe('the results are fixed bits (same on every runtime)', () => {
   // Reference bits computed once by this implementation; a change here is a change of the f32acc numeric mode.
   it('pinned values', () => {
@@ -84,7 +121,7 @@ describe('the results are fixed bits (same on every runtime)', () => {
       f32[0] = x;
       return (i32[0] >>> 0).toString(16);
     };
-    expect([expF32(1), expF32(fr(-3.5)), expF32(fr(-100)), logF32(2), logF32(fr(0.001)), tanhF32(0.5), tanhF32(fr(0.7)), tanhF32(fr(-3))].map(hex)).toMatchInlineSnapshot(`
+    expect([expF32(1), expF32(fr(-3.5)), expF32(fr(-100)), logF32(2), logF32(fr(0.001)), tanhF32(0.5), tanhF32(fr(0.7)), tanhF32(fr(-3)), geluF32(fr(0.7)), geluF32(fr(-2.5)), geluGradF32(fr(0.7)), geluGradF32(fr(-2.5))].map(hex)).toMatchInlineSnapshot(`
       [
         "402df854",
         "3cf76081",
@@ -94,6 +131,10 @@ describe('the results are fixed bits (same on every runtime)', () => {
         "3eec9a9f",
         "3f1ab7d9",
         "bf7ebbe9",
+        "3f07d372",
+        "bc7723fd",
+        "3f79f28c",
+        "bd1b731c",
       ]
     `);
   });
