@@ -1,7 +1,7 @@
 // The f32acc numeric mode in whole runs: named in the header, the same log bytes with either
 // kernel implementation and any number of threads, re-executed by every path in the header's
 // mode (verify, replay of compact logs, fork), and never mixed with f64acc.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { TINY } from '../../src/config/config.ts';
@@ -53,6 +53,15 @@ describe('the f32acc numeric mode in whole runs', () => {
     // the same initial state (initialization does not use the kernels' arithmetic), other losses
     expect(hashBytes(t32.params)).toBe(hashBytes(t64.params));
     expect(t32.step().loss).not.toBe(t64.step().loss);
+  });
+
+  it('an unknown numeric mode is one line naming the modes, exit 2, and nothing is written', () => {
+    const dir = tempDir();
+    const out = join(dir, 'bogus.weft');
+    const r = weft(['run', 'baseline', '--set', 'numeric=bogus', '--steps', '2', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('weft run: numeric: must be one of "f64acc", "f32acc", got "bogus"');
+    expect(existsSync(out)).toBe(false);
   });
 
   it('f32acc needs float32 storage: one line naming the key, exit 2', () => {
