@@ -23,6 +23,7 @@ export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.mlp', asBefore: true },
   { path: 'model.posEmb', asBefore: true },
   { path: 'model.tieEmbeddings', asBefore: false },
+  { path: 'numeric', asBefore: 'f64acc' },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {

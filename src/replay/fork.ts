@@ -38,7 +38,8 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);
-  const t = new Trainer(config, { numericMode: parent.numericMode });
+  // the parent's mode (its header's), unless the fork changes the config's numeric mode
+  const t = new Trainer(config, { numericMode: config.numeric === parent.config.numeric ? parent.numericMode : undefined });
   if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
   else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
   return t;

@@ -37,16 +37,17 @@ function version(r: { bin: string; args: string[] }): string {
 }
 
 describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', () => {
-  it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode, and verifies this Node’s', (_, r) => {
+  it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode and both numeric modes, and verifies this Node’s', (_, r) => {
     const dir = tempDir();
-    for (const mode of ['full', 'compact']) {
-      const here = join(dir, `here-${mode}.weft`);
-      const there = join(dir, `there-${mode}.weft`);
-      const args = ['run', 'baseline', ...TINY_SETS, '--steps', '6', '--record', mode, '--quiet'];
+    // both numeric modes; f32acc (its own kernels and float32 exp/log/tanh) in compact only, to stay cheap
+    for (const [mode, numeric] of [['full', 'f64acc'], ['compact', 'f64acc'], ['compact', 'f32acc']]) {
+      const here = join(dir, `here-${mode}-${numeric}.weft`);
+      const there = join(dir, `there-${mode}-${numeric}.weft`);
+      const args = ['run', 'baseline', ...TINY_SETS, '--set', `numeric=${numeric}`, '--steps', '6', '--record', mode, '--quiet'];
       expect(weft([...args, '--out', here]).code).toBe(0);
       const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);
-      expect(readFileSync(there).equals(readFileSync(here)), `${mode} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
+      expect(readFileSync(there).equals(readFileSync(here)), `${mode} ${numeric} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
       // and it reads and re-executes a log this Node wrote
       const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
       expect(verify.status, verify.stderr).toBe(0);
