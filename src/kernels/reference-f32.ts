@@ -164,6 +164,40 @@ export const referenceF32Kernels: Kernels = {
     }
   },
 
+  // out (N,C) = x·rstd·w, rstd = 1/sqrt(Σx²/C + eps): Σ over c ascending, every operation rounded
+  rmsnormForward(out, rstd, inp, weight, wOff, N, C) {
+    lengthChecks.rmsnormForward(out, rstd, inp, weight, wOff, N, C);
+    for (let n = 0; n < N; n++) {
+      const x = n * C;
+      let ms = 0;
+      for (let c = 0; c < C; c++) ms = fr(ms + fr(inp[x + c] * inp[x + c]));
+      ms = fr(ms / C);
+      const s = fr(1 / fr(Math.sqrt(fr(ms + LN_EPS))));
+      for (let c = 0; c < C; c++) out[x + c] = canonicalNaN(fr(fr(inp[x + c] * s) * weight[wOff + c]));
+      rstd[n] = canonicalNaN(s);
+    }
+  },
+
+  // dinp = rstd·(dnorm − norm·mean(dnorm·norm)), norm = x·rstd, dnorm = dout·w (the mean over c
+  // ascending); dweight = Σ_n dout·norm, n ascending
+  rmsnormBackward(dinp, dweight, wOff, dout, inp, weight, rstd, N, C) {
+    lengthChecks.rmsnormBackward(dinp, dweight, wOff, dout, inp, weight, rstd, N, C);
+    const acc = scratchOf(C);
+    for (let n = 0; n < N; n++) {
+      const x = n * C;
+      const s = rstd[n];
+      let dnormNormMean = 0;
+      for (let c = 0; c < C; c++) dnormNormMean = fr(dnormNormMean + fr(fr(dout[x + c] * weight[wOff + c]) * fr(inp[x + c] * s)));
+      dnormNormMean = fr(dnormNormMean / C);
+      for (let c = 0; c < C; c++) {
+        const norm = fr(inp[x + c] * s);
+        acc[c] += fr(dout[x + c] * norm);
+        dinp[x + c] = canonicalNaN(fr(fr(fr(dout[x + c] * weight[wOff + c]) - fr(norm * dnormNormMean)) * s));
+      }
+    }
+    for (let c = 0; c < C; c++) dweight[wOff + c] = canonicalNaN(acc[c]);
+  },
+
   // qkv (B,T,3C) as in f64acc; att (B,NH,T,T) the softmax probabilities (causal: t2 ≤ t).
   // scores: (Σ_i q·k over i ascending)·scale; softmax: max, e = exp(s − max), Σ e over t2
   // ascending, att = e·(1/Σ); out (B,T,C) = Σ_t2 att·v over t2 ascending.

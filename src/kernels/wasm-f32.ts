@@ -182,6 +182,10 @@ export class WasmF32Kernels implements Kernels {
     });
   }
 
+  // RMSNorm (gpt-rms) runs in TypeScript: the reference's loops, so its bits are the reference's
+  rmsnormForward = referenceF32Kernels.rmsnormForward;
+  rmsnormBackward = referenceF32Kernels.rmsnormBackward;
+
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);
     if (!allFloat32(out, qkv)) return referenceF32Kernels.attentionForward(out, att, qkv, B, T, C, NH);

@@ -4,7 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TINY } from '../../src/config/config.ts';
+import { DEFAULT_CONFIG, mergeConfig, TINY, validateConfig } from '../../src/config/config.ts';
 import { hashBytes } from '../../src/engine/hash.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { crc32 } from '../../src/log/crc32.ts';
@@ -53,6 +53,20 @@ describe('the f32acc numeric mode in whole runs', () => {
     // the same initial state (initialization does not use the kernels' arithmetic), other losses
     expect(hashBytes(t32.params)).toBe(hashBytes(t64.params));
     expect(t32.step().loss).not.toBe(t64.step().loss);
+  });
+
+  it('gpt-rms (RMSNorm) in f32acc follows f64acc to float32 precision, and the fast set equals the reference', () => {
+    const c = validateConfig(mergeConfig(DEFAULT_CONFIG, { model: { ...TINY, arch: 'gpt-rms', bias: false }, steps: 6 }));
+    const f32 = validateConfig(mergeConfig(c, { numeric: 'f32acc' }));
+    const a = new Trainer(c);
+    const b = new Trainer(f32);
+    const ref = new Trainer(f32, { implementation: 'reference' });
+    for (let s = 1; s <= 6; s++) {
+      const [x, y, z] = [a.step(), b.step(), ref.step()];
+      expect(Math.abs(x.loss - y.loss), `step ${s}`).toBeLessThan(1e-4);
+      expect(Object.is(y.loss, z.loss) && y.stateHash === z.stateHash, `step ${s}`).toBe(true);
+    }
+    expect(b.stateHash()).not.toBe(a.stateHash());
   });
 
   it('an unknown numeric mode is one line naming the modes, exit 2, and nothing is written', () => {
