@@ -10,5 +10,8 @@ export default defineConfig({
     testTimeout: 20 * 60_000,
     hookTimeout: 20 * 60_000,
     pool: 'forks',
+    // two test files at a time on two cores (vitest's default leaves one idle): many tests wait on
+    // child processes, and none shares files with another (each writes in its own temp folder)
+    maxWorkers: 2,
   },
 });

@@ -13,12 +13,16 @@ import { bundlePage } from '../src/view/assets.ts';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 
-/** The newest modification time of a file or under a folder (0 when absent). */
+/**
+ * The newest modification time of a file, or of the files under a folder (0 when absent) — files
+ * only, as bin/weft.mjs judges dist/ current: a folder's own time moves when a file is added and
+ * removed again, and the two must agree, or a pack rebuilds dist/ under a bin that is running it.
+ */
 function newest(p: string): number {
   if (!existsSync(p)) return 0;
   const s = statSync(p);
   if (!s.isDirectory()) return s.mtimeMs;
-  return readdirSync(p).reduce((t, e) => Math.max(t, newest(join(p, e))), s.mtimeMs);
+  return readdirSync(p).reduce((t, e) => Math.max(t, newest(join(p, e))), 0);
 }
 
 // --if-stale (npm's prepare): nothing to do when dist/ is newer than everything it is built from.

@@ -52,8 +52,23 @@ def main(trace_dir):
     p_drop = m["dropout"]
     act = {"gelu": lambda x: F.gelu(x, approximate="tanh"), "relu": F.relu, "tanh": torch.tanh}[m["activation"]]
 
+    # the toggles keys a log written before them leaves out mean what weft did then
+    bias, mlp, pos_emb, tied = m.get("bias", True), m.get("mlp", True), m.get("posEmb", True), m.get("tieEmbeddings", False)
+    rms = m.get("arch", "gpt") == "gpt-rms"
+
+    def opt_p(name):
+        return P[name] if bias else None
+
     def ln(x, pre):
-        return F.layer_norm(x, (C,), P[f"{pre}.weight"], P[f"{pre}.bias"], eps=1e-5) if m["layerNorm"] else x
+        if not m["layerNorm"]:
+            return x
+        if rms:
+            # torch.nn.RMSNorm(C, eps=1e-5) (torch >= 2.4) is this expression; written out for older torch
+            return x * torch.rsqrt(x.pow(2).mean(-1, keepdim=True) + 1e-5) * P[f"{pre}.weight"]
+        return F.layer_norm(x, (C,), P[f"{pre}.weight"], opt_p(f"{pre}.bias"), eps=1e-5)
+
+    def linear(x, name, weight=None):
+        return F.linear(x, P[f"{name}.weight"] if weight is None else weight, opt_p(f"{name}.bias"))
 
     def drop(x, masks, site):
         if masks is None or p_drop == 0:
@@ -62,25 +77,30 @@ def main(trace_dir):
         return torch.where(keep, x / (1 - p_drop), torch.zeros_like(x))
 
     def forward(idx, tgt, masks):
-        x = P["tok_emb.weight"][idx] + P["pos_emb.weight"][torch.arange(T)]
+        x = P["tok_emb.weight"][idx]
+        if pos_emb:
+            x = x + P["pos_emb.weight"][torch.arange(T)]
         x = drop(x, masks, "emb")
         causal = torch.ones(T, T, dtype=torch.bool).tril()
         for i in range(L):
             b = f"blocks.{i}"
             h = ln(x, f"{b}.ln1")
-            qkv = F.linear(h, P[f"{b}.attn.qkv.weight"], P[f"{b}.attn.qkv.bias"])
+            qkv = linear(h, f"{b}.attn.qkv")
             q, k, v = qkv.split(C, dim=-1)
             q, k, v = (t.view(B, T, H, hd).transpose(1, 2) for t in (q, k, v))
             s = (q @ k.transpose(-1, -2)) * (1.0 / math.sqrt(hd))
             a = torch.softmax(s.masked_fill(~causal, float("-inf")), dim=-1)
             y = (a @ v).transpose(1, 2).reshape(B, T, C)
-            y = drop(F.linear(y, P[f"{b}.attn.proj.weight"], P[f"{b}.attn.proj.bias"]), masks, f"{b}.attn")
+            y = drop(linear(y, f"{b}.attn.proj"), masks, f"{b}.attn")
             x = x + y if m["residual"] else y
+            if not mlp:
+                continue
             h = ln(x, f"{b}.ln2")
-            f = act(F.linear(h, P[f"{b}.mlp.fc.weight"], P[f"{b}.mlp.fc.bias"]))
-            f = drop(F.linear(f, P[f"{b}.mlp.proj.weight"], P[f"{b}.mlp.proj.bias"]), masks, f"{b}.mlp")
+            f = act(linear(h, f"{b}.mlp.fc"))
+            f = drop(linear(f, f"{b}.mlp.proj"), masks, f"{b}.mlp")
             x = x + f if m["residual"] else f
-        logits = F.linear(ln(x, "ln_f"), P["head.weight"], P["head.bias"])
+        # tied as nanoGPT's lm_head.weight = wte.weight: one tensor, its gradient summed by autograd
+        logits = linear(ln(x, "ln_f"), "head", P["tok_emb.weight"] if tied else None)
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), tgt.view(-1))
 
     o = cfg["optim"]

@@ -57,12 +57,15 @@ describe('the npm package', () => {
     writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: [] }, include: ['use.ts'] }));
     writeFileSync(join(app, 'use.ts'), [
       "import { DEFAULT_CONFIG, mergeConfig, TINY, Trainer, validateConfig, type StepRecord } from 'weft';",
+      "import { packBits, type Kernels } from 'weft/internals';",
+      'const kernelKeys: (keyof Kernels)[] = [\'matmulForward\'];',
+      'const packed: Uint8Array = packBits(new Uint8Array([1, 0, 1]));',
       'const config = validateConfig(mergeConfig(DEFAULT_CONFIG, { model: TINY, steps: 1 }));',
       'const step: StepRecord = new Trainer(config).step();',
       'const loss: number = step.loss;',
       '// @ts-expect-error: the loss is a number, not a string',
       'const wrong: string = step.loss;',
-      'export { loss, wrong };',
+      'export { loss, wrong, kernelKeys, packed };',
       '',
     ].join('\n'));
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', app], { cwd: app, encoding: 'utf8' });

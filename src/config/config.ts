@@ -1,6 +1,6 @@
 import validateGenerated from './config.validate.mjs';
 import type { ModelConfig } from '../model/params.ts';
-import { architectures } from '../model/model.ts';
+import { architectureOf, architectures } from '../model/model.ts';
 import type { OptimConfig } from '../optim/optimizer.ts';
 import { optimizerKinds } from '../optim/registry.ts';
 import type { ScheduleConfig } from '../optim/schedule.ts';
@@ -66,6 +66,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   model: {
     arch: 'gpt', nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, vocabSize: 0, contextLength: 16,
     residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.02, initScheme: 'gpt2',
+    bias: true, mlp: true, posEmb: true, tieEmbeddings: false,
   },
   optim: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 },
   clip: { maxNorm: 0 },
@@ -102,6 +103,7 @@ export const CONFIG_SCHEMA = optional(obj({
     dropout: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
     activation: { enum: ['gelu', 'relu', 'tanh'] },
     initStd: num(0, 100), initScheme: { enum: ['normal', 'gpt2'] },
+    bias: { type: 'boolean' }, mlp: { type: 'boolean' }, posEmb: { type: 'boolean' }, tieEmbeddings: { type: 'boolean' },
   }),
   optim: obj({
     kind: { enum: optimizerKinds() },
@@ -147,6 +149,7 @@ export function validateConfig(c: unknown): WeftConfig {
   const cfg = c as unknown as WeftConfig;
   const m = cfg.model;
   if (m.dModel % m.nHeads !== 0) throw new ConfigError('model.nHeads', `must divide model.dModel (${m.dModel}), got ${m.nHeads}`);
+  architectureOf(m.arch).check?.(m);
   const task = taskKindOf(cfg.data.kind);
   if (cfg.probe && !task.words(cfg.data)) throw new ConfigError('probe', `attention probes need words: a run on the story corpus (data.corpus story), not the ${task.describe(cfg.data)}`);
   task.check(cfg.data, m);

@@ -19,6 +19,10 @@ export interface AddedKey {
 /** In the order they were added. */
 export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.arch', asBefore: 'gpt' },
+  { path: 'model.bias', asBefore: true },
+  { path: 'model.mlp', asBefore: true },
+  { path: 'model.posEmb', asBefore: true },
+  { path: 'model.tieEmbeddings', asBefore: false },
   // the data's task: every log before it is language modelling on data.corpus
   { path: 'data.kind', asBefore: 'corpus' },
   // before the split every example trained

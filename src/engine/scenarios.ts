@@ -120,19 +120,21 @@ export function scenarioArgument(s: Pick<Scenario, 'name' | 'file'>): string {
 
 /**
  * Imports a module, and if its top level never settles (an await on something that never
- * resolves) — which Node reports by exiting 13 with no word — says so in one line, exit 2.
+ * resolves) — which Node reports by exiting 13 with no word — says so in one line, exit 2: the
+ * event loop runs dry while the import is pending ('beforeExit'; Node's exit for an unsettled
+ * top-level await fires no 'exit' event).
  */
 async function importUnlessItHangs(url: string, shown: string): Promise<unknown> {
-  const onExit = (code: number) => {
-    if (code !== 13) return;
+  const onIdle = () => {
+    process.off('beforeExit', onIdle);
     process.stderr.write(`weft: ${shown}: its top level never finished (an await on something that never settles)\n`);
     process.exitCode = 2;
   };
-  process.on('exit', onExit);
+  process.on('beforeExit', onIdle);
   try {
     return await import(url);
   } finally {
-    process.off('exit', onExit);
+    process.off('beforeExit', onIdle);
   }
 }
 

@@ -147,6 +147,29 @@ export const lengthChecks: LengthChecks = {
     holds(k, 'rstd', rstd, N, 'N');
   },
 
+  rmsnormForward(out, rstd, inp, weight, wOff, N, C) {
+    const k = 'rmsnormForward';
+    size(k, 'N', N);
+    size(k, 'C', C);
+    size(k, 'wOff', wOff);
+    holds(k, 'out', out, N * C, 'N·C', N, C);
+    holds(k, 'rstd', rstd, N, 'N');
+    holds(k, 'inp', inp, N * C, 'N·C', N, C);
+    holds(k, 'weight', weight, wOff + C, 'wOff + C', wOff, C);
+  },
+  rmsnormBackward(dinp, dweight, wOff, dout, inp, weight, rstd, N, C) {
+    const k = 'rmsnormBackward';
+    size(k, 'N', N);
+    size(k, 'C', C);
+    size(k, 'wOff', wOff);
+    holds(k, 'dinp', dinp, N * C, 'N·C', N, C);
+    holds(k, 'dweight', dweight, wOff + C, 'wOff + C', wOff, C);
+    holds(k, 'dout', dout, N * C, 'N·C', N, C);
+    holds(k, 'inp', inp, N * C, 'N·C', N, C);
+    holds(k, 'weight', weight, wOff + C, 'wOff + C', wOff, C);
+    holds(k, 'rstd', rstd, N, 'N');
+  },
+
   attentionForward(out, att, qkv, B, T, C, NH) {
     const k = 'attentionForward';
     heads(k, B, T, C, NH);

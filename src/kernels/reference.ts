@@ -13,6 +13,7 @@ import { allocFloat, IGNORED_TARGET, type Activation, type FloatArray, type Kern
  */
 
 const LN_EPS = 1e-5;
+const RMS_EPS = 1e-5;
 const GELU_K = Math.sqrt(2 / Math.PI);
 const GELU_C = 0.044715;
 
@@ -172,6 +173,40 @@ export const referenceKernels: Kernels = {
       dweight[wOff + c] = canonicalNaN(acc[c]);
       dbias[bOff + c] = canonicalNaN(acc[C + c]);
     }
+  },
+
+  // out (N,C) = x·rstd·w, rstd = 1/sqrt(Σx²/C + eps); Σ over c ascending (as torch.nn.RMSNorm)
+  rmsnormForward(out, rstd, inp, weight, wOff, N, C) {
+    lengthChecks.rmsnormForward(out, rstd, inp, weight, wOff, N, C);
+    for (let n = 0; n < N; n++) {
+      const x = n * C;
+      let ms = 0;
+      for (let c = 0; c < C; c++) ms += inp[x + c] * inp[x + c];
+      ms /= C;
+      const s = 1 / Math.sqrt(ms + RMS_EPS);
+      for (let c = 0; c < C; c++) out[x + c] = canonicalNaN(inp[x + c] * s * weight[wOff + c]);
+      rstd[n] = canonicalNaN(s);
+    }
+  },
+
+  // dinp = rstd·(dnorm − norm·mean(dnorm·norm)), norm = x·rstd, dnorm = dout·w;
+  // dweight = Σ_n dout·norm, n ascending
+  rmsnormBackward(dinp, dweight, wOff, dout, inp, weight, rstd, N, C) {
+    lengthChecks.rmsnormBackward(dinp, dweight, wOff, dout, inp, weight, rstd, N, C);
+    const acc = scratchOf(C);
+    for (let n = 0; n < N; n++) {
+      const x = n * C;
+      const s = rstd[n];
+      let dnormNormMean = 0;
+      for (let c = 0; c < C; c++) dnormNormMean += dout[x + c] * weight[wOff + c] * (inp[x + c] * s);
+      dnormNormMean /= C;
+      for (let c = 0; c < C; c++) {
+        const norm = inp[x + c] * s;
+        acc[c] += dout[x + c] * norm;
+        dinp[x + c] = canonicalNaN((dout[x + c] * weight[wOff + c] - norm * dnormNormMean) * s);
+      }
+    }
+    for (let c = 0; c < C; c++) dweight[wOff + c] = canonicalNaN(acc[c]);
   },
 
   // qkv (B,T,3C): q, k, v along the last axis, head h owns columns h·hd … (h+1)·hd−1 of each.

@@ -34,6 +34,9 @@ export interface Kernels {
   matmulBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dbias: FloatArray, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, N: number, C: number, OC: number): void;
   layernormForward(out: FloatArray, mean: Float64Array, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, bias: FloatArray, bOff: number, N: number, C: number): void;
   layernormBackward(dinp: FloatArray, dweight: FloatArray, dbias: FloatArray, wOff: number, bOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, mean: Float64Array, rstd: Float64Array, N: number, C: number): void;
+  /** RMSNorm (no bias): out = x·rstd·w, rstd = 1/sqrt(mean(x²) + 1e-5), as torch.nn.RMSNorm(eps=1e-5) */
+  rmsnormForward(out: FloatArray, rstd: Float64Array, inp: FloatArray, weight: FloatArray, wOff: number, N: number, C: number): void;
+  rmsnormBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, rstd: Float64Array, N: number, C: number): void;
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void;
   attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void;
   activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void;

@@ -54,7 +54,7 @@ const allFloat32 = (...arrays: FloatArray[]) => arrays.every((a) => a instanceof
  * The fast kernels, with the reference's bits (numeric mode reference-f64acc-v1): WebAssembly
  * SIMD128 for the matmuls, attention, GELU and tanh, layer norm, dropout, the residual add,
  * Adam and the loss's softmax, split over threads by output ranges; the reference kernels for
- * the rest (embeddings, ReLU, the loss's gradient) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
+ * the rest (embeddings, ReLU, RMSNorm, the loss's gradient) and for float64 storage. The set owns one shared WebAssembly memory: `alloc` places the
  * model's tensors in it, so the kernels work on them in place; an array from elsewhere (a
  * test's) is copied in and out per call. Shared memory grows without detaching the views
  * already handed out.
@@ -327,6 +327,10 @@ export class WasmKernels implements Kernels {
       this.settle(dbias, bOff, C, db);
     });
   }
+
+  // RMSNorm (the gpt-rms architecture's) is O(N·C), small beside the matmuls around it: the reference's loops
+  rmsnormForward = referenceKernels.rmsnormForward;
+  rmsnormBackward = referenceKernels.rmsnormBackward;
 
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);

@@ -45,5 +45,7 @@ export interface Architecture {
   /** elements of each site's keep-mask for a batch of `batchSize` sequences of `contextLength` tokens */
   maskElements(cfg: ModelConfig, batchSize: number, contextLength: number): number;
   create(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, batchSize: number, contextLength: number): Model;
+  /** refuses a model config this architecture has no meaning for: throws a ConfigError naming the key */
+  check?(cfg: ModelConfig): void;
 }
 

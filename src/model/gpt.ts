@@ -3,26 +3,70 @@ import type { ModelConfig } from './params.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
 import type { Architecture, DropoutMasks, Model } from './architecture.ts';
 
+/** A norm's per-row statistics from its forward pass (RMSNorm leaves `mean` unused). */
+export interface NormStats { mean: Float64Array; rstd: Float64Array }
+
+/**
+ * Where a norm finds its tensors, as buffer and offset: a weight in the parameters (its
+ * gradient in the gradients); a bias there too, or zeros when the model has none (model.bias
+ * false), its gradient then going to a sink nobody reads.
+ */
+export interface NormTensors {
+  readonly kernels: Kernels;
+  param(name: string): [FloatArray, number];
+  grad(name: string): [FloatArray, number];
+  bias(name: string): [FloatArray, number];
+  biasGrad(name: string): [FloatArray, number];
+}
+
+/**
+ * The normalization a GPT variant applies at ln1, ln2 and ln_f (`pre`): its tensors in the
+ * parameter table, its forward, and its backward (which writes its gradients, never adds).
+ */
+export interface GptNorm {
+  tensors(pre: string, d: number, bias: boolean): [string, number[]][];
+  forward(t: NormTensors, pre: string, out: FloatArray, stats: NormStats, inp: FloatArray, N: number, C: number): void;
+  backward(t: NormTensors, pre: string, dinp: FloatArray, dout: FloatArray, inp: FloatArray, stats: NormStats, N: number, C: number): void;
+}
+
+/** torch.nn.LayerNorm(C, eps=1e-5), with bias=False when model.bias is false. */
+export const layerNorm: GptNorm = {
+  tensors: (pre, d, bias) => (bias ? [[`${pre}.weight`, [d]], [`${pre}.bias`, [d]]] : [[`${pre}.weight`, [d]]]),
+  forward(t, pre, out, stats, inp, N, C) {
+    const [w, wOff] = t.param(`${pre}.weight`);
+    const [b, bOff] = t.bias(`${pre}.bias`);
+    t.kernels.layernormForward(out, stats.mean, stats.rstd, inp, w, wOff, b, bOff, N, C);
+  },
+  backward(t, pre, dinp, dout, inp, stats, N, C) {
+    const [w, wOff] = t.param(`${pre}.weight`);
+    const [dw, dwOff] = t.grad(`${pre}.weight`);
+    const [db, dbOff] = t.biasGrad(`${pre}.bias`);
+    t.kernels.layernormBackward(dinp, dw, db, dwOff, dbOff, dout, inp, w, stats.mean, stats.rstd, N, C);
+  },
+};
+
 interface BlockActs {
-  ln1: FloatArray; ln1Mean: Float64Array; ln1Rstd: Float64Array;
+  ln1: FloatArray; ln1Stats: NormStats;
   qkv: FloatArray; // (B,T,3C)
   att: Float64Array; // (B,NH,T,T)
   attY: FloatArray; // (B,T,C)
   attProj: FloatArray; attDrop: FloatArray;
   xMid: FloatArray;
-  ln2: FloatArray; ln2Mean: Float64Array; ln2Rstd: Float64Array;
+  ln2: FloatArray; ln2Stats: NormStats;
   fc: FloatArray; // (B,T,F)
   act: FloatArray;
   mlpProj: FloatArray; mlpDrop: FloatArray;
 }
 
 /**
- * The reference GPT (DESIGN.md): pre-LayerNorm decoder, fused qkv, GELU MLP, optional residual,
- * layer norm and dropout. Parameters and gradients are single flat buffers laid out by the
- * parameter table. Four verbs, as in llm.c: forward, backward (which zeroes nothing: every
- * gradient is written, not accumulated), and the optimizer's update outside.
+ * The reference GPT (DESIGN.md): pre-norm decoder, fused qkv, GELU MLP, and the toggles
+ * (model.*) residual, layerNorm, dropout, bias, mlp, posEmb and tieEmbeddings, each as its
+ * PyTorch equivalent (nanoGPT's bias=False, weight tying). Parameters and gradients are single
+ * flat buffers laid out by the parameter table, which holds only the tensors that are on. Four
+ * verbs, as in llm.c: forward, backward (which zeroes nothing: every gradient is written, not
+ * accumulated), and the optimizer's update outside. A variant brings its own norm (GptNorm).
  */
-export class GPT implements Model {
+export class GPT implements Model, NormTensors {
   readonly cfg: ModelConfig;
   readonly table: ParamTable;
   readonly dtype: Dtype;
@@ -31,6 +75,7 @@ export class GPT implements Model {
   readonly grads: FloatArray;
   readonly B: number;
   readonly T: number;
+  private readonly norm: GptNorm;
   private readonly off: Record<string, number>;
 
   private readonly inputs: Int32Array;
@@ -42,15 +87,21 @@ export class GPT implements Model {
   /** The residual stream: xs[0] = embeddings after dropout, xs[l+1] = output of block l. */
   private readonly xs: FloatArray[];
   private readonly xFinal: FloatArray;
-  private readonly lnf: FloatArray; private readonly lnfMean: Float64Array; private readonly lnfRstd: Float64Array;
+  private readonly lnf: FloatArray; private readonly lnfStats: NormStats;
   private readonly logits: FloatArray;
   private readonly probs: Float64Array;
   readonly losses: Float64Array;
   // gradient scratch
   private readonly dX: FloatArray; private readonly dMid: FloatArray; private readonly dTmp: FloatArray; private readonly dTmp2: FloatArray;
   private readonly dWide: FloatArray; private readonly dWide2: FloatArray; private readonly dLogits: FloatArray;
+  /** what stands in for an absent bias or positional embedding (x + 0 = x in every bit: a sum starting at +0 is never −0) */
+  private readonly zeros: FloatArray;
+  /** where the gradients of absent tensors go */
+  private readonly sink: FloatArray;
+  /** tied embeddings: the encoder's part of tok_emb's gradient, added to the head's */
+  private readonly dTokEmb: FloatArray | null;
 
-  constructor(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, B: number, T: number) {
+  constructor(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, B: number, T: number, norm: GptNorm = layerNorm) {
     if (cfg.dModel % cfg.nHeads !== 0) throw new RangeError(`dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
     if (T > cfg.contextLength) throw new RangeError(`sequence length ${T} exceeds contextLength ${cfg.contextLength}`);
     this.cfg = cfg;
@@ -58,7 +109,8 @@ export class GPT implements Model {
     this.dtype = dtype;
     this.B = B;
     this.T = T;
-    this.table = buildParamTable(cfg);
+    this.norm = norm;
+    this.table = gptParamTable(cfg, norm);
     this.off = Object.fromEntries(this.table.tensors.map((t) => [t.name, t.offset]));
     // every tensor the kernels touch is allocated by the kernel set: a WebAssembly set places
     // them in its own memory and works on them in place
@@ -70,6 +122,7 @@ export class GPT implements Model {
     const V = cfg.vocabSize;
     const f = (n: number) => kernels.alloc(dtype, n);
     const f64 = (n: number) => kernels.alloc('float64', n) as Float64Array;
+    const stats = (): NormStats => ({ mean: f64(N), rstd: f64(N) });
     this.inputs = new Int32Array(N);
     this.targets = new Int32Array(N);
     this.emb = f(N * C);
@@ -77,17 +130,17 @@ export class GPT implements Model {
     this.blocks = [];
     for (let l = 0; l < cfg.nLayers; l++) {
       this.blocks.push({
-        ln1: f(N * C), ln1Mean: f64(N), ln1Rstd: f64(N),
+        ln1: f(N * C), ln1Stats: stats(),
         qkv: f(N * 3 * C), att: f64(B * cfg.nHeads * T * T), attY: f(N * C),
         attProj: f(N * C), attDrop: f(N * C), xMid: f(N * C),
-        ln2: f(N * C), ln2Mean: f64(N), ln2Rstd: f64(N),
+        ln2: f(N * C), ln2Stats: stats(),
         fc: f(N * F), act: f(N * F), mlpProj: f(N * C), mlpDrop: f(N * C),
       });
     }
     this.xs = [this.embDrop];
     for (let l = 0; l < cfg.nLayers; l++) this.xs.push(f(N * C));
     this.xFinal = this.xs[cfg.nLayers];
-    this.lnf = f(N * C); this.lnfMean = f64(N); this.lnfRstd = f64(N);
+    this.lnf = f(N * C); this.lnfStats = stats();
     this.logits = f(N * V);
     this.probs = f64(N * V);
     this.losses = f64(N);
@@ -95,12 +148,38 @@ export class GPT implements Model {
     const wide = N * Math.max(3 * C, F);
     this.dWide = f(wide); this.dWide2 = f(wide);
     this.dLogits = f(N * V);
+    const absent = cfg.bias && cfg.posEmb ? 0 : Math.max(3 * C, F, V, T * C);
+    this.zeros = f(absent);
+    this.sink = f(absent);
+    this.dTokEmb = cfg.tieEmbeddings ? f(V * C) : null;
   }
 
   private o(name: string): number {
     const v = this.off[name];
     if (v === undefined) throw new Error(`no parameter ${name}`);
     return v;
+  }
+
+  param(name: string): [FloatArray, number] { return [this.params, this.o(name)]; }
+  grad(name: string): [FloatArray, number] { return [this.grads, this.o(name)]; }
+  bias(name: string): [FloatArray, number] { return this.cfg.bias ? this.param(name) : [this.zeros, 0]; }
+  biasGrad(name: string): [FloatArray, number] { return this.cfg.bias ? this.grad(name) : [this.sink, 0]; }
+
+  /** out = inp · W(name.weight)ᵀ + b(name.bias) */
+  private linear(name: string, out: FloatArray, inp: FloatArray, N: number, C: number, OC: number, wOff = this.o(`${name}.weight`)): void {
+    const [b, bOff] = this.bias(`${name}.bias`);
+    this.kernels.matmulForward(out, inp, this.params, wOff, b, bOff, N, C, OC);
+  }
+
+  /** dinp, and d(name.weight) and d(name.bias) written; `wOff`: where the weight (and its gradient) is, unless at name.weight */
+  private linearBack(name: string, dinp: FloatArray, dout: FloatArray, inp: FloatArray, N: number, C: number, OC: number, wOff = this.o(`${name}.weight`)): void {
+    const [db, dbOff] = this.biasGrad(`${name}.bias`);
+    this.kernels.matmulBackward(dinp, this.grads, wOff, db, dbOff, dout, inp, this.params, N, C, OC);
+  }
+
+  /** where the head's weight is: its own, or the token embeddings' when tied (as nanoGPT's wte and lm_head) */
+  private get headWeight(): number {
+    return this.o(this.cfg.tieEmbeddings ? 'tok_emb.weight' : 'head.weight');
   }
 
   private dropout(site: string, out: FloatArray, inp: FloatArray, n: number): void {
@@ -130,8 +209,8 @@ export class GPT implements Model {
 
   /** Runs the model on (B,T) inputs; returns the mean cross-entropy over the counted targets. masks null = eval (no dropout). */
   forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number {
-    const { B, T, kernels: k, params: P } = this;
-    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = this.cfg;
+    const { B, T, kernels: k, params: P, cfg } = this;
+    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
     const N = B * T;
     if (inputs.length !== N || targets.length !== N) throw new RangeError(`expected ${N} inputs and targets`);
     for (let i = 0; i < N; i++) {
@@ -141,86 +220,95 @@ export class GPT implements Model {
     this.inputs.set(inputs);
     this.targets.set(targets);
     this.masks = masks;
-    k.encoderForward(this.emb, this.inputs, P.subarray(this.o('tok_emb.weight')), P.subarray(this.o('pos_emb.weight')), B, T, C);
+    const wpe = cfg.posEmb ? P.subarray(this.o('pos_emb.weight')) : this.zeros;
+    k.encoderForward(this.emb, this.inputs, P.subarray(this.o('tok_emb.weight')), wpe, B, T, C);
     this.dropout('emb', this.embDrop, this.emb, N * C);
     for (let l = 0; l < L; l++) {
       const a = this.blocks[l];
       const p = `blocks.${l}`;
       const x = this.xs[l];
       let h = x;
-      if (this.cfg.layerNorm) {
-        k.layernormForward(a.ln1, a.ln1Mean, a.ln1Rstd, x, P, this.o(`${p}.ln1.weight`), P, this.o(`${p}.ln1.bias`), N, C);
+      if (cfg.layerNorm) {
+        this.norm.forward(this, `${p}.ln1`, a.ln1, a.ln1Stats, x, N, C);
         h = a.ln1;
       }
-      k.matmulForward(a.qkv, h, P, this.o(`${p}.attn.qkv.weight`), P, this.o(`${p}.attn.qkv.bias`), N, C, 3 * C);
+      this.linear(`${p}.attn.qkv`, a.qkv, h, N, C, 3 * C);
       k.attentionForward(a.attY, a.att, a.qkv, B, T, C, NH);
-      k.matmulForward(a.attProj, a.attY, P, this.o(`${p}.attn.proj.weight`), P, this.o(`${p}.attn.proj.bias`), N, C, C);
+      this.linear(`${p}.attn.proj`, a.attProj, a.attY, N, C, C);
       this.dropout(`${p}.attn`, a.attDrop, a.attProj, N * C);
-      if (this.cfg.residual) k.add(a.xMid, x, a.attDrop, N * C);
-      else a.xMid.set(a.attDrop);
+      const out = this.xs[l + 1];
+      // without an MLP (attention only) the block ends at x_mid
+      const mid = cfg.mlp ? a.xMid : out;
+      if (cfg.residual) k.add(mid, x, a.attDrop, N * C);
+      else mid.set(a.attDrop);
+      if (!cfg.mlp) continue;
       h = a.xMid;
-      if (this.cfg.layerNorm) {
-        k.layernormForward(a.ln2, a.ln2Mean, a.ln2Rstd, a.xMid, P, this.o(`${p}.ln2.weight`), P, this.o(`${p}.ln2.bias`), N, C);
+      if (cfg.layerNorm) {
+        this.norm.forward(this, `${p}.ln2`, a.ln2, a.ln2Stats, a.xMid, N, C);
         h = a.ln2;
       }
-      k.matmulForward(a.fc, h, P, this.o(`${p}.mlp.fc.weight`), P, this.o(`${p}.mlp.fc.bias`), N, C, F);
-      k.activationForward(this.cfg.activation, a.act, a.fc, N * F);
-      k.matmulForward(a.mlpProj, a.act, P, this.o(`${p}.mlp.proj.weight`), P, this.o(`${p}.mlp.proj.bias`), N, F, C);
+      this.linear(`${p}.mlp.fc`, a.fc, h, N, C, F);
+      k.activationForward(cfg.activation, a.act, a.fc, N * F);
+      this.linear(`${p}.mlp.proj`, a.mlpProj, a.act, N, F, C);
       this.dropout(`${p}.mlp`, a.mlpDrop, a.mlpProj, N * C);
-      const out = this.xs[l + 1];
-      if (this.cfg.residual) k.add(out, a.xMid, a.mlpDrop, N * C);
+      if (cfg.residual) k.add(out, a.xMid, a.mlpDrop, N * C);
       else out.set(a.mlpDrop);
     }
     let h = this.xFinal;
-    if (this.cfg.layerNorm) {
-      k.layernormForward(this.lnf, this.lnfMean, this.lnfRstd, this.xFinal, P, this.o('ln_f.weight'), P, this.o('ln_f.bias'), N, C);
+    if (cfg.layerNorm) {
+      this.norm.forward(this, 'ln_f', this.lnf, this.lnfStats, this.xFinal, N, C);
       h = this.lnf;
     }
-    k.matmulForward(this.logits, h, P, this.o('head.weight'), P, this.o('head.bias'), N, C, V);
+    this.linear('head', this.logits, h, N, C, V, this.headWeight);
     return k.crossEntropyForward(this.losses, this.probs, this.logits, this.targets, N, V);
   }
 
   /** Writes d(mean loss)/d(params) into `grads` for the last forward. */
   backward(): void {
-    const { B, T, kernels: k, params: P, grads: G } = this;
-    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = this.cfg;
+    const { B, T, kernels: k, grads: G, cfg } = this;
+    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
     const N = B * T;
     k.crossEntropyBackward(this.dLogits, this.probs, this.targets, N, V);
-    const hF = this.cfg.layerNorm ? this.lnf : this.xFinal;
+    const hF = cfg.layerNorm ? this.lnf : this.xFinal;
     const dX = this.dX;
     const dMid = this.dMid;
-    k.matmulBackward(this.cfg.layerNorm ? this.dTmp : dX, G, this.o('head.weight'), G, this.o('head.bias'), this.dLogits, hF, P, N, C, V);
-    if (this.cfg.layerNorm) {
-      k.layernormBackward(dX, G, G, this.o('ln_f.weight'), this.o('ln_f.bias'), this.dTmp, this.xFinal, P, this.lnfMean, this.lnfRstd, N, C);
-    }
+    this.linearBack('head', cfg.layerNorm ? this.dTmp : dX, this.dLogits, hF, N, C, V, this.headWeight);
+    if (cfg.layerNorm) this.norm.backward(this, 'ln_f', dX, this.dTmp, this.xFinal, this.lnfStats, N, C);
     for (let l = L - 1; l >= 0; l--) {
       const a = this.blocks[l];
       const p = `blocks.${l}`;
-      // x_out = x_mid + drop(mlp(ln2(x_mid)))   (or drop(mlp(…)) without residual)
-      this.dropoutBack(`${p}.mlp`, this.dTmp, dX, N * C);
-      k.matmulBackward(this.dWide, G, this.o(`${p}.mlp.proj.weight`), G, this.o(`${p}.mlp.proj.bias`), this.dTmp, a.act, P, N, F, C);
-      k.activationBackward(this.cfg.activation, this.dWide2, a.fc, this.dWide, N * F);
-      const h2 = this.cfg.layerNorm ? a.ln2 : a.xMid;
-      k.matmulBackward(this.dTmp, G, this.o(`${p}.mlp.fc.weight`), G, this.o(`${p}.mlp.fc.bias`), this.dWide2, h2, P, N, C, F);
-      if (this.cfg.layerNorm) {
-        k.layernormBackward(this.dTmp2, G, G, this.o(`${p}.ln2.weight`), this.o(`${p}.ln2.bias`), this.dTmp, a.xMid, P, a.ln2Mean, a.ln2Rstd, N, C);
-        this.accumulate(dMid, dX, this.dTmp2, N * C);
-      } else this.accumulate(dMid, dX, this.dTmp, N * C);
-      // x_mid = x_in + drop(attn(ln1(x_in)))
-      this.dropoutBack(`${p}.attn`, this.dTmp, dMid, N * C);
-      k.matmulBackward(this.dTmp2, G, this.o(`${p}.attn.proj.weight`), G, this.o(`${p}.attn.proj.bias`), this.dTmp, a.attY, P, N, C, C);
+      if (cfg.mlp) {
+        // x_out = x_mid + drop(mlp(ln2(x_mid)))   (or drop(mlp(…)) without residual)
+        this.dropoutBack(`${p}.mlp`, this.dTmp, dX, N * C);
+        this.linearBack(`${p}.mlp.proj`, this.dWide, this.dTmp, a.act, N, F, C);
+        k.activationBackward(cfg.activation, this.dWide2, a.fc, this.dWide, N * F);
+        const h2 = cfg.layerNorm ? a.ln2 : a.xMid;
+        this.linearBack(`${p}.mlp.fc`, this.dTmp, this.dWide2, h2, N, C, F);
+        if (cfg.layerNorm) {
+          this.norm.backward(this, `${p}.ln2`, this.dTmp2, this.dTmp, a.xMid, a.ln2Stats, N, C);
+          this.accumulate(dMid, dX, this.dTmp2, N * C);
+        } else this.accumulate(dMid, dX, this.dTmp, N * C);
+      }
+      // x_mid = x_in + drop(attn(ln1(x_in)))   (x_mid is the block's output without an MLP)
+      const dM = cfg.mlp ? dMid : dX;
+      this.dropoutBack(`${p}.attn`, this.dTmp, dM, N * C);
+      this.linearBack(`${p}.attn.proj`, this.dTmp2, this.dTmp, a.attY, N, C, C);
       k.attentionBackward(this.dWide, this.dTmp2, a.qkv, a.att, B, T, C, NH);
-      const h1 = this.cfg.layerNorm ? a.ln1 : this.xs[l];
-      k.matmulBackward(this.dTmp, G, this.o(`${p}.attn.qkv.weight`), G, this.o(`${p}.attn.qkv.bias`), this.dWide, h1, P, N, C, 3 * C);
-      if (this.cfg.layerNorm) {
-        k.layernormBackward(this.dTmp2, G, G, this.o(`${p}.ln1.weight`), this.o(`${p}.ln1.bias`), this.dTmp, this.xs[l], P, a.ln1Mean, a.ln1Rstd, N, C);
-        this.accumulate(dX, dMid, this.dTmp2, N * C);
-      } else this.accumulate(dX, dMid, this.dTmp, N * C);
+      const h1 = cfg.layerNorm ? a.ln1 : this.xs[l];
+      this.linearBack(`${p}.attn.qkv`, this.dTmp, this.dWide, h1, N, C, 3 * C);
+      if (cfg.layerNorm) {
+        this.norm.backward(this, `${p}.ln1`, this.dTmp2, this.dTmp, this.xs[l], a.ln1Stats, N, C);
+        this.accumulate(dX, dM, this.dTmp2, N * C);
+      } else this.accumulate(dX, dM, this.dTmp, N * C);
     }
     this.dropoutBack('emb', this.dTmp, dX, N * C);
     const tok = this.table.byName.get('tok_emb.weight')!;
-    const pos = this.table.byName.get('pos_emb.weight')!;
-    k.encoderBackward(G.subarray(tok.offset, tok.offset + tok.size), G.subarray(pos.offset, pos.offset + pos.size), this.dTmp, this.inputs, B, T, C);
+    const dTok = G.subarray(tok.offset, tok.offset + tok.size);
+    const pos = this.table.byName.get('pos_emb.weight');
+    const dPos = pos ? G.subarray(pos.offset, pos.offset + pos.size) : this.sink.subarray(0, T * C);
+    k.encoderBackward(this.dTokEmb ?? dTok, dPos, this.dTmp, this.inputs, B, T, C);
+    // tied: tok_emb's gradient = the head's (written above) + the encoder's
+    if (this.dTokEmb) k.add(dTok, dTok, this.dTokEmb, V * C);
   }
 
   /** Attention probabilities (T×T, row = query position) of one head, batch row b, from the last forward. */
@@ -244,7 +332,12 @@ export class GPT implements Model {
     this.blocks.forEach((a, l) => {
       const p = `blocks.${l}`;
       if (this.cfg.layerNorm) named.push([`${p}.ln1`, a.ln1]);
-      named.push([`${p}.attn.qkv`, a.qkv], [`${p}.attn`, a.att], [`${p}.attn.proj`, a.attProj], [`${p} (after attn)`, a.xMid]);
+      named.push([`${p}.attn.qkv`, a.qkv], [`${p}.attn`, a.att], [`${p}.attn.proj`, a.attProj]);
+      if (!this.cfg.mlp) {
+        named.push([`${p} (output)`, this.xs[l + 1]]);
+        return;
+      }
+      named.push([`${p} (after attn)`, a.xMid]);
       if (this.cfg.layerNorm) named.push([`${p}.ln2`, a.ln2]);
       named.push([`${p}.mlp.fc`, a.fc], [`${p}.mlp.act`, a.act], [`${p}.mlp.proj`, a.mlpProj], [`${p} (output)`, this.xs[l + 1]]);
     });
@@ -263,32 +356,35 @@ export class GPT implements Model {
   }
 }
 
-/** The parameter table in PyTorch names and layouts (DESIGN.md, "Reference model"). */
-export function buildParamTable(m: ModelConfig): ParamTable {
+/**
+ * A GPT's parameter table in PyTorch names and layouts (DESIGN.md, "Reference model"): only the
+ * tensors that are on — no biases without model.bias, no ln2 or mlp.* without model.mlp, no
+ * pos_emb without model.posEmb, no head.weight when tied to tok_emb — in forward order.
+ */
+export function gptParamTable(m: ModelConfig, norm: GptNorm): ParamTable {
   const { nLayers: L, dModel: d, dFF: f, vocabSize: V, contextLength: T } = m;
-  const entries: [string, number[], number][] = [
-    ['tok_emb.weight', [V, d], 0],
-    ['pos_emb.weight', [T, d], 0],
-  ];
+  const entries: [string, number[], number][] = [['tok_emb.weight', [V, d], 0]];
+  if (m.posEmb) entries.push(['pos_emb.weight', [T, d], 0]);
+  const linear = (name: string, out: number, inp: number, layer: number) => {
+    entries.push([`${name}.weight`, [out, inp], layer]);
+    if (m.bias) entries.push([`${name}.bias`, [out], layer]);
+  };
+  const normOf = (pre: string, layer: number) => {
+    if (m.layerNorm) for (const [name, shape] of norm.tensors(pre, d, m.bias)) entries.push([name, shape, layer]);
+  };
   for (let i = 0; i < L; i++) {
     const p = `blocks.${i}`;
-    if (m.layerNorm) entries.push([`${p}.ln1.weight`, [d], i + 1], [`${p}.ln1.bias`, [d], i + 1]);
-    entries.push(
-      [`${p}.attn.qkv.weight`, [3 * d, d], i + 1],
-      [`${p}.attn.qkv.bias`, [3 * d], i + 1],
-      [`${p}.attn.proj.weight`, [d, d], i + 1],
-      [`${p}.attn.proj.bias`, [d], i + 1],
-    );
-    if (m.layerNorm) entries.push([`${p}.ln2.weight`, [d], i + 1], [`${p}.ln2.bias`, [d], i + 1]);
-    entries.push(
-      [`${p}.mlp.fc.weight`, [f, d], i + 1],
-      [`${p}.mlp.fc.bias`, [f], i + 1],
-      [`${p}.mlp.proj.weight`, [d, f], i + 1],
-      [`${p}.mlp.proj.bias`, [d], i + 1],
-    );
+    normOf(`${p}.ln1`, i + 1);
+    linear(`${p}.attn.qkv`, 3 * d, d, i + 1);
+    linear(`${p}.attn.proj`, d, d, i + 1);
+    if (!m.mlp) continue;
+    normOf(`${p}.ln2`, i + 1);
+    linear(`${p}.mlp.fc`, f, d, i + 1);
+    linear(`${p}.mlp.proj`, d, f, i + 1);
   }
-  if (m.layerNorm) entries.push(['ln_f.weight', [d], L + 1], ['ln_f.bias', [d], L + 1]);
-  entries.push(['head.weight', [V, d], L + 1], ['head.bias', [V], L + 1]);
+  normOf('ln_f', L + 1);
+  if (!m.tieEmbeddings) entries.push(['head.weight', [V, d], L + 1]);
+  if (m.bias) entries.push(['head.bias', [V], L + 1]);
 
   const tensors: ParamInfo[] = [];
   let offset = 0;
@@ -300,18 +396,36 @@ export function buildParamTable(m: ModelConfig): ParamTable {
   return paramTableOf(tensors);
 }
 
-/** Names of the dropout sites, in forward order. */
-function dropoutSites(nLayers: number): string[] {
+/** The reference GPT's parameter table. */
+export function buildParamTable(m: ModelConfig): ParamTable {
+  return gptParamTable(m, layerNorm);
+}
+
+/** Names of the dropout sites, in forward order (no MLP, no MLP site). */
+function dropoutSites(m: ModelConfig): string[] {
   const sites = ['emb'];
-  for (let i = 0; i < nLayers; i++) sites.push(`blocks.${i}.attn`, `blocks.${i}.mlp`);
+  for (let i = 0; i < m.nLayers; i++) {
+    sites.push(`blocks.${i}.attn`);
+    if (m.mlp) sites.push(`blocks.${i}.mlp`);
+  }
   return sites;
 }
 
-/** The reference GPT as an architecture: its table, its dropout sites (one mask element per activation of the residual stream), its model. */
-export const gpt: Architecture = {
-  name: 'gpt',
-  table: buildParamTable,
-  dropoutSites: (cfg) => dropoutSites(cfg.nLayers),
-  maskElements: (cfg, batchSize, contextLength) => batchSize * contextLength * cfg.dModel,
-  create: (cfg, kernels, dtype, batchSize, contextLength) => new GPT(cfg, kernels, dtype, batchSize, contextLength),
-};
+/**
+ * A GPT variant as an architecture: its table, its dropout sites (one mask element per
+ * activation of the residual stream), its model, with the norm it brings; `check` refuses
+ * configs the variant has no meaning for (a ConfigError).
+ */
+export function gptArchitecture(name: string, norm: GptNorm, check?: (cfg: ModelConfig) => void): Architecture {
+  return {
+    name,
+    table: (cfg) => gptParamTable(cfg, norm),
+    dropoutSites,
+    maskElements: (cfg, batchSize, contextLength) => batchSize * contextLength * cfg.dModel,
+    create: (cfg, kernels, dtype, batchSize, contextLength) => new GPT(cfg, kernels, dtype, batchSize, contextLength, norm),
+    ...(check ? { check } : {}),
+  };
+}
+
+/** The reference GPT. */
+export const gpt: Architecture = gptArchitecture('gpt', layerNorm);

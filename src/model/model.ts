@@ -2,12 +2,13 @@ import { UsageError } from '../errors.ts';
 import type { Dtype, Kernels } from '../kernels/types.ts';
 import type { Architecture, Model } from './architecture.ts';
 import { gpt } from './gpt.ts';
+import { gptRms } from './gpt-rms.ts';
 import type { ModelConfig } from './params.ts';
 
 export type { Architecture, Model } from './architecture.ts';
 
 /** Architectures by name. */
-const ARCHITECTURES: Record<string, Architecture> = Object.fromEntries([gpt].map((a) => [a.name, a]));
+const ARCHITECTURES: Record<string, Architecture> = Object.fromEntries([gpt, gptRms].map((a) => [a.name, a]));
 
 /** The architecture every weft so far trains (logs and configs without `arch` are this). */
 export const DEFAULT_ARCH = 'gpt';

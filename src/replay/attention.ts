@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { GPT } from '../model/gpt.ts';
+import { architectureOf } from '../model/model.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import { splitWords, Tokenizer } from '../data/tokenizer.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -31,16 +31,19 @@ export function attentionAt(log: LogReader, step: number, layer: number, head: n
   const h = log.header;
   const m = { ...h.config.model, vocabSize: h.vocabSize };
   if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${describeData(h.config.data)} has no words to show`);
-  if (!Number.isInteger(layer) || layer < 0 || layer >= m.nLayers) throw new UsageError(`--layer ${layer + 1}: the model has layers 1…${m.nLayers}`);
-  if (!Number.isInteger(head) || head < 0 || head >= m.nHeads) throw new UsageError(`--head ${head + 1}: the model has heads 1…${m.nHeads}`);
   const tok = new Tokenizer(h.vocab);
   const typed = splitWords(sentence).slice(0, m.contextLength);
   const ids = tok.encode(typed.join(' '));
   if (ids.length < 2) throw new UsageError('--sentence: at least two words are needed');
   const words = ids.map((i) => tok.vocab[i]);
   const unknown = [...new Set(typed.filter((_, i) => ids[i] === 0))];
+  // the architecture's model and its attention read-out
+  const model = architectureOf(m.arch).create(m, kernelsFor(h.numericMode, undefined, 1), h.dtype, 1, ids.length);
+  const shape = model.attentionShape;
+  if (!shape || !model.attentionWeights) throw new UsageError(`${log.path}: the ${m.arch} architecture has no attention read-out`);
+  if (!Number.isInteger(layer) || layer < 0 || layer >= shape.layers) throw new UsageError(`--layer ${layer + 1}: the model has layers 1…${shape.layers}`);
+  if (!Number.isInteger(head) || head < 0 || head >= shape.heads) throw new UsageError(`--head ${head + 1}: the model has heads 1…${shape.heads}`);
   const s = stateAt(log, step);
-  const model = new GPT(m, kernelsFor(h.numericMode, undefined, 1), h.dtype, 1, ids.length);
   model.params.set(s.params);
   const inputs = Int32Array.from(ids);
   model.forward(inputs, inputs, null); // targets are irrelevant here: only the attention is read

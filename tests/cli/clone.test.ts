@@ -60,4 +60,18 @@ describe('scenarios where people write them', () => {
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toMatch(/unknown scenario "basline"; did you mean baseline\?; known: .* \(from scenarios\/ and weft's built-ins\)/);
   });
+
+  it('a scenario whose top level never settles is one line, exit 2 (Node alone exits 13 and says nothing)', () => {
+    const project = tempDir();
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'mine', private: true, type: 'module' }));
+    writeFileSync(join(project, 'hang.ts'), [
+      "import { defineScenario } from 'weft';",
+      'await new Promise(() => {});',
+      "export default defineScenario({ name: 'hang', description: 'never loads', config: {} });",
+      '',
+    ].join('\n'));
+    const r = run(project, join(ROOT, 'bin/weft.mjs'), ['run', './hang.ts']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe('weft: hang.ts: its top level never finished (an await on something that never settles)');
+  });
 });

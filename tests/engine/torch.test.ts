@@ -7,9 +7,10 @@ import { tempDir } from '../log/helpers.ts';
 /**
  * PyTorch, an independent implementation, trains the same runs side by side from weft's initial
  * state with the same batches and dropout masks (scripts/compare-torch.py). In float64 every
- * semantic (attention, GELU/ReLU/tanh, layer norm, residual toggles, dropout scaling, the
- * optimizers, clipping, schedules) must agree to rounding. Needs Debian's python3-torch for
- * /usr/bin/python3; .ci/run installs it, so CI always runs this.
+ * semantic (attention, GELU/ReLU/tanh, layer norm and RMSNorm, the residual, bias, MLP,
+ * positional-embedding and tying toggles, dropout scaling, the optimizers, clipping, schedules)
+ * must agree to rounding. Needs Debian's python3-torch for /usr/bin/python3; .ci/run installs
+ * it, so CI always runs this.
  */
 const PYTHON = '/usr/bin/python3';
 const hasTorch = spawnSync(PYTHON, ['-c', 'import torch'], { encoding: 'utf8' }).status === 0;
@@ -20,6 +21,10 @@ const cases: [string, string[]][] = [
   ['momentum + weight decay, no residuals, no layer norm', ['--set', 'model.residual=false', '--set', 'model.layerNorm=false', '--set', 'optim.kind=momentum', '--set', 'optim.lr=0.05', '--set', 'optim.weightDecay=0.01']],
   ['adamw, relu, clipping, warmup + cosine', ['--set', 'optim.kind=adamw', '--set', 'optim.weightDecay=0.1', '--set', 'model.activation=relu', '--set', 'clip.maxNorm=0.5', '--set', 'schedule.kind=cosine', '--set', 'schedule.warmupSteps=3']],
   ['sgd, tanh, no dropout', ['--set', 'model.activation=tanh', '--set', 'optim.kind=sgd', '--set', 'optim.lr=0.3', '--set', 'model.dropout=0']],
+  ['no biases, tied embeddings (nanoGPT\'s bias=False and weight tying)', ['--set', 'model.bias=false', '--set', 'model.tieEmbeddings=true']],
+  ['attention only, no positional embeddings, relu', ['--set', 'model.mlp=false', '--set', 'model.posEmb=false', '--set', 'model.activation=relu']],
+  ['gpt-rms (RMSNorm, no biases), adamw, clipping', ['--set', 'model.arch=gpt-rms', '--set', 'model.bias=false', '--set', 'optim.kind=adamw', '--set', 'optim.weightDecay=0.1', '--set', 'clip.maxNorm=0.5']],
+  ['gpt-rms without an MLP, tied', ['--set', 'model.arch=gpt-rms', '--set', 'model.bias=false', '--set', 'model.mlp=false', '--set', 'model.tieEmbeddings=true']],
   // the loss mask: targets -100 are F.cross_entropy's ignore_index (its default); the answer alone
   // counts, in sequences padded to the context, and half the pairs held out
   ['modular: the answer only (ignore_index), padded, dropout', ['--set', 'data.kind=modular', '--set', 'data.p=13', '--set', 'data.trainFraction=0.5', '--set', 'optim.lr=0.01']],

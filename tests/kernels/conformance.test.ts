@@ -77,6 +77,21 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'rmsnorm forward and backward',
+    make(r, f32, f64) {
+      const [N, C] = [shape(r, 20), shape(r, 40)];
+      const wOff = r.int(3);
+      const a = {
+        out: f32(new Array(N * C).fill(0)), rstd: f64(N), inp: f32(values(r, N * C, 0.05)), weight: f32(values(r, wOff + C, 0.05)),
+        dinp: f32(new Array(N * C).fill(0)), dweight: f32(new Array(wOff + C).fill(0)), dout: f32(values(r, N * C, 0.05)),
+      };
+      return {
+        arrays: a, outputs: ['out', 'rstd', 'dinp', 'dweight'],
+        run: (k) => { k.rmsnormForward(a.out, a.rstd, a.inp, a.weight, wOff, N, C); k.rmsnormBackward(a.dinp, a.dweight, wOff, a.dout, a.inp, a.weight, a.rstd, N, C); },
+      };
+    },
+  },
+  {
     name: 'attention forward and backward',
     make(r, f32, f64) {
       const NH = 1 + r.int(4);

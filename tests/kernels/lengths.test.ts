@@ -28,6 +28,8 @@ const CALLS: Call[] = [
   { kernel: 'matmulBackward', args: [f32('dinp', N * C), f32('dweight', 1 + OC * C), size('wOff', 1), f32('dbias', 2 + OC), size('bOff', 2), f32('dout', N * OC), f32('inp', N * C), f32('weight', 1 + OC * C), size('N', N), size('C', C), size('OC', OC)] },
   { kernel: 'layernormForward', args: [f32('out', N * C), f64('mean', N), f64('rstd', N), f32('inp', N * C), f32('weight', 1 + C), size('wOff', 1), f32('bias', 2 + C), size('bOff', 2), size('N', N), size('C', C)] },
   { kernel: 'layernormBackward', args: [f32('dinp', N * C), f32('dweight', 1 + C), f32('dbias', 2 + C), size('wOff', 1), size('bOff', 2), f32('dout', N * C), f32('inp', N * C), f32('weight', 1 + C), f64('mean', N), f64('rstd', N), size('N', N), size('C', C)] },
+  { kernel: 'rmsnormForward', args: [f32('out', N * C), f64('rstd', N), f32('inp', N * C), f32('weight', 1 + C), size('wOff', 1), size('N', N), size('C', C)] },
+  { kernel: 'rmsnormBackward', args: [f32('dinp', N * C), f32('dweight', 1 + C), size('wOff', 1), f32('dout', N * C), f32('inp', N * C), f32('weight', 1 + C), f64('rstd', N), size('N', N), size('C', C)] },
   { kernel: 'attentionForward', args: [f32('out', N * C), f64('att', B * NH * T * T), f32('qkv', N * 3 * C), size('B', B), size('T', T), size('C', C), size('NH', NH)] },
   { kernel: 'attentionBackward', args: [f32('dqkv', N * 3 * C), f32('dout', N * C), f32('qkv', N * 3 * C), f64('att', B * NH * T * T), size('B', B), size('T', T), size('C', C), size('NH', NH)] },
   ...['gelu', 'relu', 'tanh'].flatMap((kind): Call[] => [

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { GPT, gpt } from '../../src/model/gpt.ts';
+import { GPT } from '../../src/model/gpt.ts';
+import { architectureOf } from '../../src/model/model.ts';
 import { initParams } from '../../src/model/init.ts';
 import type { ModelConfig } from '../../src/model/params.ts';
 import { referenceKernels } from '../../src/kernels/reference.ts';
@@ -30,6 +31,7 @@ const T = 6;
 const base: ModelConfig = {
   arch: 'gpt', nLayers: 2, nHeads: 4, dModel: 32, dFF: 128, vocabSize: 64, contextLength: 16,
   residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.1, initScheme: 'gpt2',
+  bias: true, mlp: true, posEmb: true, tieEmbeddings: false,
 };
 
 /**
@@ -37,9 +39,10 @@ const base: ModelConfig = {
  * (f'(x) ≈ (−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)) / 12h, truncation O(h⁴)).
  * For each tensor: its largest-|g| element and 3 random elements with |g| ≥ 1% of that.
  */
-function gradCheck(cfg: ModelConfig, counted: (t: number) => boolean = () => true): { worst: number; where: string; checked: number; skipped: number } {
+function gradCheck(cfg: ModelConfig, counted: (t: number) => boolean = () => true): { worst: number; where: string; checked: number; skipped: number; tensors: string[] } {
   const tracker = signTrackingKernels();
-  const model = new GPT(cfg, tracker.kernels, 'float64', B, T);
+  const arch = architectureOf(cfg.arch);
+  const model = arch.create(cfg, tracker.kernels, 'float64', B, T);
   initParams(model.params, model.table, cfg, 7);
   // layer norm gains and all biases start at 1 and 0; perturb them so their gradients are generic
   const r = keyedStream(7, 'test/perturb');
@@ -52,7 +55,7 @@ function gradCheck(cfg: ModelConfig, counted: (t: number) => boolean = () => tru
     // the loss mask: a target not counted is PyTorch's ignore_index
     if (!counted(i % T)) targets[i] = IGNORED_TARGET;
   }
-  const masks = dropoutMasks(3, 1, gpt.dropoutSites(cfg), gpt.maskElements(cfg, B, T), cfg.dropout);
+  const masks = dropoutMasks(3, 1, arch.dropoutSites(cfg), arch.maskElements(cfg, B, T), cfg.dropout);
   model.forward(inputs, targets, masks);
   model.backward();
   const grads = Float64Array.from(model.grads);
@@ -103,7 +106,7 @@ function gradCheck(cfg: ModelConfig, counted: (t: number) => boolean = () => tru
     }
     expect(checkedHere, `${t.name}: fewer than 4 elements could be checked`).toBeGreaterThanOrEqual(Math.min(4, t.size));
   }
-  return { worst, where, checked, skipped };
+  return { worst, where, checked, skipped, tensors: model.table.tensors.map((t) => t.name) };
 }
 
 describe('gradients match central finite differences in float64 (rel. error ≤ 1e-6)', () => {
@@ -114,6 +117,27 @@ describe('gradients match central finite differences in float64 (rel. error ≤ 
     if (activation !== 'relu') expect(skipped).toBe(0);
     expect(checked).toBe(4 * (layerNorm ? 30 : 20)); // 4 elements of every tensor
     expect(worst, where).toBeLessThanOrEqual(1e-6);
+  });
+
+  // the toggles and gpt-rms, on the tiny model (2 layers): tensors that are off are not in the
+  // table, and every tensor that is has its gradient checked
+  const toggles: [string, Partial<ModelConfig>, number][] = [
+    ['bias=false', { bias: false }, 16],
+    ['mlp=false (attention only)', { mlp: false }, 18],
+    ['posEmb=false', { posEmb: false }, 29],
+    ['tieEmbeddings=true', { tieEmbeddings: true }, 29],
+    ['all four off/on at once, relu, no residual', { bias: false, mlp: false, posEmb: false, tieEmbeddings: true, residual: false, activation: 'relu' }, 8],
+    ['gpt-rms', { arch: 'gpt-rms', bias: false }, 16],
+    ['gpt-rms, tanh, no MLP, tied', { arch: 'gpt-rms', bias: false, activation: 'tanh', mlp: false, tieEmbeddings: true }, 9],
+    ['gpt-rms without norms', { arch: 'gpt-rms', bias: false, layerNorm: false }, 11],
+  ];
+  it.each(toggles)('%s', (_name, over, tensors) => {
+    const cfg = { ...base, ...over };
+    const r = gradCheck(cfg);
+    expect(r.tensors).toHaveLength(tensors);
+    if (cfg.activation !== 'relu') expect(r.skipped).toBe(0);
+    expect(r.checked).toBe(4 * tensors);
+    expect(r.worst, r.where).toBeLessThanOrEqual(1e-6);
   });
 
   it('with a loss mask (ignored targets: an answer-only task counts positions 2 and 5 of 6)', () => {

@@ -37,13 +37,13 @@ describe('weft sweep merge', () => {
     }
     pristineLog = readFileSync(log1);
     pristineManifest = readFileSync(manifest1, 'utf8');
-  }, 60_000);
+  });
 
   it('merges intact shards, their logs carried over', () => {
     const r = merge();
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(join(r.out, 'runs', 'seed=1.weft')).equals(pristineLog)).toBe(true);
-  }, 30_000);
+  });
 
   it('a damaged log is named with its damage, exit 3', () => {
     const bad = Buffer.from(pristineLog);
@@ -53,7 +53,7 @@ describe('weft sweep merge', () => {
     restore();
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(new RegExp(`^weft sweep: ${escape(log1)}: corrupt at byte \\d+ \\(record \\d+\\): checksum mismatch.*\\n$`));
-  }, 30_000);
+  });
 
   it('a missing log, exit 3', () => {
     const m = JSON.parse(pristineManifest) as SweepManifest;
@@ -63,7 +63,7 @@ describe('weft sweep merge', () => {
     restore();
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toMatch(/runs\/gone\.weft: no such file, though .*sweep\.json says complete after 3 steps/);
-  }, 30_000);
+  });
 
   it('another run’s log in a run’s place, exit 2, naming the difference', () => {
     copyFileSync(join(s2, 'runs', 'seed=2.weft'), log1);
@@ -71,7 +71,7 @@ describe('weft sweep merge', () => {
     restore();
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toMatch(new RegExp(`^weft sweep: ${escape(log1)}: not the sweep's run seed=1: its seed is 2, the run's is 1 \\(.*\\n$`));
-  }, 30_000);
+  });
 
   it('a log its manifest entry misdescribes (final state hash, steps), exit 2', () => {
     const m = JSON.parse(pristineManifest) as SweepManifest;
@@ -88,7 +88,7 @@ describe('weft sweep merge', () => {
     restore();
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toContain(`but ${manifest1} says complete after 2 steps`);
-  }, 30_000);
+  });
 
   it('a failed run’s log is not carried over (nor checked): the merged sweep runs it again', () => {
     const m = JSON.parse(pristineManifest) as SweepManifest;
@@ -100,7 +100,7 @@ describe('weft sweep merge', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(existsSync(join(r.out, 'runs', 'seed=1.weft'))).toBe(false);
     expect(statSync(join(r.out, 'runs', 'seed=2.weft')).size).toBeGreaterThan(0);
-  }, 30_000);
+  });
 });
 
 function escape(s: string): string {

@@ -36,7 +36,7 @@ describe('the sweep report', () => {
   beforeAll(async () => {
     // through the programmatic API, as a user's own driver would
     manifest = await sweep({ scenario: 'no-residuals', model: 'tiny', steps: 8, seeds: [1, 2, 3], grid: [{ key: 'model.residual', values: ['true', 'false'] }], sets: [] }, { out: dir, jobs: 2, shard: null });
-  }, 60_000);
+  });
 
   it('groups runs by setting: medians and spreads across seeds are those of the runs', () => {
     expect(manifest.runs).toHaveLength(6);
