@@ -15,7 +15,7 @@ export { kernelsFor, numericModes, useKernels, useThreads, KERNEL_IMPLEMENTATION
 export type { Kernels, FloatArray, Dtype } from './kernels/types.ts';
 export { Tokenizer } from './data/tokenizer.ts';
 export { Dataset, type Batch, type SplitName } from './data/dataset.ts';
-export { taskKindOf, describeData } from './data/registry.ts';
+export { registerTask, taskKindOf, describeData } from './data/registry.ts';
 export { correctAnswers, type EvaluatedModel } from './data/metrics.ts';
 export { stepMasks } from './log/steps.ts';
 export { encodeFloats, decodeFloats } from './log/codec.ts';

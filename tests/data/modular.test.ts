@@ -97,6 +97,26 @@ describe('--set data.kind=modular on any scenario', () => {
     }
   });
 
+  it('an unknown kind and bad task parameters are one line each, exit 2', () => {
+    const cases: [string, string][] = [
+      ['data.kind=nope', 'weft run: data.kind: must be one of "corpus", "modular", got "nope"\n'],
+      ['data.p=1', 'weft run: data.p: must be >= 2, got 1\n'],
+      ['data.p=1025', 'weft run: data.p: must be <= 1024, got 1025\n'],
+      ['data.trainFraction=0', 'weft run: data.trainFraction: must be > 0, got 0\n'],
+      ['data.trainFraction=1.5', 'weft run: data.trainFraction: must be <= 1, got 1.5\n'],
+    ];
+    for (const [set, line] of cases) {
+      const r = weft(['run', 'baseline', '--set', 'data.kind=modular', '--set', set, '--steps', '2', '--no-log']);
+      expect([r.code, r.stderr], set).toEqual([2, line]);
+    }
+  });
+
+  it('trainFraction 1 trains on every pair and holds none out (the summary says so)', () => {
+    const r = weft(['run', 'baseline', ...TINY_SETS, '--set', 'model.contextLength=4', '--set', 'data.kind=modular', '--set', 'data.p=5', '--set', 'data.trainFraction=1', '--steps', '4', '--no-log', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^accuracy after step 4: train \d+\.\d% of 25 · nothing held out$/m);
+  });
+
   it('an impossible combination is one line, exit 2', () => {
     const cases: [string[], string][] = [
       [['baseline', '--set', 'model.contextLength=2'], "weft run: model.contextLength: the modular task's examples fill 4 positions (a + b =, then the answer): must be at least 4, got 2\n"],
