@@ -34,8 +34,9 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
     throw new ConfigError('model', 'a fork must keep the parent’s architecture (layers, sizes, layer norm on/off)');
   }
   const [d, pd] = [config.data, parent.config.data];
-  if (d.kind !== pd.kind || d.corpus !== pd.corpus || d.p !== pd.p || config.model.vocabSize !== parent.config.model.vocabSize) {
-    throw new ConfigError(d.kind !== pd.kind ? 'data.kind' : d.p !== pd.p ? 'data.p' : 'data.corpus', 'a fork must keep the parent’s data kind, corpus (or modulus) and vocabulary');
+  if (d.kind !== pd.kind || d.corpus !== pd.corpus || d.p !== pd.p || d.op !== pd.op || config.model.vocabSize !== parent.config.model.vocabSize) {
+    const key = d.kind !== pd.kind ? 'data.kind' : d.p !== pd.p ? 'data.p' : d.op !== pd.op ? 'data.op' : 'data.corpus';
+    throw new ConfigError(key, 'a fork must keep the parent’s data kind, corpus (or modulus and operation) and vocabulary');
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);

@@ -158,10 +158,10 @@ describe('a modular log through verify, replay and fork', () => {
     expect(weft(['verify', fork, '--quiet']).code).toBe(0);
   });
 
-  it('a fork may change the optimizer, not the task: another modulus is one line, exit 2', () => {
-    const fork = join(dir, 'fork-p.weft');
-    const f = weft(['fork', parent, '--at', '13', '--set', 'data.p=29', '--out', fork, '--quiet']);
-    expect(f.code).toBe(2);
-    expect(f.stderr).toBe("weft fork: data.p: a fork must keep the parent’s data kind, corpus (or modulus) and vocabulary\n");
+  it('a fork may change the optimizer, not the task: another modulus or operation is one line, exit 2', () => {
+    for (const [set, key] of [['data.p=29', 'data.p'], ['data.op=*', 'data.op']]) {
+      const f = weft(['fork', parent, '--at', '13', '--set', set, '--out', join(dir, 'fork-task.weft'), '--quiet']);
+      expect([f.code, f.stderr], set).toEqual([2, `weft fork: ${key}: a fork must keep the parent’s data kind, corpus (or modulus and operation) and vocabulary\n`]);
+    }
   });
 });
