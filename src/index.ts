@@ -17,6 +17,11 @@ export { architectureOf, architectures, type Architecture, type Model } from './
 export { layerName, type ParamInfo, type ParamTable } from './layout/table.ts';
 export { optimizerKinds } from './optim/registry.ts';
 export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
+// data: its tasks (data.kind), as optimizers have kinds
+export { taskKinds } from './data/registry.ts';
+export type { Task, TaskKind, TaskModel, DataConfig } from './data/task.ts';
+export { evaluate, type SplitMetrics } from './data/metrics.ts';
+export { IGNORED_TARGET } from './kernels/types.ts';
 // the flight recorder
 export { openLog, LogReader, type FrameRef } from './log/reader.ts';
 export { Recorder } from './engine/recorder.ts';

@@ -5,6 +5,7 @@ import { attentionAt } from '../replay/attention.ts';
 import { LINK_FORMED, trackLink, type LinkTrack } from '../replay/track.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
+import { describeData } from '../data/registry.ts';
 
 export const ATTENTION_USAGE = `weft attention <log.weft> [--step N] [--layer L] [--head H] [--sentence TEXT] [--json]
 weft attention <log.weft> --track WORD->WORD [--sentence TEXT] [--every N] [--json]
@@ -76,7 +77,7 @@ export async function attentionCommand(argv: string[]): Promise<number> {
     if (values.every !== undefined) throw new UsageError('--every goes with --track');
     const h = log.header;
     const m = { ...h.config.model, vocabSize: h.vocabSize };
-    if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${h.config.data.corpus} corpus has no words to show`);
+    if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${describeData(h.config.data)} has no words to show`);
     const step = values.step === undefined ? log.lastStep : stepArg(values.step, '--step', log);
     const layer = intFlag(values.layer, '--layer', 1) ?? Math.min(4, m.nLayers);
     const head = intFlag(values.head, '--head', 1) ?? Math.min(7, m.nHeads);

@@ -24,6 +24,7 @@ import { estimateLogBytes } from '../engine/size.ts';
 import type { LogReader } from '../log/reader.ts';
 import { EXIT } from './errors.ts';
 import { builtInFile, findScenario, projectScenarioDir, projectScenarioNames, scenarioNames } from '../engine/scenarios.ts';
+import { describeData } from '../data/registry.ts';
 
 export function fmtBytes(n: number): string {
   if (n < 1024) return `${n} B`;
@@ -177,7 +178,7 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
       ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
       `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.activation}`,
     `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +
-      ` · dropout ${m.dropout} · ${c.data.corpus} corpus · seed ${c.seed} · ${c.steps} steps`,
+      ` · dropout ${m.dropout} · ${describeData(c.data)} · seed ${c.seed} · ${c.steps} steps`,
   ].join('\n');
 }
 

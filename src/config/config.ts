@@ -5,6 +5,7 @@ import type { OptimConfig } from '../optim/optimizer.ts';
 import { optimizerKinds } from '../optim/registry.ts';
 import type { ScheduleConfig } from '../optim/schedule.ts';
 import type { DataConfig } from '../data/dataset.ts';
+import { taskKindOf, taskKinds } from '../data/registry.ts';
 import type { Dtype } from '../kernels/types.ts';
 import { NUMERIC_NAMES, type Numeric } from '../kernels/modes.ts';
 import { ConfigError } from '../errors.ts';
@@ -77,7 +78,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   optim: { kind: 'adam', lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0.9 },
   clip: { maxNorm: 0 },
   schedule: { kind: 'constant', warmupSteps: 0, minLrRatio: 0.1 },
-  data: { corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536 },
+  data: { kind: 'corpus', corpus: 'story', batchSize: 8, sentences: 2000, corpusSeed: 1, randomTokens: 65536, trainFraction: 1, p: 59, op: '+' },
   record: { mode: 'compact', keyframeEvery: 100 },
 };
 
@@ -121,8 +122,12 @@ export const CONFIG_SCHEMA = optional(obj({
   clip: obj({ maxNorm: num(0, 1e12) }),
   schedule: obj({ kind: { enum: ['constant', 'cosine'] }, warmupSteps: int(0, 10_000_000), minLrRatio: num(0, 1) }),
   data: obj({
+    kind: { enum: taskKinds() },
     corpus: { enum: ['story', 'random'] }, batchSize: int(1, 4096), sentences: int(0, 1_000_000),
     corpusSeed: int(0, Number.MAX_SAFE_INTEGER), randomTokens: int(2, 100_000_000),
+    trainFraction: { type: 'number', exclusiveMinimum: 0, maximum: 1 },
+    // p² examples: 1,048,576 at most
+    p: int(2, 1024), op: { enum: ['+', '-', '*', '/'] },
   }),
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
 }), { probe: PROBE_SCHEMA });
@@ -153,8 +158,9 @@ export function validateConfig(c: unknown): WeftConfig {
   const m = cfg.model;
   if (m.dModel % m.nHeads !== 0) throw new ConfigError('model.nHeads', `must divide model.dModel (${m.dModel}), got ${m.nHeads}`);
   architectureOf(m.arch).check?.(m);
-  if (cfg.probe && cfg.data.corpus !== 'story') throw new ConfigError('probe', 'attention probes need words: a run on the story corpus (data.corpus story)');
-  if (cfg.data.corpus === 'random' && m.vocabSize < 2) throw new ConfigError('model.vocabSize', 'must be at least 2 for the random corpus');
+  const task = taskKindOf(cfg.data.kind);
+  if (cfg.probe && !task.words(cfg.data)) throw new ConfigError('probe', `attention probes need words: a run on the story corpus (data.corpus story), not the ${task.describe(cfg.data)}`);
+  task.check(cfg.data, m);
   if (cfg.numeric === 'f32acc' && cfg.dtype !== 'float32') throw new ConfigError('numeric', `f32acc computes in float32 and needs float32 storage (dtype float32), got dtype ${cfg.dtype}`);
   if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
   return cfg;

@@ -24,6 +24,13 @@ export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.posEmb', asBefore: true },
   { path: 'model.tieEmbeddings', asBefore: false },
   { path: 'numeric', asBefore: 'f64acc' },
+  // the data's task: every log before it is language modelling on data.corpus
+  { path: 'data.kind', asBefore: 'corpus' },
+  // before the split every example trained
+  { path: 'data.trainFraction', asBefore: 1 },
+  // the modular task's keys, which no config before it used: at their defaults
+  { path: 'data.p', asBefore: 59 },
+  { path: 'data.op', asBefore: '+' },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {

@@ -30,7 +30,9 @@ export interface Anomaly {
 export interface StepRecord {
   step: number;
   inputs: Int32Array;
+  /** the next tokens, IGNORED_TARGET where the task counts no loss (its loss mask) */
   targets: Int32Array;
+  /** the mean cross-entropy over the counted targets */
   loss: number;
   lr: number;
   /** Norms of the gradient before clipping. */
@@ -131,7 +133,10 @@ export class Trainer {
     return this.model.kernels.mode;
   }
 
-  /** The word vocabulary (index = token id), null for the random corpus. */
+  /**
+   * The word vocabulary (index = token id) the header records and probes encode sentences with;
+   * null when the task's tokens are not words (the random corpus, modular: data.vocabulary names them).
+   */
   get vocab(): string[] | null {
     return this.data.tokenizer ? [...this.data.tokenizer.vocab] : null;
   }

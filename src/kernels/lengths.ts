@@ -1,17 +1,19 @@
-import type { Kernels } from './types.ts';
+import { IGNORED_TARGET, type Kernels } from './types.ts';
 
 /**
  * The one check of a kernel call's sizes and lengths, run at the entry of every kernel of every
  * set (reference.ts, and wasm.ts before it hands memory addresses to WebAssembly or its threads):
  * each size is a whole number, each array holds what the sizes say the kernel reads or writes,
- * each token index names a row. A bad call is a RangeError naming the kernel, the argument and
+ * each token index names a row, each target a class or IGNORED_TARGET (one counted at least). A bad call is a RangeError naming the kernel, the argument and
  * the sizes — the same error from every set — never a read past an array (numbers from a
  * neighbouring tensor in WebAssembly memory, NaN from a JavaScript typed array).
  *
  * The cost is a few comparisons per call (a pass over the indexes for the embedding and the
  * loss, which do more per index); messages are built only when a check fails.
  */
-export type LengthChecks = { [K in Exclude<keyof Kernels, 'mode'>]: (...args: Parameters<Kernels[K]>) => void };
+export type LengthChecks = { [K in Exclude<keyof Kernels, 'mode'>]: (...args: Parameters<Kernels[K]>) => K extends CrossEntropy ? number : void };
+/** The loss kernels, whose check returns how many targets it counts (the mean's divisor). */
+type CrossEntropy = 'crossEntropyForward' | 'crossEntropyBackward';
 
 /** Sizes are passed to WebAssembly as i32: whole numbers in 0…2^31−1. */
 function size(kernel: string, name: string, v: number): void {
@@ -40,6 +42,22 @@ function rowsOf(kernel: string, arg: string, idx: Int32Array, n: number, rows: n
     const r = idx[i];
     if (!(r >= 0 && r < rows)) throw new RangeError(`${kernel}: ${arg}[${i}] = ${r} is not one of the ${rows} ${what}`);
   }
+}
+
+/**
+ * Targets of a cross-entropy: each a class or IGNORED_TARGET, and one counted at least (a mean
+ * over no target is 0/0). Returns how many are counted.
+ */
+function targetsOf(kernel: string, targets: Int32Array, n: number, classes: number): number {
+  let counted = 0;
+  for (let i = 0; i < n; i++) {
+    const t = targets[i];
+    if (t === IGNORED_TARGET) continue;
+    if (!(t >= 0 && t < classes)) throw new RangeError(`${kernel}: targets[${i}] = ${t} is not one of the ${classes} classes (V) nor ignored (${IGNORED_TARGET})`);
+    counted++;
+  }
+  if (counted === 0 && n > 0) throw new RangeError(`${kernel}: every one of the ${n} targets is ignored (${IGNORED_TARGET}): a mean over no target is undefined`);
+  return counted;
 }
 
 export const lengthChecks: LengthChecks = {
@@ -208,7 +226,7 @@ export const lengthChecks: LengthChecks = {
     holds(k, 'probs', probs, N * V, 'N·V', N, V);
     holds(k, 'logits', logits, N * V, 'N·V', N, V);
     holds(k, 'targets', targets, N, 'N');
-    rowsOf(k, 'targets', targets, N, V, 'classes (V)');
+    return targetsOf(k, targets, N, V);
   },
   crossEntropyBackward(dlogits, probs, targets, N, V) {
     const k = 'crossEntropyBackward';
@@ -217,7 +235,7 @@ export const lengthChecks: LengthChecks = {
     holds(k, 'dlogits', dlogits, N * V, 'N·V', N, V);
     holds(k, 'probs', probs, N * V, 'N·V', N, V);
     holds(k, 'targets', targets, N, 'N');
-    rowsOf(k, 'targets', targets, N, V, 'classes (V)');
+    return targetsOf(k, targets, N, V);
   },
 
   findNonFinite(a, n) {

@@ -1,7 +1,7 @@
 import { expF32, geluF32, geluGradF32, logF32, tanhF32 } from '../math/elementary-f32.ts';
 import { lengthChecks } from './lengths.ts';
 import { canonicalNaN, referenceKernels } from './reference.ts';
-import type { Activation, FloatArray, Kernels } from './types.ts';
+import { IGNORED_TARGET, type Activation, type FloatArray, type Kernels } from './types.ts';
 
 /**
  * Reference kernels of the f32acc numeric mode: float32 products and float32 accumulation, every
@@ -321,9 +321,10 @@ export const referenceF32Kernels: Kernels = {
   add: referenceKernels.add,
 
   // losses[n] = log Σ_v e_v − (z_target − max), e_v = exp(z_v − max), Σ over v ascending;
-  // probs = e·(1/Σ); returns (Σ_n losses[n], n ascending)/N
+  // probs = e·(1/Σ); returns (Σ_n losses[n], n ascending)/counted. A row whose target is
+  // IGNORED_TARGET has loss 0 and is not counted (its probs are kept, as in f64acc).
   crossEntropyForward(losses, probs, logits, targets, N, V) {
-    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
+    const counted = lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     let total = 0;
     for (let n = 0; n < N; n++) {
       const z = n * V;
@@ -337,20 +338,25 @@ export const referenceF32Kernels: Kernels = {
       }
       const inv = fr(1 / sum);
       for (let v = 0; v < V; v++) probs[z + v] = canonicalNaN(fr(probs[z + v] * inv));
+      if (targets[n] === IGNORED_TARGET) {
+        losses[n] = 0;
+        continue;
+      }
       const l = crossEntropyLossF32(sum, logits[z + targets[n]], max);
       losses[n] = canonicalNaN(l);
       total = fr(total + l);
     }
-    return canonicalNaN(fr(total / N));
+    return canonicalNaN(fr(total / counted));
   },
 
-  // dlogits = (probs − onehot(target))/N
+  // dlogits = (probs − onehot(target))/counted, and 0 in a row whose target is ignored
   crossEntropyBackward(dlogits, probs, targets, N, V) {
-    lengthChecks.crossEntropyBackward(dlogits, probs, targets, N, V);
+    const counted = lengthChecks.crossEntropyBackward(dlogits, probs, targets, N, V);
     for (let n = 0; n < N; n++) {
       const z = n * V;
       const tgt = targets[n];
-      for (let v = 0; v < V; v++) dlogits[z + v] = canonicalNaN(fr(fr(probs[z + v] - (v === tgt ? 1 : 0)) / N));
+      if (tgt === IGNORED_TARGET) dlogits.fill(0, z, z + V);
+      else for (let v = 0; v < V; v++) dlogits[z + v] = canonicalNaN(fr(fr(probs[z + v] - (v === tgt ? 1 : 0)) / counted));
     }
   },
 

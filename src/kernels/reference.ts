@@ -1,6 +1,6 @@
 import { exp, log, tanh } from '../math/elementary.ts';
 import { lengthChecks } from './lengths.ts';
-import { allocFloat, type Activation, type FloatArray, type Kernels } from './types.ts';
+import { allocFloat, IGNORED_TARGET, type Activation, type FloatArray, type Kernels } from './types.ts';
 
 /**
  * Reference kernels: plain loops, one fixed order per reduction, arithmetic in float64 with one
@@ -339,10 +339,11 @@ export const referenceKernels: Kernels = {
     for (let i = 0; i < n; i++) out[i] = canonicalNaN(a[i] + b[i]);
   },
 
-  // losses[n] = log Σ_v exp(z_v − max) − (z_target − max), Σ over v ascending;
-  // returns the mean over n, summed in ascending n. probs (N,V) kept for backward.
+  // losses[n] = log Σ_v exp(z_v − max) − (z_target − max), Σ over v ascending; a row whose
+  // target is IGNORED_TARGET (PyTorch's ignore_index) has loss 0 and is not counted. Returns the
+  // mean over the counted rows, summed in ascending n. probs (N,V) kept for backward, every row.
   crossEntropyForward(losses, probs, logits, targets, N, V) {
-    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
+    const counted = lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     let total = 0;
     for (let n = 0; n < N; n++) {
       const z = n * V;
@@ -356,11 +357,15 @@ export const referenceKernels: Kernels = {
       }
       const inv = 1 / sum;
       for (let v = 0; v < V; v++) probs[z + v] = canonicalNaN(probs[z + v] * inv);
+      if (targets[n] === IGNORED_TARGET) {
+        losses[n] = 0;
+        continue;
+      }
       const l = log(sum) - (logits[z + targets[n]] - max);
       losses[n] = canonicalNaN(l);
       total += l;
     }
-    return canonicalNaN(total / N);
+    return canonicalNaN(total / counted);
   },
 
   // per element, in index order: p ·= decay (adamw); d = g + l2·p; m = β1·m + (1−β1)·d;
@@ -381,13 +386,14 @@ export const referenceKernels: Kernels = {
     }
   },
 
-  // dlogits = (probs − onehot(target)) / N
+  // dlogits = (probs − onehot(target)) / counted, and 0 in a row whose target is ignored
   crossEntropyBackward(dlogits, probs, targets, N, V) {
-    lengthChecks.crossEntropyBackward(dlogits, probs, targets, N, V);
+    const counted = lengthChecks.crossEntropyBackward(dlogits, probs, targets, N, V);
     for (let n = 0; n < N; n++) {
       const z = n * V;
       const tgt = targets[n];
-      for (let v = 0; v < V; v++) dlogits[z + v] = canonicalNaN((probs[z + v] - (v === tgt ? 1 : 0)) / N);
+      if (tgt === IGNORED_TARGET) dlogits.fill(0, z, z + V);
+      else for (let v = 0; v < V; v++) dlogits[z + v] = canonicalNaN((probs[z + v] - (v === tgt ? 1 : 0)) / counted);
     }
   },
 };

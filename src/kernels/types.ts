@@ -9,6 +9,13 @@ export function allocFloat(dtype: Dtype, n: number): FloatArray {
 export type Activation = 'gelu' | 'relu' | 'tanh';
 
 /**
+ * A target that carries no loss (PyTorch's `ignore_index`, and its default value): the mean
+ * cross-entropy leaves it out and divides by the targets it counts, and its logits' gradient is
+ * 0. A task's loss mask is its targets set to this (an answer-only task counts the answer).
+ */
+export const IGNORED_TARGET = -100;
+
+/**
  * The numeric kernels the model is built from. A faster implementation (WASM SIMD, threads)
  * replaces this object as a whole and must reproduce the reference bits (DESIGN rule 4), or
  * declare a different numeric mode, which goes into the log header. Every kernel of every set
@@ -37,7 +44,9 @@ export interface Kernels {
   dropoutForward(out: FloatArray, inp: FloatArray, keep: Uint8Array, p: number, n: number): void;
   dropoutBackward(dinp: FloatArray, dout: FloatArray, keep: Uint8Array, p: number, n: number): void;
   add(out: FloatArray, a: FloatArray, b: FloatArray, n: number): void;
+  /** The mean over the counted targets (those not IGNORED_TARGET; at least one); an ignored row's loss is 0. */
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number;
+  /** d(mean loss)/d(logits): an ignored row's is 0. */
   crossEntropyBackward(dlogits: FloatArray, probs: Float64Array, targets: Int32Array, N: number, V: number): void;
   /** The index of a[0…n)'s first ±Inf or NaN, or −1 when every element is finite. */
   findNonFinite(a: FloatArray, n: number): number;

@@ -3,7 +3,7 @@ import { lengthChecks } from './lengths.ts';
 import { canonicalNaN } from './reference.ts';
 import { crossEntropyLossF32, dropoutScaleF32, referenceF32Kernels } from './reference-f32.ts';
 import { splitRange, WasmArena } from './wasm-arena.ts';
-import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
+import { IGNORED_TARGET, type AdamCoefficients, type Activation, type Dtype, type FloatArray, type Kernels } from './types.ts';
 
 /** The compiled kernels (src/kernels/wasm/kernels-f32.wat → kernels-f32.wasm), compiled once per process. */
 let compiled: WebAssembly.Module | null = null;
@@ -320,7 +320,7 @@ export class WasmF32Kernels implements Kernels {
   }
 
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number {
-    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
+    const counted = lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     if (!allFloat32(logits)) return referenceF32Kernels.crossEntropyForward(losses, probs, logits, targets, N, V);
     const a = this.arena;
     return a.scoped(() => {
@@ -333,11 +333,15 @@ export class WasmF32Kernels implements Kernels {
       const stats = new Float32Array(a.buffer, st, 2 * N);
       let total = 0;
       for (let n = 0; n < N; n++) {
+        if (targets[n] === IGNORED_TARGET) {
+          losses[n] = 0;
+          continue;
+        }
         const l = crossEntropyLossF32(stats[2 * n + 1], logits[n * V + targets[n]], stats[2 * n]);
         losses[n] = canonicalNaN(l);
         total = Math.fround(total + l);
       }
-      return canonicalNaN(Math.fround(total / N));
+      return canonicalNaN(Math.fround(total / counted));
     });
   }
 }

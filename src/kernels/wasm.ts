@@ -4,7 +4,7 @@ import { log } from '../math/elementary.ts';
 import { canonicalNaN, referenceKernels } from './reference.ts';
 import { lengthChecks } from './lengths.ts';
 import { KernelThreads, splitRange, type Task } from './threads.ts';
-import type { AdamCoefficients, Activation, Dtype, FloatArray, Kernels } from './types.ts';
+import { IGNORED_TARGET, type AdamCoefficients, type Activation, type Dtype, type FloatArray, type Kernels } from './types.ts';
 
 /** The compiled kernels (src/kernels/wasm/kernels.wat → kernels.wasm), compiled once per process. */
 let compiled: WebAssembly.Module | null = null;
@@ -457,7 +457,7 @@ export class WasmKernels implements Kernels {
   }
 
   crossEntropyForward(losses: Float64Array, probs: Float64Array, logits: FloatArray, targets: Int32Array, N: number, V: number): number {
-    lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
+    const counted = lengthChecks.crossEntropyForward(losses, probs, logits, targets, N, V);
     if (!allFloat32(logits)) return referenceKernels.crossEntropyForward(losses, probs, logits, targets, N, V);
     return this.scoped(() => {
       const z = this.input(logits, 0, N * V);
@@ -469,11 +469,15 @@ export class WasmKernels implements Kernels {
       const stats = new Float64Array(this.buffer, st, 2 * N);
       let total = 0;
       for (let n = 0; n < N; n++) {
+        if (targets[n] === IGNORED_TARGET) {
+          losses[n] = 0;
+          continue;
+        }
         const l = log(stats[2 * n + 1]) - (logits[n * V + targets[n]] - stats[2 * n]);
         losses[n] = canonicalNaN(l);
         total += l;
       }
-      return canonicalNaN(total / N);
+      return canonicalNaN(total / counted);
     });
   }
   crossEntropyBackward = referenceKernels.crossEntropyBackward;

@@ -1,4 +1,4 @@
-import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
+import { IGNORED_TARGET, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
 import type { ModelConfig } from './params.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
 import type { Architecture, DropoutMasks, Model } from './architecture.ts';
@@ -203,14 +203,20 @@ export class GPT implements Model, NormTensors {
     this.kernels.dropoutBackward(dinp, dout, keep, this.cfg.dropout, n);
   }
 
-  /** Runs the model on (B,T) inputs; returns the mean cross-entropy. masks null = eval (no dropout). */
+  /** The logits of the last forward pass, (B·T, V) row-major: what a task's metrics read (accuracy: the argmax at the answer). */
+  get lastLogits(): FloatArray {
+    return this.logits;
+  }
+
+  /** Runs the model on (B,T) inputs; returns the mean cross-entropy over the counted targets. masks null = eval (no dropout). */
   forward(inputs: Int32Array, targets: Int32Array, masks: DropoutMasks | null): number {
     const { B, T, kernels: k, params: P, cfg } = this;
     const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
     const N = B * T;
     if (inputs.length !== N || targets.length !== N) throw new RangeError(`expected ${N} inputs and targets`);
     for (let i = 0; i < N; i++) {
-      if (!(inputs[i] >= 0 && inputs[i] < V && targets[i] >= 0 && targets[i] < V)) throw new RangeError(`token id out of range [0, ${V}) at ${i}`);
+      // a target IGNORED_TARGET carries no loss (the task's loss mask); the kernel counts the others
+      if (!(inputs[i] >= 0 && inputs[i] < V && ((targets[i] >= 0 && targets[i] < V) || targets[i] === IGNORED_TARGET))) throw new RangeError(`token id out of range [0, ${V}) at ${i}`);
     }
     this.inputs.set(inputs);
     this.targets.set(targets);

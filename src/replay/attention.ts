@@ -4,6 +4,7 @@ import { kernelsFor } from '../kernels/registry.ts';
 import { splitWords, Tokenizer } from '../data/tokenizer.ts';
 import type { LogReader } from '../log/reader.ts';
 import { stateAt } from './state.ts';
+import { describeData } from '../data/registry.ts';
 
 /** One head's causal attention on a sentence, after a step. */
 export interface AttentionGrid {
@@ -29,7 +30,7 @@ export interface AttentionGrid {
 export function attentionAt(log: LogReader, step: number, layer: number, head: number, sentence: string): AttentionGrid {
   const h = log.header;
   const m = { ...h.config.model, vocabSize: h.vocabSize };
-  if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${h.config.data.corpus} corpus has no words to show`);
+  if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${describeData(h.config.data)} has no words to show`);
   const tok = new Tokenizer(h.vocab);
   const typed = splitWords(sentence).slice(0, m.contextLength);
   const ids = tok.encode(typed.join(' '));

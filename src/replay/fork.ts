@@ -33,8 +33,10 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
   if (a.total !== b.total || a.tensors.some((t, i) => t.name !== b.tensors[i]?.name || t.size !== b.tensors[i].size)) {
     throw new ConfigError('model', 'a fork must keep the parent’s architecture (layers, sizes, layer norm on/off)');
   }
-  if (config.data.corpus !== parent.config.data.corpus || config.model.vocabSize !== parent.config.model.vocabSize) {
-    throw new ConfigError('data.corpus', 'a fork must keep the parent’s corpus and vocabulary');
+  const [d, pd] = [config.data, parent.config.data];
+  if (d.kind !== pd.kind || d.corpus !== pd.corpus || d.p !== pd.p || d.op !== pd.op || config.model.vocabSize !== parent.config.model.vocabSize) {
+    const key = d.kind !== pd.kind ? 'data.kind' : d.p !== pd.p ? 'data.p' : d.op !== pd.op ? 'data.op' : 'data.corpus';
+    throw new ConfigError(key, 'a fork must keep the parent’s data kind, corpus (or modulus and operation) and vocabulary');
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);

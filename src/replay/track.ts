@@ -6,6 +6,7 @@ import type { LogReader } from '../log/reader.ts';
 import { viewAs } from '../log/format.ts';
 import { stateAt } from './state.ts';
 import { StateWalker } from './walk.ts';
+import { describeData } from '../data/registry.ts';
 
 /** Attention from one word to another, per head, through training. */
 export interface LinkTrack {
@@ -50,7 +51,7 @@ export function linkPositions(words: readonly string[], [from, to]: [string, str
  */
 export function trackLink(log: LogReader, link: string, opts: { sentence?: string; every?: number } = {}): LinkTrack {
   const h = log.header;
-  if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${h.config.data.corpus} corpus has no words to track`);
+  if (!h.vocab) throw new UsageError(`${log.path}: a run on the ${describeData(h.config.data)} has no words to track`);
   const words2 = parseLink(link);
   const tok = new Tokenizer(h.vocab);
   for (const w of words2) if (!h.vocab.includes(w)) throw new UsageError(`--track ${link}: "${w}" is not in the run's vocabulary`);

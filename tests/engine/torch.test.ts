@@ -25,6 +25,9 @@ const cases: [string, string[]][] = [
   ['attention only, no positional embeddings, relu', ['--set', 'model.mlp=false', '--set', 'model.posEmb=false', '--set', 'model.activation=relu']],
   ['gpt-rms (RMSNorm, no biases), adamw, clipping', ['--set', 'model.arch=gpt-rms', '--set', 'model.bias=false', '--set', 'optim.kind=adamw', '--set', 'optim.weightDecay=0.1', '--set', 'clip.maxNorm=0.5']],
   ['gpt-rms without an MLP, tied', ['--set', 'model.arch=gpt-rms', '--set', 'model.bias=false', '--set', 'model.mlp=false', '--set', 'model.tieEmbeddings=true']],
+  // the loss mask: targets -100 are F.cross_entropy's ignore_index (its default); the answer alone
+  // counts, in sequences padded to the context, and half the pairs held out
+  ['modular: the answer only (ignore_index), padded, dropout', ['--set', 'data.kind=modular', '--set', 'data.p=13', '--set', 'data.trainFraction=0.5', '--set', 'optim.lr=0.01']],
 ];
 
 /** Trains the case in weft, records it in full and runs compare-torch.py on it: its JSON. */

@@ -8,7 +8,7 @@ import { referenceKernels } from '../../src/kernels/reference.ts';
 import { referenceF32Kernels } from '../../src/kernels/reference-f32.ts';
 import { WasmKernels } from '../../src/kernels/wasm.ts';
 import { WasmF32Kernels } from '../../src/kernels/wasm-f32.ts';
-import type { Activation, Kernels } from '../../src/kernels/types.ts';
+import { IGNORED_TARGET, type Activation, type Kernels } from '../../src/kernels/types.ts';
 import { keyedStream, type KeyedStream } from '../../src/rng/keyed.ts';
 
 const SPECIALS = [0, -0, 1, -1, Infinity, -Infinity, NaN, 1e-45, -1e-45, 1e-40, 3.4028234663852886e38, -3.4028234663852886e38];
@@ -154,6 +154,17 @@ const CASES: Case[] = [
       const [N, V] = [shape(r, 20), shape(r, 70)];
       const targets = Int32Array.from({ length: N }, () => r.int(V));
       const a = { losses: f64(N), probs: f64(N * V), logits: f32(values(r, N * V, 0.05)), dlogits: f32(new Array(N * V).fill(0)), mean: f64(1) };
+      return { arrays: a, outputs: ['losses', 'probs', 'dlogits', 'mean'], run: (k) => { a.mean[0] = k.crossEntropyForward(a.losses, a.probs, a.logits, targets, N, V) as number; k.crossEntropyBackward(a.dlogits, a.probs, targets, N, V); } };
+    },
+  },
+  {
+    // a loss mask: some targets ignored (PyTorch's ignore_index), one counted at least
+    name: 'cross-entropy with ignored targets',
+    make(r, f32, f64) {
+      const [N, V] = [shape(r, 20), shape(r, 70)];
+      const counted = r.int(N);
+      const targets = Int32Array.from({ length: N }, (_, n) => (n === counted || r.uniform() < 0.4 ? r.int(V) : IGNORED_TARGET));
+      const a = { losses: f64(N), probs: f64(N * V), logits: f32(values(r, N * V, 0.05)), dlogits: f32(new Array(N * V).fill(0.5)), mean: f64(1) };
       return { arrays: a, outputs: ['losses', 'probs', 'dlogits', 'mean'], run: (k) => { a.mean[0] = k.crossEntropyForward(a.losses, a.probs, a.logits, targets, N, V) as number; k.crossEntropyBackward(a.dlogits, a.probs, targets, N, V); } };
     },
   },

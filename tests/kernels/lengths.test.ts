@@ -4,7 +4,7 @@
 // kernels and the threaded ones — never a read past an array.
 import { describe, expect, it } from 'vitest';
 import { referenceKernels } from '../../src/kernels/reference.ts';
-import type { AdamCoefficients, Kernels } from '../../src/kernels/types.ts';
+import { IGNORED_TARGET, type AdamCoefficients, type Kernels } from '../../src/kernels/types.ts';
 import { WasmKernels } from '../../src/kernels/wasm.ts';
 
 type Kind = 'f32' | 'f64' | 'i32' | 'u8';
@@ -144,7 +144,10 @@ describe('kernel lengths are checked at the boundary, the same in every set', ()
       expect(rangeError(() => run(k, pick('encoderForward'), argsOf(k, pick('encoderForward'), false, withIndex(V))))).toBe(`encoderForward: idx[0] = ${V} is not one of the ${V} rows of wte`);
       expect(rangeError(() => run(k, pick('encoderBackward'), argsOf(k, pick('encoderBackward'), false, withIndex(-1))))).toBe(`encoderBackward: idx[0] = -1 is not one of the ${V} rows of dwte`);
       for (const kernel of ['crossEntropyForward', 'crossEntropyBackward'] as const) {
-        expect(rangeError(() => run(k, pick(kernel), argsOf(k, pick(kernel), false, withIndex(V))))).toBe(`${kernel}: targets[0] = ${V} is not one of the ${V} classes (V)`);
+        expect(rangeError(() => run(k, pick(kernel), argsOf(k, pick(kernel), false, withIndex(V))))).toBe(`${kernel}: targets[0] = ${V} is not one of the ${V} classes (V) nor ignored (-100)`);
+        expect(rangeError(() => run(k, pick(kernel), argsOf(k, pick(kernel), false, withIndex(-1))))).toBe(`${kernel}: targets[0] = -1 is not one of the ${V} classes (V) nor ignored (-100)`);
+        // ignored targets (PyTorch's ignore_index) are taken, but not all of them: a mean over none is undefined
+        expect(rangeError(() => run(k, pick(kernel), argsOf(k, pick(kernel), false, withIndex(IGNORED_TARGET))))).toBe(`${kernel}: every one of the ${N} targets is ignored (-100): a mean over no target is undefined`);
       }
       const rows = (a: Arg) => ('array' in a && a.array === 'dwte' ? { ...a, n: a.n + 1 } : a);
       expect(rangeError(() => run(k, pick('encoderBackward'), argsOf(k, pick('encoderBackward'), false, rows)))).toBe(`encoderBackward: dwte has ${V * C + 1} elements, not a whole number of rows of C = ${C}`);

@@ -6,7 +6,7 @@ import type { ModelConfig } from '../../src/model/params.ts';
 import { referenceKernels } from '../../src/kernels/reference.ts';
 import { dropoutMasks } from '../../src/rng/masks.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
-import type { Activation, Kernels } from '../../src/kernels/types.ts';
+import { IGNORED_TARGET, type Activation, type Kernels } from '../../src/kernels/types.ts';
 
 /** Reference kernels that fingerprint which activation inputs are > 0 (ReLU's kinks). */
 function signTrackingKernels(): { kernels: Kernels; pattern: () => string } {
@@ -39,7 +39,7 @@ const base: ModelConfig = {
  * (f'(x) ≈ (−f(x+2h) + 8f(x+h) − 8f(x−h) + f(x−2h)) / 12h, truncation O(h⁴)).
  * For each tensor: its largest-|g| element and 3 random elements with |g| ≥ 1% of that.
  */
-function gradCheck(cfg: ModelConfig): { worst: number; where: string; checked: number; skipped: number; tensors: string[] } {
+function gradCheck(cfg: ModelConfig, counted: (t: number) => boolean = () => true): { worst: number; where: string; checked: number; skipped: number; tensors: string[] } {
   const tracker = signTrackingKernels();
   const arch = architectureOf(cfg.arch);
   const model = arch.create(cfg, tracker.kernels, 'float64', B, T);
@@ -52,6 +52,8 @@ function gradCheck(cfg: ModelConfig): { worst: number; where: string; checked: n
   for (let i = 0; i < B * T; i++) {
     inputs[i] = r.int(cfg.vocabSize);
     targets[i] = r.int(cfg.vocabSize);
+    // the loss mask: a target not counted is PyTorch's ignore_index
+    if (!counted(i % T)) targets[i] = IGNORED_TARGET;
   }
   const masks = dropoutMasks(3, 1, arch.dropoutSites(cfg), arch.maskElements(cfg, B, T), cfg.dropout);
   model.forward(inputs, targets, masks);
@@ -136,6 +138,32 @@ describe('gradients match central finite differences in float64 (rel. error ≤ 
     if (cfg.activation !== 'relu') expect(r.skipped).toBe(0);
     expect(r.checked).toBe(4 * tensors);
     expect(r.worst, r.where).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('with a loss mask (ignored targets: an answer-only task counts positions 2 and 5 of 6)', () => {
+    const { worst, where, checked } = gradCheck(base, (t) => t === 2 || t === T - 1);
+    expect(checked).toBe(4 * 30);
+    expect(worst, where).toBeLessThanOrEqual(1e-6);
+  });
+
+  it('the masked loss is the mean of the counted positions\' losses, exactly (summed in ascending order, divided by their count)', () => {
+    const model = new GPT(base, referenceKernels, 'float64', B, T);
+    initParams(model.params, model.table, base, 7);
+    const r = keyedStream(9, 'test/mask');
+    const inputs = Int32Array.from({ length: B * T }, () => r.int(base.vocabSize));
+    const targets = Int32Array.from({ length: B * T }, () => r.int(base.vocabSize));
+    const isCounted = (i: number) => i % T === T - 1;
+    model.forward(inputs, targets, null);
+    const all = Float64Array.from(model.losses);
+    let sum = 0;
+    let n = 0;
+    for (let i = 0; i < B * T; i++) {
+      if (!isCounted(i)) continue;
+      sum += all[i];
+      n++;
+    }
+    const masked = Int32Array.from(targets, (t, i) => (isCounted(i) ? t : IGNORED_TARGET));
+    expect(Object.is(model.forward(inputs, masked, null), sum / n)).toBe(true);
   });
 
   it('a wrong gradient is caught (the check can fail)', () => {

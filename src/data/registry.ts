@@ -1,0 +1,30 @@
+import { ConfigError } from '../errors.ts';
+import { corpus } from './corpus.ts';
+import { modular } from './modular.ts';
+import type { DataConfig, TaskKind } from './task.ts';
+
+const registered = new Map<string, TaskKind>();
+
+/** Makes a data kind known to the config (`data.kind`), the trainer, replay and verify. */
+export function registerTask(t: TaskKind): void {
+  if (registered.has(t.kind)) throw new Error(`data kind ${t.kind} is registered twice`);
+  registered.set(t.kind, t);
+}
+
+export function taskKinds(): string[] {
+  return [...registered.keys()];
+}
+
+export function taskKindOf(kind: string): TaskKind {
+  const t = registered.get(kind);
+  if (!t) throw new ConfigError('data.kind', `${JSON.stringify(kind)} is not a data kind this weft knows (${taskKinds().join(', ')})`);
+  return t;
+}
+
+/** A config's data in a phrase (after "the"): "story corpus", "modular task a + b mod 59". */
+export function describeData(data: DataConfig): string {
+  return taskKindOf(data.kind).describe(data);
+}
+
+// weft's data kinds, in the order `data.kind` lists them. A new one: its file, and a line here.
+for (const t of [corpus, modular]) registerTask(t);

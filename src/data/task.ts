@@ -1,0 +1,71 @@
+import type { Tokenizer } from './tokenizer.ts';
+
+/**
+ * The data section of a config. `kind` chooses the task (registry.ts); the keys after it belong
+ * to kinds: corpus, sentences, randomTokens to `corpus`, p and op to `modular`; batchSize,
+ * corpusSeed and trainFraction to every kind.
+ */
+export interface DataConfig {
+  /** the task: `corpus` (language modelling on data.corpus: every log before data.kind), `modular`, … */
+  kind: string;
+  corpus: 'story' | 'random';
+  batchSize: number;
+  /** Generated story sentences on top of the story's own (story corpus). */
+  sentences: number;
+  /** Seed of the data itself, apart from the run seed, so runs of different seeds share data (and the held-out split). */
+  corpusSeed: number;
+  /** Tokens in the random corpus. */
+  randomTokens: number;
+  /** The share of examples that trains; the rest are held out (1: none, as before the split). */
+  trainFraction: number;
+  /** The modulus of the modular task. */
+  p: number;
+  /** The modular task's operation: a ∘ b mod p. */
+  op: '+' | '-' | '*' | '/';
+}
+
+/** What of the model a task is built for: its vocabulary size (0 = the task's own) and its context. */
+export interface TaskModel {
+  vocabSize: number;
+  contextLength: number;
+}
+
+/**
+ * A kind of data, as `data.kind` names it: it owns its examples, their vocabulary and which
+ * targets carry loss. The Dataset (dataset.ts) does the rest for every kind alike: the keyed
+ * train/held-out split, the order of training examples, batches and the metrics. A new kind is
+ * one file declaring one of these and one line in registry.ts.
+ */
+export interface TaskKind {
+  readonly kind: string;
+  /** the data in a phrase, as a run's description and errors name it (after "the"): "story corpus", "modular task a + b mod 59" */
+  describe(data: DataConfig): string;
+  /** its vocabulary is a word tokenizer's: sentences encode to it (attention probes need that) */
+  words(data: DataConfig): boolean;
+  /**
+   * Throws a ConfigError, naming the key, for a config it cannot serve (a context too short for
+   * its examples, a vocabulary too small). Cheap — no data built: every config is checked so.
+   */
+  check(data: DataConfig, model: TaskModel): void;
+  build(data: DataConfig, model: TaskModel): Task;
+}
+
+/** A task's data for one config: its examples, numbered 0…examples−1, each one row of a batch. */
+export interface Task {
+  /** V: the task's own when the model says 0, else the model's (at least the task's: extra ids are never seen) */
+  readonly vocabSize: number;
+  /** token names people read, index = id; null: ids only */
+  readonly vocabulary: readonly string[] | null;
+  /** the word tokenizer behind the vocabulary, when it is one (words(data)) */
+  readonly tokenizer: Tokenizer | null;
+  readonly examples: number;
+  /** every example has one answer, its one counted target: accuracy applies */
+  readonly oneAnswer: boolean;
+  /**
+   * Writes example i into one row of a batch: T inputs and T targets, the target IGNORED_TARGET
+   * where no loss is counted (the loss mask) — at least one target counted. An example shorter
+   * than the context is padded after its end, pad targets ignored: under causal attention
+   * nothing after a position changes it, so padding changes no counted logit.
+   */
+  write(i: number, inputs: Int32Array, targets: Int32Array): void;
+}
