@@ -1,9 +1,11 @@
 // Training speed, as JSON: steps/s for the tiny model and fabric-bench with the reference
 // kernels, the fast kernels on 1 thread and on a thread per core, and recording compact and
-// full; matmul GFLOP/s per shape (fast and reference) against the measured peak of register-
-// resident f64x2 multiply-adds; and, where Debian's python3-torch is installed, PyTorch's steps/s
-// on the same model and batch in the same run (best of 1 and 2 threads) with the ratios. The
-// machine is shared: compare the ratios measured in one run.
+// full, in both numeric modes (f64acc at the top level, as before; f32acc under `f32acc`);
+// matmul GFLOP/s per shape (fast and reference) against the measured peak of register-resident
+// multiply-adds (f64x2 for f64acc, f32x4 for f32acc); and, where Debian's python3-torch is
+// installed, PyTorch's steps/s (float32) on the same model and batch in the same run (best of 1
+// and 2 threads) with the ratios. Then, on stderr, each of issue 24's goals beside its measured
+// figure (`goals` in the JSON). The machine is shared: compare the ratios measured in one run.
 // Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick] [--readme]
 // (--readme also writes the figures into README.md's bench block)
 import { spawnSync } from 'node:child_process';
@@ -16,7 +18,7 @@ import { runTraining } from '../src/engine/run.ts';
 import { Trainer } from '../src/engine/trainer.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.ts';
-import type { WasmKernels } from '../src/kernels/wasm.ts';
+import { NUMERIC_NAMES, numericModeOf, type Numeric } from '../src/kernels/modes.ts';
 import { referenceKernels } from '../src/kernels/reference.ts';
 import { Recorder } from '../src/engine/recorder.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
@@ -45,8 +47,8 @@ function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImp
 }
 
 /** GFLOP/s of the forward and backward matmuls at a shape (N rows, C in, OC out). */
-function matmulSpeed(implementation: KernelImplementation, N: number, C: number, OC: number) {
-  const k = kernelsFor(undefined, implementation, 1);
+function matmulSpeed(numeric: Numeric, implementation: KernelImplementation, N: number, C: number, OC: number) {
+  const k = kernelsFor(numericModeOf(numeric), implementation, 1);
   const arr = (n: number) => {
     const a = k.alloc('float32', n) as Float32Array;
     for (let i = 0; i < n; i++) a[i] = Math.sin(i) * 0.5; // timing input only
@@ -123,8 +125,11 @@ function torchSpeed(config: WeftConfig, steps: number): { stepsPerSec: number; t
 
 const cores = availableParallelism();
 const out: Record<string, unknown> = { node: process.version, cores };
-for (const [name, { config, steps }] of Object.entries(configs)) {
-  process.stderr.write(`${name}: training\n`);
+const withNumeric = (config: WeftConfig, numeric: Numeric) => validateConfig(mergeConfig(config, { numeric }));
+
+/** One model's figures in one numeric mode (PyTorch's measured once per model, for both). */
+function modelFigures(name: string, config: WeftConfig, steps: number, torch: ReturnType<typeof torchSpeed>) {
+  process.stderr.write(`${name} ${config.numeric}: training\n`);
   // recording is measured at the CLI's default, a thread per core
   const weft: Record<string, Record<string, number>> = {
     reference: { off: trainSpeed(config, Math.max(2, Math.round(steps / 5)), 'reference', null, 1) },
@@ -135,10 +140,8 @@ for (const [name, { config, steps }] of Object.entries(configs)) {
     weft.fast.compact = trainSpeed(config, steps, 'fast', 'compact', cores);
     weft.fast.full = trainSpeed(config, steps, 'fast', 'full', cores);
   }
-  process.stderr.write(`${name}: PyTorch\n`);
-  const torch = torchSpeed(config, steps);
   const fast = weft.fast;
-  out[name] = {
+  return {
     parameters: new Trainer(config).model.table.total,
     stepsPerSec: weft,
     fastOverReference: fast.off / weft.reference.off,
@@ -148,16 +151,38 @@ for (const [name, { config, steps }] of Object.entries(configs)) {
     stepBreakdown1Thread: stepBreakdown(config, steps),
   };
 }
-process.stderr.write('matmul shapes\n');
+
 const m = configs.fabricBench.config.model;
 const N = configs.fabricBench.config.data.batchSize * m.contextLength;
 const shapes: Record<string, [number, number, number]> = { qkv: [N, m.dModel, 3 * m.dModel], proj: [N, m.dModel, m.dModel], fc: [N, m.dModel, m.dFF], mlpProj: [N, m.dFF, m.dModel] };
-const peak = (kernelsFor(undefined, 'fast', 1) as unknown as WasmKernels).peakGflops();
-out.wasmPeakGflopsPerCore = peak;
-out.matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, (() => {
-  const fast = matmulSpeed('fast', n, c, oc);
-  return { fast, fractionOfPeak: { forward: fast.forwardGflops / peak, backward: fast.backwardGflops / peak }, reference: matmulSpeed('reference', n, c, oc) };
-})()]));
+/** The matmul shapes' speeds in one numeric mode, against its measured multiply-add peak. */
+function matmulFigures(numeric: Numeric) {
+  process.stderr.write(`matmul shapes ${numeric}\n`);
+  const peak = (kernelsFor(numericModeOf(numeric), 'fast', 1) as unknown as { peakGflops(): number }).peakGflops();
+  const matmul = Object.fromEntries(Object.entries(shapes).map(([name, [n, c, oc]]) => [`${name} ${n}x${c}x${oc}`, (() => {
+    const fast = matmulSpeed(numeric, 'fast', n, c, oc);
+    return { fast, fractionOfPeak: { forward: fast.forwardGflops / peak, backward: fast.backwardGflops / peak }, reference: matmulSpeed(numeric, 'reference', n, c, oc) };
+  })()]));
+  return { peak, matmul };
+}
+
+const f32acc: Record<string, unknown> = {};
+for (const [name, { config, steps }] of Object.entries(configs)) {
+  process.stderr.write(`${name}: PyTorch\n`);
+  const torch = torchSpeed(config, steps);
+  for (const numeric of NUMERIC_NAMES) {
+    const figures = modelFigures(name, withNumeric(config, numeric), steps, torch);
+    if (numeric === 'f64acc') out[name] = figures;
+    else f32acc[name] = figures;
+  }
+}
+const mm64 = matmulFigures('f64acc');
+out.wasmPeakGflopsPerCore = mm64.peak;
+out.matmul = mm64.matmul;
+const mm32 = matmulFigures('f32acc');
+f32acc.wasmPeakGflopsPerCore = mm32.peak;
+f32acc.matmul = mm32.matmul;
+out.f32acc = f32acc;
 // start-up: the CLI against a bare Node (median of 7 runs each, wall clock of the whole process)
 process.stderr.write('start-up\n');
 const startMs = (args: string[]) => {
@@ -175,8 +200,9 @@ spawnSync(process.execPath, ['bin/weft.mjs', 'run', 'baseline', '--model', 'tiny
 const bare = startMs(['-e', '0']);
 const startup = { help: startMs(['bin/weft.mjs', '--help']), inspect: startMs(['bin/weft.mjs', 'inspect', small]), list: startMs(['bin/weft.mjs', 'run', '--list']) };
 out.startup = { bareNodeMs: bare, ms: startup, overBareNode: Object.fromEntries(Object.entries(startup).map(([k, v]) => [k, v / bare])) };
-out.goals = { fabricBenchOverTorch: 1.0, tinyOverTorch: 1.5, fullRecordingCostMax: 0.25, startupOverBareNodeMax: 3 };
+out.goals = goals(out);
 process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+process.stderr.write(`\n${goalTable(out.goals as Goal[])}\n`);
 rmSync(dir, { recursive: true, force: true });
 if (values.readme) updateReadmeBlocks('README.md', { bench: readmeBlock(out) }, true, ['bench']);
 
@@ -206,5 +232,54 @@ function readmeBlock(o: Record<string, unknown>): string {
   const st = o.startup as { bareNodeMs: number; ms: Record<string, number>; overBareNode: Record<string, number> };
   lines.push('', `Start-up (the compiled CLI, median of 7): \`weft --help\` ${Math.round(st.ms.help)} ms, \`weft inspect <small log>\` ${Math.round(st.ms.inspect)} ms, \`weft run --list\` ${Math.round(st.ms.list)} ms — ${st.overBareNode.help.toFixed(1)}×, ${st.overBareNode.inspect.toFixed(1)}×, ${st.overBareNode.list.toFixed(1)}× a bare \`node -e 0\` (${Math.round(st.bareNodeMs)} ms).`);
   lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
+  return lines.join('\n');
+}
+
+interface Goal {
+  goal: string;
+  /** 'min': the figure must reach the target; 'max': stay under it */
+  kind: 'min' | 'max';
+  target: number;
+  measured: number | null;
+}
+
+type ModelRow = { weftOverTorch: number | null; recordingCost: { compact: number; full: number } | null };
+type MatmulRow = Record<string, { fractionOfPeak: { forward: number; backward: number } }>;
+
+/**
+ * Issue 24's goals that this bench measures, each with its figure (null when not measured: no
+ * PyTorch, or --quick), and the earlier rounds' start-up goal.
+ */
+function goals(o: Record<string, unknown>): Goal[] {
+  const f32 = o.f32acc as Record<string, unknown>;
+  const row = (mode: Record<string, unknown>, name: string) => mode[name] as ModelRow;
+  const minPeak = (mm: MatmulRow) => Math.min(...Object.values(mm).flatMap((x) => [x.fractionOfPeak.forward, x.fractionOfPeak.backward]));
+  const list: Goal[] = [
+    { goal: 'f32acc fabric-bench / PyTorch', kind: 'min', target: 1.3, measured: row(f32, 'fabricBench').weftOverTorch },
+    { goal: 'f32acc tiny / PyTorch', kind: 'min', target: 2.0, measured: row(f32, 'tiny').weftOverTorch },
+    { goal: 'f32acc matmuls, slowest fraction of the f32x4 peak', kind: 'min', target: 0.7, measured: minPeak(f32.matmul as MatmulRow) },
+    { goal: 'f64acc fabric-bench / PyTorch', kind: 'min', target: 1.0, measured: row(o, 'fabricBench').weftOverTorch },
+    { goal: 'f64acc tiny / PyTorch', kind: 'min', target: 1.5, measured: row(o, 'tiny').weftOverTorch },
+  ];
+  for (const [label, mode] of [['f64acc', o], ['f32acc', f32]] as const) {
+    for (const [name, model] of [['tiny', 'tiny'], ['fabricBench', 'fabric-bench']] as const) {
+      const r = row(mode, name).recordingCost;
+      list.push({ goal: `${label} ${model} recording cost, compact`, kind: 'max', target: 0.15, measured: r?.compact ?? null });
+      list.push({ goal: `${label} ${model} recording cost, full`, kind: 'max', target: 0.4, measured: r?.full ?? null });
+    }
+  }
+  const st = o.startup as { overBareNode: Record<string, number> };
+  list.push({ goal: 'start-up, weft --help / bare node', kind: 'max', target: 3, measured: st.overBareNode.help });
+  return list;
+}
+
+/** The goals as a table: goal, target, measured, met. */
+function goalTable(list: Goal[]): string {
+  const lines = ['goal (issue 24; measured in this run)                      target   measured  met'];
+  for (const g of list) {
+    const met = g.measured === null ? '–' : (g.kind === 'min' ? g.measured >= g.target : g.measured <= g.target) ? 'yes' : 'no';
+    const fmt = (x: number) => x.toFixed(2);
+    lines.push(`${g.goal.padEnd(58)} ${(g.kind === 'min' ? '≥ ' : '≤ ') + fmt(g.target)}   ${g.measured === null ? '–'.padStart(8) : fmt(g.measured).padStart(8)}  ${met}`);
+  }
   return lines.join('\n');
 }

@@ -1,5 +1,6 @@
 // Builds weft's WebAssembly modules from their .wat sources with wabt (a devDependency; nothing
-// is downloaded): the kernels (src/kernels/wasm/kernels.wat) and the rANS encoder
+// is downloaded): the kernels of both numeric modes (src/kernels/wasm/kernels.wat, f64acc, and
+// kernels-f32.wat, f32acc) and the rANS encoder
 // (src/log/rans.wat). The .wasm files are committed, so running weft needs no build step; a test
 // rebuilds them and requires the same bytes.
 // Usage: npx tsx scripts/build-wasm.ts [--check]
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
 /** The modules' sources; each builds to the .wasm beside it. */
-export const WAT_SOURCES = ['../src/kernels/wasm/kernels.wat', '../src/log/rans.wat'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+export const WAT_SOURCES = ['../src/kernels/wasm/kernels.wat', '../src/kernels/wasm/kernels-f32.wat', '../src/log/rans.wat'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
 
 /** A double as an exact hexadecimal float literal (normal numbers; ±0). */
 export function hexFloat(x: number): string {
@@ -26,13 +27,20 @@ export function hexFloat(x: number): string {
 
 /**
  * The module's text with each `${expr}` replaced by the double JavaScript computes for it (an
- * arithmetic expression on numbers, Math.sqrt and Math.PI), as an exact hexadecimal float.
+ * arithmetic expression on numbers, Math.sqrt and Math.PI), as an exact hexadecimal float;
+ * `$f32{expr}` by that double rounded to float32, and `$f32x4{expr}` by a v128.const of four.
  */
 export function expandConstants(wat: string): string {
-  return wat.replace(/\$\{([^}]*)\}/g, (_, expr: string) => {
-    if (!/^[\d\s.eE+\-*/()]*$/.test(expr.replace(/Math\.(sqrt|PI)/g, ''))) throw new Error(`kernels.wat: constant \${${expr}} is not plain arithmetic`);
-    return hexFloat(Number(new Function(`return (${expr});`)()));
-  });
+  const value = (expr: string, form: string) => {
+    if (!/^[\d\s.eE+\-*/()]*$/.test(expr.replace(/Math\.(sqrt|PI)/g, ''))) throw new Error(`constant ${form}{${expr}} is not plain arithmetic`);
+    return Number(new Function(`return (${expr});`)());
+  };
+  // float32 constants: $f32{expr} is the expression's value rounded to float32 (Math.fround, as
+  // the TypeScript kernels round it), $f32x4{expr} a v128.const of four of them
+  return wat
+    .replace(/\$f32x4\{([^}]*)\}/g, (_, expr: string) => `v128.const f32x4 ${Array(4).fill(hexFloat(Math.fround(value(expr, '$f32x4')))).join(' ')}`)
+    .replace(/\$f32\{([^}]*)\}/g, (_, expr: string) => hexFloat(Math.fround(value(expr, '$f32'))))
+    .replace(/\$\{([^}]*)\}/g, (_, expr: string) => hexFloat(value(expr, '$')));
 }
 
 /** A module's bytes: SIMD128, shared memory (for threads), bulk memory; no names section. */

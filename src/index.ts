@@ -17,9 +17,10 @@ export { architectureOf, architectures, type Architecture, type Model } from './
 export { layerName, type ParamInfo, type ParamTable } from './layout/table.ts';
 export { optimizerKinds } from './optim/registry.ts';
 export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
-// data: tasks (data.kind) and their registry
-export { registerTask, taskKinds } from './data/registry.ts';
+// data: its tasks (data.kind), as optimizers have kinds
+export { taskKinds } from './data/registry.ts';
 export type { Task, TaskKind, TaskModel, DataConfig } from './data/task.ts';
+export { evaluate, type SplitMetrics } from './data/metrics.ts';
 export { IGNORED_TARGET } from './kernels/types.ts';
 // the flight recorder
 export { openLog, LogReader, type FrameRef } from './log/reader.ts';
@@ -31,6 +32,8 @@ export { stateAt, type ReplayState } from './replay/state.ts';
 export { verifyLog, type VerifyResult, type Mismatch } from './replay/verify.ts';
 export { startFork, startResume } from './replay/fork.ts';
 export { encodeSafetensors } from './replay/safetensors.ts';
+// inference: what the model writes after a prompt
+export { sample, logits, modelStateAt, type ModelState, type SampleOptions, type Sample, type SampledToken } from './replay/sample.ts';
 // diff and reports
 export { diff, type DiffResult, type Divergence } from './diff/diff.ts';
 export { DIFF_JSON_SCHEMA } from './diff/schema.ts';

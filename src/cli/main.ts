@@ -8,6 +8,7 @@ import { reportCommand, REPORT_USAGE } from './report.ts';
 import { snapshotCommand, SNAPSHOT_USAGE } from './snapshot.ts';
 import { attentionCommand, ATTENTION_USAGE } from './attention.ts';
 import { viewCommand, VIEW_USAGE } from './view.ts';
+import { sampleCommand, SAMPLE_USAGE } from './sample.ts';
 import { sweepCommand, SWEEP_USAGE } from './sweep.ts';
 import { reportError, EXIT } from './errors.ts';
 import { takeGlobalFlags } from './args.ts';
@@ -30,6 +31,7 @@ const COMMANDS: Record<string, Command> = {
   sweep: { summary: 'many seeds and settings, N at a time or in shards; merge; report', usage: SWEEP_USAGE, run: sweepCommand },
   view: { summary: 'look through runs in a browser: overview, heat maps, any step, compare, attention', usage: VIEW_USAGE, run: viewCommand },
   attention: { summary: 'where a head looks on a sentence after step N; --track: a link through training', usage: ATTENTION_USAGE, run: attentionCommand },
+  sample: { summary: 'what the model writes after a prompt at step N: greedy or seeded, the same bytes everywhere', usage: SAMPLE_USAGE, run: sampleCommand },
   snapshot: { summary: 'check or update golden snapshots (snapshots/ beside your package.json); --artifacts for CI', usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };
 

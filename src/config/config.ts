@@ -7,6 +7,7 @@ import type { ScheduleConfig } from '../optim/schedule.ts';
 import type { DataConfig } from '../data/dataset.ts';
 import { taskKindOf, taskKinds } from '../data/registry.ts';
 import type { Dtype } from '../kernels/types.ts';
+import { NUMERIC_NAMES, type Numeric } from '../kernels/modes.ts';
 import { ConfigError } from '../errors.ts';
 
 export type RecordMode = 'full' | 'compact' | 'summary';
@@ -57,6 +58,11 @@ export interface WeftConfig {
   seed: number;
   steps: number;
   dtype: Dtype;
+  /**
+   * The numeric mode (kernels/modes.ts): `f64acc` (float64 accumulation, the default) or
+   * `f32acc` (float32 arithmetic throughout: faster, float32's rounding). The log header names it.
+   */
+  numeric: Numeric;
   model: ModelConfig;
   optim: OptimConfig;
   clip: { maxNorm: number };
@@ -78,6 +84,7 @@ export const DEFAULT_CONFIG: WeftConfig = {
   seed: 1,
   steps: 100,
   dtype: 'float32',
+  numeric: 'f64acc',
   model: {
     arch: 'gpt', nLayers: 12, nHeads: 8, dModel: 64, dFF: 256, vocabSize: 0, contextLength: 16,
     residual: true, layerNorm: true, dropout: 0.1, activation: 'gelu', initStd: 0.02, initScheme: 'gpt2',
@@ -111,6 +118,7 @@ export const CONFIG_SCHEMA = optional(obj({
   seed: int(0, Number.MAX_SAFE_INTEGER),
   steps: int(0, 10_000_000),
   dtype: { enum: ['float32', 'float64'] },
+  numeric: { enum: NUMERIC_NAMES },
   model: obj({
     arch: { enum: architectures() },
     nLayers: int(1, 64), nHeads: int(1, 64), dModel: int(1, 4096), dFF: int(1, 16384),
@@ -172,6 +180,7 @@ export function validateConfig(c: unknown): WeftConfig {
   if (cfg.probe && !task.words(cfg.data)) throw new ConfigError('probe', `attention probes need words: a run on the story corpus (data.corpus story), not the ${task.describe(cfg.data)}`);
   task.check(cfg.data, m);
   if (cfg.eval && cfg.data.trainFraction === 1 && cfg.data.heldOutPath === '') throw new ConfigError('eval', 'evaluation needs held-out examples: set data.trainFraction below 1 (0.9 holds a tenth out)');
+  if (cfg.numeric === 'f32acc' && cfg.dtype !== 'float32') throw new ConfigError('numeric', `f32acc computes in float32 and needs float32 storage (dtype float32), got dtype ${cfg.dtype}`);
   if (m.vocabSize === 1) throw new ConfigError('model.vocabSize', 'must be 0 (all words of the corpus) or at least 2');
   return cfg;
 }

@@ -23,6 +23,7 @@ export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'model.mlp', asBefore: true },
   { path: 'model.posEmb', asBefore: true },
   { path: 'model.tieEmbeddings', asBefore: false },
+  { path: 'numeric', asBefore: 'f64acc' },
   // the data's task: every log before it is language modelling on data.corpus
   { path: 'data.kind', asBefore: 'corpus' },
   // before the split every example trained

@@ -70,3 +70,24 @@ export function evaluate(data: Dataset, model: EvaluatedModel, split: SplitName,
     accuracy: data.task.oneAnswer ? (counted ? correct / counted : NaN) : null,
   };
 }
+
+/** Accuracy of both splits after a run's last step, as the run's summary shows it. */
+export interface RunAccuracy {
+  /** the step whose parameters were evaluated (the last step taken) */
+  step: number;
+  train: SplitMetrics;
+  /** null when nothing is held out (data.trainFraction 1) */
+  heldOut: SplitMetrics | null;
+}
+
+/**
+ * The end-of-run accuracy of a task with one answer per example, when it is cheap: one forward
+ * pass per batch of each split, done only when those passes are no more than the steps the run
+ * took (a forward pass is a third of a step or less, so the summary costs a run a third more at
+ * most). Null for a task without one answer (language modelling) or splits too large for that.
+ */
+export function runAccuracy(data: Dataset, model: EvaluatedModel, step: number, stepsTaken: number): RunAccuracy | null {
+  if (!data.task.oneAnswer) return null;
+  if (data.evalBatches('train') + data.evalBatches('heldOut') > stepsTaken) return null;
+  return { step, train: evaluate(data, model, 'train'), heldOut: data.split.heldOut.length ? evaluate(data, model, 'heldOut') : null };
+}

@@ -1,3 +1,4 @@
+import { runAccuracy, type EvaluatedModel, type RunAccuracy } from '../data/metrics.ts';
 import { layerName } from '../layout/table.ts';
 import type { RunObserver } from './run.ts';
 import type { StepRecord, Trainer } from './trainer.ts';
@@ -23,6 +24,8 @@ export interface RunSummary {
   gradNormGlobalMax: number;
   clippedSteps: number;
   layers: LayerNormsSummary[];
+  /** a task with one answer per example (modular): both splits' accuracy after the last step, when cheap (data/metrics.ts runAccuracy) */
+  accuracy?: RunAccuracy;
 }
 
 /** Collects what a person reads at the end of a run: loss first → last, norms per layer. */
@@ -35,9 +38,13 @@ export class SummaryObserver implements RunObserver {
   private clipped = 0;
   private count = 0;
   private nLayers = 0;
+  private trainer: Trainer | null = null;
+  private stopped = false;
 
   onStep(rec: StepRecord, trainer: Trainer): void {
     this.nLayers = trainer.config.model.nLayers;
+    this.trainer = trainer;
+    this.stopped = rec.anomaly !== null;
     if (!this.first) {
       this.first = rec;
       this.last = rec;
@@ -59,6 +66,10 @@ export class SummaryObserver implements RunObserver {
     for (let l = 0; l < this.firstPerLayer!.length; l++) {
       layers.push({ layer: l, name: layerName(l, this.nLayers), gradNormFirst: this.firstPerLayer![l], gradNormLast: this.lastPerLayer![l] });
     }
+    // the parameters after the last step: not evaluated when that step stopped the run on NaN/Inf
+    const t = this.trainer;
+    const model = t?.model as Partial<EvaluatedModel> | undefined;
+    const accuracy = t && !this.stopped && model?.lastLogits ? runAccuracy(t.data, model as EvaluatedModel, this.last.step, this.count) : null;
     return {
       steps: this.count,
       firstStep: this.first.step,
@@ -70,6 +81,7 @@ export class SummaryObserver implements RunObserver {
       gradNormGlobalMax: this.maxNorm,
       clippedSteps: this.clipped,
       layers,
+      ...(accuracy ? { accuracy } : {}),
     };
   }
 }

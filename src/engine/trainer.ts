@@ -1,4 +1,5 @@
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
+import { numericModeOf } from '../kernels/modes.ts';
 import type { FloatArray, Kernels } from '../kernels/types.ts';
 import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
@@ -69,7 +70,7 @@ export interface TrainingState {
 export interface TrainerOptions {
   /** A kernel set as it is (tests); else the set for `numericMode` and `implementation`. */
   kernels?: Kernels;
-  /** The numeric mode to train in: a log header's, when re-executing it (default: the current one). */
+  /** The numeric mode to train in: a log header's, when re-executing it (default: the config's `numeric`). */
   numericMode?: string;
   /** fast (default) or reference: the same bits either way. */
   implementation?: KernelImplementation;
@@ -110,7 +111,7 @@ export class Trainer {
     this.arch = arch.name;
     this.dropoutSites = arch.dropoutSites(resolved);
     this.maskElements = arch.maskElements(resolved, config.data.batchSize, m.contextLength);
-    this.model = arch.create(resolved, opts.kernels ?? kernelsFor(opts.numericMode, opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
+    this.model = arch.create(resolved, opts.kernels ?? kernelsFor(opts.numericMode ?? numericModeOf(config.numeric), opts.implementation, opts.threads), config.dtype, config.data.batchSize, m.contextLength);
     initParams(this.model.params, this.model.table, resolved, config.seed);
     this.optim = createOptimState(config.optim.kind, config.dtype, this.model.table.total, (d, n) => this.model.kernels.alloc(d, n));
   }

@@ -1,7 +1,10 @@
 import { UsageError } from '../errors.ts';
+import { NUMERIC_MODES } from './modes.ts';
 import { referenceKernels } from './reference.ts';
+import { referenceF32Kernels } from './reference-f32.ts';
 import type { Kernels } from './types.ts';
 import { WasmKernels } from './wasm.ts';
+import { WasmF32Kernels } from './wasm-f32.ts';
 
 /**
  * Implementations of a numeric mode: `reference` (plain loops, the oracle) and `fast`
@@ -12,27 +15,33 @@ export const KERNEL_IMPLEMENTATIONS = ['fast', 'reference'] as const;
 export type KernelImplementation = (typeof KERNEL_IMPLEMENTATIONS)[number];
 
 const MODES: Record<string, Record<KernelImplementation, (threads: number) => Kernels>> = {
-  [referenceKernels.mode]: { reference: () => referenceKernels, fast: (threads) => fastOrReference(threads) },
+  [referenceKernels.mode]: { reference: () => referenceKernels, fast: (threads) => fastOrReference(() => new WasmKernels(threads), referenceKernels) },
+  [referenceF32Kernels.mode]: { reference: () => referenceF32Kernels, fast: (threads) => fastOrReference(() => new WasmF32Kernels(threads), referenceF32Kernels) },
 };
 
 let fallbackSaid = false;
 
 /**
  * The WebAssembly set, or — where this runtime lacks WebAssembly SIMD or shared memory — the
- * reference kernels, said once on stderr. Both give the same bits, so only speed differs.
+ * mode's reference kernels, said once on stderr. Both give the same bits, so only speed differs.
  */
-function fastOrReference(threads: number): Kernels {
+function fastOrReference(fast: () => Kernels, reference: Kernels): Kernels {
   try {
-    return new WasmKernels(threads);
+    return fast();
   } catch (e) {
     if (!fallbackSaid) process.stderr.write(`weft: the fast kernels cannot start here (${(e as Error).message}); using the reference kernels (same results, slower)\n`);
     fallbackSaid = true;
-    return referenceKernels;
+    return reference;
   }
 }
 
-/** The numeric mode new runs use. */
-export const DEFAULT_NUMERIC_MODE = referenceKernels.mode;
+/** The numeric mode new runs use (the config's `numeric` default, f64acc). */
+export const DEFAULT_NUMERIC_MODE = NUMERIC_MODES.f64acc;
+
+/** A numeric mode's reference kernels, its oracle (the conformance test compares every set with it). */
+export function referenceKernelsOf(mode: string): Kernels {
+  return kernelsFor(mode, 'reference');
+}
 
 export function numericModes(): string[] {
   return Object.keys(MODES);

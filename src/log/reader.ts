@@ -12,6 +12,7 @@ import { decodeEval, type Evaluation } from './evals.ts';
 import { KIND_CODES, type AnomalyRecord, type EndRecord, type EvalRecord, type HeaderRecord, type IndexRecord, type KeyframeRecord, type LogRecord, type ProbeRecord, type RecordKind, type StepRecordBody } from './records.ts';
 import { recordProblem } from './schema.ts';
 import { completeConfig } from '../config/evolution.ts';
+import { NUMERIC_MODES, numericModeOf } from '../kernels/modes.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { stepView, type StepView } from './steps.ts';
 
@@ -105,6 +106,11 @@ export class LogReader {
     this.header = { ...stored, config: completeConfig(stored.config) };
     if (stored.arch !== undefined && stored.arch !== this.header.config.model.arch) {
       throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, `the header names architecture ${JSON.stringify(stored.arch)}, its config ${JSON.stringify(this.header.config.model.arch)}`);
+    }
+    // a mode this weft knows must be its config's (one it does not know is refused where it would run)
+    const known = Object.values(NUMERIC_MODES) as string[];
+    if (known.includes(stored.numericMode) && stored.numericMode !== numericModeOf(this.header.config.numeric)) {
+      throw new LogCorruptError(path, FILE_HEADER_BYTES, 0, `the header names numeric mode ${JSON.stringify(stored.numericMode)}, its config ${JSON.stringify(this.header.config.numeric)} (${numericModeOf(this.header.config.numeric)})`);
     }
     checkParamTable(path, this.header);
     const filed = this.fileFrames();

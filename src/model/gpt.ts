@@ -88,7 +88,8 @@ export class GPT implements Model, NormTensors {
   private readonly xs: FloatArray[];
   private readonly xFinal: FloatArray;
   private readonly lnf: FloatArray; private readonly lnfStats: NormStats;
-  private readonly logits: FloatArray;
+  /** the head's output of the last forward pass, (B,T,V) */
+  readonly logits: FloatArray;
   private readonly probs: Float64Array;
   readonly losses: Float64Array;
   // gradient scratch

@@ -36,13 +36,15 @@ export function trainerAt(log: LogReader, n: number, config: WeftConfig): Traine
     throw new ConfigError('model', 'a fork must keep the parent’s architecture (layers, sizes, layer norm on/off)');
   }
   const [d, pd] = [config.data, parent.config.data];
-  if (d.kind !== pd.kind || d.corpus !== pd.corpus || d.p !== pd.p || config.model.vocabSize !== parent.config.model.vocabSize) {
-    throw new ConfigError(d.kind !== pd.kind ? 'data.kind' : d.p !== pd.p ? 'data.p' : 'data.corpus', 'a fork must keep the parent’s data kind, corpus (or modulus) and vocabulary');
+  if (d.kind !== pd.kind || d.corpus !== pd.corpus || d.p !== pd.p || d.op !== pd.op || config.model.vocabSize !== parent.config.model.vocabSize) {
+    const key = d.kind !== pd.kind ? 'data.kind' : d.p !== pd.p ? 'data.p' : d.op !== pd.op ? 'data.op' : 'data.corpus';
+    throw new ConfigError(key, 'a fork must keep the parent’s data kind, corpus (or modulus and operation) and vocabulary');
   }
   if (config.dtype !== parent.dtype) throw new ConfigError('dtype', 'a fork must keep the parent’s dtype');
   const s = stateAt(log, n);
-  // a run on a user's files keeps them, by hash (at config's paths: --data, a moved copy)
-  const t = trainerOnLoggedData(parent, config, { numericMode: parent.numericMode });
+  // a run on a user's files keeps them, by hash (at config's paths: --data, a moved copy); the
+  // parent's mode (its header's), unless the fork changes the config's numeric mode
+  const t = trainerOnLoggedData(parent, config, { numericMode: config.numeric === parent.config.numeric ? parent.numericMode : undefined });
   if (config.optim.kind === parent.config.optim.kind) t.loadState(n, s.params, s.m, s.v, s.optimT);
   else t.loadState(n, s.params, t.optim.m, t.optim.v, 0);
   return t;

@@ -20,9 +20,10 @@ describe.skipIf(!CHROMIUM)('weft in a web page (headless Chromium)', () => {
     await browser?.close();
   });
 
-  for (const mode of ['full', 'compact'] as const) {
-    it(`trains, records (${mode}) and reads back the same log bytes as Node`, async () => {
-      const run = { model: TINY, steps: 4, record: { mode, keyframeEvery: 2 } };
+  // both numeric modes; f32acc (its own WebAssembly module) in compact only, to stay cheap
+  for (const [mode, numeric] of [['full', 'f64acc'], ['compact', 'f64acc'], ['compact', 'f32acc']] as const) {
+    it(`trains, records (${mode}, ${numeric}) and reads back the same log bytes as Node`, async () => {
+      const run = { model: TINY, steps: 4, numeric, record: { mode, keyframeEvery: 2 } };
       const page = await browser.newPage();
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(e.message));
@@ -38,7 +39,7 @@ describe.skipIf(!CHROMIUM)('weft in a web page (headless Chromium)', () => {
       expect(there.steps).toBe(4);
       expect(there.rebuiltHash).toBe(there.recordedHash);
       expect(there.log.length).toBe(here.log.length);
-      expect(Buffer.from(Uint8Array.from(there.log)).equals(Buffer.from(here.log)), `${mode} log written in Chromium differs from Node's`).toBe(true);
+      expect(Buffer.from(Uint8Array.from(there.log)).equals(Buffer.from(here.log)), `${mode} ${numeric} log written in Chromium differs from Node's`).toBe(true);
     });
   }
 });

@@ -37,20 +37,47 @@ function version(r: { bin: string; args: string[] }): string {
 }
 
 describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', () => {
-  it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode, and verifies this Node’s', (_, r) => {
+  it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode and both numeric modes, and verifies this Node’s', (_, r) => {
     const dir = tempDir();
-    for (const mode of ['full', 'compact']) {
-      const here = join(dir, `here-${mode}.weft`);
-      const there = join(dir, `there-${mode}.weft`);
-      const args = ['run', 'baseline', ...TINY_SETS, '--steps', '6', '--record', mode, '--quiet'];
+    // both numeric modes; f32acc (its own kernels and float32 exp/log/tanh) in compact only, to stay cheap
+    for (const [mode, numeric] of [['full', 'f64acc'], ['compact', 'f64acc'], ['compact', 'f32acc']]) {
+      const here = join(dir, `here-${mode}-${numeric}.weft`);
+      const there = join(dir, `there-${mode}-${numeric}.weft`);
+      const args = ['run', 'baseline', ...TINY_SETS, '--set', `numeric=${numeric}`, '--steps', '6', '--record', mode, '--quiet'];
       expect(weft([...args, '--out', here]).code).toBe(0);
       const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);
-      expect(readFileSync(there).equals(readFileSync(here)), `${mode} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
+      expect(readFileSync(there).equals(readFileSync(here)), `${mode} ${numeric} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
       // and it reads and re-executes a log this Node wrote
       const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
       expect(verify.status, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(/reproduced — 6 steps re-executed/);
     }
+  });
+});
+
+// DESIGN rule 8 carried to the output people read: the same `weft sample` command prints the same
+// bytes on every runtime, greedy and seeded (the --json output holds every probability in full)
+describe.skipIf(others.length === 0)('weft sample prints the same bytes across runtimes', () => {
+  const log = join(tempDir(), 'sample.weft');
+  const commands = [
+    ['sample', log, '--prompt', 'The scientists published their', '--tokens', '20'],
+    ['sample', log, '--prompt', 'The scientists published their', '--tokens', '20', '--temperature', '0.8', '--seed', '3', '--json'],
+  ];
+  const here = new Map<number, string>();
+  it.each(others.map((r) => [version(r), r] as const))('%s: greedy, and --temperature 0.8 --seed 3', (_, r) => {
+    if (here.size === 0) {
+      expect(weft(['run', 'baseline', ...TINY_SETS, '--steps', '4', '--out', log, '--quiet']).code).toBe(0);
+      commands.forEach((args, i) => {
+        const s = weft(args);
+        expect(s.code, s.stderr).toBe(0);
+        here.set(i, s.stdout);
+      });
+    }
+    commands.forEach((args, i) => {
+      const there = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args], { cwd: ROOT, encoding: 'utf8' });
+      expect(there.status, there.stderr).toBe(0);
+      expect(there.stdout, `${args.slice(3).join(' ')} under ${version(r)}`).toBe(here.get(i));
+    });
   });
 });

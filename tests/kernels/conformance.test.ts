@@ -3,9 +3,11 @@
 // ±0, subnormals, the largest floats, infinities and NaN; operands both in the set's own memory
 // (its `alloc`) and from elsewhere.
 import { describe, expect, it } from 'vitest';
-import { kernelsFor, KERNEL_IMPLEMENTATIONS, numericModes } from '../../src/kernels/registry.ts';
+import { kernelsFor, KERNEL_IMPLEMENTATIONS, numericModes, referenceKernelsOf } from '../../src/kernels/registry.ts';
 import { referenceKernels } from '../../src/kernels/reference.ts';
+import { referenceF32Kernels } from '../../src/kernels/reference-f32.ts';
 import { WasmKernels } from '../../src/kernels/wasm.ts';
+import { WasmF32Kernels } from '../../src/kernels/wasm-f32.ts';
 import { IGNORED_TARGET, type Activation, type Kernels } from '../../src/kernels/types.ts';
 import { keyedStream, type KeyedStream } from '../../src/rng/keyed.ts';
 
@@ -191,20 +193,24 @@ function runCase(c: Case, seed: number, k: Kernels, own: boolean): Record<string
   return Object.fromEntries(outputs.map((o) => [o, Buffer.from(bytes(arrays[o]))]));
 }
 
-describe('kernel sets reproduce the reference kernels bit for bit', () => {
+describe('kernel sets reproduce their numeric mode\'s reference kernels bit for bit', () => {
   const sets: { mode: string; impl: string; make: () => Kernels }[] = numericModes().flatMap((mode) =>
     KERNEL_IMPLEMENTATIONS.filter((i) => i !== 'reference').map((impl) => ({ mode, impl, make: () => kernelsFor(mode, impl, 1) })));
   // and split over threads, every call however small: each part computes its own outputs
   sets.push({ mode: referenceKernels.mode, impl: 'fast, 3 threads', make: () => new WasmKernels(3, 0) });
-  it('the registry has a fast set for the default mode', () => {
-    expect(sets.length).toBeGreaterThan(1);
+  sets.push({ mode: referenceF32Kernels.mode, impl: 'fast, 3 threads', make: () => new WasmF32Kernels(3, 0) });
+  it('the registry has a fast set for each numeric mode, and each mode its own reference', () => {
+    expect(numericModes()).toEqual([referenceKernels.mode, referenceF32Kernels.mode]);
+    expect(sets.map((s) => s.make().mode)).toEqual([referenceKernels.mode, referenceF32Kernels.mode, referenceKernels.mode, referenceF32Kernels.mode]);
+    expect(referenceKernelsOf(referenceF32Kernels.mode)).toBe(referenceF32Kernels);
   });
   for (const { mode, impl, make } of sets) {
     for (const c of CASES) {
       it(`${mode} ${impl}: ${c.name}`, () => {
         const k = make();
+        const reference = referenceKernelsOf(mode);
         for (let seed = 1; seed <= 40; seed++) {
-          const expected = runCase(c, seed, referenceKernels, false);
+          const expected = runCase(c, seed, reference, false);
           for (const own of [true, false]) {
             const actual = runCase(c, seed, k, own);
             for (const name of Object.keys(expected)) {
@@ -221,7 +227,7 @@ describe('kernel sets reproduce the reference kernels bit for bit', () => {
     }
   }
   it('an unknown numeric mode is a clear error', () => {
-    expect(() => kernelsFor('float16-maybe')).toThrow(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1\)/);
+    expect(() => kernelsFor('float16-maybe')).toThrow(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1, reference-f32acc-v1\)/);
   });
 });
 

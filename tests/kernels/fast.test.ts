@@ -18,7 +18,7 @@ const dir = tempDir();
 
 describe('fast kernels in whole runs', () => {
   it('each committed .wasm is what its .wat builds to', async () => {
-    expect(WAT_SOURCES.length).toBe(2);
+    expect(WAT_SOURCES.length).toBe(3);
     for (const wat of WAT_SOURCES) {
       const built = await buildWasm(wat);
       expect(Buffer.from(built).equals(readFileSync(wat.replace(/\.wat$/, '.wasm'))), wat).toBe(true);
@@ -60,7 +60,7 @@ describe('fast kernels in whole runs', () => {
       const r = weft(args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
-      expect(r.stderr).toMatch(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1\)/);
+      expect(r.stderr).toMatch(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1, reference-f32acc-v1\)/);
     }
     // reading needs no kernels: inspect shows the log, and says what it could not re-execute
     const inspect = weft(['inspect', out]);

@@ -119,6 +119,27 @@ describe('gradients match central finite differences in float64 (rel. error ≤ 
     expect(worst, where).toBeLessThanOrEqual(1e-6);
   });
 
+  // the toggles and gpt-rms, on the tiny model (2 layers): tensors that are off are not in the
+  // table, and every tensor that is has its gradient checked
+  const toggles: [string, Partial<ModelConfig>, number][] = [
+    ['bias=false', { bias: false }, 16],
+    ['mlp=false (attention only)', { mlp: false }, 18],
+    ['posEmb=false', { posEmb: false }, 29],
+    ['tieEmbeddings=true', { tieEmbeddings: true }, 29],
+    ['all four off/on at once, relu, no residual', { bias: false, mlp: false, posEmb: false, tieEmbeddings: true, residual: false, activation: 'relu' }, 8],
+    ['gpt-rms', { arch: 'gpt-rms', bias: false }, 16],
+    ['gpt-rms, tanh, no MLP, tied', { arch: 'gpt-rms', bias: false, activation: 'tanh', mlp: false, tieEmbeddings: true }, 9],
+    ['gpt-rms without norms', { arch: 'gpt-rms', bias: false, layerNorm: false }, 11],
+  ];
+  it.each(toggles)('%s', (_name, over, tensors) => {
+    const cfg = { ...base, ...over };
+    const r = gradCheck(cfg);
+    expect(r.tensors).toHaveLength(tensors);
+    if (cfg.activation !== 'relu') expect(r.skipped).toBe(0);
+    expect(r.checked).toBe(4 * tensors);
+    expect(r.worst, r.where).toBeLessThanOrEqual(1e-6);
+  });
+
   it('with a loss mask (ignored targets: an answer-only task counts positions 2 and 5 of 6)', () => {
     const { worst, where, checked } = gradCheck(base, (t) => t === 2 || t === T - 1);
     expect(checked).toBe(4 * 30);
@@ -143,27 +164,6 @@ describe('gradients match central finite differences in float64 (rel. error ≤ 
     }
     const masked = Int32Array.from(targets, (t, i) => (isCounted(i) ? t : IGNORED_TARGET));
     expect(Object.is(model.forward(inputs, masked, null), sum / n)).toBe(true);
-  });
-
-  // the toggles and gpt-rms, on the tiny model (2 layers): tensors that are off are not in the
-  // table, and every tensor that is has its gradient checked
-  const toggles: [string, Partial<ModelConfig>, number][] = [
-    ['bias=false', { bias: false }, 16],
-    ['mlp=false (attention only)', { mlp: false }, 18],
-    ['posEmb=false', { posEmb: false }, 29],
-    ['tieEmbeddings=true', { tieEmbeddings: true }, 29],
-    ['all four off/on at once, relu, no residual', { bias: false, mlp: false, posEmb: false, tieEmbeddings: true, residual: false, activation: 'relu' }, 8],
-    ['gpt-rms', { arch: 'gpt-rms', bias: false }, 16],
-    ['gpt-rms, tanh, no MLP, tied', { arch: 'gpt-rms', bias: false, activation: 'tanh', mlp: false, tieEmbeddings: true }, 9],
-    ['gpt-rms without norms', { arch: 'gpt-rms', bias: false, layerNorm: false }, 11],
-  ];
-  it.each(toggles)('%s', (_name, over, tensors) => {
-    const cfg = { ...base, ...over };
-    const r = gradCheck(cfg);
-    expect(r.tensors).toHaveLength(tensors);
-    if (cfg.activation !== 'relu') expect(r.skipped).toBe(0);
-    expect(r.checked).toBe(4 * tensors);
-    expect(r.worst, r.where).toBeLessThanOrEqual(1e-6);
   });
 
   it('a wrong gradient is caught (the check can fail)', () => {

@@ -111,7 +111,7 @@ describe('weft sweep', () => {
 
   it('a sweep killed midway, run again, completes without re-running finished runs; its logs equal an uninterrupted sweep’s', async () => {
     const dir = tempDir();
-    const args = ['sweep', 'baseline', '--model', 'tiny', '--steps', '300', '--seeds', '1-3', '--jobs', '1'];
+    const args = ['sweep', 'baseline', '--model', 'tiny', '--steps', '120', '--seeds', '1-3', '--jobs', '1'];
     const whole = weft([...args, '--out', join(dir, 'whole')]);
     expect(whole.code, whole.stderr).toBe(0);
     for (const how of ['SIGTERM', 'SIGKILL'] as const) {

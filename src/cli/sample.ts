@@ -1,0 +1,81 @@
+import { UsageError } from '../errors.ts';
+import { openLog } from '../log/reader.ts';
+import { checkSample, modelStateAt, sample, type Sample } from '../replay/sample.ts';
+import { intFlag, parseCommand } from './args.ts';
+import { stepArg } from './replay.ts';
+
+export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--tokens K] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--show-probs] [--json]
+  What the model writes after a prompt: the state after step N, replayed exactly from the log,
+  then one word at a time, each predicted from the words before it. The same command prints the
+  same bytes on every machine, runtime, --kernels and --threads: greedy, and seeded sampling too.
+  --prompt TEXT      the opening words (read with the run's vocabulary; unknown words as <unk>)
+  --at N             the step (default: the last)
+  --tokens K         words to write (default 16); past the context length the window slides:
+                     each later word is predicted from the contextLength words before it
+  --temperature T    0 = greedy, the likeliest word each time (default); above 0, drawn from
+                     softmax(logits / T)
+  --top-k K          draw among the K likeliest words only (default: all)
+  --top-p P          then among the likeliest whose probability adds up to P, in (0, 1] (default 1)
+  --seed S           draw i comes from the keyed stream (S, sample/token, i) (default 0)
+  --show-probs       each written word's probability and the likeliest alternatives: the
+                     model's own distribution (temperature 1, before top-k and top-p)
+  --json             the sample as JSON (ids, words, probabilities, options)
+  A run on token ids (the random corpus) has no words: sampling refuses it (exit 2).`;
+
+/** A flag's number, or one line naming the flag. */
+function numberFlag(v: unknown, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const s = String(v);
+  if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(s)) throw new UsageError(`${name}: expected a number, got ${JSON.stringify(s)}`);
+  return Number(s);
+}
+
+function formatSample(s: Sample, showProbs: boolean): string {
+  const o = s.options;
+  const how = o.temperature === 0
+    ? 'greedy'
+    : [`temperature ${o.temperature}`, o.topK === null ? '' : `top-k ${o.topK}`, o.topP === 1 ? '' : `top-p ${o.topP}`, `seed ${o.seed}`].filter((x) => x).join(', ');
+  const lines = [`after step ${s.step}, ${how}: [the prompt] and ${s.generated.length} words`];
+  lines.push(`[${s.prompt.words.join(' ')}] ${s.continuation}`);
+  if (showProbs) {
+    const w = Math.max(...s.generated.map((g) => g.word.length));
+    s.generated.forEach((g, i) => {
+      const others = g.top.filter((t) => t.id !== g.id).slice(0, 4).map((t) => `${t.word} ${t.probability.toFixed(3)}`);
+      lines.push(`  ${String(s.prompt.ids.length + i + 1).padStart(3)} ${g.word.padEnd(w)}  ${g.probability.toFixed(3)}   others: ${others.join(' · ')}`);
+    });
+  }
+  if (s.prompt.unknown.length) lines.push(`not in the run's vocabulary, read as <unk>: ${s.prompt.unknown.join(', ')}`);
+  if (s.slid) lines.push(`the context holds ${s.contextLength} words: from word ${s.contextLength + 2} on, each was predicted from the ${s.contextLength} before it (the window slides)`);
+  return lines.join('\n');
+}
+
+export async function sampleCommand(argv: string[]): Promise<number> {
+  const p = parseCommand(argv, {
+    at: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' },
+    'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, 'show-probs': { type: 'boolean' }, json: { type: 'boolean' },
+  }, SAMPLE_USAGE, { count: 1, what: 'one log file' });
+  if (!p) return 0;
+  const { values, positionals } = p;
+  if (values.prompt === undefined) throw new UsageError(`--prompt TEXT is required\nusage: ${SAMPLE_USAGE.split('\n')[0]}`);
+  const options = {
+    tokens: intFlag(values.tokens, '--tokens'),
+    temperature: numberFlag(values.temperature, '--temperature'),
+    topK: intFlag(values['top-k'], '--top-k'),
+    topP: numberFlag(values['top-p'], '--top-p'),
+    seed: intFlag(values.seed, '--seed', 0),
+  };
+  const log = openLog(positionals[0]);
+  try {
+    const h = log.header;
+    if (!h.vocab) throw new UsageError(`${log.path}: sampling needs words, and a run on the ${h.config.data.corpus} corpus has token ids only`);
+    const step = values.at === undefined ? log.lastStep : stepArg(values.at, '--at', log);
+    const prompt = String(values.prompt);
+    // the prompt and options are checked before the replay's work
+    checkSample({ model: { ...h.config.model, vocabSize: h.vocabSize }, vocab: h.vocab }, prompt, options);
+    const s = sample(modelStateAt(log, step), prompt, options);
+    process.stdout.write(`${values.json ? JSON.stringify(s, null, 2) : formatSample(s, Boolean(values['show-probs']))}\n`);
+    return 0;
+  } finally {
+    log.close();
+  }
+}
