@@ -21,6 +21,3 @@ export { stepMasks } from './log/steps.ts';
 export { encodeFloats, decodeFloats } from './log/codec.ts';
 export { planSweep, shardOf } from './sweep/plan.ts';
 export { SWEEP_MANIFEST_SCHEMA } from './sweep/manifest.ts';
-export { taskKindOf, describeData } from './data/registry.ts';
-export { Dataset, type Batch, type SplitName } from './data/dataset.ts';
-export { evaluate, correctAnswers, type SplitMetrics, type EvaluatedModel } from './data/metrics.ts';
