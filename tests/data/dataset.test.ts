@@ -159,8 +159,8 @@ describe('data.kind in the config', () => {
   });
 
   it('a stored config without the data keys reads as before (the corpus, every example trains); one at those values stores none of them', () => {
-    const { kind, trainFraction, p, op, ...before } = DEFAULT_CONFIG.data;
-    expect([kind, trainFraction, p, op]).toEqual(['corpus', 1, 59, '+']);
+    const { kind, trainFraction, p, op, path, tokenizer, heldOutPath, vocabPath, ...before } = DEFAULT_CONFIG.data;
+    expect([kind, trainFraction, p, op, path, tokenizer, heldOutPath, vocabPath]).toEqual(['corpus', 1, 59, '+', '', 'char', '', '']);
     const stored = { ...DEFAULT_CONFIG, data: { ...before, corpus: 'random' } };
     expect(completeConfig(stored).data).toEqual({ ...DEFAULT_CONFIG.data, corpus: 'random' });
     expect(canonicalConfig(DEFAULT_CONFIG).data).toEqual(before);

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../../src/config/config.ts';
 import { Dataset } from '../../src/data/dataset.ts';
+import { taskKinds } from '../../src/data/registry.ts';
 import type { DataConfig } from '../../src/data/task.ts';
 import { IGNORED_TARGET } from '../../src/kernels/types.ts';
 import { TINY_SETS, weft } from '../helpers.ts';
@@ -99,7 +100,7 @@ describe('--set data.kind=modular on any scenario', () => {
 
   it('an unknown kind and bad task parameters are one line each, exit 2', () => {
     const cases: [string, string][] = [
-      ['data.kind=nope', 'weft run: data.kind: must be one of "corpus", "modular", got "nope"\n'],
+      ['data.kind=nope', `weft run: data.kind: must be one of ${taskKinds().map((k) => JSON.stringify(k)).join(', ')}, got "nope"\n`],
       ['data.p=1', 'weft run: data.p: must be >= 2, got 1\n'],
       ['data.p=1025', 'weft run: data.p: must be <= 1024, got 1025\n'],
       ['data.trainFraction=0', 'weft run: data.trainFraction: must be > 0, got 0\n'],

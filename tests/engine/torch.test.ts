@@ -66,9 +66,13 @@ describe.skipIf(!hasTorch)('weft agrees with PyTorch, side by side, in float64',
  * mode with float32 storage differs from torch by 8e-5 in the same way).
  */
 describe.skipIf(!hasTorch)('weft in f32acc agrees with PyTorch in float32', () => {
-  const adamLike = new Set([cases[0][0], cases[2][0]]);
+  // Adam and AdamW (every case that does not choose sgd or momentum) move a noise-gradient entry
+  // by ±lr: their final parameters agree to 1e-3, the others' to 2e-5
+  const adamLike = new Set(cases.filter(([, sets]) => !sets.some((x) => /^optim\.kind=(sgd|momentum)$/.test(x))).map(([name]) => name));
   it.each(cases)('%s', (name, sets) => {
-    const j = compared(sets, ['--set', 'numeric=f32acc']);
+    // at the modular case's lr 0.01 that ±lr reaches 2.4e-3 of a weight: here at Adam's 1e-3
+    const lr = sets.includes('optim.lr=0.01') ? ['--set', 'optim.lr=0.001'] : [];
+    const j = compared(sets, ['--set', 'numeric=f32acc', ...lr]);
     expect(j.dtype).toBe('torch.float32');
     expect(j.steps).toHaveLength(8);
     for (const s of j.steps) {
