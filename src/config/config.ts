@@ -145,7 +145,7 @@ export const CONFIG_SCHEMA = optional(obj({
     // p² examples: 1,048,576 at most
     p: int(2, 1024), op: { enum: ['+', '-', '*', '/'] },
     // a user's files (data.kind text, tokens), as given: 4,096 characters at most
-    path: filePath, tokenizer: { enum: ['char', 'word'] }, heldOutPath: filePath, vocabPath: filePath,
+    path: filePath, tokenizer: { enum: ['char', 'word', 'bpe'] }, heldOutPath: filePath, vocabPath: filePath,
   }),
   record: obj({ mode: { enum: ['full', 'compact', 'summary'] }, keyframeEvery: int(1, 10_000_000) }),
 }), { probe: PROBE_SCHEMA, eval: obj({ every: int(1, 10_000_000), batches: int(0, 1_000_000) }) });

@@ -25,7 +25,7 @@ export interface DataConfig {
   /** The user's file (kinds text and tokens), as given: read relative to the working directory, never made absolute. */
   path: string;
   /** How the text kind cuts its file into tokens: `char` (every distinct character a token) or `word` (the story's word tokenizer). */
-  tokenizer: 'char' | 'word';
+  tokenizer: 'char' | 'word' | 'bpe';
   /** A token file held out whole (the tokens kind: nanoGPT's val.bin); '' splits data.path's windows by data.trainFraction. */
   heldOutPath: string;
   /** The tokens kind's vocabulary file, one token per line (id = line number); '' for ids only. */
@@ -96,7 +96,7 @@ export interface DataFile {
  * vocabulary — so that a log decodes its batches without the files.
  */
 export interface DataSource {
-  tokenizer: 'char' | 'word' | 'uint16';
+  tokenizer: 'char' | 'word' | 'bpe' | 'uint16';
   files: DataFile[];
   /** token names, index = id: the char tokenizer's characters, a token file's vocabulary; null: in header.vocab (word) or none */
   vocab: string[] | null;

@@ -1,4 +1,3 @@
-import { ConfigError } from '../errors.ts';
 import type { Dataset } from '../data/dataset.ts';
 import { evaluate } from '../data/metrics.ts';
 import { kernelsFor } from '../kernels/registry.ts';
@@ -15,7 +14,8 @@ import type { ContributedFrom, RecordContributor, StartRecord } from './contribu
  * model of its own (the training batch size and context, one thread, memory apart from the
  * trainer's) with the trainer's weights and dropout off. It reads the weights and writes nothing
  * of training's: evaluating changes no bit of a run. Each split's first `batches` batches in
- * ascending order (eval.batches; 0: the whole held-out split, and as many training batches).
+ * ascending order (eval.batches, or all of a split that has fewer; 0: the whole held-out split),
+ * and as many training batches as held-out ones.
  */
 export class Evaluator {
   private readonly model: Model;
@@ -24,10 +24,11 @@ export class Evaluator {
   readonly trainBatches: number;
 
   constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, data: Dataset, evalCfg: EvalConfig) {
+    // at most eval.batches of each split: a scenario's interval survives a --set that shrinks the
+    // data (a smaller file, a larger batch); the record's `examples` says how many were evaluated
     const available = data.evalBatches('heldOut');
-    if (evalCfg.batches > available) throw new ConfigError('eval.batches', `the held-out split has ${available} batch${available === 1 ? '' : 'es'} of ${data.batchSize} (${data.split.heldOut.length} examples): must be 0 (all of it) or at most ${available}, got ${evalCfg.batches}`);
     this.data = data;
-    this.heldOutBatches = evalCfg.batches || available;
+    this.heldOutBatches = evalCfg.batches === 0 ? available : Math.min(evalCfg.batches, available);
     this.trainBatches = Math.min(this.heldOutBatches, data.evalBatches('train'));
     this.model = architectureOf(cfg.arch).create(cfg, kernelsFor(numericMode, undefined, 1), dtype, data.batchSize, cfg.contextLength);
   }

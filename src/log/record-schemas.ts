@@ -52,7 +52,7 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
     arch: { type: 'string', pattern: '^[a-z][a-z0-9-]{0,31}$' },
     // a run on a user's files: them by content, the tokenizer and its token names (data/task.ts DataSource)
     data: obj({
-      tokenizer: { enum: ['char', 'word', 'uint16'] },
+      tokenizer: { enum: ['char', 'word', 'bpe', 'uint16'] },
       files: { type: 'array', minItems: 1, maxItems: 3, items: obj({ key: { enum: ['data.path', 'data.heldOutPath', 'data.vocabPath'] }, path: str, bytes: int(1), sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } }) },
       vocab: { anyOf: [{ type: 'null' }, { type: 'array', items: str, maxItems: 65536 }] },
     }),

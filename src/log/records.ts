@@ -42,7 +42,7 @@ export interface HeaderRecord {
  * and the token names (index = id) when they are not the header's word vocabulary.
  */
 export interface HeaderData {
-  tokenizer: 'char' | 'word' | 'uint16';
+  tokenizer: 'char' | 'word' | 'bpe' | 'uint16';
   files: { key: 'data.path' | 'data.heldOutPath' | 'data.vocabPath'; path: string; bytes: number; sha256: string }[];
   vocab: string[] | null;
 }
