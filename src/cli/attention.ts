@@ -2,13 +2,14 @@ import { UsageError } from '../errors.ts';
 import { UNK } from '../data/tokenizer.ts';
 import { openLog } from '../log/reader.ts';
 import { attentionAt } from '../replay/attention.ts';
-import { LINK_FORMED, trackLink, type LinkTrack } from '../replay/track.ts';
+import { isHeadPattern, LINK_FORMED, trackLink, trackPattern, type LinkTrack, type PatternTrack } from '../replay/track.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
 import { describeData } from '../data/registry.ts';
 
 export const ATTENTION_USAGE = `weft attention <log.weft> [--step N] [--layer L] [--head H] [--sentence TEXT] [--json]
 weft attention <log.weft> --track WORD->WORD [--sentence TEXT] [--every N] [--json]
+weft attention <log.weft> --track induction|previous-token [--every N] [--json]
   Shows where one attention head looks, after step N, on a sentence: for each word, how much of
   its attention goes to each word before it (causal), in percent, shaded on one scale for all
   rows (░ from 10%, ▒ from 30%, ▓ from 50%, █ from 70%), and its strongest link.
@@ -24,7 +25,13 @@ weft attention <log.weft> --track WORD->WORD [--sentence TEXT] [--every N] [--js
                    the heads that tie them most, as a chart over training, the strongest at the
                    end and the first step its link passed 0.5 — from the log's probe records
                    (config.probe) when it has them, else by replaying the log
-  --every N        with --track and no probes: replay every N steps (default: 20 points)`;
+  --track induction       every head's induction score through training: the share of attention
+                   a token gives the token that followed its earlier occurrence (Olsson et al.),
+                   averaged over the run's own sequences (held-out first); the strongest head at
+                   the end and the first step its score passed 0.5 — by replaying the log
+  --track previous-token  the same for the share of attention on the token just before
+  --every N        with --track and no probes: replay every N steps (default: 20 points; for a
+                   pattern, 100)`;
 
 /** ▁…█ for 0…1 (absolute: the same height means the same share of attention in every row). */
 function spark(series: number[], width: number): string {
@@ -57,6 +64,26 @@ function formatTrack(t: LinkTrack, shown = 8): string {
   return lines.join('\n');
 }
 
+/** A tracked pattern on a terminal: the heads that follow it most, and when the strongest formed. */
+function formatPatternTrack(t: PatternTrack, shown = 8): string {
+  const first = t.steps[0];
+  const last = t.steps[t.steps.length - 1];
+  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, shown);
+  const width = 40;
+  const what = t.pattern === 'induction' ? 'on the token after its earlier occurrence' : 'on the token just before it';
+  const lines = [
+    `${t.pattern} score: the share of a token's attention ${what}, per head, over ${t.sequences.length} of the run's sequences`,
+    `  at ${t.steps.length} steps (replayed), ${first}…${last}`,
+    `  ${'head'.padEnd(9)} ${'→'.padEnd(Math.min(width, t.steps.length))}   end   > 0.5 from`,
+  ];
+  for (const h of top) lines.push(`  L${String(h.layer + 1).padEnd(2)} H${String(h.head + 1).padEnd(3)} ${spark(h.series, width)}   ${h.final.toFixed(2)}   ${h.firstAbove === null ? '–' : `step ${h.firstAbove}`}`);
+  const s = t.strongest;
+  lines.push(s.final > LINK_FORMED
+    ? `${t.pattern} head: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)} at the end); its score passed 0.5 first at step ${s.firstAbove}`
+    : `no ${t.pattern} head: no head scores above 0.5 at the end; the strongest: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)})`);
+  return lines.join('\n');
+}
+
 /** Absolute shading: the same share of attention looks the same in every row and every head. */
 function shade(w: number): string {
   return w >= 0.7 ? '█' : w >= 0.5 ? '▓' : w >= 0.3 ? '▒' : w >= 0.1 ? '░' : ' ';
@@ -70,7 +97,14 @@ export async function attentionCommand(argv: string[]): Promise<number> {
   try {
     if (values.track !== undefined) {
       if (values.step !== undefined || values.layer !== undefined || values.head !== undefined) throw new UsageError('--track follows every head at every probed step: --step, --layer and --head do not go with it');
-      const t = trackLink(log, String(values.track), { sentence: values.sentence === undefined ? undefined : String(values.sentence), every: intFlag(values.every, '--every', 1) });
+      const track = String(values.track);
+      if (isHeadPattern(track)) {
+        if (values.sentence !== undefined) throw new UsageError(`--track ${track} scores heads on the run's own sequences: --sentence does not go with it`);
+        const t = trackPattern(log, track, { every: intFlag(values.every, '--every', 1) });
+        process.stdout.write(`${values.json ? JSON.stringify(t, null, 2) : formatPatternTrack(t)}\n`);
+        return 0;
+      }
+      const t = trackLink(log, track, { sentence: values.sentence === undefined ? undefined : String(values.sentence), every: intFlag(values.every, '--every', 1) });
       process.stdout.write(`${values.json ? JSON.stringify(t, null, 2) : formatTrack(t)}\n`);
       return 0;
     }

@@ -1,5 +1,6 @@
 import { ConfigError } from '../errors.ts';
 import { corpus } from './corpus.ts';
+import { induction } from './induction.ts';
 import { modular } from './modular.ts';
 import { text } from './text.ts';
 import { tokens } from './tokens.ts';
@@ -29,4 +30,4 @@ export function describeData(data: DataConfig): string {
 }
 
 // weft's data kinds, in the order `data.kind` lists them. A new one: its file, and a line here.
-for (const t of [corpus, modular, text, tokens]) registerTask(t);
+for (const t of [corpus, modular, text, tokens, induction]) registerTask(t);

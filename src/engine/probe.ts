@@ -27,13 +27,23 @@ export class Prober {
   readonly nHeads: number;
   private readonly models: Model[];
 
-  constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, vocab: readonly string[] | null, sentences: string[]) {
-    if (!vocab) throw new ConfigError('probe', 'attention probes need words: a run on the story corpus (data.corpus story)');
-    const tok = new Tokenizer(vocab);
+  /**
+   * `ids`: token sequences to read instead of sentences (a task without words: its own
+   * sequences, e.g. the induction task's; `sentences` then only names them).
+   */
+  constructor(cfg: ModelConfig, dtype: Dtype, numericMode: string, vocab: readonly string[] | null, sentences: string[], ids?: Int32Array[]) {
     this.sentences = sentences;
-    this.ids = sentences.map((s) => Int32Array.from(tok.encode(s).slice(0, cfg.contextLength)));
-    const short = this.ids.findIndex((ids) => ids.length < 2);
-    if (short >= 0) throw new ConfigError('probe.sentences', `sentence ${short + 1} has fewer than two words`);
+    if (ids) {
+      this.ids = ids.map((s) => s.slice(0, cfg.contextLength));
+      const short = this.ids.findIndex((s) => s.length < 2);
+      if (short >= 0) throw new ConfigError('probe', `sequence ${short + 1} has fewer than two tokens`);
+    } else {
+      if (!vocab) throw new ConfigError('probe', 'attention probes need words: a run on the story corpus (data.corpus story)');
+      const tok = new Tokenizer(vocab);
+      this.ids = sentences.map((s) => Int32Array.from(tok.encode(s).slice(0, cfg.contextLength)));
+      const short = this.ids.findIndex((s) => s.length < 2);
+      if (short >= 0) throw new ConfigError('probe.sentences', `sentence ${short + 1} has fewer than two words`);
+    }
     const kernels = kernelsFor(numericMode, undefined, 1);
     const arch = architectureOf(cfg.arch);
     this.models = this.ids.map((ids) => arch.create(cfg, kernels, dtype, 1, ids.length));
