@@ -88,14 +88,14 @@ describe('the f32acc numeric mode in whole runs', () => {
     for (const mode of ['full', 'compact']) {
       const paths = ['fast', 'reference'].map((k) => {
         const out = join(dir, `${mode}-${k}.weft`);
-        const r = weft(['run', 'baseline', ...TINY_SETS, ...F32, '--steps', '8', '--record', mode, '--set', 'record.keyframeEvery=3', '--out', out, '--quiet', '--kernels', k]);
+        const r = weft(['run', 'baseline', ...TINY_SETS, ...F32, '--steps', '5', '--record', mode, '--set', 'record.keyframeEvery=3', '--out', out, '--quiet', '--kernels', k]);
         expect(r.code, r.stderr).toBe(0);
         return out;
       });
       expect(readFileSync(paths[0]).equals(readFileSync(paths[1])), `${mode}: fast and reference logs differ`).toBe(true);
       const v = weft(['verify', paths[0], '--kernels', 'reference']);
       expect(v.code, v.stdout + v.stderr).toBe(0);
-      expect(v.stdout).toMatch(/reproduced — 8 steps re-executed/);
+      expect(v.stdout).toMatch(/reproduced — 5 steps re-executed/);
       expect(weft(['inspect', paths[0]]).stdout).toMatch(/numeric mode reference-f32acc-v1/);
     }
   });
