@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { describeData } from '../data/registry.ts';
 import { openLog } from '../log/reader.ts';
 import { checkSample, modelStateAt, sample, type Sample } from '../replay/sample.ts';
 import { intFlag, parseCommand } from './args.ts';
@@ -20,7 +21,8 @@ export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--to
   --show-probs       each written word's probability and the likeliest alternatives: the
                      model's own distribution (temperature 1, before top-k and top-p)
   --json             the sample as JSON (ids, words, probabilities, options)
-  A run on token ids (the random corpus) has no words: sampling refuses it (exit 2).`;
+  A run without a word vocabulary (the random corpus, a task, a text file read by characters or
+  BPE, a token file) is refused (exit 2): the library's sample takes token ids.`;
 
 /** A flag's number, or one line naming the flag. */
 function numberFlag(v: unknown, name: string): number | undefined {
@@ -67,7 +69,10 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const log = openLog(positionals[0]);
   try {
     const h = log.header;
-    if (!h.vocab) throw new UsageError(`${log.path}: sampling needs words, and a run on the ${h.config.data.corpus} corpus has token ids only`);
+    if (!h.vocab) {
+      const has = h.data ? `${h.data.tokenizer === 'uint16' ? 'token ids' : `${h.data.tokenizer} tokens`}, not words` : 'token ids only';
+      throw new UsageError(`${log.path}: weft sample reads a prompt as words, and a run on the ${describeData(h.config.data)} has ${has} (the library's sample takes token ids)`);
+    }
     const step = values.at === undefined ? log.lastStep : stepArg(values.at, '--at', log);
     const prompt = String(values.prompt);
     // the prompt and options are checked before the replay's work

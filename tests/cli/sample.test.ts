@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openLog } from '../../src/log/reader.ts';
 import { modelStateAt, sample } from '../../src/replay/sample.ts';
-import { TINY_SETS, weft } from '../helpers.ts';
+import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
 const PROMPT = 'The scientists published their';
@@ -49,6 +49,9 @@ describe('weft sample', () => {
 
   it('bad input: one line naming what is wrong, exit 2', () => {
     expect(weft(['run', 'baseline', ...TINY_SETS, '--set', 'data.corpus=random', '--steps', '1', '--out', random, '--quiet']).code).toBe(0);
+    // a user's text read by characters: its reason is its own (it said "the story corpus")
+    const chars = join(dir, 'chars.weft');
+    expect(weft(['run', `${ROOT}/docs/data/sonnets.txt`, ...TINY_SETS, '--set', 'model.vocabSize=0', '--steps', '1', '--out', chars, '--quiet']).code).toBe(0);
     const cases: [string[], RegExp][] = [
       [[log, '--prompt', 'zorblax quux'], /--prompt "zorblax quux": none of its words is in the run's vocabulary \(zorblax, quux\)$/],
       [[log, '--prompt', PROMPT, '--at', '9'], /--at 9: the log holds steps 0…3$/],
@@ -58,7 +61,8 @@ describe('weft sample', () => {
       [[log, '--prompt', PROMPT, '--top-p', '0'], /--top-p 0: expected a number in \(0, 1\]$/],
       [[log, '--prompt', PROMPT, '--top-p', '1.01'], /--top-p 1.01: expected a number in \(0, 1\]$/],
       [[log, '--prompt', 'the cat '.repeat(9)], /--prompt: 18 tokens, more than the model's context of 16$/],
-      [[random, '--prompt', PROMPT], /random\.weft: sampling needs words, and a run on the random corpus has token ids only$/],
+      [[chars, '--prompt', 'Shall I'], /chars\.weft: weft sample reads a prompt as words, and a run on the text file \S+sonnets\.txt \(char\) has char tokens, not words/],
+      [[random, '--prompt', PROMPT], /random\.weft: weft sample reads a prompt as words, and a run on the random corpus has token ids only \(the library's sample takes token ids\)$/],
     ];
     for (const [args, msg] of cases) {
       const r = weft(['sample', ...args]);
