@@ -44,17 +44,18 @@ const scenario = defineScenario({
       check: (r) => r.evaluations.length > 0 && r.evaluations[0].step === 0 && Math.abs(r.evaluations[0].heldOut.loss - CHANCE_LOSS) < 0.1,
     },
     {
-      text: `the phase change: the held-out loss goes from above 3 to below ${INDUCED_LOSS} within ${PHASE_WINDOW_STEPS} steps, by step ${PHASE_BY_STEP} (checked on runs that reach step ${PHASE_BY_STEP})`,
+      text: `the phase change: the held-out loss goes from above 3 to below ${INDUCED_LOSS} within ${PHASE_WINDOW_STEPS} steps, by step ${PHASE_BY_STEP}`,
+      from: PHASE_BY_STEP,
       check: (r) => {
-        if (r.lastStep < PHASE_BY_STEP) return true;
         const last3 = [...r.evaluations].reverse().find((e) => e.step <= (firstBelow(r.evaluations, INDUCED_LOSS)?.step ?? -1) && e.heldOut.loss > 3);
         const induced = firstBelow(r.evaluations, INDUCED_LOSS);
         return !!induced && !!last3 && induced.step <= PHASE_BY_STEP && induced.step - last3.step <= PHASE_WINDOW_STEPS;
       },
     },
     {
-      text: `the repeats stay learnt: the last held-out loss is below ${INDUCED_LOSS} (checked on runs that reach step ${PHASE_BY_STEP})`,
-      check: (r) => r.lastStep < PHASE_BY_STEP || r.evaluations[r.evaluations.length - 1].heldOut.loss < INDUCED_LOSS,
+      text: `the repeats stay learnt: the last held-out loss is below ${INDUCED_LOSS}`,
+      from: PHASE_BY_STEP,
+      check: (r) => r.evaluations[r.evaluations.length - 1].heldOut.loss < INDUCED_LOSS,
     },
   ],
 });

@@ -48,8 +48,10 @@ export function formatAnomaly(a: Anomaly): string {
 
 /** A scenario's expectations checked on a run: how many hold, then one line each, ✓ or ✗ (with the error of a check that threw). */
 export function formatExpectations(results: readonly ExpectationResult[]): string {
-  const held = results.filter((e) => e.ok).length;
-  const lines = [`expectations: ${held} of ${results.length} hold`];
-  for (const e of results) lines.push(`  ${e.ok ? '✓' : '✗'} ${e.text}${e.error ? ` (${e.error})` : ''}`);
+  const checked = results.filter((e) => !e.notChecked);
+  const held = checked.filter((e) => e.ok).length;
+  const skipped = results.length - checked.length;
+  const lines = [`expectations: ${held} of ${checked.length} hold${skipped ? `, ${skipped} not checked` : ''}`];
+  for (const e of results) lines.push(`  ${e.notChecked ? '–' : e.ok ? '✓' : '✗'} ${e.text}${e.error ? ` (${e.error})` : ''}${e.notChecked ? ` (not checked: ${e.notChecked})` : ''}`);
   return lines.join('\n');
 }

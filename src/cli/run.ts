@@ -58,7 +58,7 @@ export const RUN_USAGE = `weft run <scenario|file.ts> [--steps N] [--seed S] [--
                    closing gets its index; one killed before its first record starts afresh
   --data PATH      with --resume: the log's data.path file moved, a copy with the log's hash
                    (a changed or missing file is exit 2, naming it and both hashes)
-  --json           print the summary as JSON on stdout (with expectations: [{text, ok, error?}])
+  --json           print the summary as JSON on stdout (with expectations: [{text, ok, error?, notChecked?}])
   --quiet          no progress output (the summary and the expectations are still printed: they are results)
   --check          exit 1 when an expectation fails (without it, exit 0 either way: a lesson that
                    does not show is a result, not an error; a run stopped by a signal exits 130/143)

@@ -109,13 +109,17 @@ export class ScenarioRunBuilder implements RunObserver {
 /** One expectation checked: whether it holds, and the error when its check threw. */
 export interface ExpectationResult {
   text: string;
+  /** true when it holds, and when it was not checked (notChecked says why): only a failed check is false */
   ok: boolean;
   error?: string;
+  /** why a check was not made: the run ends before the step it speaks of (Expectation.from) */
+  notChecked?: string;
 }
 
 /** Checks expectations on a run; a check that throws (a step the run does not have) fails with its error. */
 export function checkExpectations(expectations: readonly Expectation[], run: ScenarioRun): ExpectationResult[] {
   return expectations.map((e) => {
+    if (e.from !== undefined && run.lastStep < e.from) return { text: e.text, ok: true, notChecked: `the run ends at step ${run.lastStep}, before step ${e.from}` };
     try {
       return { text: e.text, ok: Boolean(e.check(run)) };
     } catch (err) {

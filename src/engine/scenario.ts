@@ -29,6 +29,11 @@ export interface ScenarioRun {
 export interface Expectation {
   text: string;
   check: (run: ScenarioRun) => boolean;
+  /**
+   * The step a run must reach for the check to say anything (a claim about step 600): a shorter
+   * run — the golden's 24 steps, `--steps 50` — reports it as not checked, never as holding.
+   */
+  from?: number;
 }
 
 export interface ScenarioSpec {

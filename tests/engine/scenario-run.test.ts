@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkExpectations, maskCounts, ScenarioRunBuilder } from '../../src/engine/scenario-run.ts';
+import { formatExpectations } from '../../src/cli/format.ts';
 
 /** Step n of a 2-layer run: figures that name their step and layer group. */
 const figures = (step: number) => ({
@@ -54,5 +55,19 @@ describe('ScenarioRunBuilder: a run\'s per-step figures as expectations read the
       { text: 'throws', ok: false, error: 'this run has no step 2 (it ran step 1 only)' },
       { text: 'throws a string', ok: false, error: 'no' },
     ]);
+  });
+
+  it('an expectation about a step the run does not reach (from) is not checked, and said so — never ✓, never a failure', () => {
+    const b = new ScenarioRunBuilder(2, 'this run');
+    b.add(figures(1));
+    const results = checkExpectations([
+      { text: 'by step 600', from: 600, check: () => { throw new Error('never called'); } },
+      { text: 'by step 1', from: 1, check: (r) => r.loss(1) === 11 },
+    ], b.run(null));
+    expect(results).toEqual([
+      { text: 'by step 600', ok: true, notChecked: 'the run ends at step 1, before step 600' },
+      { text: 'by step 1', ok: true },
+    ]);
+    expect(formatExpectations(results)).toBe('expectations: 1 of 1 hold, 1 not checked\n  – by step 600 (not checked: the run ends at step 1, before step 600)\n  ✓ by step 1');
   });
 });
