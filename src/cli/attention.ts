@@ -30,8 +30,9 @@ weft attention <log.weft> --track induction|previous-token [--every N] [--json]
                    averaged over the run's own sequences (held-out first); the strongest head at
                    the end and the first step its score passed 0.5 — by replaying the log
   --track previous-token  the same for the share of attention on the token just before
-  --every N        with --track and no probes: replay every N steps (default: 20 points; for a
-                   pattern, 100)`;
+  --every N        with --track and no probes: replay every N steps (default: 20 points along
+                   the run; for a pattern, 100 points — on a long summary log --every at its
+                   keyframe interval is fastest)`;
 
 /** ▁…█ for 0…1 (absolute: the same height means the same share of attention in every row). */
 function spark(series: number[], width: number): string {

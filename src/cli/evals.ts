@@ -22,7 +22,7 @@ export function evaluationLines(evals: Evaluation[], indent = '  '): string[] {
   let best = first;
   for (const e of evals) if (e.heldOut.loss < best.heldOut.loss) best = e;
   const lines = [
-    `${indent}held-out loss ${fmtLoss(first.heldOut.loss)} → ${fmtLoss(last.heldOut.loss)} · train ${fmtLoss(first.train.loss)} → ${fmtLoss(last.train.loss)} (${evals.length} evaluations, steps ${first.step}…${last.step}, ${last.heldOut.examples} held-out examples)`,
+    `${indent}held-out loss ${fmtLoss(first.heldOut.loss)} → ${fmtLoss(last.heldOut.loss)} · train ${fmtLoss(first.train.loss)} → ${fmtLoss(last.train.loss)} (${evals.length} evaluations, steps ${first.step}…${last.step}, ${last.heldOut.examples} held-out example${last.heldOut.examples === 1 ? '' : 's'})`,
   ];
   if (best !== last) lines.push(`${indent}held-out loss lowest at step ${best.step} (${fmtLoss(best.heldOut.loss)}), ${fmtLoss(last.heldOut.loss)} at the end`);
   if (last.heldOut.accuracy !== null && first.heldOut.accuracy !== null && last.train.accuracy !== null && first.train.accuracy !== null) {

@@ -152,7 +152,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const lines = [
       `${s.file}: weft log format ${s.format}, written by weft ${s.weft}`,
       `  scenario ${s.scenario} · seed ${s.seed} · ${c.model.nLayers} layers, d ${c.model.dModel}, ${c.model.nHeads} heads · ${s.parameters.toLocaleString('en-US')} parameters · ${c.optim.kind}`,
-      `  recording ${s.mode} · numeric mode ${s.numericMode} · keyframes at ${s.keyframes.length > 8 ? `${s.keyframes.slice(0, 8).join(', ')}, …` : s.keyframes.join(', ')}`,
+      `  recording ${s.mode} · numeric mode ${s.numericMode} · ${s.keyframes.length === 0 ? 'no keyframe' : `keyframes at ${s.keyframes.length > 8 ? `${s.keyframes.slice(0, 8).join(', ')}, …` : s.keyframes.join(', ')}`}`,
       s.steps.count
         ? `  steps ${s.steps.first}…${s.steps.last} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${fmtBytes(s.bytesPerStep!)}/step`
         : `  no steps recorded · ${fmtBytes(s.sizeBytes)}`,

@@ -87,7 +87,7 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
       const known = [...new Set([...projectScenarioNames(), ...scenarioNames()])];
       const near = closest(nameOrPath, known);
       const dir = projectScenarioDir();
-      throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? `; did you mean ${near}?` : ''}; known: ${known.join(', ')}${dir ? ` (from ${relative(process.cwd(), dir) || '.'}/ and weft's built-ins)` : ''}`);
+      throw new UsageError(`unknown scenario ${JSON.stringify(nameOrPath)}${near ? ` (did you mean ${near}?)` : ''}; known: ${known.join(', ')}${dir ? ` (from ${relative(process.cwd(), dir) || '.'}/ and weft's built-ins)` : ''}`);
     }
     file = found.file;
   }

@@ -52,7 +52,7 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
     expectOneLine(r.stderr, /--steps: expected an integer, got "ten"/);
   });
   it('a mistyped scenario name gets the nearest one', () => {
-    expect(weft(['run', 'no_residuals']).stderr).toMatch(/unknown scenario "no_residuals"; did you mean no-residuals\?; known: /);
+    expect(weft(['run', 'no_residuals']).stderr).toMatch(/unknown scenario "no_residuals" \(did you mean no-residuals\?\); known: /);
     expect(weft(['run', 'Baseline']).stderr).toMatch(/did you mean baseline\?/);
     const far = weft(['run', 'transformer']);
     expect(far.code).toBe(2);
