@@ -70,6 +70,13 @@ describe('weft sample --track: completions through training, from the probes', (
     const j = weft(['sample', path, '--track', '--json']);
     expect(j.code, j.stderr).toBe(0);
     expect(JSON.parse(j.stdout)).toEqual(JSON.parse(JSON.stringify(tracks)));
+    // the recorded completion is what `weft sample --at N --tokens 8` prints, to the bit (JSON keeps a float64 exactly)
+    const s15 = tracks[0].steps.find((s) => s.step === 15)!;
+    const cli = weft(['sample', path, '--at', '15', '--prompt', PROMPTS[0], '--tokens', '8', '--json']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const g = JSON.parse(cli.stdout) as { generated: { id: number; top: { id: number; probability: number }[] }[] };
+    expect(g.generated.map((x) => x.id)).toEqual(s15.tokens);
+    expect(g.generated[0].top.map((x) => [x.id, x.probability])).toEqual(s15.top.map((x) => [x.id, x.probability]));
     const none = weft(['sample', plain, '--track']);
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no completion probes \(record them with --set 'probe\.prompts=/);
