@@ -190,7 +190,14 @@ SCHEMAS = {
 }
 INT_FIELDS = {"header": ("format", "seed", "keyframeEvery", "vocabSize", "maskElements", "startStep"), "keyframe": ("step", "optimT"),
               "step": ("step", "optimT"), "anomaly": ("step",), "end": ("steps",), "probe": ("step",), "eval": ("step",)}
-OPTIONAL_FIELDS = {"header": {"arch": lambda v: type(v) is str and _ARCH.fullmatch(v) is not None}}
+OPTIONAL_FIELDS = {"header": {"arch": lambda v: type(v) is str and _ARCH.fullmatch(v) is not None},
+                   # completion probes (config.probe.prompts): per prompt its ids, greedy tokens (i32), top ids (i32) and probabilities (f64)
+                   "probe": {"completions": lambda v: type(v) is list and len(v) <= 16 and all(_is_completion(c) for c in v)}}
+
+
+def _is_completion(c):
+    return (type(c) is dict and set(c) == {"ids", "tokens", "top", "probabilities"} and all(_is_bin(c[k]) for k in c)
+            and len(c["ids"]) % 4 == 0 and len(c["tokens"]) % 4 == 0 and len(c["probabilities"]) == 2 * len(c["top"]))
 
 
 def _is_split_figures(v):
@@ -951,6 +958,15 @@ class WeftLog:
             att[:, :, q, k] = tri
             out.append({"ids": ids, "attention": att})
         return out
+
+    def completions(self, n):
+        """Step n's completion probes (none without config.probe.prompts): per prompt its token ids,
+        its greedy continuation's ids, and the likeliest next tokens with their probabilities."""
+        if n not in self.probes:
+            raise WeftUsageError(f"no probe of step {n} (probes: {sorted(self.probes)})")
+        i32 = lambda b: np.frombuffer(b, dtype="<i4")  # noqa: E731
+        return [{"ids": i32(c["ids"]), "tokens": i32(c["tokens"]), "top": i32(c["top"]), "probabilities": np.frombuffer(c["probabilities"], dtype="<f8")}
+                for c in self.probes[n].get("completions", [])]
 
     def tensor(self, flat, name):
         for p in self.header["params"]:

@@ -2,10 +2,12 @@ import { UsageError } from '../errors.ts';
 import { describeData } from '../data/registry.ts';
 import { openLog } from '../log/reader.ts';
 import { checkSample, modelStateAt, sample, type Sample } from '../replay/sample.ts';
+import { completionTracks, formatCompletionTrack } from '../replay/completions.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
 
 export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--tokens K] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--show-probs] [--json]
+       weft sample <log.weft> --track [--json]
   What the model writes after a prompt: the state after step N, replayed exactly from the log,
   then one word at a time, each predicted from the words before it. The same command prints the
   same bytes on every machine, runtime, --kernels and --threads: greedy, and seeded sampling too.
@@ -21,6 +23,9 @@ export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--to
   --show-probs       each written word's probability and the likeliest alternatives: the
                      model's own distribution (temperature 1, before top-k and top-p)
   --json             the sample as JSON (ids, words, probabilities, options)
+  --track            how each prompt of the run's completion probes (config.probe.prompts) was
+                     continued through training, from its probe records: the steps where the
+                     words changed, and the step it first wrote its final words
   A run without a word vocabulary (the random corpus, a task, a text file read by characters or
   BPE, a token file) is refused (exit 2): the library's sample takes token ids.`;
 
@@ -55,9 +60,22 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, {
     at: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' },
     'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, 'show-probs': { type: 'boolean' }, json: { type: 'boolean' },
+    track: { type: 'boolean' },
   }, SAMPLE_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
+  if (values.track) {
+    const other = ['at', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'show-probs'].find((k) => values[k] !== undefined);
+    if (other) throw new UsageError(`--track reads the recorded completion probes: --${other} does not apply to it`);
+    const log = openLog(positionals[0]);
+    try {
+      const tracks = completionTracks(log);
+      process.stdout.write(`${values.json ? JSON.stringify(tracks, null, 2) : tracks.map(formatCompletionTrack).join('\n\n')}\n`);
+      return 0;
+    } finally {
+      log.close();
+    }
+  }
   if (values.prompt === undefined) throw new UsageError(`--prompt TEXT is required\nusage: ${SAMPLE_USAGE.split('\n')[0]}`);
   const options = {
     tokens: intFlag(values.tokens, '--tokens'),

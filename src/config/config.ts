@@ -28,6 +28,12 @@ export interface ProbeConfig {
   sentences: string[];
   /** links people follow through training, `word->word`: the query word and the word it should look at */
   links: string[];
+  /**
+   * prompts whose greedy continuation (COMPLETION_TOKENS tokens) and next-token distribution
+   * (its COMPLETION_TOP likeliest entries) each probe also records; none by default, so that a
+   * probe section without the key writes the bytes it always did
+   */
+  prompts: string[];
 }
 
 /** The story's sentences and links a probe follows unless told otherwise. */
@@ -35,7 +41,11 @@ export const PROBE_DEFAULTS: ProbeConfig = {
   every: 50,
   sentences: ['The scientists published their findings after they completed the experiment.', 'The professor finished her lecture.'],
   links: ['they->scientists', 'her->professor'],
+  prompts: [],
 };
+
+/** The story's opening words: the prompt a completion probe is usually given (`--set probe.prompts=…`). */
+export const STORY_PROMPT = 'The scientists published their';
 
 /**
  * Held-out evaluation (optional): at the start step, every `every` steps and at the last step the
@@ -111,6 +121,7 @@ const PROBE_SCHEMA = obj({
   // a word at least, 1,000 characters at most (as a pattern: maxLength would need ajv's runtime in the generated validator)
   sentences: { type: 'array', minItems: 1, maxItems: 16, items: { type: 'string', pattern: '^(?=[\\s\\S]*\\S)[\\s\\S]{1,1000}$' } },
   links: { type: 'array', maxItems: 64, items: { type: 'string', pattern: '^[^\\s>-]+->[^\\s>-]+$' } },
+  prompts: { type: 'array', maxItems: 16, items: { type: 'string', pattern: '^(?=[\\s\\S]*\\S)[\\s\\S]{1,1000}$' } },
 });
 
 /** JSON Schema of a complete config. Bounds keep every size finite and every loop bounded. */

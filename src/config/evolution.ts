@@ -36,6 +36,8 @@ export const ADDED_KEYS: readonly AddedKey[] = [
   { path: 'data.tokenizer', asBefore: 'char' },
   { path: 'data.heldOutPath', asBefore: '' },
   { path: 'data.vocabPath', asBefore: '' },
+  // completion probes: none before them (the key is read only where a probe section is)
+  { path: 'probe.prompts', asBefore: [] },
 ];
 
 function parentOf(o: Record<string, unknown>, path: string): { parent: Record<string, unknown> | null; key: string } {

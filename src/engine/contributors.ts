@@ -2,6 +2,7 @@ import type { HeaderRecord } from '../log/records.ts';
 import type { ContributedFrom, RecordContributor, StartRecord } from './contributor.ts';
 import { EvalRecords, Evaluator } from './evaluation.ts';
 import { Prober, ProbeRecords } from './probe.ts';
+import { Completer } from './completion.ts';
 import type { Trainer } from './trainer.ts';
 
 /** The kinds of record a run's config adds to its log beside the steps. */
@@ -24,7 +25,12 @@ export function contributedSchedule(h: HeaderRecord): { kind: ContributedKind; d
 export function contributorsOf(h: HeaderRecord, trainer: ContributedFrom & Pick<Trainer, 'modelConfig' | 'data'>, start: (kind: ContributedKind) => StartRecord): RecordContributor[] {
   const out: RecordContributor[] = [];
   const p = h.config.probe;
-  if (p) out.push(new ProbeRecords(new Prober(trainer.modelConfig, h.dtype, h.numericMode, h.vocab, p.sentences), p.every, start('probe')));
+  if (p) {
+    // (a header being written holds the canonical config: no prompts key when there are none)
+    const prompts = p.prompts ?? [];
+    const completer = prompts.length ? new Completer(trainer.modelConfig, h.dtype, h.numericMode, h.vocab, prompts) : null;
+    out.push(new ProbeRecords(new Prober(trainer.modelConfig, h.dtype, h.numericMode, h.vocab, p.sentences), p.every, start('probe'), completer));
+  }
   const e = h.config.eval;
   if (e) out.push(new EvalRecords(new Evaluator(trainer.modelConfig, h.dtype, h.numericMode, trainer.data, e), e.every, start('eval')));
   return out;

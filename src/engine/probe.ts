@@ -6,6 +6,8 @@ import { bytesOf } from '../log/format.ts';
 import type { ProbeRecord } from '../log/records.ts';
 import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
+import type { Completer } from './completion.ts';
+import { encodeCompletion } from './completion.ts';
 import type { ContributedFrom, RecordContributor, StartRecord } from './contributor.ts';
 
 /** Where a sentence's probe of length T keeps layer l, head h, query q, key k ≤ q (lower triangles, row by row). */
@@ -84,17 +86,23 @@ export class ProbeRecords implements RecordContributor {
   private readonly every: number;
   private lastProbe = -1;
   private readonly start: StartRecord;
+  private readonly completer: Completer | null;
 
-  constructor(prober: Prober, every: number, start: StartRecord) {
+  /** `completer`: the completion probes (config.probe.prompts), written into the same records; none without prompts. */
+  constructor(prober: Prober, every: number, start: StartRecord, completer: Completer | null = null) {
     this.prober = prober;
     this.every = every;
     this.start = start;
+    this.completer = completer;
   }
 
   private probe(t: ContributedFrom): ProbeRecord[] {
     const attention = this.prober.attention(t.state.params);
     this.lastProbe = t.stepsDone;
-    return [{ kind: 'probe', step: t.stepsDone, ids: this.prober.ids.map(bytesOf), attention: attention.map(bytesOf) }];
+    const r: ProbeRecord = { kind: 'probe', step: t.stepsDone, ids: this.prober.ids.map(bytesOf), attention: attention.map(bytesOf) };
+    // absent, not empty, without prompts: such a record keeps every byte it had before prompts existed
+    if (this.completer) r.completions = this.completer.complete(t.state.params, t.stepsDone).map(encodeCompletion);
+    return [r];
   }
 
   atStart(t: ContributedFrom): ProbeRecord[] {

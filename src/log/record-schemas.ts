@@ -67,7 +67,10 @@ export const RECORD_SCHEMAS: Record<RecordKind, object> = {
   end: record({ kind: { const: 'end' }, reason: { enum: ['completed', 'non-finite', 'interrupted'] }, steps: int(), stateHash: hash }),
   index: record({ kind: { const: 'index' }, offsets: bytes(), kinds: bytes(), steps: bytes() }),
   eval: record({ kind: { const: 'eval' }, step: int(), heldOut: splitFigures(), train: splitFigures() }),
-  probe: record({ kind: { const: 'probe' }, step: int(), ids: { type: 'array', maxItems: 16, items: bytes() }, attention: { type: 'array', maxItems: 16, items: bytes() } }),
+  probe: record({ kind: { const: 'probe' }, step: int(), ids: { type: 'array', maxItems: 16, items: bytes() }, attention: { type: 'array', maxItems: 16, items: bytes() } }, {
+    // completion probes (config.probe.prompts): optional, so a probe without prompts is the record it was
+    completions: { type: 'array', maxItems: 16, items: obj({ ids: bytes(), tokens: bytes(), top: bytes(), probabilities: bytes() }) },
+  }),
 };
 
 /**

@@ -82,6 +82,20 @@ export interface ProbeRecord {
   step: number;
   ids: Uint8Array[];
   attention: Uint8Array[];
+  /** per prompt of `config.probe.prompts` (absent without prompts): what the model writes after it */
+  completions?: CompletionRecord[];
+}
+
+/**
+ * A completion probe (engine/completion.ts): the prompt's token ids, its greedy continuation
+ * (i32 little-endian), the likeliest next tokens after the prompt (i32) and their probabilities
+ * (f64 little-endian), likeliest first.
+ */
+export interface CompletionRecord {
+  ids: Uint8Array;
+  tokens: Uint8Array;
+  top: Uint8Array;
+  probabilities: Uint8Array;
 }
 
 /**

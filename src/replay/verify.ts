@@ -8,6 +8,7 @@ import { decodeEval, evalDifference } from '../log/evals.ts';
 import { Evaluator } from '../engine/evaluation.ts';
 import { viewAs } from '../log/format.ts';
 import { Prober } from '../engine/probe.ts';
+import { Completer, decodeCompletion, type Completion } from '../engine/completion.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { firstStepDifference, type StepSide } from '../log/compare.ts';
 import { stateAt } from './state.ts';
@@ -118,6 +119,23 @@ export function verifyLog(log: LogReader, onStep?: (step: number) => void, opts:
       const i = rec.length !== mine[s].length ? -1 : mine[s].findIndex((x, j) => !Object.is(x, rec[j]));
       if (rec.length !== mine[s].length || i >= 0) {
         return { step, field: 'probe.attention', tensor: `sentence ${s + 1}`, index: i >= 0 ? i : null, recorded: i >= 0 ? rec[i] : `${rec.length} values`, recomputed: i >= 0 ? mine[s][i] : `${mine[s].length} values` };
+      }
+    }
+    return completionMismatch(step, r);
+  };
+  // the completion probes (config.probe.prompts) likewise: tokens and probabilities, bit for bit
+  const prompts = h.config.probe?.prompts ?? [];
+  const completer = prober && prompts.length ? new Completer(t.modelConfig, h.dtype, h.numericMode, h.vocab, prompts) : null;
+  const completionMismatch = (step: number, r: ProbeRecord): Mismatch | null => {
+    if (!completer) return r.completions ? { step, field: 'probe.completions', tensor: null, index: null, recorded: `${r.completions.length} prompts`, recomputed: 'none (the config has no probe.prompts)' } : null;
+    const mine = completer.complete(t.state.params, step);
+    if (!r.completions || r.completions.length !== mine.length) return { step, field: 'probe.completions', tensor: null, index: null, recorded: `${r.completions?.length ?? 'no'} prompts`, recomputed: `${mine.length} prompts` };
+    const show = (c: Completion, key: 'ids' | 'tokens' | 'top' | 'probabilities') => (key === 'ids' || key === 'tokens' ? c[key].join(' ') : key === 'top' ? c.top.map((x) => x.id).join(' ') : c.top.map((x) => x.probability).join(' '));
+    for (let i = 0; i < mine.length; i++) {
+      const rec = decodeCompletion(r.completions[i]);
+      for (const key of ['ids', 'tokens', 'top', 'probabilities'] as const) {
+        // probabilities by their bits: a float64's decimal string identifies it
+        if (show(rec, key) !== show(mine[i], key)) return { step, field: `probe.completions.${key}`, tensor: `prompt ${i + 1}`, index: null, recorded: show(rec, key), recomputed: show(mine[i], key) };
       }
     }
     return null;

@@ -4,6 +4,7 @@ import type { AnomalyRecord, ProbeRecord } from '../log/records.ts';
 import { viewAs } from '../log/format.ts';
 import { probeIndex } from '../engine/probe.ts';
 import { LINK_FORMED, trackLink } from '../replay/track.ts';
+import { completionTracks } from '../replay/completions.ts';
 import { UsageError } from '../errors.ts';
 import { attentionCell, gradHeatMap, logRange, overviewCharts, runColor, trackChart, type NamedRun } from './charts.ts';
 import { describeRun, evalSeries, runSeries } from './series.ts';
@@ -18,7 +19,8 @@ table{border-collapse:collapse;font-size:13px}td,th{padding:2px 10px 2px 0;text-
 svg.chart{display:block;margin:6px 0 10px;background:#fff}svg .title{font-size:14px;font-weight:600}svg .tick{font-size:11px;fill:#555}
 svg .label{font-size:12px;fill:#333}svg .legend{font-size:12px}svg .grid{stroke:#eee}svg .axis{stroke:#888}
 svg .marker{stroke:#d62728;stroke-dasharray:4 3}svg .marker-label{font-size:11px;fill:#d62728}code{font-size:12px}
-table.att{font-size:12px;margin:6px 0 16px}table.att td.w{width:30px;text-align:center;border:1px solid #eee}table.att th.col{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500}table.att caption{text-align:left;color:#555;padding-bottom:4px}`;
+table.att{font-size:12px;margin:6px 0 16px}table.att td.w{width:30px;text-align:center;border:1px solid #eee}table.att th.col{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:500}table.att caption{text-align:left;color:#555;padding-bottom:4px}
+table.says{font-size:12px;margin:0 0 12px}table.says caption{text-align:left;color:#555;padding-bottom:4px}`;
 
 /** A self-contained report page: the reports' style (charts, tables), then `extra` style and an inline script of the page's own. */
 export function htmlPage(title: string, body: string, extra: { style?: string; script?: string } = {}): string {
@@ -75,6 +77,24 @@ function attentionSection(log: LogReader): string {
   return parts.join('\n');
 }
 
+/**
+ * What the model says through training (config.probe.prompts): per prompt, its greedy
+ * continuation at each probe step where it changed, beside that step's training loss.
+ */
+function completionSection(log: LogReader, run: NamedRun): string {
+  if (!log.header.config.probe?.prompts?.length || !log.probeFrames.length) return '';
+  const loss = new Map(run.series.steps.map((s, i) => [s, run.series.loss[i]]));
+  const parts = ['<h2>What the model says</h2>'];
+  for (const [i, t] of completionTracks(log).entries()) {
+    const rows = t.steps.filter((s, j) => j === 0 || j === t.steps.length - 1 || s.continuation !== t.steps[j - 1].continuation).map((s) => {
+      const l = loss.get(s.step);
+      return `<tr><td>${s.step}</td><td>${l === undefined ? '–' : Number(l).toFixed(3)}</td><td><b>${esc(t.prompt)}</b> ${esc(s.continuation)}</td><td>${esc(s.top[0].word)} ${(s.top[0].probability * 100).toFixed(1)}%</td></tr>`;
+    });
+    parts.push(`<table class="says" id="says-${i}"><caption>greedy, ${t.steps[0].tokens.length} words, at the probe steps where they changed; the final words first at step ${t.firstFinalStep}</caption><tr><th>step</th><th>loss</th><th>completion</th><th>next word</th></tr>${rows.join('')}</table>`);
+  }
+  return parts.join('\n');
+}
+
 /** What a run's report draws: made from a log by runReportHtml, or from series alone (tests, benchmarks). */
 export interface RunReport {
   scenario: string;
@@ -87,7 +107,7 @@ export interface RunReport {
 }
 
 /** The page of a run's report: loss, gradient norms per layer × step, global norm, lr, clip factor; then `sections` (HTML). */
-export function runReportPage(r: RunReport, sections = ''): string {
+export function runReportPage(r: RunReport, sections = '', afterLoss = ''): string {
   const a = r.anomaly;
   const [loss, ...others] = overviewCharts([r.run]);
   const accuracy = others.filter((c) => c.id === 'accuracy');
@@ -96,6 +116,7 @@ export function runReportPage(r: RunReport, sections = ''): string {
     `<h1>weft run report: ${esc(r.scenario)}</h1><p class="meta">${esc(r.description)}<br><code>${esc(r.path)}</code></p>`,
     a ? `<p class="verdict differ">stopped: NaN/Inf at step ${a.step} (${esc(a.stage)}${a.tensor ? `, ${esc(a.tensor)}` : ''})</p>` : '',
     lineChart(loss),
+    afterLoss,
     ...accuracy.map(lineChart),
     heatMap(gradHeatMap('grad-heatmap', 'Gradient L2 norm per layer and step (log scale)', r.run.series)),
     ...rest.map(lineChart),
@@ -108,7 +129,7 @@ export function runReportPage(r: RunReport, sections = ''): string {
 export function runReportHtml(log: LogReader): string {
   const run = namedRun(log, log.header.scenario, 0);
   const report = { scenario: log.header.scenario, description: describeRun(log), path: log.path, run, anomaly: log.readAnomalies()[0] ?? null };
-  return runReportPage(report, attentionSection(log));
+  return runReportPage(report, attentionSection(log), completionSection(log, run));
 }
 
 /** One series per layer group (emb, layer 1…L, head), colours spread around the hue circle. */

@@ -8,8 +8,9 @@ import type { StepCache } from './step.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { layerMetrics } from './layers.ts';
 import { openEndProblem, problemOf, stepsReadable } from './problems.ts';
-import type { LayerMetrics, Overview, Problem, RunInfo, TracksView } from './types.ts';
+import type { CompletionsView, LayerMetrics, Overview, Problem, RunInfo, TracksView } from './types.ts';
 import { trackLink } from '../replay/track.ts';
+import { completionTracks } from '../replay/completions.ts';
 
 /** The story's sentence the attention view starts from: the scientists, their findings, they. */
 export const STORY_SENTENCE = STORY_SENTENCES.find((s) => /\bthey\b/i.test(s) && /scientists/i.test(s)) ?? STORY_SENTENCES[0];
@@ -29,6 +30,7 @@ export class ViewedRun {
   /** what drill-downs keep between requests (view/step.ts) */
   private stepCache: StepCache | null = null;
   private tracksCached: TracksView | null = null;
+  private completionsCached: CompletionsView | null = null;
   /** memory for states kept in between requests (view/checkpoints.ts) */
   private readonly budgetBytes: number;
   private readonly closing = new AbortController();
@@ -113,6 +115,13 @@ export class ViewedRun {
     }
     this.tracksCached = out;
     return out;
+  }
+
+  /** The completion probes of a log recorded with config.probe.prompts (none otherwise), read once. */
+  completions(): CompletionsView {
+    const log = this.log!;
+    this.completionsCached ??= { id: this.id, prompts: log.header.config.probe?.prompts?.length && log.probeFrames.length ? completionTracks(log) : [] };
+    return this.completionsCached;
   }
 
   /** The drill-down's cache, made on first use. */

@@ -5,6 +5,7 @@
 import type { EvalSeries, RunSeries } from '../report/charts.ts';
 import type { AttentionGrid } from '../replay/attention.ts';
 import type { LinkTrack } from '../replay/track.ts';
+import type { CompletionTrack } from '../replay/completions.ts';
 
 export type JsonNumber = number | string;
 
@@ -131,6 +132,12 @@ export interface TracksView {
   links: LinkTrack[];
   /** links that could not be followed, and why */
   problems: string[];
+}
+
+/** A run's completion probes (config.probe.prompts), per prompt through training; none without them. */
+export interface CompletionsView {
+  id: number;
+  prompts: CompletionTrack[];
 }
 
 export interface ApiError {

@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { TINY } from '../../src/config/config.ts';
 import { openLog } from '../../src/log/reader.ts';
+import { completionTracks } from '../../src/replay/completions.ts';
 import { runReportHtml, runReportPage } from '../../src/report/html.ts';
 import { config, MICRO, recordRun, tempDir } from '../log/helpers.ts';
 import { chartSvg, count, lineVertices, microReport, microSeries, yTicks } from './helpers.ts';
@@ -52,5 +54,32 @@ describe('the run report of a long run', () => {
     const tick = yTicks(lr).find((t) => t.label === '0.001');
     expect(tick, yTicks(lr).map((t) => t.label).join(', ')).toBeDefined();
     for (const [, y] of lineVertices(lr, 'lr')) expect(y).toBeCloseTo(tick!.y, 0);
+  });
+});
+
+describe('the run report: what the model says', () => {
+  it('shows each prompt\'s completions where they changed, after the loss chart, from the probes; none without prompts', () => {
+    const dir = tempDir();
+    const path = join(dir, 'says.weft');
+    const base = { model: { ...TINY, dropout: 0 }, steps: 8, optim: { lr: 3e-2 }, record: { mode: 'summary', keyframeEvery: 4 }, data: { sentences: 200 } } as const;
+    recordRun(path, config({ ...base, probe: { every: 2, links: [], prompts: ['The scientists published their'] } }));
+    const log = openLog(path);
+    const html = runReportHtml(log);
+    const t = completionTracks(log)[0];
+    log.close();
+    const table = /<table class="says" id="says-0">([\s\S]*?)<\/table>/.exec(html)![1];
+    const rows = [...table.matchAll(/<tr><td>(\d+)<\/td><td>[^<]*<\/td><td><b>The scientists published their<\/b> ([^<]*)<\/td>/g)].map((m) => [Number(m[1]), m[2]]);
+    const changed = t.steps.filter((s, j) => j === 0 || j === t.steps.length - 1 || s.continuation !== t.steps[j - 1].continuation);
+    const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+    expect(rows).toEqual(changed.map((s) => [s.step, esc(s.continuation)]));
+    expect(rows.length).toBeGreaterThan(1);
+    // beside the loss curve: the section comes right after the loss chart
+    expect(html.indexOf('id="says-0"')).toBeGreaterThan(html.indexOf('id="loss"'));
+    expect(html.indexOf('id="says-0"')).toBeLessThan(html.indexOf('grad-heatmap'));
+    const plain = join(dir, 'plain.weft');
+    recordRun(plain, config({ ...base, steps: 2, probe: { every: 2, links: [] } }));
+    const l2 = openLog(plain);
+    expect(runReportHtml(l2)).not.toContain('What the model says');
+    l2.close();
   });
 });

@@ -1,9 +1,10 @@
 // The viewer's page: fetches from the server's read-only API (view/server.ts) and draws; all
 // numbers are the log's, exactly (tables keep each value's exact form in data-value).
 import { overviewCharts, runColor, trackChart, type NamedRun } from '../../report/charts.ts';
-import type { AttentionView, Divergence, LayerMetrics, Overview, Quantity, RunInfo, StepDetail, TracksView } from '../types.ts';
+import type { AttentionView, CompletionsView, Divergence, LayerMetrics, Overview, Quantity, RunInfo, StepDetail, TracksView } from '../types.ts';
 import { ApiFailure, el, get, num } from './api.ts';
 import { drawAttention } from './attention.ts';
+import { drawCompletions } from './completion.ts';
 import { drawLineChart } from './charts.ts';
 import { drawHeatMap } from './heatmap.ts';
 import { drawStep, QUANTITIES } from './step.ts';
@@ -14,6 +15,8 @@ interface State {
   selected: number[];
   overviews: Map<number, Overview>;
   layers: Map<number, LayerMetrics>;
+  /** each run's completion probes, fetched once */
+  completions: Map<number, CompletionsView>;
   divergences: Divergence[];
   /** the steps the scrubber moves over (the first run's), and where it is */
   steps: number[];
@@ -22,7 +25,7 @@ interface State {
   histOf: Quantity;
 }
 
-const S: State = { runs: [], selected: [], overviews: new Map(), layers: new Map(), divergences: [], steps: [], step: 0, heatMetric: 'gradNorm', histOf: 'w' };
+const S: State = { runs: [], selected: [], overviews: new Map(), layers: new Map(), completions: new Map(), divergences: [], steps: [], step: 0, heatMetric: 'gradNorm', histOf: 'w' };
 const $ = (id: string) => document.getElementById(id)!;
 const CHART_W = 470;
 
@@ -142,7 +145,25 @@ async function drawSteps(): Promise<void> {
       if (ticket === stepRequest) failure(panels[i], e);
     }
   }));
+  if (ticket === stepRequest) await drawSays(ticket);
   if (ticket === stepRequest) await drawAttentionPanel();
+}
+
+/** The first run's completion probes at the scrubbed step (nothing without them). */
+async function drawSays(ticket: number): Promise<void> {
+  const id = S.selected[0];
+  const box = $('says');
+  if (id === undefined) return void box.replaceChildren();
+  let c = S.completions.get(id);
+  if (!c) {
+    try {
+      c = await get<CompletionsView>(`/api/runs/${id}/completions`);
+    } catch (e) {
+      return failure(box, e);
+    }
+    S.completions.set(id, c);
+  }
+  if (ticket === stepRequest) drawCompletions(box, c, S.step);
 }
 
 let stepTimer: ReturnType<typeof setTimeout> | undefined;
@@ -311,6 +332,7 @@ function layout(): void {
     el('section', {}, el('h2', {}, 'Layers × steps ', heatSelect), el('div', { id: 'heat-map' })),
     el('section', { id: 'scrub' }, el('h2', { text: 'Step' }),
       el('div', { class: 'controls' }, prev, slider, next, el('label', {}, ' step ', input), el('label', {}, ' histograms of ', histSelect), el('span', { id: 'step-error', class: 'error-text' })),
+      el('div', { id: 'says' }),
       el('div', { id: 'step-detail' })),
     el('section', { id: 'attention', hidden: true }, el('h2', { text: 'Attention' }),
       el('div', { id: 'att-tracks' }),
