@@ -3,7 +3,7 @@ import type { Dtype, FloatArray } from '../kernels/types.ts';
 import { bytesOf, viewAs } from '../log/format.ts';
 import type { CompletionRecord } from '../log/records.ts';
 import type { ModelConfig } from '../model/params.ts';
-import { checkSample, sample, type ModelState } from '../replay/sample.ts';
+import { checkSample, sample, type ModelState } from './sample.ts';
 
 /** Tokens of each prompt's greedy continuation a completion probe records. */
 export const COMPLETION_TOKENS = 8;

@@ -1,7 +1,8 @@
 import type { Evaluation } from '../log/evals.ts';
 import type { RunObserver } from './run.ts';
 import type { Expectation, ScenarioRun } from './scenario.ts';
-import type { Anomaly, StepRecord } from './trainer.ts';
+import { layerSpanNorms } from '../optim/clip.ts';
+import type { Anomaly, StepRecord, Trainer } from './trainer.ts';
 
 /** The figures of one step that a scenario's expectations read (ScenarioRun). */
 export interface StepFigures {
@@ -13,6 +14,11 @@ export interface StepFigures {
   clipFactor: number;
   /** fraction of activations the dropout masks kept; null without dropout */
   maskKeptFraction: number | null;
+  /**
+   * L2 norm of each layer group's parameters after the step (as the goldens' paramNorm); absent
+   * for a step read back from a log (a resumed run's earlier steps: the log holds no such norm)
+   */
+  paramNormPerLayer?: ArrayLike<number>;
 }
 
 /** Activations the dropout masks of a step kept, and how many they cover. */
@@ -54,6 +60,8 @@ export class ScenarioRunBuilder implements RunObserver {
   private readonly gradNormPerLayer: number[] = [];
   private readonly clipFactor: number[] = [];
   private readonly maskKeptFraction: (number | null)[] = [];
+  /** (L+2) numbers per step as gradNormPerLayer, NaN where a step has none */
+  private readonly paramNormPerLayer: number[] = [];
 
   /**
    * `nLayers`: the model's L (the layer groups are emb, 1…L, head); `what`: the run as an error
@@ -61,8 +69,8 @@ export class ScenarioRunBuilder implements RunObserver {
    */
   constructor(private readonly nLayers: number, private readonly what: string) {}
 
-  onStep(rec: StepRecord): void {
-    this.add(stepFigures(rec));
+  onStep(rec: StepRecord, trainer?: Pick<Trainer, 'state' | 'table'>): void {
+    this.add(trainer ? { ...stepFigures(rec), paramNormPerLayer: layerSpanNorms(trainer.state.params, trainer.table) } : stepFigures(rec));
   }
 
   add(f: StepFigures): void {
@@ -75,6 +83,7 @@ export class ScenarioRunBuilder implements RunObserver {
     for (let l = 0; l < f.gradNormPerLayer.length; l++) this.gradNormPerLayer.push(f.gradNormPerLayer[l]);
     this.clipFactor.push(f.clipFactor);
     this.maskKeptFraction.push(f.maskKeptFraction);
+    for (let l = 0; l < this.nLayers + 2; l++) this.paramNormPerLayer.push(f.paramNormPerLayer ? f.paramNormPerLayer[l] : NaN);
   }
 
   /** The steps added so far, as expectations read them; `lastStep` is 0 when there are none. */
@@ -101,6 +110,14 @@ export class ScenarioRunBuilder implements RunObserver {
       gradNorm: (step, layer) => (layer === 'global' ? this.gradNormGlobal[at(step)] : this.gradNormPerLayer[at(step) * groups + group(layer)]),
       clipFactor: (step) => this.clipFactor[at(step)],
       maskKeptFraction: (step) => this.maskKeptFraction[at(step)],
+      paramNorm: (step, layer) => {
+        const i = at(step) * groups;
+        if (Number.isNaN(this.paramNormPerLayer[i])) return null;
+        if (layer !== 'global') return this.paramNormPerLayer[i + group(layer)];
+        let sq = 0;
+        for (let l = 0; l < groups; l++) sq += this.paramNormPerLayer[i + l] ** 2;
+        return Math.sqrt(sq);
+      },
       evaluations: this.evaluations,
     };
   }

@@ -18,6 +18,11 @@ export interface ScenarioRun {
   clipFactor(step: number): number;
   /** fraction of activations the dropout masks kept at a step; null without dropout */
   maskKeptFraction(step: number): number | null;
+  /**
+   * L2 norm of a layer group's parameters after a step (groups as gradNorm; 'global' = all of
+   * them); null for a step read back from a log when a run resumes (the log holds no such norm)
+   */
+  paramNorm(step: number, layer: number | 'last' | 'head' | 'global'): number | null;
   /** the held-out evaluations, in step order (config.eval; empty without it) */
   evaluations: readonly Evaluation[];
 }

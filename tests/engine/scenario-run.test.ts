@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, mergeConfig, validateConfig } from '../../src/config/config.ts';
+import { runTraining } from '../../src/engine/run.ts';
 import { checkExpectations, maskCounts, ScenarioRunBuilder } from '../../src/engine/scenario-run.ts';
 import { formatExpectations } from '../../src/cli/format.ts';
+import { Trainer } from '../../src/engine/trainer.ts';
+import { MICRO } from '../log/helpers.ts';
 
 /** Step n of a 2-layer run: figures that name their step and layer group. */
 const figures = (step: number) => ({
@@ -69,5 +73,27 @@ describe('ScenarioRunBuilder: a run\'s per-step figures as expectations read the
       { text: 'by step 1', ok: true },
     ]);
     expect(formatExpectations(results)).toBe('expectations: 1 of 1 hold, 1 not checked\n  – by step 600 (not checked: the run ends at step 1, before step 600)\n  ✓ by step 1');
+  });
+
+  it('paramNorm: each layer group\'s parameter norm after each step trained, the total over all; null for steps added from a log', () => {
+    const t = new Trainer(validateConfig(mergeConfig(mergeConfig(DEFAULT_CONFIG, MICRO), { steps: 3, optim: { kind: 'adamw', weightDecay: 1000, lr: 1e-4 } })));
+    const b = new ScenarioRunBuilder(1, 'this run');
+    const after: number[][] = [];
+    runTraining(t, 3, [b, { onStep: () => after.push(t.table.tensors.reduce((sq, p) => {
+      for (let i = p.offset; i < p.offset + p.size; i++) sq[p.layer] += t.state.params[i] ** 2;
+      return sq;
+    }, [0, 0, 0])) }]);
+    const r = b.run(null);
+    for (const s of [1, 2, 3]) {
+      const sq = after[s - 1];
+      for (const l of [0, 1, 2]) expect(r.paramNorm(s, l)).toBeCloseTo(Math.sqrt(sq[l]), 12);
+      expect(r.paramNorm(s, 'head')).toBe(r.paramNorm(s, 2));
+      expect(r.paramNorm(s, 'global')).toBeCloseTo(Math.sqrt(sq[0] + sq[1] + sq[2]), 12);
+    }
+    // weight decay 1000 at lr 1e-4 shrinks the weights 10% a step (Adam's steps of ~1e-4 are far smaller): the norm is of the step's weights, not the initial ones
+    expect(r.paramNorm(3, 'global')!).toBeLessThan(r.paramNorm(1, 'global')!);
+    const logged = new ScenarioRunBuilder(2, 'this run');
+    logged.add(figures(1));
+    expect([logged.run(null).paramNorm(1, 0), logged.run(null).paramNorm(1, 'global')]).toEqual([null, null]);
   });
 });

@@ -1,0 +1,319 @@
+// Running a model on tokens and sampling from it, exactly (weft sample, completion probes): the
+// engine's part, which the recorder uses too; reading a state out of a log is replay/sample.ts.
+import { UsageError } from '../errors.ts';
+import { exp } from '../math/elementary.ts';
+import { keyedStream } from '../rng/keyed.ts';
+import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
+import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
+import { architectureOf, type Model } from '../model/model.ts';
+import type { ModelConfig } from '../model/params.ts';
+import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';
+
+/**
+ * What running a model needs: its architecture and config (vocabulary size resolved), the numeric
+ * mode and storage type it was trained in, its parameters, and the words of its vocabulary (null
+ * for a run on token ids, the random corpus). A log gives one (replay/sample.ts modelStateAt); so can a Trainer.
+ */
+export interface ModelState {
+  step: number;
+  arch: string;
+  model: ModelConfig;
+  dtype: Dtype;
+  numericMode: string;
+  params: FloatArray;
+  vocab: readonly string[] | null;
+}
+
+/** The kernel implementation and threads to run on (by default the registry's: the CLI's --kernels, --threads). */
+export interface KernelChoice {
+  implementation?: KernelImplementation;
+  threads?: number;
+}
+
+/**
+ * The model of a state, for `batch` sequences of `length` tokens, on kernels of the state's
+ * numeric mode (never another: DESIGN rule 7), dropout off.
+ */
+class Runner {
+  readonly model: Model;
+  private readonly kernels: Kernels;
+  private readonly inputs: Int32Array;
+  private readonly targets: Int32Array;
+
+  constructor(state: ModelState, readonly batch: number, readonly length: number, choice: KernelChoice) {
+    const cfg = state.model;
+    if (!Number.isInteger(length) || length < 1 || length > cfg.contextLength) throw new UsageError(`a sequence of ${length} tokens: the model's context holds 1…${cfg.contextLength}`);
+    this.kernels = kernelsFor(state.numericMode, choice.implementation, choice.threads);
+    this.model = architectureOf(state.arch).create(cfg, this.kernels, state.dtype, batch, length);
+    if (this.model.params.length !== state.params.length) throw new UsageError(`the state has ${state.params.length} parameters, the ${state.arch} model of its config ${this.model.params.length}`);
+    this.model.params.set(state.params);
+    this.inputs = new Int32Array(batch * length);
+    this.targets = new Int32Array(batch * length); // the loss is not read: any valid targets do
+  }
+
+  /** Runs the model on the rows (each at most `length` tokens, the rest padded with id 0); the logits, (batch, length, V). */
+  run(rows: readonly (readonly number[])[]): FloatArray {
+    const V = this.model.cfg.vocabSize;
+    this.inputs.fill(0);
+    rows.forEach((row, b) => {
+      row.forEach((id, t) => {
+        if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new UsageError(`token ${t} of sequence ${b} is ${id}: the vocabulary has ids 0…${V - 1}`);
+        this.inputs[b * this.length + t] = id;
+      });
+    });
+    this.model.forward(this.inputs, this.targets, null);
+    return this.model.lastLogits;
+  }
+
+  close(): void {
+    (this.kernels as Kernels & { close?: () => void }).close?.();
+  }
+}
+
+/**
+ * The logits of equal-length sequences run as one batch: one (T, V) array per sequence, row t
+ * the logits after its token t. A sequence's logits are the same bits in any batch, alone, in
+ * the training forward pass and one token at a time (DESIGN rule 8; tests/replay/sample.test.ts).
+ */
+export function batchLogits(state: ModelState, sequences: readonly (readonly number[])[], choice: KernelChoice = {}): FloatArray[] {
+  const T = sequences[0]?.length ?? 0;
+  if (sequences.some((s) => s.length !== T)) throw new UsageError('batchLogits: the sequences of a batch must have the same length');
+  const r = new Runner(state, sequences.length, T, choice);
+  try {
+    const out = r.run(sequences);
+    const V = state.model.vocabSize;
+    return sequences.map((_, b) => out.slice(b * T * V, (b + 1) * T * V));
+  } finally {
+    r.close();
+  }
+}
+
+/** The logits of one sequence (T × V, row t the logits after token t). */
+export function logits(state: ModelState, tokens: readonly number[], choice: KernelChoice = {}): FloatArray {
+  return batchLogits(state, [tokens], choice)[0];
+}
+
+/**
+ * Next-token logits, one call per token, as decoding asks for them: one model of `window`
+ * positions, the tokens so far at its start and id 0 after them. No KV cache: each call
+ * recomputes the prefix (contexts are a few hundred tokens at most). The padding cannot reach
+ * the logits read: attention is causal and every reduction runs over one output's own inputs, so
+ * position t sees positions ≤ t only, in the same order whatever the window.
+ */
+export class Decoder {
+  private readonly runner: Runner;
+
+  constructor(state: ModelState, readonly window: number, choice: KernelChoice = {}) {
+    this.runner = new Runner(state, 1, window, choice);
+  }
+
+  /** The logits after the last of `tokens` (1…window tokens), copied. */
+  next(tokens: readonly number[]): FloatArray {
+    const n = tokens.length;
+    if (n < 1 || n > this.window) throw new RangeError(`Decoder.next: 1…${this.window} tokens, got ${n}`);
+    const V = this.runner.model.cfg.vocabSize;
+    return this.runner.run([tokens]).slice((n - 1) * V, n * V);
+  }
+
+  close(): void {
+    this.runner.close();
+  }
+}
+
+export interface SampleOptions extends KernelChoice {
+  /** tokens to generate (default 16) */
+  tokens?: number;
+  /** 0 = greedy, the default */
+  temperature?: number;
+  /** sample among the k likeliest tokens only (default: all) */
+  topK?: number;
+  /** sample among the likeliest tokens whose probability reaches p (nucleus; default 1: all) */
+  topP?: number;
+  /** the keyed stream's seed (default 0); draw i comes from keyedStream(seed, 'sample/token', i) */
+  seed?: number;
+  /** how many of the likeliest tokens each generated token reports (default 5) */
+  alternatives?: number;
+}
+
+export interface TokenProbability {
+  id: number;
+  word: string;
+  /** the model's own probability (temperature 1, before top-k and top-p) */
+  probability: number;
+}
+
+export interface SampledToken extends TokenProbability {
+  /** the likeliest tokens at this position, likeliest first (ties: lower id first) */
+  top: TokenProbability[];
+}
+
+export interface Sample {
+  step: number;
+  prompt: { text: string; ids: number[]; words: string[]; unknown: string[] };
+  generated: SampledToken[];
+  /** the prompt and the continuation, as words and punctuation (the vocabulary's spelling) */
+  text: string;
+  continuation: string;
+  options: { tokens: number; temperature: number; topK: number | null; topP: number; seed: number };
+  contextLength: number;
+  /** the sequence outgrew the context: later tokens were each predicted from the `contextLength` before them */
+  slid: boolean;
+}
+
+const TOKENS_MAX = 100_000;
+
+function checkOptions(o: SampleOptions, V: number): Sample['options'] & { alternatives: number } {
+  const tokens = o.tokens ?? 16;
+  if (!Number.isInteger(tokens) || tokens < 1 || tokens > TOKENS_MAX) throw new UsageError(`--tokens ${tokens}: expected a whole number 1…${TOKENS_MAX}`);
+  const temperature = o.temperature ?? 0;
+  if (!(Number.isFinite(temperature) && temperature >= 0)) throw new UsageError(`--temperature ${temperature}: expected a number ≥ 0 (0 = greedy)`);
+  const topK = o.topK ?? null;
+  if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new UsageError(`--top-k ${topK}: expected a whole number ≥ 1 (leave it out to keep every token)`);
+  const topP = o.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p ${topP}: expected a number in (0, 1]`);
+  const seed = o.seed ?? 0;
+  if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed ${seed}: expected a whole number ≥ 0`);
+  const alternatives = Math.min(V, o.alternatives ?? 5);
+  return { tokens, temperature, topK: topK === null ? null : Math.min(topK, V), topP, seed, alternatives };
+}
+
+/** softmax(row / temperature) in float64, summed in id order with exp built from + − × ÷ (DESIGN rule 3). */
+export function softmax(row: ArrayLike<number>, temperature = 1): Float64Array {
+  const p = new Float64Array(row.length);
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) if (row[i] > max) max = row[i];
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) {
+    p[i] = exp((row[i] - max) / temperature);
+    sum += p[i];
+  }
+  for (let i = 0; i < row.length; i++) p[i] /= sum;
+  return p;
+}
+
+/** Token ids by probability, likeliest first; equal probabilities by id. */
+function byProbability(p: Float64Array): number[] {
+  return Array.from(p.keys()).sort((a, b) => p[b] - p[a] || a - b);
+}
+
+/** The first id of the largest logit. */
+function argmax(row: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < row.length; i++) if (row[i] > row[best]) best = i;
+  return best;
+}
+
+/**
+ * One token drawn from softmax(row / T), kept to the top k and then to the nucleus of mass p
+ * (of what top-k kept, as Hugging Face's warpers chain), by one uniform draw `u` walked along the
+ * kept tokens, likeliest first: plain float64 arithmetic in a fixed order, the same on every runtime.
+ */
+function draw(row: ArrayLike<number>, temperature: number, topK: number | null, topP: number, u: number): number {
+  const p = softmax(row, temperature);
+  const order = byProbability(p);
+  let kept = topK ?? order.length;
+  let massK = 0;
+  for (let i = 0; i < kept; i++) massK += p[order[i]];
+  if (topP < 1) {
+    let c = 0;
+    for (let i = 0; i < kept; i++) {
+      c += p[order[i]];
+      if (c >= topP * massK) {
+        kept = i + 1;
+        break;
+      }
+    }
+  }
+  let mass = 0;
+  for (let i = 0; i < kept; i++) mass += p[order[i]];
+  const target = u * mass;
+  let c = 0;
+  for (let i = 0; i < kept; i++) {
+    c += p[order[i]];
+    if (target < c) return order[i];
+  }
+  return order[kept - 1];
+}
+
+/** Words back into text: a space between words, none before punctuation. */
+export function wordsToText(words: readonly string[]): string {
+  return words.reduce((s, w, i) => (i === 0 ? w : /^[.,!?;:]$/.test(w) ? `${s}${w}` : `${s} ${w}`), '');
+}
+
+/** A prompt read and options checked, before any work: what sample will run. */
+export interface CheckedSample {
+  ids: number[];
+  /** the prompt's words that are not in the vocabulary (read as <unk>) */
+  unknown: string[];
+  options: Sample['options'] & { alternatives: number };
+}
+
+/**
+ * The prompt's token ids and the options, checked against the model (its vocabulary and
+ * context): each bad one is a UsageError naming its flag. Needs no parameters, so a command can
+ * refuse bad input before it replays a log.
+ */
+export function checkSample(state: Pick<ModelState, 'model' | 'vocab'>, prompt: string | readonly number[], options: SampleOptions = {}): CheckedSample {
+  const V = state.model.vocabSize;
+  const T = state.model.contextLength;
+  const o = checkOptions(options, V);
+  const vocab = state.vocab;
+  let ids: number[];
+  let unknown: string[] = [];
+  if (typeof prompt === 'string') {
+    if (!vocab) throw new UsageError('--prompt: sampling needs words, and this run is on token ids (the random corpus) with no vocabulary');
+    const typed = splitWords(prompt);
+    if (typed.length === 0) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: no words in it`);
+    ids = new Tokenizer(vocab).encode(prompt);
+    unknown = [...new Set(typed.filter((_, i) => ids[i] === 0))];
+    if (ids.every((id) => id === 0)) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: none of its words is in the run's vocabulary (${unknown.join(', ')})`);
+  } else {
+    ids = [...prompt];
+    if (ids.length === 0) throw new UsageError('prompt: no tokens in it');
+    const bad = ids.findIndex((id) => !(Number.isInteger(id) && id >= 0 && id < V));
+    if (bad >= 0) throw new UsageError(`prompt: token ${bad} is ${ids[bad]}, the vocabulary has ids 0…${V - 1}`);
+  }
+  if (ids.length > T) throw new UsageError(`--prompt: ${ids.length} tokens, more than the model's context of ${T}`);
+  return { ids, unknown, options: o };
+}
+
+/**
+ * What the model writes after `prompt` (words, read with the state's vocabulary; or token ids):
+ * autoregressive decoding, greedy at temperature 0, else drawn from keyed streams so that the
+ * same state, prompt and options give the same tokens on every machine and runtime. When the
+ * sequence outgrows the context the window slides: each later token is predicted from the
+ * `contextLength` tokens before it (as nanoGPT's sample.py crops). Bad options and prompts are
+ * UsageErrors naming the flag.
+ */
+export function sample(state: ModelState, prompt: string | readonly number[], options: SampleOptions = {}): Sample {
+  const T = state.model.contextLength;
+  const { ids, unknown, options: o } = checkSample(state, prompt, options);
+  const vocab = state.vocab;
+  const word = (id: number) => (vocab ? vocab[id] ?? UNK : String(id));
+  const seq = [...ids];
+  const generated: SampledToken[] = [];
+  const decoder = new Decoder(state, Math.min(T, ids.length + o.tokens), options);
+  try {
+    for (let i = 0; i < o.tokens; i++) {
+      const row = decoder.next(seq.slice(Math.max(0, seq.length - T)));
+      const id = o.temperature === 0 ? argmax(row) : draw(row, o.temperature, o.topK, o.topP, keyedStream(o.seed, 'sample/token', i).uniform());
+      const p = softmax(row);
+      const top = byProbability(p).slice(0, o.alternatives).map((t) => ({ id: t, word: word(t), probability: p[t] }));
+      generated.push({ id, word: word(id), probability: p[id], top });
+      seq.push(id);
+    }
+  } finally {
+    decoder.close();
+  }
+  const words = seq.map(word);
+  return {
+    step: state.step,
+    prompt: { text: typeof prompt === 'string' ? prompt : wordsToText(ids.map(word)), ids, words: ids.map(word), unknown },
+    generated,
+    text: wordsToText(words),
+    continuation: wordsToText(generated.map((g) => g.word)),
+    options: { tokens: o.tokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed },
+    contextLength: T,
+    slid: seq.length - 1 > T,
+  };
+}
