@@ -1,4 +1,4 @@
-import { EvalRecords } from '../engine/evaluation.ts';
+import { EvalRecords, EvaluationsOf } from '../engine/evaluation.ts';
 import { evaluationLines, evaluationsJson } from './evals.ts';
 import type { Evaluation } from '../log/evals.ts';
 import { LogWriteError, UsageError } from '../errors.ts';
@@ -354,8 +354,13 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
   if (logPath && trainer.stepsDone > 0) addLoggedSteps(lesson, logPath, trainer.stepsDone);
   const signals = new RunSignals();
   let out: TrainOutcome;
+  let noLogEvals: EvaluationsOf | null = null;
   try {
-    out = await trainWithProgress(trainer, trainer.config.steps, recorder ? [recorder, lesson] : [lesson], quiet, signals);
+    // without a log (--no-log) the evaluations are made as the recorder would, for the summary and the expectations
+    noLogEvals = !recorder && trainer.config.eval ? new EvaluationsOf(trainer, trainer.config.dtype, trainer.config.eval) : null;
+    const evals = noLogEvals;
+    const observers: RunObserver[] = recorder ? [recorder, lesson] : [lesson, ...(evals ? [{ onStep: (rec: { step: number }, t: Trainer) => { if (t.stepsDone === rec.step) evals.afterStep(t); } }] : [])];
+    out = await trainWithProgress(trainer, trainer.config.steps, observers, quiet, signals);
     await closeDelayForTests();
     recorder?.finish(out.result, trainer);
   } catch (e) {
@@ -364,7 +369,7 @@ export async function runCommand(argv: string[], scenarioOverride?: Scenario): P
     throw logPath ? withResumeHint(e, logPath, command) : e;
   }
   // the held-out evaluations the recorder wrote (config.eval), from the log
-  let evaluations: Evaluation[] = [];
+  let evaluations: Evaluation[] = noLogEvals ? noLogEvals.finish(trainer, out.result) : [];
   if (logPath && trainer.config.eval) {
     const log = openLog(logPath);
     try {

@@ -3,7 +3,7 @@ import { evaluate } from '../data/metrics.ts';
 import { kernelsFor } from '../kernels/registry.ts';
 import type { Dtype, FloatArray } from '../kernels/types.ts';
 import type { EvalConfig } from '../config/config.ts';
-import { encodeEval, type Evaluation, type SplitFigures } from '../log/evals.ts';
+import { decodeEval, encodeEval, type Evaluation, type SplitFigures } from '../log/evals.ts';
 import type { EvalRecord } from '../log/records.ts';
 import { architectureOf, type Model } from '../model/model.ts';
 import type { ModelConfig } from '../model/params.ts';
@@ -87,5 +87,33 @@ export class EvalRecords implements RecordContributor {
 
   atFinish(t: ContributedFrom, result: { reason: string }): EvalRecord[] {
     return result.reason !== 'interrupted' && this.lastEval !== t.stepsDone ? this.evaluate(t) : [];
+  }
+}
+
+/**
+ * A run's evaluations without a log (config.eval): what the recorder would write, as the run
+ * goes — for a golden's run and `weft run --no-log`, whose expectations read them too.
+ */
+export class EvaluationsOf {
+  readonly evaluations: Evaluation[] = [];
+  private readonly records: EvalRecords;
+
+  constructor(trainer: ContributedFrom & { modelConfig: ModelConfig; numericMode: string; data: Dataset }, dtype: Dtype, evalCfg: EvalConfig) {
+    this.records = new EvalRecords(new Evaluator(trainer.modelConfig, dtype, trainer.numericMode, trainer.data, evalCfg), evalCfg.every, 'write');
+    this.push(this.records.atStart(trainer));
+  }
+
+  private push(records: EvalRecord[]): void {
+    for (const r of records) this.evaluations.push(decodeEval(r));
+  }
+
+  /** After each completed step (an observer's onStep, once the step is done). */
+  afterStep(trainer: ContributedFrom): void {
+    this.push(this.records.afterStep(trainer));
+  }
+
+  finish(trainer: ContributedFrom, result: { reason: string }): Evaluation[] {
+    this.push(this.records.atFinish(trainer, result));
+    return this.evaluations;
   }
 }

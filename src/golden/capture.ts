@@ -10,8 +10,8 @@ import { layerName } from '../layout/table.ts';
 import { layerSpanNorms } from '../optim/clip.ts';
 import { formatVersionOf } from '../log/format.ts';
 import { WEFT_VERSION } from '../version.ts';
-import { EvalRecords, Evaluator } from '../engine/evaluation.ts';
-import { decodeEval, type Evaluation, type SplitFigures } from '../log/evals.ts';
+import { EvaluationsOf } from '../engine/evaluation.ts';
+import type { SplitFigures } from '../log/evals.ts';
 import { configHash, goldenFloat, type GoldenFloat } from './format.ts';
 
 export const GOLDEN_FORMAT = 1;
@@ -104,14 +104,13 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
   const L = config.model.nLayers;
   const steps: GoldenStep[] = [];
   // the evaluations the run's log would hold (config.eval), as the recorder computes them
-  const evaluator = config.eval ? new EvalRecords(new Evaluator(t.modelConfig, config.dtype, t.numericMode, t.data, config.eval), config.eval.every, 'write') : null;
-  const evaluations: Evaluation[] = evaluator ? evaluator.atStart(t).map(decodeEval) : [];
+  const evaluator = config.eval ? new EvaluationsOf(t, config.dtype, config.eval) : null;
   // every step's figures, for the scenario's expectations (not stored in the file)
   const all = new ScenarioRunBuilder(L, `the golden run of ${s.name}`);
   const result = runTraining(t, config.steps, [all, {
     onStep: (r) => {
       // a step that stopped on NaN/Inf is kept too: where a run blows up is part of its golden
-      if (evaluator && t.stepsDone === r.step) evaluations.push(...evaluator.afterStep(t).map(decodeEval));
+      if (evaluator && t.stepsDone === r.step) evaluator.afterStep(t);
       if (!chosen.has(r.step) && !r.anomaly) return;
       const perLayer: Record<string, GoldenFloat> = {};
       r.gradNorm.perLayer.forEach((g, l) => (perLayer[layerName(l, L)] = goldenFloat(g)));
@@ -133,7 +132,7 @@ export function captureGoldenRun(s: Scenario, kernels?: Kernels): { golden: Gold
       });
     },
   }]);
-  if (evaluator) evaluations.push(...evaluator.atFinish(t, result).map(decodeEval));
+  const evaluations = evaluator ? evaluator.finish(t, result) : [];
   const golden: GoldenFile = {
     golden: GOLDEN_FORMAT,
     weft: WEFT_VERSION,

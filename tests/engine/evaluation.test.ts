@@ -251,6 +251,19 @@ describe('held-out evaluation', () => {
     }
   });
 
+  it('--no-log evaluates too: the same evaluations as the log would hold, for the summary and the expectations', () => {
+    const dir = tempDir();
+    const out = join(dir, 'overfit.weft');
+    const logged = weft(['run', 'overfit', '--steps', '24', '--out', out, '--quiet', '--json']);
+    const bare = weft(['run', 'overfit', '--steps', '24', '--no-log', '--quiet', '--json']);
+    expect([logged.code, bare.code], bare.stderr).toEqual([0, 0]);
+    const [a, b] = [JSON.parse(logged.stdout), JSON.parse(bare.stdout)];
+    expect(b.evaluations).toHaveLength(7);
+    expect(b.evaluations).toEqual(a.evaluations);
+    expect(b.expectations).toEqual(a.expectations);
+    expect(b.expectations.every((e: { ok: boolean }) => e.ok)).toBe(true);
+  });
+
   it('the run and inspect print train and held-out loss; --json holds every evaluation', () => {
     const dir = tempDir();
     const out = join(dir, 'run.weft');
