@@ -58,7 +58,7 @@ describe('scenarios where people write them', () => {
     expect(JSON.parse(mine.stdout).description).toBe('my own baseline');
     const unknown = run(project, bin, ['run', 'basline']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toMatch(/unknown scenario "basline"; did you mean baseline\?; known: .* \(from scenarios\/ and weft's built-ins\)/);
+    expect(unknown.stderr).toMatch(/unknown scenario "basline" \(did you mean baseline\?\); known: .* \(from scenarios\/ and weft's built-ins\)/);
   });
 
   it('a scenario whose top level never settles is one line, exit 2 (Node alone exits 13 and says nothing)', () => {
