@@ -102,8 +102,9 @@ describe('logs from a later revision of format 1', () => {
 describe('logs written by earlier wefts (tests/fixtures, made by make-fixtures.sh and never remade)', () => {
   const fixtures = readdirSync(join(ROOT, 'tests/fixtures')).filter((f) => f.endsWith('.weft')).sort();
 
-  it('there are fixtures of every release so far, every recording mode, and probes (format 2)', () => {
-    expect(fixtures).toEqual(expect.arrayContaining(['v0.1.0-micro-full.weft', 'main-2026-12-01-micro-full.weft', 'main-2026-12-01-micro-compact.weft', 'main-2026-12-01-micro-summary.weft', 'main-2026-12-01-micro-probes.weft']));
+  it('there are fixtures of every release so far, every recording mode, probes (format 2), evaluations and completions (format 3), a task, f32acc and gpt-rms', () => {
+    expect(fixtures).toEqual(expect.arrayContaining(['v0.1.0-micro-full.weft', 'main-2026-12-01-micro-full.weft', 'main-2026-12-01-micro-compact.weft', 'main-2026-12-01-micro-summary.weft', 'main-2026-12-01-micro-probes.weft',
+      'main-2026-12-02-micro-eval.weft', 'main-2026-12-02-micro-modular.weft', 'main-2026-12-02-micro-f32acc.weft', 'main-2026-12-02-micro-gpt-rms.weft']));
   });
 
   it.each(fixtures)('%s reads whole, replays every step and verifies', (name) => {
