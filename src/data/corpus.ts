@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { windowCount, writeWindow } from './windows.ts';
 import { keyedStream } from '../rng/keyed.ts';
 import { storyCorpusText } from './story.ts';
 import type { Task, TaskKind } from './task.ts';
@@ -33,7 +34,7 @@ export const corpus: TaskKind = {
       tokens = new Int32Array(d.randomTokens);
       for (let i = 0; i < tokens.length; i++) tokens[i] = r.int(m.vocabSize);
     }
-    const windows = Math.floor((tokens.length - 1) / T);
+    const windows = windowCount(tokens, T);
     if (windows < 1) throw new ConfigError('model.contextLength', `${T} needs windows of ${T + 1} tokens; the ${d.corpus} corpus has ${tokens.length}`);
     return {
       vocabSize,
@@ -41,13 +42,7 @@ export const corpus: TaskKind = {
       tokenizer,
       examples: windows,
       oneAnswer: false,
-      write(i, inputs, targets) {
-        const start = i * T;
-        for (let t = 0; t < T; t++) {
-          inputs[t] = tokens[start + t];
-          targets[t] = tokens[start + t + 1];
-        }
-      },
+      write: (i, inputs, targets) => writeWindow(tokens, T, i, inputs, targets),
     };
   },
 };

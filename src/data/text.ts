@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { windowCount, writeWindow } from './windows.ts';
 import { decodeText, readDataFile } from './source.ts';
 import type { DataConfig, Task, TaskKind, TaskModel } from './task.ts';
 import { Tokenizer } from './tokenizer.ts';
@@ -51,7 +52,7 @@ export const text: TaskKind = {
     const T = m.contextLength;
     const file = readDataFile('data.path', d.path, 'a UTF-8 text file');
     const { tokens, vocab, words } = tokenize(decodeText(file), file.bytes, d, m);
-    const windows = Math.floor((tokens.length - 1) / T);
+    const windows = windowCount(tokens, T);
     if (windows < 1) throw new ConfigError('data.path', `${d.path} has ${tokens.length} tokens (${d.tokenizer}): one window of model.contextLength + 1 = ${T + 1} tokens needs at least ${T + 1}`);
     return {
       vocabSize: m.vocabSize === 0 ? vocab.length : m.vocabSize,
@@ -59,13 +60,7 @@ export const text: TaskKind = {
       tokenizer: words,
       examples: windows,
       oneAnswer: false,
-      write(i, inputs, targets) {
-        const start = i * T;
-        for (let t = 0; t < T; t++) {
-          inputs[t] = tokens[start + t];
-          targets[t] = tokens[start + t + 1];
-        }
-      },
+      write: (i, inputs, targets) => writeWindow(tokens, T, i, inputs, targets),
       // the word vocabulary is the header's `vocab` already (it serves probes too)
       source: { tokenizer: d.tokenizer, files: [file.file], vocab: words ? null : vocab },
     };

@@ -1,4 +1,5 @@
 import { ConfigError } from '../errors.ts';
+import { windowCount, writeWindow } from './windows.ts';
 import { decodeText, readDataFile, type ReadFile } from './source.ts';
 import type { DataConfig, DataFile, Task, TaskKind } from './task.ts';
 
@@ -60,7 +61,7 @@ export const tokens: TaskKind = {
     const windowsOf = (key: DataFile['key'], path: string) => {
       const f = readDataFile(key, path, 'a uint16 token file');
       const ids = tokenIds(f, V, vocabFrom);
-      const windows = Math.floor((ids.length - 1) / T);
+      const windows = windowCount(ids, T);
       if (windows < 1) throw new ConfigError(key, `${path} has ${ids.length} tokens: one window of model.contextLength + 1 = ${T + 1} tokens needs at least ${T + 1}`);
       files.unshift(f.file);
       return { ids, windows };
@@ -76,12 +77,8 @@ export const tokens: TaskKind = {
       examples,
       oneAnswer: false,
       write(i, inputs, targets) {
-        const [ids, w] = i < train.windows ? [train.ids, i] : [held!.ids, i - train.windows];
-        const start = w * T;
-        for (let t = 0; t < T; t++) {
-          inputs[t] = ids[start + t];
-          targets[t] = ids[start + t + 1];
-        }
+        if (i < train.windows) writeWindow(train.ids, T, i, inputs, targets);
+        else writeWindow(held!.ids, T, i - train.windows, inputs, targets);
       },
       ...(held ? { split: { train: range(0, train.windows), heldOut: range(train.windows, examples) } } : {}),
       // files in key order: data.path, data.heldOutPath, data.vocabPath
