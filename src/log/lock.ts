@@ -147,7 +147,7 @@ export class LogLock {
     writeFileSync(tmp, `${JSON.stringify({ pid: process.pid, host: hostname(), nonce })}\n`);
     let own: LockFile | null = null;
     try {
-      const waitUntil = performance.now() + TAKEOVER_WAIT_MS;
+      const waitUntil = performance.now() + TAKEOVER_WAIT_MS; // timing: how long to wait for a takeover in progress, never logged
       for (let attempt = 0; !own; attempt++) {
         if (link(tmp, file)) {
           own = examine(tmp);
@@ -157,7 +157,7 @@ export class LogLock {
         if (!found) continue; // released or taken over meanwhile: try again
         const holder = readHolder(found.bytes);
         if (isLive(holder)) throw busy(logPath, file, holder);
-        if (attempt > 0 && performance.now() > waitUntil) {
+        if (attempt > 0 && performance.now() > waitUntil) { // timing
           throw new UsageError(`${logPath}: its stale lock ${file} is being taken over by another process (claim ${claimPath(file, found)}); if no weft process is writing it, remove the claim`);
         }
         const outcome = takeOver(file, found, tmp);
