@@ -15,7 +15,7 @@ import { startResume } from '../../src/replay/fork.ts';
 import { modelStateAt, sample } from '../../src/replay/sample.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { spawnSync } from 'node:child_process';
-import { PYTHON, pythonReaderAvailable, tempDir } from '../log/helpers.ts';
+import { framesOf, PYTHON, pythonReaderAvailable, tempDir } from '../log/helpers.ts';
 
 const SMALL: DeepPartial<WeftConfig> = { model: { nLayers: 2, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 0, contextLength: 16 }, data: { sentences: 100, batchSize: 2 }, optim: { lr: 1e-2 } };
 const cfg = (over: DeepPartial<WeftConfig>) => validateConfig(mergeConfig(mergeConfig(DEFAULT_CONFIG, SMALL), over));
@@ -38,13 +38,6 @@ function hexToFloat(h: string): number {
   return (m[1] ? -1 : 1) * Number(mant) * 2 ** (Number(m[4]) - bits);
 }
 
-function framesOf(path: string): Map<string, Buffer> {
-  const log = openLog(path);
-  const bytes = readFileSync(path);
-  const out = new Map(log.frames.map((f) => [`${f.kind} ${f.step}`, bytes.subarray(f.offset, f.end)]));
-  log.close();
-  return out;
-}
 
 describe('completion probes (probe.prompts)', () => {
   it('change no bit of training, and a probe section without prompts stores no prompts key and no completions', () => {

@@ -24,7 +24,7 @@ import { compareGolden } from '../../src/golden/compare.ts';
 import { goldenFloat } from '../../src/golden/format.ts';
 import { readGolden } from '../../src/golden/store.ts';
 import overfit from '../../scenarios/overfit.ts';
-import { pythonReadJson, pythonReaderAvailable, tempDir } from '../log/helpers.ts';
+import { framesOf, pythonReaderAvailable, pythonReadJson, tempDir } from '../log/helpers.ts';
 
 const SMALL: DeepPartial<WeftConfig> = { model: { nLayers: 1, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 0, contextLength: 8 }, data: { sentences: 60, batchSize: 4, trainFraction: 0.75 } };
 const cfg = (over: DeepPartial<WeftConfig>) => validateConfig(mergeConfig(mergeConfig(DEFAULT_CONFIG, SMALL), over));
@@ -36,13 +36,6 @@ function record(path: string, c: WeftConfig, stopAfter?: number): void {
   rec.finish(runTraining(t, c.steps, [rec], () => stopAfter !== undefined && t.stepsDone >= stopAfter), t);
 }
 
-function framesOf(path: string): Map<string, Buffer> {
-  const log = openLog(path);
-  const bytes = readFileSync(path);
-  const out = new Map(log.frames.map((f) => [`${f.kind} ${f.step}`, bytes.subarray(f.offset, f.end)]));
-  log.close();
-  return out;
-}
 
 /** The log with its file header and header record saying format 2 (CRC made right): a format that has no eval records. */
 function asFormat2(path: string, out: string): string {

@@ -11,7 +11,7 @@ import { viewAs } from '../../src/log/format.ts';
 import { startResume } from '../../src/replay/fork.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { trackLink } from '../../src/replay/track.ts';
-import { tempDir } from '../log/helpers.ts';
+import { framesOf, tempDir } from '../log/helpers.ts';
 import { weft } from '../helpers.ts';
 
 const SMALL: DeepPartial<WeftConfig> = { model: { nLayers: 2, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 0, contextLength: 16 }, data: { sentences: 100, batchSize: 2 } };
@@ -26,14 +26,6 @@ function record(path: string, c: WeftConfig, prepare?: (t: Trainer) => void, sto
   rec.finish(result, t);
 }
 
-/** Every frame's bytes by kind and step: `step 3`, `keyframe 0`, … */
-function framesOf(path: string): Map<string, Buffer> {
-  const log = openLog(path);
-  const bytes = readFileSync(path);
-  const out = new Map(log.frames.map((f) => [`${f.kind} ${f.step}`, bytes.subarray(f.offset, f.end)]));
-  log.close();
-  return out;
-}
 
 describe('attention probes', () => {
   it('on a hand-built one-layer model, the recorded attention is the attention computed here', () => {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mergeConfig, validateConfig, type DeepPartial, type WeftConfig, DEFAULT_CONFIG } from '../../src/config/config.ts';
@@ -7,6 +7,7 @@ import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { Recorder } from '../../src/engine/recorder.ts';
 import { ROOT } from '../helpers.ts';
+import { openLog } from '../../src/log/reader.ts';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'weft-test-'));
@@ -96,4 +97,13 @@ export function pythonReadJson(files: string[]): PythonRead[] {
   const r = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(files), encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`the Python reader's driver failed (${r.status ?? r.signal}): ${r.stderr}`);
   return JSON.parse(r.stdout) as PythonRead[];
+}
+
+/** Every frame's bytes by kind and step (`step 3`, `keyframe 0`, `eval 2`…): what two logs' frames are compared by. */
+export function framesOf(path: string): Map<string, Buffer> {
+  const log = openLog(path);
+  const bytes = readFileSync(path);
+  const out = new Map(log.frames.map((f) => [`${f.kind} ${f.step}`, bytes.subarray(f.offset, f.end)]));
+  log.close();
+  return out;
 }
