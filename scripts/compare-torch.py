@@ -4,13 +4,15 @@
 Usage:
   npx weft run baseline --set dtype=float64 --steps 10 --record full --out runs/f64.weft
   npx tsx scripts/torch-trace.ts runs/f64.weft runs/torch-trace
-  /usr/bin/python3 scripts/compare-torch.py runs/torch-trace
+  /usr/bin/python3 scripts/compare-torch.py runs/torch-trace [more trace dirs...]
 
 Needs Debian's python3-torch (with libopenblas0-pthread). Starts from weft's initial state (so
 initialisation is not compared), feeds the same batches and dropout masks, and applies
 torch.optim with weft's recorded learning rates. Prints per step the loss, the largest relative
 difference of per-tensor gradient norms and the clip factor, then the final parameters' largest
-relative difference, as JSON. Exit 1 when a difference exceeds the tolerance for the dtype.
+relative difference, as JSON (for several trace dirs, a JSON array in their order: one torch
+import for all, as the test compares many runs). Exit 1 when a difference exceeds the tolerance
+for the dtype in any of them.
 """
 import json
 import math
@@ -38,7 +40,7 @@ def read_safetensors(path):
     return out
 
 
-def main(trace_dir):
+def compare(trace_dir):
     trace = json.load(open(f"{trace_dir}/trace.json"))
     cfg, m = trace["config"], trace["config"]["model"]
     dtype = torch.float64 if cfg["dtype"] == "float64" else torch.float32
@@ -138,12 +140,13 @@ def main(trace_dir):
         worst = max(worst, loss_rel, g_rel)
     p_rel = max(((P[n].detach() - final[n].to(dtype)).norm() / final[n].to(dtype).norm()).item() for n in names)
     ok = worst <= tol and p_rel <= tol_params
-    print(json.dumps({"torch": torch.__version__, "dtype": str(dtype), "steps": rows, "finalParamsMaxRelDiff": p_rel, "tolerance": tol, "paramsTolerance": tol_params, "ok": ok}, indent=2))
-    return 0 if ok else 1
+    return {"torch": torch.__version__, "dtype": str(dtype), "steps": rows, "finalParamsMaxRelDiff": p_rel, "tolerance": tol, "paramsTolerance": tol_params, "ok": ok}
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    results = [compare(d) for d in sys.argv[1:]]
+    print(json.dumps(results[0] if len(results) == 1 else results, indent=2))
+    sys.exit(0 if all(r["ok"] for r in results) else 1)
