@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import SlowFirst from './tests/sequencer.ts';
 
 export default defineConfig({
   // the tests test the sources: `import … from 'weft'` is src/index.ts here (the package's
@@ -13,5 +14,6 @@ export default defineConfig({
     // two test files at a time on two cores (vitest's default leaves one idle): many tests wait on
     // child processes, and none shares files with another (each writes in its own temp folder)
     maxWorkers: 2,
+    sequence: { sequencer: SlowFirst },
   },
 });
