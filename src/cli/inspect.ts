@@ -151,7 +151,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     const c = log.header.config;
     const lines = [
       `${s.file}: weft log format ${s.format}, written by weft ${s.weft}`,
-      `  scenario ${s.scenario} · seed ${s.seed} · ${c.model.nLayers} layers, d ${c.model.dModel}, ${c.model.nHeads} heads · ${s.parameters.toLocaleString('en-US')} parameters · ${c.optim.kind}`,
+      `  scenario ${s.scenario} · seed ${s.seed} · ${c.model.nLayers} layer${c.model.nLayers === 1 ? '' : 's'}, d ${c.model.dModel}, ${c.model.nHeads} head${c.model.nHeads === 1 ? '' : 's'} · ${s.parameters.toLocaleString('en-US')} parameters · ${c.optim.kind}`,
       `  recording ${s.mode} · numeric mode ${s.numericMode} · ${s.keyframes.length === 0 ? 'no keyframe' : `keyframes at ${s.keyframes.length > 8 ? `${s.keyframes.slice(0, 8).join(', ')}, …` : s.keyframes.join(', ')}`}`,
       s.steps.count
         ? `  steps ${s.steps.first}…${s.steps.last} (${s.steps.count}) · ${fmtBytes(s.sizeBytes)} · ${fmtBytes(s.bytesPerStep!)}/step`

@@ -183,7 +183,7 @@ export function withResumeHint(e: unknown, logPath: string, command: string): un
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
   const m = trainer.model.cfg;
   return [
-    `${name}: ${m.nLayers} layers, d ${m.dModel}, ${m.nHeads} heads, dff ${m.dFF}, V ${m.vocabSize}, T ${m.contextLength}` +
+    `${name}: ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}, dff ${m.dFF}, V ${m.vocabSize}, T ${m.contextLength}` +
       ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
       `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.activation}`,
     `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +

@@ -38,6 +38,14 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(weft(['inspect', log]).stdout).toMatch(/steps 1…4 \(4\)/);
   });
 
+  it('one layer and one head are said so (not "1 layers", "1 heads"), in run and inspect', () => {
+    const one = join(dir, 'one.weft');
+    const r = weft(['run', 'baseline', ...TINY_SETS, '--set', 'model.nLayers=1', '--set', 'model.nHeads=1', '--steps', '1', '--out', one]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/^baseline: 1 layer, d \d+, 1 head, dff/m);
+    expect(weft(['inspect', one]).stdout).toMatch(/ · 1 layer, d \d+, 1 head · /);
+  });
+
   it('inspect checks what it summarizes: a flipped bit mid-log is exit 3 naming its frame; --no-check says it skipped', () => {
     const bytes = readFileSync(log);
     const f = openLog(log);
