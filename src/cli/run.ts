@@ -189,6 +189,7 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
     `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +
       ` · dropout ${m.dropout} · ${describeData(c.data)}${c.data.trainFraction < 1 ? ` (${+(100 * (1 - c.data.trainFraction)).toFixed(1)}% held out)` : ''} · seed ${c.seed} · ${c.steps} steps` +
       `${c.eval ? ` · evaluated every ${c.eval.every}` : ''}`,
+    ...(trainer.data.task.note ? [`  note: ${trainer.data.task.note}`] : []),
   ].join('\n');
 }
 

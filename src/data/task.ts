@@ -80,6 +80,8 @@ export interface Task {
   readonly split?: { train: Uint32Array; heldOut: Uint32Array };
   /** what files the task read, by content, for the log header (kinds on a user's file; absent otherwise) */
   readonly source?: DataSource;
+  /** what a person starting the run should know about how the data was read (a vocabulary cut to model.vocabSize): one line */
+  readonly note?: string;
 }
 
 /** A file a task read: its config key, its path as given, its size and SHA-256 (hex). */

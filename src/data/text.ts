@@ -14,15 +14,18 @@ export function charVocabulary(chars: readonly string[]): string[] {
 const BPE_DEFAULT_VOCAB = 512;
 
 /** Tokens of a text by a tokenizer, its vocabulary, and the word tokenizer when it is one. */
-function tokenize(text: string, bytes: Uint8Array, d: DataConfig, m: TaskModel): { tokens: Int32Array; vocab: string[]; words: Tokenizer | null } {
+function tokenize(text: string, bytes: Uint8Array, d: DataConfig, m: TaskModel): { tokens: Int32Array; vocab: string[]; words: Tokenizer | null; note?: string } {
   if (d.tokenizer === 'bpe') {
     if (m.vocabSize !== 0 && m.vocabSize < 256) throw new ConfigError('model.vocabSize', `a byte-level BPE has the 256 byte tokens and its merges: must be 0 (${BPE_DEFAULT_VOCAB}) or at least 256, got ${m.vocabSize}`);
     const bpe = trainBpe(bytes, m.vocabSize || BPE_DEFAULT_VOCAB);
     return { tokens: bpe.tokens, vocab: bpe.names, words: null };
   }
   if (d.tokenizer === 'word') {
-    const tok = Tokenizer.fromTexts([text], m.vocabSize);
-    return { tokens: Int32Array.from(tok.encode(text)), vocab: [...tok.vocab], words: tok };
+    const all = Tokenizer.fromTexts([text], 0);
+    const tok = m.vocabSize > 0 && m.vocabSize < all.size ? new Tokenizer(all.vocab.slice(0, m.vocabSize)) : all;
+    // a cap the user may not have chosen (--model tiny sets V 64): said, not silent
+    const note = tok === all ? undefined : `${d.path} has ${(all.size - 1).toLocaleString('en-US')} distinct words: V ${m.vocabSize} keeps the ${(m.vocabSize - 1).toLocaleString('en-US')} commonest, the rest read as <unk> (--set model.vocabSize=0 keeps them all)`;
+    return { tokens: Int32Array.from(tok.encode(text)), vocab: [...tok.vocab], words: tok, note };
   }
   const chars = Array.from(text);
   const vocab = charVocabulary(chars);
@@ -51,7 +54,7 @@ export const text: TaskKind = {
   build(d, m): Task {
     const T = m.contextLength;
     const file = readDataFile('data.path', d.path, 'a UTF-8 text file');
-    const { tokens, vocab, words } = tokenize(decodeText(file), file.bytes, d, m);
+    const { tokens, vocab, words, note } = tokenize(decodeText(file), file.bytes, d, m);
     const windows = windowCount(tokens, T);
     if (windows < 1) throw new ConfigError('data.path', `${d.path} has ${tokens.length} tokens (${d.tokenizer}): one window of model.contextLength + 1 = ${T + 1} tokens needs at least ${T + 1}`);
     return {
@@ -63,6 +66,7 @@ export const text: TaskKind = {
       write: (i, inputs, targets) => writeWindow(tokens, T, i, inputs, targets),
       // the word vocabulary is the header's `vocab` already (it serves probes too)
       source: { tokenizer: d.tokenizer, files: [file.file], vocab: words ? null : vocab },
+      note,
     };
   },
 };

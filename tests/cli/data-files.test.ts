@@ -59,6 +59,20 @@ describe('weft run on a user file', () => {
     expect(log.header.vocab![0]).toBe('<unk>');
     log.close();
   });
+
+  it('a word vocabulary cut to model.vocabSize (as --model tiny does) is said when the run starts, not silently', () => {
+    const dir = tempDir();
+    const file = join(dir, 'words.txt');
+    writeFileSync(file, sentences(120)); // 12 words and '.'
+    const run = (v: string) => weft(['run', file, '--model', 'tiny', '--set', `model.vocabSize=${v}`, '--set', 'data.tokenizer=word', '--steps', '1', '--no-log']);
+    const cut = run('8');
+    expect(cut.code, cut.stderr).toBe(0);
+    expect(cut.stderr).toMatch(/^ {2}note: .*words\.txt has 13 distinct words: V 8 keeps the 7 commonest, the rest read as <unk> \(--set model\.vocabSize=0 keeps them all\)$/m);
+    const all = run('0');
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stderr).toMatch(/V 14,/);
+    expect(all.stderr).not.toMatch(/note:/);
+  });
 });
 
 describe('a changed, missing or moved file', () => {
