@@ -83,13 +83,9 @@ describe('weft fourier', () => {
     const cases: [string[], RegExp][] = [
       [['fourier', story], /baseline\.weft: the Fourier spectrum is of a modular task's residue embedding; this log is a run on the story corpus/],
       [['fourier', summary, '--at', '9'], /--at 9: the log holds steps 0…4/],
-      [['fourier', summary, '--at', 'x'], /--at: expected a non-negative integer step, got "x"/],
       [['fourier', summary, '--top', '16'], /--top 16: Z_31 has frequencies 1…15/],
-      [['fourier', summary, '--track', '--top', '0'], /--top: must be an integer ≥ 1, got 0/],
       [['fourier', summary, '--track', '--at', '2'], /--track reads every chosen step: --at does not go with it/],
       [['fourier', summary, '--every', '2'], /--every goes with --track/],
-      [['fourier'], /expected one log file/],
-      [['fourier', join(dir, 'missing.weft')], /missing\.weft: no such file/],
     ];
     for (const [args, pattern] of cases) {
       const r = weft(args);
