@@ -9,6 +9,7 @@ import { snapshotCommand, SNAPSHOT_USAGE } from './snapshot.ts';
 import { attentionCommand, ATTENTION_USAGE } from './attention.ts';
 import { viewCommand, VIEW_USAGE } from './view.ts';
 import { sampleCommand, SAMPLE_USAGE } from './sample.ts';
+import { fourierCommand, FOURIER_USAGE } from './fourier.ts';
 import { sweepCommand, SWEEP_USAGE } from './sweep.ts';
 import { reportError, EXIT } from './errors.ts';
 import { takeGlobalFlags } from './args.ts';
@@ -31,6 +32,7 @@ const COMMANDS: Record<string, Command> = {
   sweep: { summary: 'many seeds and settings, N at a time or in shards; merge; report', usage: SWEEP_USAGE, run: sweepCommand },
   view: { summary: 'look through runs in a browser: overview, heat maps, any step, compare, attention', usage: VIEW_USAGE, run: viewCommand },
   attention: { summary: 'where a head looks on a sentence after step N; --track: a link through training', usage: ATTENTION_USAGE, run: attentionCommand },
+  fourier: { summary: "a modular run's embedding in the Fourier basis of Z_p: its key frequencies (Nanda); --track: through training", usage: FOURIER_USAGE, run: fourierCommand },
   sample: { summary: 'what the model writes after a prompt at step N: greedy or seeded, the same bytes everywhere', usage: SAMPLE_USAGE, run: sampleCommand },
   snapshot: { summary: 'check or update golden snapshots (snapshots/ beside your package.json); --artifacts for CI', usage: SNAPSHOT_USAGE, run: snapshotCommand },
 };

@@ -1,6 +1,10 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/engine/trainer.ts';
+import { tempDir } from '../log/helpers.ts';
+import { PAPER_SCENARIOS, recordPaperScenario } from './paper-scenarios.ts';
 import { hashBytes } from '../../src/engine/hash.ts';
 import { fingerprint, ROOT, tinyConfig } from '../helpers.ts';
 
@@ -58,5 +62,24 @@ describe('determinism', () => {
       const ta = a.model.table.byName.get(t.name)!;
       expect(hashBytes(b.params.subarray(t.offset, t.offset + t.size)), t.name).toBe(hashBytes(a.params.subarray(ta.offset, ta.offset + ta.size)));
     }
+  });
+});
+
+// DESIGN rule 1 for the two papers' scenarios (issue 26): their shortened variant
+// (paper-scenarios.ts) writes the same log bytes on the fast kernels with 1 and with 3 threads —
+// their matrix products and attention are split at these shapes. In one process: well under a second each. Across
+// runtimes: tests/engine/runtimes.test.ts; the fast kernels against the reference ones, call by
+// call: tests/kernels/conformance.test.ts.
+describe('the grokking and induction scenarios write byte-identical logs with 1 and 3 threads', () => {
+  it.each(PAPER_SCENARIOS)('%s', async (name) => {
+    const dir = tempDir();
+    const logs: Buffer[] = [];
+    for (const threads of [1, 3]) {
+      const path = join(dir, `threads-${threads}.weft`);
+      await recordPaperScenario(name, path, { implementation: 'fast', threads });
+      logs.push(readFileSync(path));
+    }
+    expect(logs[0].length).toBeGreaterThan(100_000); // a header, keyframes, steps and evaluations
+    expect(logs[1].equals(logs[0]), `${name}: the log with 3 threads differs from the one with 1`).toBe(true);
   });
 });

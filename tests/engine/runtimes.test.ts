@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
+import { PAPER_SCENARIOS, PAPER_STEPS, recordPaperScenario } from './paper-scenarios.ts';
 
 /**
  * DESIGN rule 1: the same scenario and seed give a byte-identical log on every supported runtime.
@@ -52,6 +53,27 @@ describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', 
       const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
       expect(verify.status, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(/reproduced — 6 steps re-executed/);
+    }
+  });
+});
+
+// The two papers' scenarios (issue 26), shortened (paper-scenarios.ts): each runtime's CLI, on its
+// default threads (the cores: more than 1 wherever the machine has them), writes the very log this
+// Node's library writes with 1 thread — one run per scenario and runtime, the cheapest it can be
+describe.skipIf(others.length === 0)('the grokking and induction scenarios write the same log on every runtime and thread count', () => {
+  const dir = tempDir();
+  const here = new Map<string, Buffer>();
+  it.each(others.map((r, i) => [version(r), r, i] as const))('%s, on the cores, as this Node on 1 thread', async (_, r, i) => {
+    for (const name of PAPER_SCENARIOS) {
+      if (!here.has(name)) {
+        const path = join(dir, `${name}-here.weft`);
+        await recordPaperScenario(name, path, { implementation: 'fast', threads: 1 });
+        here.set(name, readFileSync(path));
+      }
+      const there = join(dir, `${name}-${i}.weft`);
+      const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'run', name, '--model', 'tiny', '--steps', String(PAPER_STEPS), '--out', there, '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+      expect(run.status, run.stderr).toBe(0);
+      expect(readFileSync(there).equals(here.get(name)!), `${name}: the log under ${version(r)} differs from ${process.version}'s on 1 thread`).toBe(true);
     }
   });
 });
