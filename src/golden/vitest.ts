@@ -49,17 +49,19 @@ expect.extend({
       acceptGolden(c);
       if (!failedExpectations.length) return { pass: true, message: () => `golden ${name} updated` };
     }
+    // -u under CI: said, so that nobody reads the failure as -u not working
+    const ciRefused = c.status !== 'match' && updateMode() === 'all' && process.env.CI ? `vitest -u did not rewrite golden ${name}: CI is set (goldens change only by a reviewed, local update; run it without CI set, and commit the golden)` : '';
     if (c.status === 'missing') {
       return {
         pass: false,
-        message: () => `golden ${name} is missing: ${c.file}\ncreate it (locally, never in CI) with: ${accept}${expectationText ? `\n${expectationText}` : ''}`,
+        message: () => [`golden ${name} is missing: ${c.file}\ncreate it (locally, never in CI) with: ${accept}`, ciRefused, expectationText].filter(Boolean).join('\n'),
       };
     }
     const r = c.report!;
     const rows = r.mismatches.slice(0, 8);
     return {
       pass: false,
-      message: () => [c.status === 'match' ? `golden ${name}: matches` : formatReport(r, accept), expectationText].filter(Boolean).join('\n'),
+      message: () => [c.status === 'match' ? `golden ${name}: matches` : formatReport(r, accept), ciRefused, expectationText].filter(Boolean).join('\n'),
       // vitest shows these as its −/+ diff under the message: only the lines that moved
       expected: rows.map((m) => `step ${m.step} ${m.field}${m.layer ? ` [${m.layer}]` : ''}: ${m.expected}`).join('\n'),
       actual: rows.map((m) => `step ${m.step} ${m.field}${m.layer ? ` [${m.layer}]` : ''}: ${m.actual}`).join('\n'),
