@@ -6,6 +6,7 @@ import { keyedStream } from '../rng/keyed.ts';
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
 import { architectureOf, type Model } from '../model/model.ts';
+import type { IncrementalDecoder } from '../model/architecture.ts';
 import type { ModelConfig } from '../model/params.ts';
 import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';
 
@@ -28,6 +29,13 @@ export interface ModelState {
 export interface KernelChoice {
   implementation?: KernelImplementation;
   threads?: number;
+}
+
+/** Every token an id of the vocabulary 0…V−1, else a UsageError naming it. */
+function checkTokens(rows: readonly (readonly number[])[], V: number): void {
+  rows.forEach((row, b) => row.forEach((id, t) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new UsageError(`token ${t} of sequence ${b} is ${id}: the vocabulary has ids 0…${V - 1}`);
+  }));
 }
 
 /**
@@ -54,13 +62,11 @@ class Runner {
   /** Runs the model on the rows (each at most `length` tokens, the rest padded with id 0); the logits, (batch, length, V). */
   run(rows: readonly (readonly number[])[]): FloatArray {
     const V = this.model.cfg.vocabSize;
+    checkTokens(rows, V);
     this.inputs.fill(0);
-    rows.forEach((row, b) => {
-      row.forEach((id, t) => {
-        if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new UsageError(`token ${t} of sequence ${b} is ${id}: the vocabulary has ids 0…${V - 1}`);
-        this.inputs[b * this.length + t] = id;
-      });
-    });
+    rows.forEach((row, b) => row.forEach((id, t) => {
+      this.inputs[b * this.length + t] = id;
+    }));
     this.model.forward(this.inputs, this.targets, null);
     return this.model.lastLogits;
   }
@@ -94,17 +100,32 @@ export function logits(state: ModelState, tokens: readonly number[], choice: Ker
 }
 
 /**
- * Next-token logits, one call per token, as decoding asks for them: one model of `window`
- * positions, the tokens so far at its start and id 0 after them. No KV cache: each call
- * recomputes the prefix (contexts are a few hundred tokens at most). The padding cannot reach
- * the logits read: attention is causal and every reduction runs over one output's own inputs, so
- * position t sees positions ≤ t only, in the same order whatever the window.
+ * Next-token logits, one call per token, as decoding asks for them. While each call's tokens are
+ * the last call's and more, a KV cache runs the new positions only (Model.decoder, for an
+ * architecture that has one): the full pass's bits (DESIGN rule 8). A full window that is not
+ * the last one grown — the sequence outgrew the context and the window slid: every position
+ * shifted, and each cached key and value belongs to its old position — is recomputed from the
+ * start, as is every call for an architecture without a cache: one model of `window` positions,
+ * the tokens at its start and id 0 after them. The padding cannot reach the logits read:
+ * attention is causal and every reduction runs over one output's own inputs, so position t sees
+ * positions ≤ t only, in the same order whatever the window.
  */
 export class Decoder {
   private readonly runner: Runner;
+  private readonly cache: IncrementalDecoder | null;
+  /** the tokens whose keys and values the cache holds, position 0 on */
+  private held: number[] = [];
+  private recomputed = 0;
 
-  constructor(state: ModelState, readonly window: number, choice: KernelChoice = {}) {
+  /** `kvCache` false: recompute every window from the start, as for an architecture without a cache */
+  constructor(state: ModelState, readonly window: number, choice: KernelChoice & { kvCache?: boolean } = {}) {
     this.runner = new Runner(state, 1, window, choice);
+    this.cache = choice.kvCache === false ? null : this.runner.model.decoder?.(window) ?? null;
+  }
+
+  /** The calls answered by recomputing their window from the start (not through the KV cache). */
+  get windowsRecomputed(): number {
+    return this.recomputed;
   }
 
   /** The logits after the last of `tokens` (1…window tokens), copied. */
@@ -112,6 +133,24 @@ export class Decoder {
     const n = tokens.length;
     if (n < 1 || n > this.window) throw new RangeError(`Decoder.next: 1…${this.window} tokens, got ${n}`);
     const V = this.runner.model.cfg.vocabSize;
+    if (this.cache) {
+      const grown = this.held.length < n && this.held.every((id, i) => id === tokens[i]);
+      // a new sequence that fits starts the cache again; a full window that is not the last one grown (slid) cannot use it
+      if (grown || n < this.window) {
+        checkTokens([tokens], V);
+        if (!grown) {
+          this.cache.reset();
+          this.held = [];
+        }
+        let row: FloatArray | null = null;
+        for (let i = this.held.length; i < n; i++) {
+          row = this.cache.append(tokens[i]);
+          this.held.push(tokens[i]);
+        }
+        return row!.slice(); // held.length < n: one token appended at least
+      }
+    }
+    this.recomputed++;
     return this.runner.run([tokens]).slice((n - 1) * V, n * V);
   }
 
@@ -156,7 +195,11 @@ export interface Sample {
   continuation: string;
   options: { tokens: number; temperature: number; topK: number | null; topP: number; seed: number };
   contextLength: number;
-  /** the sequence outgrew the context: later tokens were each predicted from the `contextLength` before them */
+  /**
+   * the sequence outgrew the context: later tokens were each predicted from the `contextLength`
+   * before them, each window recomputed from its start (its positions shifted: the KV cache,
+   * which serves the tokens before, holds keys and values per position)
+   */
   slid: boolean;
 }
 
@@ -279,11 +322,12 @@ export function checkSample(state: Pick<ModelState, 'model' | 'vocab'>, prompt: 
 
 /**
  * What the model writes after `prompt` (words, read with the state's vocabulary; or token ids):
- * autoregressive decoding, greedy at temperature 0, else drawn from keyed streams so that the
- * same state, prompt and options give the same tokens on every machine and runtime. When the
- * sequence outgrows the context the window slides: each later token is predicted from the
- * `contextLength` tokens before it (as nanoGPT's sample.py crops). Bad options and prompts are
- * UsageErrors naming the flag.
+ * autoregressive decoding through a KV cache (Decoder), greedy at temperature 0, else drawn from
+ * keyed streams so that the same state, prompt and options give the same tokens on every machine
+ * and runtime. When the sequence outgrows the context the window slides: each later token is
+ * predicted from the `contextLength` tokens before it (as nanoGPT's sample.py crops), its window
+ * recomputed from the start — a slid window's positions all shift, so the cache cannot serve
+ * it. Bad options and prompts are UsageErrors naming the flag.
  */
 export function sample(state: ModelState, prompt: string | readonly number[], options: SampleOptions = {}): Sample {
   const T = state.model.contextLength;
