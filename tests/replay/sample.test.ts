@@ -207,7 +207,7 @@ describe('logits are the same bits however they are computed', () => {
         [[1, V], {}, new RegExp(`^prompt: token 1 is ${V}, the vocabulary has ids 0…${V - 1}$`)],
       ];
       for (const [p, o, msg] of bad) expect(() => checkSample(state, p, o), JSON.stringify([p, o])).toThrow(msg);
-      expect(() => checkSample({ ...state, vocab: null }, prompt)).toThrow(/sampling needs words/);
+      expect(() => checkSample({ ...state, vocab: null }, prompt)).toThrow(/^--prompt: sampling needs text, and this run is on token ids \(the random corpus, a token file\) with no tokenizer of text$/);
       expect(checkSample({ ...state, vocab: null }, [3, 4]).ids).toEqual([3, 4]);
     });
   });
