@@ -1,7 +1,8 @@
 // weft in a web page: train a run, record it into memory, read the log back and rebuild a state,
 // and sample from it — the engine, the recorder, the writer, the reader and the decoder as Node
-// runs them, with the log's bytes in a MemorySink instead of a file. scripts/build-browser.ts bundles this file (esbuild) with the
-// shims in ./shims for what Node gives and a page does not (files, SHA-256, threads).
+// runs them, with the log's bytes in a MemorySink instead of a file. scripts/build-browser.ts
+// bundles this file (esbuild) with the shims in ./shims for what Node gives and a page does not
+// (files, SHA-256, threads).
 import { DEFAULT_CONFIG, mergeConfig, validateConfig, type DeepPartial, type WeftConfig } from '../config/config.ts';
 import { runTraining } from '../engine/run.ts';
 import { Trainer } from '../engine/trainer.ts';
