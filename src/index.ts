@@ -33,7 +33,8 @@ export { verifyLog, type VerifyResult, type Mismatch } from './replay/verify.ts'
 export { startFork, startResume } from './replay/fork.ts';
 export { encodeSafetensors } from './replay/safetensors.ts';
 // inference: what the model writes after a prompt
-export { sample, logits, modelStateAt, type ModelState, type SampleOptions, type Sample, type SampledToken } from './replay/sample.ts';
+export { sample, logits, modelStateAt, textCodecOf, type ModelState, type SampleOptions, type Sample, type SampledToken } from './replay/sample.ts';
+export type { TextCodec } from './data/text-codec.ts';
 // diff and reports
 export { diff, type DiffResult, type Divergence } from './diff/diff.ts';
 export { DIFF_JSON_SCHEMA } from './diff/schema.ts';

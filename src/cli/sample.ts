@@ -1,20 +1,23 @@
 import { UsageError } from '../errors.ts';
 import { describeData } from '../data/registry.ts';
 import { openLog } from '../log/reader.ts';
-import { checkSample, modelStateAt, sample, type Sample } from '../replay/sample.ts';
+import type { TextCodec } from '../data/text-codec.ts';
+import { checkSample, modelStateAt, sample, textCodecOf, type Sample } from '../replay/sample.ts';
 import { completionTracks, formatCompletionTrack } from '../replay/completions.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
 
-export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--tokens K] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--show-probs] [--json]
+export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--tokens K] [--temperature T] [--top-k K] [--top-p P] [--seed S] [--show-probs] [--json] [--data PATH]
        weft sample <log.weft> --track [--json]
   What the model writes after a prompt: the state after step N, replayed exactly from the log,
   then one word at a time, each predicted from the words before it. The same command prints the
   same bytes on every machine, runtime, --kernels and --threads: greedy, and seeded sampling too.
-  --prompt TEXT      the opening words (read with the run's vocabulary; unknown words as <unk>)
+  --prompt TEXT      the opening words, read with the run's tokenizer: words (unknown words as
+                     <unk>), characters (unknown ones left out, named) or the run's BPE merges
   --at N             the step (default: the last)
-  --tokens K         words to write (default 16); past the context length the window slides:
-                     each later word is predicted from the contextLength words before it
+  --tokens K         words (characters, tokens) to write (default 16), through a KV cache; past
+                     the context length the window slides: each later word is predicted from
+                     the contextLength words before it, the window recomputed from its start
   --temperature T    0 = greedy, the likeliest word each time (default); above 0, drawn from
                      softmax(logits / T)
   --top-k K          draw among the K likeliest words only (default: all)
@@ -26,8 +29,10 @@ export const SAMPLE_USAGE = `weft sample <log.weft> --prompt TEXT [--at N] [--to
   --track            how each prompt of the run's completion probes (config.probe.prompts) was
                      continued through training, from its probe records: the steps where the
                      words changed, and the step it first wrote its final words
-  A run without a word vocabulary (the random corpus, a task, a text file read by characters or
-  BPE, a token file) is refused (exit 2): the library's sample takes token ids.`;
+  --data PATH        a BPE run's data.path moved: a copy with the log's hash (the merges are
+                     trained again from it, as the run did)
+  A run on token ids (the random corpus, a task, a token file) is refused (exit 2): the
+  library's sample takes token ids.`;
 
 /** A flag's number, or one line naming the flag. */
 function numberFlag(v: unknown, name: string): number | undefined {
@@ -37,22 +42,25 @@ function numberFlag(v: unknown, name: string): number | undefined {
   return Number(s);
 }
 
-function formatSample(s: Sample, showProbs: boolean): string {
+/** The sample as text: words spaced as written, characters and BPE text as they join (names quoted where shown one by one). */
+function formatSample(s: Sample, showProbs: boolean, codec: TextCodec): string {
   const o = s.options;
   const how = o.temperature === 0
     ? 'greedy'
     : [`temperature ${o.temperature}`, o.topK === null ? '' : `top-k ${o.topK}`, o.topP === 1 ? '' : `top-p ${o.topP}`, `seed ${o.seed}`].filter((x) => x).join(', ');
-  const lines = [`after step ${s.step}, ${how}: [the prompt] and ${s.generated.length} words`];
-  lines.push(`[${s.prompt.words.join(' ')}] ${s.continuation}`);
+  const units = `${codec.unit}s`;
+  const words = codec.tokenizer === 'word';
+  const lines = [`after step ${s.step}, ${how}: [the prompt] and ${s.generated.length} ${units}`];
+  lines.push(words ? `[${s.prompt.words.join(' ')}] ${s.continuation}` : `[${codec.decode(s.prompt.ids)}]${s.continuation}`);
   if (showProbs) {
-    const w = Math.max(...s.generated.map((g) => g.word.length));
+    const w = Math.max(...s.generated.map((g) => codec.show(g.word).length));
     s.generated.forEach((g, i) => {
-      const others = g.top.filter((t) => t.id !== g.id).slice(0, 4).map((t) => `${t.word} ${t.probability.toFixed(3)}`);
-      lines.push(`  ${String(s.prompt.ids.length + i + 1).padStart(3)} ${g.word.padEnd(w)}  ${g.probability.toFixed(3)}   others: ${others.join(' · ')}`);
+      const others = g.top.filter((t) => t.id !== g.id).slice(0, 4).map((t) => `${codec.show(t.word)} ${t.probability.toFixed(3)}`);
+      lines.push(`  ${String(s.prompt.ids.length + i + 1).padStart(3)} ${codec.show(g.word).padEnd(w)}  ${g.probability.toFixed(3)}   others: ${others.join(' · ')}`);
     });
   }
-  if (s.prompt.unknown.length) lines.push(`not in the run's vocabulary, read as <unk>: ${s.prompt.unknown.join(', ')}`);
-  if (s.slid) lines.push(`the context holds ${s.contextLength} words: from word ${s.contextLength + 2} on, each was predicted from the ${s.contextLength} before it (the window slides)`);
+  if (s.prompt.unknown.length) lines.push(words ? `not in the run's vocabulary, read as <unk>: ${s.prompt.unknown.join(', ')}` : `not in the run's ${units}, left out: ${s.prompt.unknown.map(codec.show).join(', ')}`);
+  if (s.slid) lines.push(`the context holds ${s.contextLength} ${units}: from ${codec.unit} ${s.contextLength + 2} on, each was predicted from the ${s.contextLength} before it (the window slides)`);
   return lines.join('\n');
 }
 
@@ -60,12 +68,12 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, {
     at: { type: 'string' }, prompt: { type: 'string' }, tokens: { type: 'string' }, temperature: { type: 'string' },
     'top-k': { type: 'string' }, 'top-p': { type: 'string' }, seed: { type: 'string' }, 'show-probs': { type: 'boolean' }, json: { type: 'boolean' },
-    track: { type: 'boolean' },
+    track: { type: 'boolean' }, data: { type: 'string' },
   }, SAMPLE_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
   if (values.track) {
-    const other = ['at', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'show-probs'].find((k) => values[k] !== undefined);
+    const other = ['at', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'show-probs', 'data'].find((k) => values[k] !== undefined);
     if (other) throw new UsageError(`--track reads the recorded completion probes: --${other} does not apply to it`);
     const log = openLog(positionals[0]);
     try {
@@ -87,16 +95,19 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   const log = openLog(positionals[0]);
   try {
     const h = log.header;
-    if (!h.vocab) {
-      const has = h.data ? `${h.data.tokenizer === 'uint16' ? 'token ids' : `${h.data.tokenizer} tokens`}, not words` : 'token ids only';
-      throw new UsageError(`${log.path}: weft sample reads a prompt as words, and a run on the ${describeData(h.config.data)} has ${has} (the library's sample takes token ids)`);
+    const dataPath = values.data as string | undefined;
+    if (dataPath !== undefined && h.data?.tokenizer !== 'bpe') throw new UsageError(`--data ${dataPath}: only a BPE run reads its data file (to train its merges again); this one's text is in the log`);
+    const codec = textCodecOf(log, dataPath);
+    if (!codec) {
+      const has = h.data?.tokenizer === 'uint16' ? 'token ids, not text' : 'token ids only';
+      throw new UsageError(`${log.path}: weft sample reads a prompt as text, and a run on the ${describeData(h.config.data)} has ${has} (the library's sample takes token ids)`);
     }
     const step = values.at === undefined ? log.lastStep : stepArg(values.at, '--at', log);
     const prompt = String(values.prompt);
     // the prompt and options are checked before the replay's work
-    checkSample({ model: { ...h.config.model, vocabSize: h.vocabSize }, vocab: h.vocab }, prompt, options);
-    const s = sample(modelStateAt(log, step), prompt, options);
-    process.stdout.write(`${values.json ? JSON.stringify(s, null, 2) : formatSample(s, Boolean(values['show-probs']))}\n`);
+    checkSample({ model: { ...h.config.model, vocabSize: h.vocabSize }, vocab: h.vocab, codec }, prompt, options);
+    const s = sample({ ...modelStateAt(log, step), codec }, prompt, options);
+    process.stdout.write(`${values.json ? JSON.stringify(s, null, 2) : formatSample(s, Boolean(values['show-probs']), codec)}\n`);
     return 0;
   } finally {
     log.close();

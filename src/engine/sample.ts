@@ -6,13 +6,17 @@ import { keyedStream } from '../rng/keyed.ts';
 import { kernelsFor, type KernelImplementation } from '../kernels/registry.ts';
 import type { Dtype, FloatArray, Kernels } from '../kernels/types.ts';
 import { architectureOf, type Model } from '../model/model.ts';
+import type { IncrementalDecoder } from '../model/architecture.ts';
 import type { ModelConfig } from '../model/params.ts';
-import { splitWords, Tokenizer, UNK } from '../data/tokenizer.ts';
+import { wordCodec, wordsToText, type TextCodec } from '../data/text-codec.ts';
+
+export { wordsToText } from '../data/text-codec.ts';
 
 /**
  * What running a model needs: its architecture and config (vocabulary size resolved), the numeric
  * mode and storage type it was trained in, its parameters, and the words of its vocabulary (null
- * for a run on token ids, the random corpus). A log gives one (replay/sample.ts modelStateAt); so can a Trainer.
+ * for a run on token ids, the random corpus, and for a text read by characters or BPE, whose
+ * `codec` reads and writes its text). A log gives one (replay/sample.ts modelStateAt); so can a Trainer.
  */
 export interface ModelState {
   step: number;
@@ -22,12 +26,26 @@ export interface ModelState {
   numericMode: string;
   params: FloatArray;
   vocab: readonly string[] | null;
+  /** how text becomes its tokens and back: by default the word tokenizer of `vocab` (none without one) */
+  codec?: TextCodec | null;
+}
+
+/** A state's text codec: its own, else its word vocabulary's, else none (token ids only). */
+function codecOf(state: Pick<ModelState, 'vocab' | 'codec'>): TextCodec | null {
+  return state.codec ?? (state.vocab ? wordCodec(state.vocab) : null);
 }
 
 /** The kernel implementation and threads to run on (by default the registry's: the CLI's --kernels, --threads). */
 export interface KernelChoice {
   implementation?: KernelImplementation;
   threads?: number;
+}
+
+/** Every token an id of the vocabulary 0…V−1, else a UsageError naming it. */
+function checkTokens(rows: readonly (readonly number[])[], V: number): void {
+  rows.forEach((row, b) => row.forEach((id, t) => {
+    if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new UsageError(`token ${t} of sequence ${b} is ${id}: the vocabulary has ids 0…${V - 1}`);
+  }));
 }
 
 /**
@@ -54,13 +72,11 @@ class Runner {
   /** Runs the model on the rows (each at most `length` tokens, the rest padded with id 0); the logits, (batch, length, V). */
   run(rows: readonly (readonly number[])[]): FloatArray {
     const V = this.model.cfg.vocabSize;
+    checkTokens(rows, V);
     this.inputs.fill(0);
-    rows.forEach((row, b) => {
-      row.forEach((id, t) => {
-        if (!(Number.isInteger(id) && id >= 0 && id < V)) throw new UsageError(`token ${t} of sequence ${b} is ${id}: the vocabulary has ids 0…${V - 1}`);
-        this.inputs[b * this.length + t] = id;
-      });
-    });
+    rows.forEach((row, b) => row.forEach((id, t) => {
+      this.inputs[b * this.length + t] = id;
+    }));
     this.model.forward(this.inputs, this.targets, null);
     return this.model.lastLogits;
   }
@@ -94,17 +110,32 @@ export function logits(state: ModelState, tokens: readonly number[], choice: Ker
 }
 
 /**
- * Next-token logits, one call per token, as decoding asks for them: one model of `window`
- * positions, the tokens so far at its start and id 0 after them. No KV cache: each call
- * recomputes the prefix (contexts are a few hundred tokens at most). The padding cannot reach
- * the logits read: attention is causal and every reduction runs over one output's own inputs, so
- * position t sees positions ≤ t only, in the same order whatever the window.
+ * Next-token logits, one call per token, as decoding asks for them. While each call's tokens are
+ * the last call's and more, a KV cache runs the new positions only (Model.decoder, for an
+ * architecture that has one): the full pass's bits (DESIGN rule 8). A full window that is not
+ * the last one grown — the sequence outgrew the context and the window slid: every position
+ * shifted, and each cached key and value belongs to its old position — is recomputed from the
+ * start, as is every call for an architecture without a cache: one model of `window` positions,
+ * the tokens at its start and id 0 after them. The padding cannot reach the logits read:
+ * attention is causal and every reduction runs over one output's own inputs, so position t sees
+ * positions ≤ t only, in the same order whatever the window.
  */
 export class Decoder {
   private readonly runner: Runner;
+  private readonly cache: IncrementalDecoder | null;
+  /** the tokens whose keys and values the cache holds, position 0 on */
+  private held: number[] = [];
+  private recomputed = 0;
 
-  constructor(state: ModelState, readonly window: number, choice: KernelChoice = {}) {
+  /** `kvCache` false: recompute every window from the start, as for an architecture without a cache */
+  constructor(state: ModelState, readonly window: number, choice: KernelChoice & { kvCache?: boolean } = {}) {
     this.runner = new Runner(state, 1, window, choice);
+    this.cache = choice.kvCache === false ? null : this.runner.model.decoder?.(window) ?? null;
+  }
+
+  /** The calls answered by recomputing their window from the start (not through the KV cache). */
+  get windowsRecomputed(): number {
+    return this.recomputed;
   }
 
   /** The logits after the last of `tokens` (1…window tokens), copied. */
@@ -112,6 +143,24 @@ export class Decoder {
     const n = tokens.length;
     if (n < 1 || n > this.window) throw new RangeError(`Decoder.next: 1…${this.window} tokens, got ${n}`);
     const V = this.runner.model.cfg.vocabSize;
+    if (this.cache) {
+      const grown = this.held.length < n && this.held.every((id, i) => id === tokens[i]);
+      // a new sequence that fits starts the cache again; a full window that is not the last one grown (slid) cannot use it
+      if (grown || n < this.window) {
+        checkTokens([tokens], V);
+        if (!grown) {
+          this.cache.reset();
+          this.held = [];
+        }
+        let row: FloatArray | null = null;
+        for (let i = this.held.length; i < n; i++) {
+          row = this.cache.append(tokens[i]);
+          this.held.push(tokens[i]);
+        }
+        return row!.slice(); // held.length < n: one token appended at least
+      }
+    }
+    this.recomputed++;
     return this.runner.run([tokens]).slice((n - 1) * V, n * V);
   }
 
@@ -137,6 +186,7 @@ export interface SampleOptions extends KernelChoice {
 
 export interface TokenProbability {
   id: number;
+  /** the token's name: a word, a character, a BPE token's text */
   word: string;
   /** the model's own probability (temperature 1, before top-k and top-p) */
   probability: number;
@@ -149,14 +199,19 @@ export interface SampledToken extends TokenProbability {
 
 export interface Sample {
   step: number;
+  /** `words`: its tokens' names */
   prompt: { text: string; ids: number[]; words: string[]; unknown: string[] };
   generated: SampledToken[];
-  /** the prompt and the continuation, as words and punctuation (the vocabulary's spelling) */
+  /** the prompt and the continuation as text: words and punctuation (the vocabulary's spelling), characters joined, BPE bytes read as UTF-8 */
   text: string;
   continuation: string;
   options: { tokens: number; temperature: number; topK: number | null; topP: number; seed: number };
   contextLength: number;
-  /** the sequence outgrew the context: later tokens were each predicted from the `contextLength` before them */
+  /**
+   * the sequence outgrew the context: later tokens were each predicted from the `contextLength`
+   * before them, each window recomputed from its start (its positions shifted: the KV cache,
+   * which serves the tokens before, holds keys and values per position)
+   */
   slid: boolean;
 }
 
@@ -235,15 +290,10 @@ function draw(row: ArrayLike<number>, temperature: number, topK: number | null, 
   return order[kept - 1];
 }
 
-/** Words back into text: a space between words, none before punctuation. */
-export function wordsToText(words: readonly string[]): string {
-  return words.reduce((s, w, i) => (i === 0 ? w : /^[.,!?;:]$/.test(w) ? `${s}${w}` : `${s} ${w}`), '');
-}
-
 /** A prompt read and options checked, before any work: what sample will run. */
 export interface CheckedSample {
   ids: number[];
-  /** the prompt's words that are not in the vocabulary (read as <unk>) */
+  /** the prompt's words that are not in the vocabulary (read as <unk>), or characters (left out) */
   unknown: string[];
   options: Sample['options'] & { alternatives: number };
 }
@@ -253,20 +303,19 @@ export interface CheckedSample {
  * context): each bad one is a UsageError naming its flag. Needs no parameters, so a command can
  * refuse bad input before it replays a log.
  */
-export function checkSample(state: Pick<ModelState, 'model' | 'vocab'>, prompt: string | readonly number[], options: SampleOptions = {}): CheckedSample {
+export function checkSample(state: Pick<ModelState, 'model' | 'vocab' | 'codec'>, prompt: string | readonly number[], options: SampleOptions = {}): CheckedSample {
   const V = state.model.vocabSize;
   const T = state.model.contextLength;
   const o = checkOptions(options, V);
-  const vocab = state.vocab;
   let ids: number[];
   let unknown: string[] = [];
   if (typeof prompt === 'string') {
-    if (!vocab) throw new UsageError('--prompt: sampling needs words, and this run is on token ids (the random corpus) with no vocabulary');
-    const typed = splitWords(prompt);
-    if (typed.length === 0) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: no words in it`);
-    ids = new Tokenizer(vocab).encode(prompt);
-    unknown = [...new Set(typed.filter((_, i) => ids[i] === 0))];
-    if (ids.every((id) => id === 0)) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: none of its words is in the run's vocabulary (${unknown.join(', ')})`);
+    const codec = codecOf(state);
+    if (!codec) throw new UsageError('--prompt: sampling needs text, and this run is on token ids (the random corpus, a token file) with no tokenizer of text');
+    const read = codec.encode(prompt);
+    ({ ids, unknown } = read);
+    if (read.pieces === 0) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: no ${codec.piece}s in it`);
+    if (read.known === 0) throw new UsageError(`--prompt ${JSON.stringify(prompt)}: none of its ${codec.piece}s is in the run's vocabulary (${unknown.map(codec.show).join(', ')})`);
   } else {
     ids = [...prompt];
     if (ids.length === 0) throw new UsageError('prompt: no tokens in it');
@@ -278,18 +327,20 @@ export function checkSample(state: Pick<ModelState, 'model' | 'vocab'>, prompt: 
 }
 
 /**
- * What the model writes after `prompt` (words, read with the state's vocabulary; or token ids):
- * autoregressive decoding, greedy at temperature 0, else drawn from keyed streams so that the
- * same state, prompt and options give the same tokens on every machine and runtime. When the
- * sequence outgrows the context the window slides: each later token is predicted from the
- * `contextLength` tokens before it (as nanoGPT's sample.py crops). Bad options and prompts are
- * UsageErrors naming the flag.
+ * What the model writes after `prompt` (text, read with the state's codec — words by default; or token ids):
+ * autoregressive decoding through a KV cache (Decoder), greedy at temperature 0, else drawn from
+ * keyed streams so that the same state, prompt and options give the same tokens on every machine
+ * and runtime. When the sequence outgrows the context the window slides: each later token is
+ * predicted from the `contextLength` tokens before it (as nanoGPT's sample.py crops), its window
+ * recomputed from the start — a slid window's positions all shift, so the cache cannot serve
+ * it. Bad options and prompts are UsageErrors naming the flag.
  */
 export function sample(state: ModelState, prompt: string | readonly number[], options: SampleOptions = {}): Sample {
   const T = state.model.contextLength;
   const { ids, unknown, options: o } = checkSample(state, prompt, options);
-  const vocab = state.vocab;
-  const word = (id: number) => (vocab ? vocab[id] ?? UNK : String(id));
+  const codec = codecOf(state);
+  const word = codec ? codec.name : String;
+  const text = codec ? codec.decode : (list: readonly number[]) => wordsToText(list.map(String));
   const seq = [...ids];
   const generated: SampledToken[] = [];
   const decoder = new Decoder(state, Math.min(T, ids.length + o.tokens), options);
@@ -305,13 +356,12 @@ export function sample(state: ModelState, prompt: string | readonly number[], op
   } finally {
     decoder.close();
   }
-  const words = seq.map(word);
   return {
     step: state.step,
-    prompt: { text: typeof prompt === 'string' ? prompt : wordsToText(ids.map(word)), ids, words: ids.map(word), unknown },
+    prompt: { text: typeof prompt === 'string' ? prompt : text(ids), ids, words: ids.map(word), unknown },
     generated,
-    text: wordsToText(words),
-    continuation: wordsToText(generated.map((g) => g.word)),
+    text: text(seq),
+    continuation: text(generated.map((g) => g.id)),
     options: { tokens: o.tokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed },
     contextLength: T,
     slid: seq.length - 1 > T,

@@ -177,6 +177,14 @@ export const lengthChecks: LengthChecks = {
     holds(k, 'att', att, B * NH * T * T, 'B·NH·T·T', B, NH, T);
     holds(k, 'qkv', qkv, B * T * 3 * C, 'B·T·3·C', B, T, C);
   },
+  attentionForwardLast(out, att, qkv, T, C, NH) {
+    const k = 'attentionForwardLast';
+    heads(k, 1, T, C, NH);
+    positive(k, 'T', T);
+    holds(k, 'out', out, C, 'C');
+    holds(k, 'att', att, NH * T, 'NH·T', NH, T);
+    holds(k, 'qkv', qkv, T * 3 * C, 'T·3·C', T, C);
+  },
   attentionBackward(dqkv, dout, qkv, att, B, T, C, NH) {
     const k = 'attentionBackward';
     heads(k, B, T, C, NH);

@@ -38,6 +38,39 @@ export function dropoutScaleF32(p: number): number {
   return fr(1 / fr(1 - p));
 }
 
+/**
+ * One query of attention in float32 (reference.ts attendQuery's layout): scores
+ * (Σ_i q·k over i ascending)·scale; softmax: max, e = exp(s − max), Σ e over t2 ascending,
+ * att = e·(1/Σ); out = Σ_t2 att·v over t2 ascending — every operation rounded to float32. The
+ * full pass and decoding (attentionForwardLast) run this same code.
+ */
+function attendQueryF32(out: FloatArray, o: number, att: Float64Array, a: number, qkv: FloatArray, seq: number, t: number, C: number, hOff: number, hd: number, scale: number): void {
+  const C3 = 3 * C;
+  const q = (seq + t) * C3 + hOff;
+  let max = -Infinity;
+  for (let t2 = 0; t2 <= t; t2++) {
+    const k = (seq + t2) * C3 + C + hOff;
+    let s = 0;
+    for (let i = 0; i < hd; i++) s = fr(s + fr(qkv[q + i] * qkv[k + i]));
+    s = fr(s * scale);
+    att[a + t2] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let t2 = 0; t2 <= t; t2++) {
+    const e = expF32(fr(att[a + t2] - max));
+    att[a + t2] = e;
+    sum = fr(sum + e);
+  }
+  const inv = fr(1 / sum);
+  for (let t2 = 0; t2 <= t; t2++) att[a + t2] = canonicalNaN(fr(att[a + t2] * inv));
+  for (let i = 0; i < hd; i++) {
+    let acc = 0;
+    for (let t2 = 0; t2 <= t; t2++) acc = fr(acc + fr(att[a + t2] * qkv[(seq + t2) * C3 + 2 * C + hOff + i]));
+    out[o + i] = canonicalNaN(acc);
+  }
+}
+
 export const referenceF32Kernels: Kernels = {
   mode: 'reference-f32acc-v1',
 
@@ -198,46 +231,29 @@ export const referenceF32Kernels: Kernels = {
     for (let c = 0; c < C; c++) dweight[wOff + c] = canonicalNaN(acc[c]);
   },
 
-  // qkv (B,T,3C) as in f64acc; att (B,NH,T,T) the softmax probabilities (causal: t2 ≤ t).
-  // scores: (Σ_i q·k over i ascending)·scale; softmax: max, e = exp(s − max), Σ e over t2
-  // ascending, att = e·(1/Σ); out (B,T,C) = Σ_t2 att·v over t2 ascending.
+  // qkv (B,T,3C) as in f64acc; att (B,NH,T,T) the softmax probabilities (causal: t2 ≤ t); per
+  // query, attendQueryF32's order
   attentionForward(out, att, qkv, B, T, C, NH) {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);
     const hd = C / NH;
     const scale = attentionScaleF32(hd);
-    const C3 = 3 * C;
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < NH; h++) {
         for (let t = 0; t < T; t++) {
-          const q = (b * T + t) * C3 + h * hd;
           const a = ((b * NH + h) * T + t) * T;
-          let max = -Infinity;
-          for (let t2 = 0; t2 <= t; t2++) {
-            const k = (b * T + t2) * C3 + C + h * hd;
-            let s = 0;
-            for (let i = 0; i < hd; i++) s = fr(s + fr(qkv[q + i] * qkv[k + i]));
-            s = fr(s * scale);
-            att[a + t2] = s;
-            if (s > max) max = s;
-          }
-          let sum = 0;
-          for (let t2 = 0; t2 <= t; t2++) {
-            const e = expF32(fr(att[a + t2] - max));
-            att[a + t2] = e;
-            sum = fr(sum + e);
-          }
-          const inv = fr(1 / sum);
-          for (let t2 = 0; t2 <= t; t2++) att[a + t2] = canonicalNaN(fr(att[a + t2] * inv));
+          attendQueryF32(out, (b * T + t) * C + h * hd, att, a, qkv, b * T, t, C, h * hd, hd, scale);
           for (let t2 = t + 1; t2 < T; t2++) att[a + t2] = 0;
-          const o = (b * T + t) * C + h * hd;
-          for (let i = 0; i < hd; i++) {
-            let acc = 0;
-            for (let t2 = 0; t2 <= t; t2++) acc = fr(acc + fr(att[a + t2] * qkv[(b * T + t2) * C3 + 2 * C + h * hd + i]));
-            out[o + i] = canonicalNaN(acc);
-          }
         }
       }
     }
+  },
+
+  // attentionForward's position T−1 of one sequence (B = 1): out (C), att (NH,T), that row's bits
+  attentionForwardLast(out, att, qkv, T, C, NH) {
+    lengthChecks.attentionForwardLast(out, att, qkv, T, C, NH);
+    const hd = C / NH;
+    const scale = attentionScaleF32(hd);
+    for (let h = 0; h < NH; h++) attendQueryF32(out, h * hd, att, h * T, qkv, 0, T - 1, C, h * hd, hd, scale);
   },
 
   // Per (b, h), gradients accumulate in float32 over t ascending (f64acc's order), then store once.

@@ -34,6 +34,40 @@ function scratchOf(n: number): Float64Array {
   return scratch;
 }
 
+/**
+ * One query of attention: position t of the sequence whose rows start at row `seq` of qkv
+ * (rows of 3C: q, k, v), head columns hOff…hOff+hd. Scores s[t2] = (Σ_i q·k over i ascending)·scale
+ * for t2 = 0…t; softmax: max, e = exp(s − max), Σ e over t2 ascending, att[a + t2] = e·(1/Σ);
+ * out[o + i] = Σ_t2 att·v over t2 ascending. The full pass runs it for every (b, h, t), decoding
+ * (attentionForwardLast) for one t: the same code, so the same bits.
+ */
+function attendQuery(out: FloatArray, o: number, att: Float64Array, a: number, qkv: FloatArray, seq: number, t: number, C: number, hOff: number, hd: number, scale: number): void {
+  const C3 = 3 * C;
+  const q = (seq + t) * C3 + hOff;
+  let max = -Infinity;
+  for (let t2 = 0; t2 <= t; t2++) {
+    const k = (seq + t2) * C3 + C + hOff;
+    let s = 0;
+    for (let i = 0; i < hd; i++) s += qkv[q + i] * qkv[k + i];
+    s *= scale;
+    att[a + t2] = s;
+    if (s > max) max = s;
+  }
+  let sum = 0;
+  for (let t2 = 0; t2 <= t; t2++) {
+    const e = exp(att[a + t2] - max);
+    att[a + t2] = e;
+    sum += e;
+  }
+  const inv = 1 / sum;
+  for (let t2 = 0; t2 <= t; t2++) att[a + t2] = canonicalNaN(att[a + t2] * inv);
+  for (let i = 0; i < hd; i++) {
+    let acc = 0;
+    for (let t2 = 0; t2 <= t; t2++) acc += att[a + t2] * qkv[(seq + t2) * C3 + 2 * C + hOff + i];
+    out[o + i] = canonicalNaN(acc);
+  }
+}
+
 export const referenceKernels: Kernels = {
   mode: 'reference-f64acc-v1',
 
@@ -217,39 +251,24 @@ export const referenceKernels: Kernels = {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);
     const hd = C / NH;
     const scale = 1 / Math.sqrt(hd);
-    const C3 = 3 * C;
     for (let b = 0; b < B; b++) {
       for (let h = 0; h < NH; h++) {
         for (let t = 0; t < T; t++) {
-          const q = (b * T + t) * C3 + h * hd;
           const a = ((b * NH + h) * T + t) * T;
-          let max = -Infinity;
-          for (let t2 = 0; t2 <= t; t2++) {
-            const k = (b * T + t2) * C3 + C + h * hd;
-            let s = 0;
-            for (let i = 0; i < hd; i++) s += qkv[q + i] * qkv[k + i];
-            s *= scale;
-            att[a + t2] = s;
-            if (s > max) max = s;
-          }
-          let sum = 0;
-          for (let t2 = 0; t2 <= t; t2++) {
-            const e = exp(att[a + t2] - max);
-            att[a + t2] = e;
-            sum += e;
-          }
-          const inv = 1 / sum;
-          for (let t2 = 0; t2 <= t; t2++) att[a + t2] = canonicalNaN(att[a + t2] * inv);
+          attendQuery(out, (b * T + t) * C + h * hd, att, a, qkv, b * T, t, C, h * hd, hd, scale);
           for (let t2 = t + 1; t2 < T; t2++) att[a + t2] = 0;
-          const o = (b * T + t) * C + h * hd;
-          for (let i = 0; i < hd; i++) {
-            let acc = 0;
-            for (let t2 = 0; t2 <= t; t2++) acc += att[a + t2] * qkv[(b * T + t2) * C3 + 2 * C + h * hd + i];
-            out[o + i] = canonicalNaN(acc);
-          }
         }
       }
     }
+  },
+
+  // attentionForward's position T−1 of one sequence (B = 1), its keys and values qkv's rows 0…T−1:
+  // out (C) and att (NH,T) are bit for bit that row of out (T,C) and of each head's att (T,T)
+  attentionForwardLast(out, att, qkv, T, C, NH) {
+    lengthChecks.attentionForwardLast(out, att, qkv, T, C, NH);
+    const hd = C / NH;
+    const scale = 1 / Math.sqrt(hd);
+    for (let h = 0; h < NH; h++) attendQuery(out, h * hd, att, h * T, qkv, 0, T - 1, C, h * hd, hd, scale);
   },
 
   // Per (b, h), gradients accumulate in float64 over t ascending, then store once.

@@ -39,6 +39,12 @@ export interface Kernels {
   rmsnormBackward(dinp: FloatArray, dweight: FloatArray, wOff: number, dout: FloatArray, inp: FloatArray, weight: FloatArray, rstd: Float64Array, N: number, C: number): void;
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void;
   attentionBackward(dqkv: FloatArray, dout: FloatArray, qkv: FloatArray, att: Float64Array, B: number, T: number, C: number, NH: number): void;
+  /**
+   * attentionForward's last position only, of one sequence (B = 1) whose rows 0…T−1 of qkv are
+   * its queries, keys and values so far (decoding with a KV cache): out (C) and att (NH,T) are
+   * bit for bit row T−1 of the full pass's out (T,C) and of each head's att (T,T).
+   */
+  attentionForwardLast(out: FloatArray, att: Float64Array, qkv: FloatArray, T: number, C: number, NH: number): void;
   activationForward(kind: Activation, out: FloatArray, inp: FloatArray, n: number): void;
   activationBackward(kind: Activation, dinp: FloatArray, inp: FloatArray, dout: FloatArray, n: number): void;
   dropoutForward(out: FloatArray, inp: FloatArray, keep: Uint8Array, p: number, n: number): void;

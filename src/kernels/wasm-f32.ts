@@ -185,6 +185,9 @@ export class WasmF32Kernels implements Kernels {
   // RMSNorm (gpt-rms) runs in TypeScript: the reference's loops, so its bits are the reference's
   rmsnormForward = referenceF32Kernels.rmsnormForward;
   rmsnormBackward = referenceF32Kernels.rmsnormBackward;
+  // one query at a time (decoding with a KV cache) is O(T·C) per layer, small beside the matmuls
+  // of its row: the reference's loops, the full pass's code for that query (same bits)
+  attentionForwardLast = referenceF32Kernels.attentionForwardLast;
 
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);

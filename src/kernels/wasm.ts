@@ -331,6 +331,9 @@ export class WasmKernels implements Kernels {
   // RMSNorm (the gpt-rms architecture's) is O(N·C), small beside the matmuls around it: the reference's loops
   rmsnormForward = referenceKernels.rmsnormForward;
   rmsnormBackward = referenceKernels.rmsnormBackward;
+  // one query at a time (decoding with a KV cache) is O(T·C) per layer, small beside the matmuls
+  // of its row: the reference's loops, the full pass's code for that query (same bits)
+  attentionForwardLast = referenceKernels.attentionForwardLast;
 
   attentionForward(out: FloatArray, att: Float64Array, qkv: FloatArray, B: number, T: number, C: number, NH: number): void {
     lengthChecks.attentionForward(out, att, qkv, B, T, C, NH);

@@ -29,6 +29,31 @@ export interface Model {
   attentionWeights?(layer: number, head: number, b?: number): Float64Array;
   /** layers and heads the attention read-out has */
   readonly attentionShape?: { layers: number; heads: number };
+  /**
+   * Decoding one token at a time with a KV cache, for an architecture that has it (without it,
+   * decoding recomputes the prefix each time): positions 0…maxLength−1 (at most the context),
+   * the model's parameters read as they are at each call, dropout off.
+   */
+  decoder?(maxLength: number): IncrementalDecoder;
+}
+
+/**
+ * A model run one position at a time, holding each layer's keys and values of the positions so
+ * far (a KV cache): `append` computes the new position's row only, with the same kernels and
+ * each output's reduction in the same order as the full forward pass, so its logits are the full
+ * pass's row for that position, bit for bit (DESIGN rule 8). The cache holds positions from 0
+ * on: a sequence that outgrows it cannot slide in it (every cached key and value belongs to its
+ * position), so decoding past the context recomputes its window from the start.
+ */
+export interface IncrementalDecoder {
+  /** positions held: the next token's position */
+  readonly length: number;
+  /** positions it can hold */
+  readonly maxLength: number;
+  /** Runs `token` at position `length`; the logits after it (V), a view valid until the next call. */
+  append(token: number): FloatArray;
+  /** Forgets every position: the next token is at position 0. */
+  reset(): void;
 }
 
 /**

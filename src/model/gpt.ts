@@ -1,7 +1,7 @@
 import { IGNORED_TARGET, type Dtype, type FloatArray, type Kernels } from '../kernels/types.ts';
 import type { ModelConfig } from './params.ts';
 import { paramTableOf, type ParamInfo, type ParamTable } from '../layout/table.ts';
-import type { Architecture, DropoutMasks, Model } from './architecture.ts';
+import type { Architecture, DropoutMasks, IncrementalDecoder, Model } from './architecture.ts';
 
 /** A norm's per-row statistics from its forward pass (RMSNorm leaves `mean` unused). */
 export interface NormStats { mean: Float64Array; rstd: Float64Array }
@@ -262,6 +262,79 @@ export class GPT implements Model, NormTensors {
     }
     this.linear('head', this.logits, h, N, C, V, this.headWeight);
     return k.crossEntropyForward(this.losses, this.probs, this.logits, this.targets, N, V);
+  }
+
+  /**
+   * Decoding with a KV cache: each layer's q, k, v rows of the positions so far, (maxLength, 3C),
+   * and one position's row computed per token — forward's steps on one row (N = 1): the
+   * embeddings, norms, matmuls, activation and adds compute each output from its own row's
+   * inputs, so a row alone is the full pass's row; attention runs the new query over keys 0…t of
+   * the cache (attentionForwardLast, the full pass's code for that query). Dropout off, as
+   * forward's eval pass (which copies).
+   */
+  decoder(maxLength: number): IncrementalDecoder {
+    const { cfg, kernels: k } = this;
+    const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
+    if (!(Number.isInteger(maxLength) && maxLength >= 1 && maxLength <= cfg.contextLength)) throw new RangeError(`a KV cache of ${maxLength} positions: the model's context holds 1…${cfg.contextLength}`);
+    const f = (n: number) => k.alloc(this.dtype, n);
+    const f64 = (n: number) => k.alloc('float64', n) as Float64Array;
+    const qkv = Array.from({ length: L }, () => f(maxLength * 3 * C));
+    const att = f64(NH * maxLength);
+    const stats: NormStats = { mean: f64(1), rstd: f64(1) };
+    // one row each: the residual stream (in and out of a block), x_mid, a norm's output,
+    // attention's output, a projection's, the MLP's hidden rows, the logits
+    const x = f(C), mid = f(C), normed = f(C), attY = f(C), proj = f(C), fc = f(F), act = f(F), logits = f(V);
+    const token1 = new Int32Array(1);
+    let t = 0;
+    const append = (token: number): FloatArray => {
+      if (t >= maxLength) throw new RangeError(`the KV cache holds ${maxLength} positions, all taken: reset it`);
+      if (!(Number.isInteger(token) && token >= 0 && token < V)) throw new RangeError(`token id ${token} out of range [0, ${V})`);
+      const P = this.params;
+      token1[0] = token;
+      const wpe = cfg.posEmb ? P.subarray(this.o('pos_emb.weight') + t * C) : this.zeros;
+      k.encoderForward(x, token1, P.subarray(this.o('tok_emb.weight')), wpe, 1, 1, C);
+      for (let l = 0; l < L; l++) {
+        const p = `blocks.${l}`;
+        let h = x;
+        if (cfg.layerNorm) {
+          this.norm.forward(this, `${p}.ln1`, normed, stats, x, 1, C);
+          h = normed;
+        }
+        this.linear(`${p}.attn.qkv`, qkv[l].subarray(t * 3 * C, (t + 1) * 3 * C), h, 1, C, 3 * C);
+        k.attentionForwardLast(attY, att, qkv[l], t + 1, C, NH);
+        this.linear(`${p}.attn.proj`, proj, attY, 1, C, C);
+        if (cfg.residual) k.add(mid, x, proj, C);
+        else mid.set(proj);
+        if (!cfg.mlp) {
+          x.set(mid); // the block ends at x_mid
+          continue;
+        }
+        h = mid;
+        if (cfg.layerNorm) {
+          this.norm.forward(this, `${p}.ln2`, normed, stats, mid, 1, C);
+          h = normed;
+        }
+        this.linear(`${p}.mlp.fc`, fc, h, 1, C, F);
+        k.activationForward(cfg.activation, act, fc, F);
+        this.linear(`${p}.mlp.proj`, proj, act, 1, F, C);
+        if (cfg.residual) k.add(x, mid, proj, C);
+        else x.set(proj);
+      }
+      let h = x;
+      if (cfg.layerNorm) {
+        this.norm.forward(this, 'ln_f', normed, stats, x, 1, C);
+        h = normed;
+      }
+      this.linear('head', logits, h, 1, C, V, this.headWeight);
+      t++;
+      return logits;
+    };
+    return {
+      maxLength,
+      get length() { return t; },
+      append,
+      reset: () => { t = 0; },
+    };
   }
 
   /** Writes d(mean loss)/d(params) into `grads` for the last forward. */

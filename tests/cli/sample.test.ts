@@ -1,7 +1,10 @@
+import { copyFileSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeBpe, encodeBpe, trainBpe } from '../../src/data/bpe.ts';
+import { charVocabulary } from '../../src/data/text.ts';
 import { openLog } from '../../src/log/reader.ts';
-import { modelStateAt, sample } from '../../src/replay/sample.ts';
+import { modelStateAt, sample, textCodecOf } from '../../src/replay/sample.ts';
 import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
@@ -49,9 +52,6 @@ describe('weft sample', () => {
 
   it('bad input: one line naming what is wrong, exit 2', () => {
     expect(weft(['run', 'baseline', ...TINY_SETS, '--set', 'data.corpus=random', '--steps', '1', '--out', random, '--quiet']).code).toBe(0);
-    // a user's text read by characters: its reason is its own (it said "the story corpus")
-    const chars = join(dir, 'chars.weft');
-    expect(weft(['run', `${ROOT}/docs/data/sonnets.txt`, ...TINY_SETS, '--set', 'model.vocabSize=0', '--steps', '1', '--out', chars, '--quiet']).code).toBe(0);
     const cases: [string[], RegExp][] = [
       [[log, '--prompt', 'zorblax quux'], /--prompt "zorblax quux": none of its words is in the run's vocabulary \(zorblax, quux\)$/],
       [[log, '--prompt', PROMPT, '--at', '9'], /--at 9: the log holds steps 0…3$/],
@@ -61,8 +61,8 @@ describe('weft sample', () => {
       [[log, '--prompt', PROMPT, '--top-p', '0'], /--top-p 0: expected a number in \(0, 1\]$/],
       [[log, '--prompt', PROMPT, '--top-p', '1.01'], /--top-p 1.01: expected a number in \(0, 1\]$/],
       [[log, '--prompt', 'the cat '.repeat(9)], /--prompt: 18 tokens, more than the model's context of 16$/],
-      [[chars, '--prompt', 'Shall I'], /chars\.weft: weft sample reads a prompt as words, and a run on the text file \S+sonnets\.txt \(char\) has char tokens, not words/],
-      [[random, '--prompt', PROMPT], /random\.weft: weft sample reads a prompt as words, and a run on the random corpus has token ids only \(the library's sample takes token ids\)$/],
+      [[random, '--prompt', PROMPT], /random\.weft: weft sample reads a prompt as text, and a run on the random corpus has token ids only \(the library's sample takes token ids\)$/],
+      [[log, '--prompt', PROMPT, '--data', 'x.txt'], /^weft sample: --data x\.txt: only a BPE run reads its data file \(to train its merges again\); this one's text is in the log$/],
     ];
     for (const [args, msg] of cases) {
       const r = weft(['sample', ...args]);
@@ -77,5 +77,87 @@ describe('weft sample', () => {
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^weft sample <log\.weft> --prompt TEXT/);
     expect(weft(['--help']).stdout).toMatch(/\n  sample +what the model writes after a prompt/);
+  });
+
+  describe('a text file read by characters or byte-level BPE: the prompt read and the continuation written with the run\'s own tokenizer', () => {
+    const text = readFileSync(`${ROOT}/docs/data/sonnets.txt`, 'utf8');
+    const chars = join(dir, 'chars.weft');
+    const bpe = join(dir, 'bpe.weft');
+    // the BPE run's file is a copy of its own, moved away below
+    const file = join(dir, 'sonnets.txt');
+    beforeAll(() => {
+      copyFileSync(`${ROOT}/docs/data/sonnets.txt`, file);
+      expect(weft(['run', `${ROOT}/docs/data/sonnets.txt`, ...TINY_SETS, '--set', 'model.vocabSize=0', '--steps', '2', '--out', chars, '--quiet']).code).toBe(0);
+      expect(weft(['run', file, ...TINY_SETS, '--set', 'model.vocabSize=0', '--set', 'data.tokenizer=bpe', '--steps', '2', '--out', bpe, '--quiet']).code).toBe(0);
+    });
+
+    it('characters (weft run FILE.txt): each a token, the continuation joined; --json is the library\'s sample; a character the run never saw is left out and named', () => {
+      const j = weft(['sample', chars, '--prompt', 'Shall I', '--tokens', '9', '--json']);
+      expect(j.code, j.stderr).toBe(0);
+      const s = JSON.parse(j.stdout);
+      const vocab = charVocabulary(Array.from(text));
+      expect(s.prompt.ids).toEqual(Array.from('Shall I', (c) => vocab.indexOf(c)));
+      expect(s.prompt.words).toEqual(Array.from('Shall I'));
+      expect(s.generated).toHaveLength(9);
+      expect(s.continuation).toBe(s.generated.map((g: { id: number }) => vocab[g.id]).join(''));
+      expect(s.text).toBe(`Shall I${s.continuation}`);
+      const reader = openLog(chars);
+      expect(JSON.parse(JSON.stringify(sample(modelStateAt(reader), 'Shall I', { tokens: 9 })))).toEqual(s);
+      reader.close();
+      const r = weft(['sample', chars, '--prompt', 'Shall I', '--tokens', '9']);
+      expect(r.stdout).toBe(`after step 2, greedy: [the prompt] and 9 characters\n[Shall I]${s.continuation}\n`);
+      // Ï is no character of the sonnets: left out, named; past the context the window slides, said in characters
+      const u = weft(['sample', chars, '--prompt', 'ShallÏ I', '--tokens', '12', '--show-probs']);
+      expect(u.code, u.stderr).toBe(0);
+      expect(u.stdout).toMatch(/^after step 2, greedy: \[the prompt\] and 12 characters\n\[Shall I\]/);
+      expect(u.stdout.split('\n').filter((l) => /^ +\d+ ".+" +[01]\.\d{3}   others: ".+" [01]\.\d{3} · /.test(l))).toHaveLength(12);
+      expect(u.stdout).toMatch(/\nnot in the run's characters, left out: "Ï"\nthe context holds 16 characters: from character 18 on, each was predicted from the 16 before it \(the window slides\)\n$/);
+      // the same bytes on either kernel set, seeded
+      const seeded = ['sample', chars, '--prompt', 'Shall I', '--tokens', '20', '--temperature', '0.8', '--seed', '3'];
+      expect(weft([...seeded, '--kernels', 'fast', '--threads', '3']).stdout).toBe(weft([...seeded, '--kernels', 'reference']).stdout);
+    });
+
+    it('byte-level BPE (--set data.tokenizer=bpe): the prompt\'s UTF-8 bytes by the run\'s merges, trained again from its file; tokens back to bytes, read as UTF-8', () => {
+      const prompt = 'Shall I be naïve';
+      const j = weft(['sample', bpe, '--prompt', prompt, '--tokens', '6', '--json']);
+      expect(j.code, j.stderr).toBe(0);
+      const s = JSON.parse(j.stdout);
+      // the run's tokenizer: minbpe's training on the file's bytes, 512 tokens (model.vocabSize 0)
+      const { merges, names } = trainBpe(readFileSync(file), 512);
+      expect(s.prompt.ids).toEqual(Array.from(encodeBpe(new TextEncoder().encode(prompt), merges)));
+      expect(s.prompt.ids.length).toBeLessThan(new TextEncoder().encode(prompt).length); // merged, not bytes
+      expect(s.prompt.words).toEqual(s.prompt.ids.map((id: number) => names[id]));
+      const ids = [...s.prompt.ids, ...s.generated.map((g: { id: number }) => g.id)];
+      expect(s.text).toBe(new TextDecoder().decode(decodeBpe(ids, merges)));
+      expect(s.continuation).toBe(new TextDecoder().decode(decodeBpe(s.generated.map((g: { id: number }) => g.id), merges)));
+      const reader = openLog(bpe);
+      expect(JSON.parse(JSON.stringify(sample({ ...modelStateAt(reader), codec: textCodecOf(reader) }, prompt, { tokens: 6 })))).toEqual(s);
+      reader.close();
+      const r = weft(['sample', bpe, '--prompt', prompt, '--tokens', '6']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`after step 2, greedy: [the prompt] and 6 tokens\n[${prompt}]${s.continuation}\n`);
+      // the file moved: one line naming it and its hash, exit 2; --data points at it
+      const moved = join(dir, 'moved.txt');
+      renameSync(file, moved);
+      const gone = weft(['sample', bpe, '--prompt', prompt, '--tokens', '6']);
+      expect(gone.code).toBe(2);
+      expect(gone.stderr).toMatch(/^weft sample: data\.path \S+sonnets\.txt: missing — the log's is 3078 bytes, sha256 [0-9a-f]{64}; --data PATH points the log at a copy\n$/);
+      expect(weft(['sample', bpe, '--prompt', prompt, '--tokens', '6', '--data', moved]).stdout).toBe(r.stdout);
+      renameSync(moved, file);
+    });
+
+    it('bad input: a prompt none of whose characters the run knows, an empty one — one line, exit 2', () => {
+      const cases: [string[], RegExp][] = [
+        [[chars, '--prompt', 'ZZ€'], /^weft sample: --prompt "ZZ€": none of its characters is in the run's vocabulary \("Z", "€"\)$/],
+        [[chars, '--prompt', ''], /^weft sample: --prompt "": no characters in it$/],
+        [[bpe, '--prompt', ''], /^weft sample: --prompt "": no characters in it$/],
+        [[chars, '--prompt', 'Shall I compare thee'], /^weft sample: --prompt: 20 tokens, more than the model's context of 16$/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = weft(['sample', ...args]);
+        expect(r.code, args.join(' ')).toBe(2);
+        expect(r.stderr.trimEnd(), args.join(' ')).toMatch(msg);
+      }
+    });
   });
 });

@@ -106,6 +106,16 @@ const CASES: Case[] = [
       return { arrays: a, outputs: ['out', 'att', 'dqkv'], run: (k) => { k.attentionForward(a.out, a.att, a.qkv, B, T, C, NH); k.attentionBackward(a.dqkv, a.dout, a.qkv, a.att, B, T, C, NH); } };
     },
   },
+  {
+    name: 'attention forward of the last position (decoding)',
+    make(r, f32, f64) {
+      const NH = 1 + r.int(4);
+      const hd = shape(r, 9);
+      const [T, C] = [shape(r, 9), NH * hd];
+      const a = { out: f32(new Array(C).fill(0)), att: f64(NH * T), qkv: f32(values(r, T * 3 * C, 0.05)) };
+      return { arrays: a, outputs: ['out', 'att'], run: (k) => k.attentionForwardLast(a.out, a.att, a.qkv, T, C, NH) };
+    },
+  },
   ...(['gelu', 'relu', 'tanh'] as Activation[]).map((kind): Case => ({
     name: `activation ${kind}`,
     make(r, f32) {
@@ -225,6 +235,36 @@ describe('kernel sets reproduce their numeric mode\'s reference kernels bit for 
         }
       });
     }
+  }
+  // decoding with a KV cache runs one query over the cached rows: it must be the full pass's row
+  // for that position, every bit, at every position (a reduction order that depended on T or on
+  // the cache's length would show here)
+  for (const { mode, impl, make } of [...numericModes().map((mode) => ({ mode, impl: 'reference', make: () => referenceKernelsOf(mode) })), ...sets]) {
+    it(`${mode} ${impl}: attentionForwardLast is attentionForward's row at every position`, () => {
+      const k = make();
+      for (let seed = 1; seed <= 20; seed++) {
+        const r = keyedStream(seed, 'test/conformance', 'attention last');
+        const NH = 1 + r.int(4);
+        const hd = shape(r, 9);
+        const [T, C] = [1 + shape(r, 12), NH * hd];
+        const qkv = k.alloc('float32', T * 3 * C);
+        qkv.set(values(r, T * 3 * C, seed % 2 ? 0.05 : 0));
+        const out = k.alloc('float32', T * C);
+        const att = k.alloc('float64', NH * T * T) as Float64Array;
+        k.attentionForward(out, att, qkv, 1, T, C, NH);
+        for (let t = 0; t < T; t++) {
+          const rowOut = k.alloc('float32', C);
+          const rowAtt = k.alloc('float64', NH * (t + 1)) as Float64Array;
+          k.attentionForwardLast(rowOut, rowAtt, qkv.subarray(0, (t + 1) * 3 * C), t + 1, C, NH);
+          const full = Buffer.from(bytes(out.subarray(t * C, (t + 1) * C)));
+          expect(Buffer.from(bytes(rowOut)).equals(full), `seed ${seed}, position ${t}: out`).toBe(true);
+          for (let h = 0; h < NH; h++) {
+            const fullAtt = att.subarray((h * T + t) * T, (h * T + t) * T + t + 1);
+            expect(Buffer.from(bytes(rowAtt.subarray(h * (t + 1), (h + 1) * (t + 1)))).equals(Buffer.from(bytes(fullAtt))), `seed ${seed}, position ${t}, head ${h}: att`).toBe(true);
+          }
+        }
+      }
+    });
   }
   it('an unknown numeric mode is a clear error', () => {
     expect(() => kernelsFor('float16-maybe')).toThrow(/numeric mode "float16-maybe" is not one this weft knows \(reference-f64acc-v1, reference-f32acc-v1\)/);

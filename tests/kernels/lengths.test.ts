@@ -31,6 +31,7 @@ const CALLS: Call[] = [
   { kernel: 'rmsnormForward', args: [f32('out', N * C), f64('rstd', N), f32('inp', N * C), f32('weight', 1 + C), size('wOff', 1), size('N', N), size('C', C)] },
   { kernel: 'rmsnormBackward', args: [f32('dinp', N * C), f32('dweight', 1 + C), size('wOff', 1), f32('dout', N * C), f32('inp', N * C), f32('weight', 1 + C), f64('rstd', N), size('N', N), size('C', C)] },
   { kernel: 'attentionForward', args: [f32('out', N * C), f64('att', B * NH * T * T), f32('qkv', N * 3 * C), size('B', B), size('T', T), size('C', C), size('NH', NH)] },
+  { kernel: 'attentionForwardLast', args: [f32('out', C), f64('att', NH * T), f32('qkv', T * 3 * C), size('T', T), size('C', C), size('NH', NH)] },
   { kernel: 'attentionBackward', args: [f32('dqkv', N * 3 * C), f32('dout', N * C), f32('qkv', N * 3 * C), f64('att', B * NH * T * T), size('B', B), size('T', T), size('C', C), size('NH', NH)] },
   ...['gelu', 'relu', 'tanh'].flatMap((kind): Call[] => [
     { kernel: 'activationForward', args: [{ value: kind }, f32('out', n), f32('inp', n), size('n', n)] },

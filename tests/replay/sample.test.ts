@@ -1,12 +1,13 @@
 // DESIGN rule 8, inference is invariant: a sequence's logits are the same bits alone, in any batch,
-// in the training forward pass and one token at a time, on either kernel implementation and any
-// thread count (float32 storage, the f64acc mode); and sampling built on them is a pure function
-// of the state, the prompt and the options.
+// in the training forward pass and one token at a time (through the KV cache, and recomputing a
+// padded window), on either kernel implementation and any thread count, in both numeric modes;
+// and sampling built on them is a pure function of the state, the prompt and the options.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Trainer } from '../../src/engine/trainer.ts';
 import type { FloatArray } from '../../src/kernels/types.ts';
 import { keyedStream } from '../../src/rng/keyed.ts';
 import { batchLogits, checkSample, Decoder, logits, sample, softmax, wordsToText, type ModelState } from '../../src/replay/sample.ts';
+import { mergeConfig, type DeepPartial, type WeftConfig } from '../../src/config/config.ts';
 import { tinyConfig } from '../helpers.ts';
 
 /** Bit-for-bit equality of two float arrays (NaN payloads and −0 included). */
@@ -87,19 +88,38 @@ describe('logits are the same bits however they are computed', () => {
     }
   });
 
-  it('token by token (the Decoder sampling uses, in a window of any size, padded) = the whole sequence at once', () => {
+  it('token by token (the Decoder sampling uses: through the KV cache, or recomputing a window of any size, padded) = the whole sequence at once', () => {
     const seq = randomTokens('decoder', T, V);
     const whole = logits(state, seq);
     for (const window of [T, 7]) {
-      const d = new Decoder(state, window);
-      for (let p = 1; p <= window; p++) {
-        const next = d.next(seq.slice(0, p));
-        expect(sameBits(next, whole.subarray((p - 1) * V, p * V)), `window ${window}, after token ${p}`).toBe(true);
+      for (const kvCache of [true, false]) {
+        const d = new Decoder(state, window, { kvCache });
+        for (let p = 1; p <= window; p++) {
+          const next = d.next(seq.slice(0, p));
+          expect(sameBits(next, whole.subarray((p - 1) * V, p * V)), `window ${window}, ${kvCache ? 'KV cache' : 'recomputed'}, after token ${p}`).toBe(true);
+        }
+        expect(d.windowsRecomputed).toBe(kvCache ? 0 : window);
+        d.close();
       }
-      d.close();
     }
     // and a prefix alone: its logits are the whole sequence's first rows
     expect(sameBits(logits(state, seq.slice(0, 5)), whole.subarray(0, 5 * V))).toBe(true);
+  });
+
+  it('past the context the window slides: each slid window is recomputed from its start (the cache\'s positions shifted), the same bits as the window alone', () => {
+    const seq = randomTokens('slide', T + 4, V);
+    const d = new Decoder(state, T);
+    for (let p = 1; p <= T; p++) d.next(seq.slice(0, p));
+    expect(d.windowsRecomputed).toBe(0);
+    for (let end = T + 1; end <= seq.length; end++) {
+      const window = seq.slice(end - T, end);
+      expect(sameBits(d.next(window), logits(state, window).subarray((T - 1) * V)), `window ending at ${end}`).toBe(true);
+    }
+    expect(d.windowsRecomputed).toBe(4);
+    // a new sequence shorter than the window starts the cache again
+    expect(sameBits(d.next(seq.slice(2, 5)), logits(state, seq.slice(2, 5)).subarray(2 * V))).toBe(true);
+    expect(d.windowsRecomputed).toBe(4);
+    d.close();
   });
 
   it('the same bits on the WebAssembly kernels with 1, 2 and 3 threads as on the reference kernels', () => {
@@ -108,9 +128,11 @@ describe('logits are the same bits however they are computed', () => {
     for (const threads of [1, 2, 3]) {
       const fast = batchLogits(state, seqs, { implementation: 'fast', threads });
       seqs.forEach((_, i) => expect(sameBits(fast[i], ref[i]), `fast, ${threads} threads, sequence ${i}`).toBe(true));
-      const d = new Decoder(state, T, { implementation: 'fast', threads });
-      expect(sameBits(d.next(seqs[1].slice(0, 6)), ref[1].subarray(5 * V, 6 * V)), `decoder, ${threads} threads`).toBe(true);
-      d.close();
+      for (const kvCache of [true, false]) {
+        const d = new Decoder(state, T, { implementation: 'fast', threads, kvCache });
+        expect(sameBits(d.next(seqs[1].slice(0, 6)), ref[1].subarray(5 * V, 6 * V)), `decoder, ${threads} threads, KV cache ${kvCache}`).toBe(true);
+        d.close();
+      }
     }
   });
 
@@ -185,8 +207,78 @@ describe('logits are the same bits however they are computed', () => {
         [[1, V], {}, new RegExp(`^prompt: token 1 is ${V}, the vocabulary has ids 0…${V - 1}$`)],
       ];
       for (const [p, o, msg] of bad) expect(() => checkSample(state, p, o), JSON.stringify([p, o])).toThrow(msg);
-      expect(() => checkSample({ ...state, vocab: null }, prompt)).toThrow(/sampling needs words/);
+      expect(() => checkSample({ ...state, vocab: null }, prompt)).toThrow(/^--prompt: sampling needs text, and this run is on token ids \(the random corpus, a token file\) with no tokenizer of text$/);
       expect(checkSample({ ...state, vocab: null }, [3, 4]).ids).toEqual([3, 4]);
     });
+  });
+});
+
+describe('through the KV cache: the training forward pass\'s bits at every position, in both numeric modes', () => {
+  const MODELS: [string, DeepPartial<WeftConfig>][] = [
+    ['gpt (the tiny baseline)', {}],
+    ['gpt, attention only (model.mlp false)', { model: { mlp: false } }],
+    ['gpt-rms', { model: { arch: 'gpt-rms', bias: false } }],
+  ];
+  const CHOICES = [{ implementation: 'reference' as const }, ...[1, 2, 3].map((threads) => ({ implementation: 'fast' as const, threads }))];
+
+  for (const numeric of ['f64acc', 'f32acc'] as const) {
+    for (const [name, over] of MODELS) {
+      it(`${name}, ${numeric}: each position through the cache = the training forward pass's row = the sequence alone, reference and fast kernels, 1/2/3 threads`, async () => {
+        // dropout off, two steps in, on the reference kernels; the training forward pass of step 3 is on the state after step 2
+        const trainer = new Trainer(await tinyConfig('baseline', 3, mergeConfig({ numeric, model: { dropout: 0 } } as DeepPartial<WeftConfig>, over) as DeepPartial<WeftConfig>), { implementation: 'reference' });
+        trainer.step();
+        trainer.step();
+        const state = stateOf(trainer);
+        expect(state.numericMode).toMatch(numeric);
+        expect(state.model).toMatchObject({ arch: 'gpt', mlp: true, dropout: 0, ...over.model });
+        const { vocabSize: V, contextLength: T } = state.model;
+        const inputs = trainer.data.batch(3).inputs.slice();
+        trainer.step();
+        const training = trainer.model.lastLogits.slice();
+        const prompts = [1, 5, T].map((n, i) => randomTokens(`cache ${numeric} ${name} ${i}`, n, V));
+        const alone = prompts.map((p) => logits(state, p, { implementation: 'reference' }));
+        for (const choice of CHOICES) {
+          const how = `${choice.implementation}${'threads' in choice ? `, ${choice.threads} threads` : ''}`;
+          const d = new Decoder(state, T, choice);
+          // two rows of the training batch, a token at a time: every position of 16, each row's logits of the trainer's own pass
+          for (const b of [0, 1]) {
+            const row = Array.from(inputs.subarray(b * T, (b + 1) * T));
+            for (let p = 1; p <= T; p++) {
+              const at = (b * T + p - 1) * V;
+              expect(sameBits(d.next(row.slice(0, p)), training.subarray(at, at + V)), `${how}: row ${b}, position ${p - 1}`).toBe(true);
+            }
+          }
+          // random prompts, fed whole (the cache starts again for each): their last row alone
+          prompts.forEach((p, i) => {
+            const n = p.length;
+            if (n < T) expect(sameBits(d.next(p), alone[i].subarray((n - 1) * V, n * V)), `${how}: prompt ${i}`).toBe(true);
+          });
+          expect(d.windowsRecomputed, how).toBe(0);
+          d.close();
+        }
+        // the rows differ: the equalities above are not vacuous
+        expect(sameBits(training.subarray(0, V), training.subarray(T * V, T * V + V))).toBe(false);
+      }, 60_000);
+    }
+  }
+
+  it('the cache holds positions 0…maxLength−1: reset starts again at position 0 with the same bits; a full cache, a bad token and a cache longer than the context are RangeErrors', async () => {
+    const trainer = new Trainer(await tinyConfig('baseline', 1, { model: { dropout: 0 } }), { implementation: 'reference' });
+    const model = trainer.model;
+    const V = model.cfg.vocabSize;
+    const d = model.decoder!(4);
+    const seq = [3, 9, 9, 7];
+    const first = seq.map((id) => d.append(id).slice());
+    expect(d.length).toBe(4);
+    // the same token at positions 1 and 2: other logits (positions are embedded, and the keys so far differ)
+    expect(sameBits(first[1], first[2])).toBe(false);
+    expect(() => d.append(2)).toThrow(new RangeError('the KV cache holds 4 positions, all taken: reset it'));
+    d.reset();
+    expect(d.length).toBe(0);
+    seq.forEach((id, i) => expect(sameBits(d.append(id), first[i]), `position ${i} after reset`).toBe(true));
+    d.reset();
+    expect(() => d.append(V)).toThrow(new RangeError(`token id ${V} out of range [0, ${V})`));
+    expect(d.length).toBe(0);
+    expect(() => model.decoder!(model.cfg.contextLength + 1)).toThrow(new RangeError(`a KV cache of ${model.cfg.contextLength + 1} positions: the model's context holds 1…${model.cfg.contextLength}`));
   });
 });
