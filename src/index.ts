@@ -19,7 +19,7 @@ export { optimizerKinds } from './optim/registry.ts';
 export type { Optimizer, OptimConfig, OptimState } from './optim/optimizer.ts';
 // data: its tasks (data.kind), as optimizers have kinds
 export { taskKinds } from './data/registry.ts';
-export type { Task, TaskKind, TaskModel, DataConfig } from './data/task.ts';
+export type { Task, TaskKind, TaskModel, TaskFormat, DataConfig } from './data/task.ts';
 export { evaluate, type SplitMetrics } from './data/metrics.ts';
 export { IGNORED_TARGET } from './kernels/types.ts';
 // the flight recorder
@@ -33,7 +33,7 @@ export { verifyLog, type VerifyResult, type Mismatch } from './replay/verify.ts'
 export { startFork, startResume } from './replay/fork.ts';
 export { encodeSafetensors } from './replay/safetensors.ts';
 // inference: what the model writes after a prompt
-export { sample, logits, modelStateAt, textCodecOf, type ModelState, type SampleOptions, type Sample, type SampledToken } from './replay/sample.ts';
+export { sample, logits, modelStateAt, textCodecOf, type ModelState, type SampleOptions, type Sample, type SampledToken, type SampleScore } from './replay/sample.ts';
 export type { TextCodec } from './data/text-codec.ts';
 // diff and reports
 export { diff, type DiffResult, type Divergence } from './diff/diff.ts';

@@ -1,8 +1,8 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import { IGNORED_TARGET } from '../kernels/types.ts';
 import { keyedStream } from '../rng/keyed.ts';
 import { splitExamples } from './split.ts';
-import type { DataConfig, Task, TaskKind, TaskModel } from './task.ts';
+import type { DataConfig, Task, TaskFormat, TaskKind, TaskModel } from './task.ts';
 
 /** The vocabulary when the model says 0 (model.vocabSize): the tiny model's 64 tokens. */
 export const INDUCTION_VOCAB_SIZE = 64;
@@ -31,6 +31,37 @@ function checkInduction(d: DataConfig, m: TaskModel): void {
 }
 
 /**
+ * The task's prompts: token ids separated by spaces ("5 17 3 9 5 17"), each one of the
+ * vocabulary's; its rule, the induction head's: the next token is the one that followed the
+ * last token's previous occurrence (none when the last token is new).
+ */
+function inductionFormat(d: DataConfig, m: TaskModel): TaskFormat {
+  const V = m.vocabSize || INDUCTION_VOCAB_SIZE;
+  const expected = `a prompt of this run is token ids 0…${V - 1} separated by spaces`;
+  return {
+    task: induction.describe(d),
+    rule: 'the token after the previous occurrence of the token before it',
+    tokens: 16,
+    read(text) {
+      const pieces = text.split(/\s+/).filter((x) => x !== '');
+      const bad = (what: string) => new UsageError(`--prompt ${JSON.stringify(text)}: ${what} (${expected})`);
+      if (pieces.length === 0) throw bad('no token ids in it');
+      return pieces.map((x) => {
+        if (!/^\d+$/.test(x)) throw bad(`${x} is not a token id`);
+        if (Number(x) >= V) throw bad(`${x} is not a token id of the run's vocabulary`);
+        return Number(x);
+      });
+    },
+    name: String,
+    next(context) {
+      const last = context.length - 1;
+      for (let j = last - 1; j >= 0; j--) if (context[j] === context[last]) return context[j + 1];
+      return null;
+    },
+  };
+}
+
+/**
  * Induction (Elhage et al. 2021, Olsson et al. 2022): a run of n distinct random tokens, then
  * the same run again and again to the end of the context — `A B C … A B C …` — n drawn per
  * sequence (runLengthsOf). The first run cannot be predicted (≈ ln V nats a token); the repeats
@@ -46,6 +77,7 @@ export const induction: TaskKind = {
   describe: () => 'induction task (random runs repeated)',
   words: () => false,
   check: checkInduction,
+  format: inductionFormat,
   build(d, m): Task {
     checkInduction(d, m);
     const T = m.contextLength;

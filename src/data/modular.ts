@@ -1,6 +1,6 @@
-import { ConfigError } from '../errors.ts';
+import { ConfigError, UsageError } from '../errors.ts';
 import { IGNORED_TARGET } from '../kernels/types.ts';
-import type { DataConfig, TaskKind, TaskModel } from './task.ts';
+import type { DataConfig, TaskFormat, TaskKind, TaskModel } from './task.ts';
 
 type ModularOp = DataConfig['op'];
 
@@ -40,6 +40,44 @@ function checkModular(d: DataConfig, m: TaskModel): void {
   if (d.op === '/' && !isPrime(d.p)) throw new ConfigError('data.p', `division mod p needs a prime p (every b ≠ 0 has an inverse), got ${d.p}`);
 }
 
+/** How people write the operators beside the config's ASCII: the same operator. */
+const OPERATOR_ALIASES: Record<string, string> = { '×': '*', '÷': '/' };
+
+/**
+ * The task's prompts, `a ∘ b =` (spaces or none: "37 + 58 =", "37+58="), read strictly — a
+ * number outside 0…p−1, b = 0 for division, another operator than the run's, or anything else
+ * is one line naming it and the format — and its rule: the answer after `=`.
+ */
+function modularFormat(d: DataConfig, m: TaskModel): TaskFormat {
+  const { p, op } = d;
+  const [opToken, eqToken] = [p, p + 1];
+  const bFrom = op === '/' ? 1 : 0;
+  const vocabulary = vocabularyOf(p, op);
+  const shape = op === '/' ? `a / b = with a in 0…${p - 1}, b in 1…${p - 1}` : `a ${op} b = with a, b in 0…${p - 1}`;
+  const isNumber = (id: number) => id >= 0 && id < p;
+  return {
+    task: modular.describe(d),
+    rule: `the answer of a ${op} b mod ${p}`,
+    tokens: 1,
+    read(text) {
+      const bad = (what: string) => new UsageError(`--prompt ${JSON.stringify(text)}: ${what} (a prompt of this run is ${shape})`);
+      const pieces = text.match(/\d+|\S/g) ?? [];
+      const [a, o, b, eq] = pieces.length === 4 ? pieces : ['', '', '', ''];
+      if (!/^\d+$/.test(a) || /^\d+$/.test(o) || !/^\d+$/.test(b) || eq !== '=') throw bad('not a number, an operator, a number and =');
+      if ((OPERATOR_ALIASES[o] ?? o) !== op) throw bad(`the operator is ${o}, and this run's is ${op}`);
+      for (const n of [a, b]) if (Number(n) >= p) throw bad(`${n} is not a number mod ${p}`);
+      if (Number(b) < bFrom) throw bad(`b is 0, which has no inverse mod ${p}`);
+      return [Number(a), opToken, Number(b), eqToken];
+    },
+    name: (id) => vocabulary[id] ?? `<${id}>`,
+    next(context) {
+      const [a, o, b, eq] = context.slice(-EXAMPLE_LENGTH);
+      const posed = context.length >= EXAMPLE_LENGTH && isNumber(a) && o === opToken && isNumber(b) && b >= bFrom && eq === eqToken;
+      return posed ? answer(a, b, p, op) : null;
+    },
+  };
+}
+
 /**
  * a ∘ b mod p (`data.op`, + by default; `data.p`), every pair once, as the grokking experiments
  * pose it: the sequence `a ∘ b =` and then the answer, whose target is the only one counted —
@@ -51,6 +89,7 @@ export const modular: TaskKind = {
   describe: (d) => `modular task a ${d.op} b mod ${d.p}`,
   words: () => false,
   check: checkModular,
+  format: modularFormat,
   build(d, m) {
     checkModular(d, m);
     const { p, op } = d;

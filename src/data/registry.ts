@@ -4,7 +4,7 @@ import { induction } from './induction.ts';
 import { modular } from './modular.ts';
 import { text } from './text.ts';
 import { tokens } from './tokens.ts';
-import type { DataConfig, TaskKind } from './task.ts';
+import type { DataConfig, TaskFormat, TaskKind, TaskModel } from './task.ts';
 
 const registered = new Map<string, TaskKind>();
 
@@ -27,6 +27,11 @@ export function taskKindOf(kind: string): TaskKind {
 /** A config's data in a phrase (after "the"): "story corpus", "modular task a + b mod 59". */
 export function describeData(data: DataConfig): string {
   return taskKindOf(data.kind).describe(data);
+}
+
+/** How a config's task reads prompts and scores samples; null for a kind without a prompt format (a corpus, a token file). */
+export function taskFormatOf(data: DataConfig, model: TaskModel): TaskFormat | null {
+  return taskKindOf(data.kind).format?.(data, model) ?? null;
 }
 
 // weft's data kinds, in the order `data.kind` lists them. A new one: its file, and a line here.

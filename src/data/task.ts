@@ -56,6 +56,28 @@ export interface TaskKind {
    */
   check(data: DataConfig, model: TaskModel): void;
   build(data: DataConfig, model: TaskModel): Task;
+  /** how `weft sample` reads the task's prompts and scores what the model writes (absent: the kind has no prompt format) */
+  format?(data: DataConfig, model: TaskModel): TaskFormat;
+}
+
+/**
+ * A task's prompts and its rule, for sampling: how a prompt in the task's own notation becomes
+ * ids (`37 + 58 =`, or ids `5 17 3 9 5 17`), how tokens are named, and which next token the
+ * task's rule says is right — so that what the model writes is scored, not only read.
+ */
+export interface TaskFormat {
+  /** the task in a phrase, as the score names it: "modular task a + b mod 23" */
+  readonly task: string;
+  /** what the rule says, after "right by": "the answer of a + b mod 23" */
+  readonly rule: string;
+  /** tokens to write when the caller says none: the modular task's one answer */
+  readonly tokens: number;
+  /** a prompt's ids; a prompt not in the task's format is a UsageError naming what is wrong and what is expected */
+  read(text: string): number[];
+  /** a token's name */
+  name(id: number): string;
+  /** the token the rule says comes after `context` (the tokens the model sees), null where it names none */
+  next(context: readonly number[]): number | null;
 }
 
 /** A task's data for one config: its examples, numbered 0…examples−1, each one row of a batch. */

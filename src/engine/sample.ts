@@ -9,6 +9,7 @@ import { architectureOf, type Model } from '../model/model.ts';
 import type { IncrementalDecoder } from '../model/architecture.ts';
 import type { ModelConfig } from '../model/params.ts';
 import { wordCodec, wordsToText, type TextCodec } from '../data/text-codec.ts';
+import type { TaskFormat } from '../data/task.ts';
 
 export { wordsToText } from '../data/text-codec.ts';
 
@@ -28,6 +29,8 @@ export interface ModelState {
   vocab: readonly string[] | null;
   /** how text becomes its tokens and back: by default the word tokenizer of `vocab` (none without one) */
   codec?: TextCodec | null;
+  /** a task's prompt format and rule (modular, induction): a text prompt is read by it, and what the model writes is scored */
+  task?: TaskFormat | null;
 }
 
 /** A state's text codec: its own, else its word vocabulary's, else none (token ids only). */
@@ -197,6 +200,28 @@ export interface SampledToken extends TokenProbability {
   top: TokenProbability[];
 }
 
+/** A generated token against the task's rule. */
+export interface TokenScore {
+  /** the token the rule says is right, and its name */
+  expected: number;
+  word: string;
+  correct: boolean;
+  /** the model's probability of the right token (temperature 1, as `probability`) */
+  expectedProbability: number;
+}
+
+/** What the model wrote, scored by its task's rule (a state with a `task`). */
+export interface SampleScore {
+  task: string;
+  rule: string;
+  /** the generated tokens the rule names a right token for */
+  scored: number;
+  /** of them, the ones the model wrote */
+  correct: number;
+  /** per generated token (as `generated`), null where the rule names none */
+  tokens: (TokenScore | null)[];
+}
+
 export interface Sample {
   step: number;
   /** `words`: its tokens' names */
@@ -213,12 +238,14 @@ export interface Sample {
    * which serves the tokens before, holds keys and values per position)
    */
   slid: boolean;
+  /** a task's run: the generated tokens against the task's rule */
+  score?: SampleScore;
 }
 
 const TOKENS_MAX = 100_000;
 
-function checkOptions(o: SampleOptions, V: number): Sample['options'] & { alternatives: number } {
-  const tokens = o.tokens ?? 16;
+function checkOptions(o: SampleOptions, V: number, tokensDefault: number): Sample['options'] & { alternatives: number } {
+  const tokens = o.tokens ?? tokensDefault;
   if (!Number.isInteger(tokens) || tokens < 1 || tokens > TOKENS_MAX) throw new UsageError(`--tokens ${tokens}: expected a whole number 1…${TOKENS_MAX}`);
   const temperature = o.temperature ?? 0;
   if (!(Number.isFinite(temperature) && temperature >= 0)) throw new UsageError(`--temperature ${temperature}: expected a number ≥ 0 (0 = greedy)`);
@@ -303,13 +330,15 @@ export interface CheckedSample {
  * context): each bad one is a UsageError naming its flag. Needs no parameters, so a command can
  * refuse bad input before it replays a log.
  */
-export function checkSample(state: Pick<ModelState, 'model' | 'vocab' | 'codec'>, prompt: string | readonly number[], options: SampleOptions = {}): CheckedSample {
+export function checkSample(state: Pick<ModelState, 'model' | 'vocab' | 'codec' | 'task'>, prompt: string | readonly number[], options: SampleOptions = {}): CheckedSample {
   const V = state.model.vocabSize;
   const T = state.model.contextLength;
-  const o = checkOptions(options, V);
+  const o = checkOptions(options, V, state.task?.tokens ?? 16);
   let ids: number[];
   let unknown: string[] = [];
-  if (typeof prompt === 'string') {
+  if (typeof prompt === 'string' && state.task) {
+    ids = state.task.read(prompt);
+  } else if (typeof prompt === 'string') {
     const codec = codecOf(state);
     if (!codec) throw new UsageError('--prompt: sampling needs text, and this run is on token ids (the random corpus, a token file) with no tokenizer of text');
     const read = codec.encode(prompt);
@@ -338,19 +367,28 @@ export function checkSample(state: Pick<ModelState, 'model' | 'vocab' | 'codec'>
 export function sample(state: ModelState, prompt: string | readonly number[], options: SampleOptions = {}): Sample {
   const T = state.model.contextLength;
   const { ids, unknown, options: o } = checkSample(state, prompt, options);
-  const codec = codecOf(state);
-  const word = codec ? codec.name : String;
-  const text = codec ? codec.decode : (list: readonly number[]) => wordsToText(list.map(String));
+  const task = state.task ?? null;
+  const codec = task ? null : codecOf(state);
+  const word = task ? task.name : codec ? codec.name : String;
+  // a task's tokens are spaced like words, but as the task names them (a number is no punctuation)
+  const text = task ? (list: readonly number[]) => list.map(task.name).join(' ') : codec ? codec.decode : (list: readonly number[]) => wordsToText(list.map(String));
   const seq = [...ids];
   const generated: SampledToken[] = [];
+  const scores: (TokenScore | null)[] = [];
   const decoder = new Decoder(state, Math.min(T, ids.length + o.tokens), options);
   try {
     for (let i = 0; i < o.tokens; i++) {
-      const row = decoder.next(seq.slice(Math.max(0, seq.length - T)));
+      const context = seq.slice(Math.max(0, seq.length - T));
+      const row = decoder.next(context);
       const id = o.temperature === 0 ? argmax(row) : draw(row, o.temperature, o.topK, o.topP, keyedStream(o.seed, 'sample/token', i).uniform());
       const p = softmax(row);
       const top = byProbability(p).slice(0, o.alternatives).map((t) => ({ id: t, word: word(t), probability: p[t] }));
       generated.push({ id, word: word(id), probability: p[id], top });
+      if (task) {
+        // the rule judges what the model saw: the window it predicted from
+        const expected = task.next(context);
+        scores.push(expected === null ? null : { expected, word: task.name(expected), correct: id === expected, expectedProbability: p[expected] });
+      }
       seq.push(id);
     }
   } finally {
@@ -365,5 +403,11 @@ export function sample(state: ModelState, prompt: string | readonly number[], op
     options: { tokens: o.tokens, temperature: o.temperature, topK: o.topK, topP: o.topP, seed: o.seed },
     contextLength: T,
     slid: seq.length - 1 > T,
+    ...(task ? { score: scoreOf(task, scores) } : {}),
   };
+}
+
+function scoreOf(task: TaskFormat, tokens: (TokenScore | null)[]): SampleScore {
+  const scored = tokens.filter((t) => t !== null);
+  return { task: task.task, rule: task.rule, scored: scored.length, correct: scored.filter((t) => t.correct).length, tokens };
 }

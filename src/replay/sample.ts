@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.ts';
 import { trainBpe } from '../data/bpe.ts';
+import { taskFormatOf } from '../data/registry.ts';
 import { checkDataFiles, checkSameSource, readDataFile } from '../data/source.ts';
 import { bpeCodec, charCodec, wordCodec, type TextCodec } from '../data/text-codec.ts';
 import type { LogReader } from '../log/reader.ts';
@@ -18,13 +19,15 @@ function headerCodecOf(h: HeaderRecord): TextCodec | null {
 
 /**
  * The state after step `step` of a log (default: its last), replayed exactly (stateAt), as a model
- * to run — with the codec of its text when the header holds one (words, characters). A BPE
+ * to run — with the codec of its text when the header holds one (words, characters), and its
+ * task's prompt format and rule when its data kind has one (modular, induction). A BPE
  * run's merges are not in the header: textCodecOf reads them from its file.
  */
 export function modelStateAt(log: LogReader, step: number = log.lastStep): ModelState {
   const h = log.header;
   const s = stateAt(log, step);
-  return { step, arch: h.config.model.arch, model: { ...h.config.model, vocabSize: h.vocabSize }, dtype: h.dtype, numericMode: h.numericMode, params: s.params, vocab: h.vocab, codec: headerCodecOf(h) };
+  const model = { ...h.config.model, vocabSize: h.vocabSize };
+  return { step, arch: h.config.model.arch, model, dtype: h.dtype, numericMode: h.numericMode, params: s.params, vocab: h.vocab, codec: headerCodecOf(h), task: taskFormatOf(h.config.data, model) };
 }
 
 /**

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeBpe, encodeBpe, trainBpe } from '../../src/data/bpe.ts';
 import { charVocabulary } from '../../src/data/text.ts';
 import { openLog } from '../../src/log/reader.ts';
-import { modelStateAt, sample, textCodecOf } from '../../src/replay/sample.ts';
+import { batchLogits, logits, modelStateAt, sample, softmax, textCodecOf } from '../../src/replay/sample.ts';
 import { ROOT, TINY_SETS, weft } from '../helpers.ts';
 import { tempDir } from '../log/helpers.ts';
 
@@ -157,6 +157,134 @@ describe('weft sample', () => {
         const r = weft(['sample', ...args]);
         expect(r.code, args.join(' ')).toBe(2);
         expect(r.stderr.trimEnd(), args.join(' ')).toMatch(msg);
+      }
+    });
+  });
+
+  describe('a task\'s run: the prompt in the task\'s format, what the model writes scored by its rule', () => {
+    const modular = join(dir, 'modular.weft');
+    const division = join(dir, 'division.weft');
+    const induction = join(dir, 'induction.weft');
+    beforeAll(() => {
+      expect(weft(['run', 'modular-addition', '--steps', '30', '--out', modular, '--quiet']).code).toBe(0);
+      expect(weft(['run', 'modular-addition', '--set', 'data.op=/', '--steps', '1', '--out', division, '--quiet']).code).toBe(0);
+      expect(weft(['run', 'induction', '--steps', '5', '--out', induction, '--quiet']).code).toBe(0);
+    });
+
+    /** What the library says of the modular run's last state, without sample: every pair's answer row through one full forward pass. */
+    function modularAnswers() {
+      const reader = openLog(modular);
+      const state = modelStateAt(reader);
+      reader.close();
+      const pairs = Array.from({ length: 23 * 23 }, (_, i) => [Math.floor(i / 23), i % 23]);
+      const rows = batchLogits(state, pairs.map(([a, b]) => [a, 23, b, 24]));
+      return pairs.map(([a, b], i) => {
+        const p = softmax(rows[i].slice(3 * 26, 4 * 26));
+        const own = p.indexOf(Math.max(...p));
+        return { a, b, answer: (a + b) % 23, own, p };
+      });
+    }
+
+    it('modular: "a + b =" (spaces or none) — the answer, ✓ or ✗, the probabilities of the right answer and of the model\'s; --json is the library\'s sample', () => {
+      const answers = modularAnswers();
+      const right = answers.find((x) => x.own === x.answer)!;
+      const wrong = answers.find((x) => x.own !== x.answer)!;
+      expect(right && wrong).toBeTruthy();
+      const r = weft(['sample', modular, '--prompt', `${right.a} + ${right.b} =`]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe(`after step 30, greedy: [the prompt] and 1 token\n[${right.a} + ${right.b} =] ${right.answer}\n✓ the answer of a + b mod 23 is ${right.answer}: the model writes it, probability ${right.p[right.answer].toFixed(3)}\n`);
+      expect(weft(['sample', modular, '--prompt', `${right.a}+${right.b}=`]).stdout).toBe(r.stdout);
+      const w = weft(['sample', modular, '--prompt', `${wrong.a} + ${wrong.b} =`, '--show-probs']);
+      expect(w.code, w.stderr).toBe(0);
+      const lines = w.stdout.split('\n');
+      expect(lines[1]).toBe(`[${wrong.a} + ${wrong.b} =] ${wrong.own}`);
+      expect(lines[2]).toMatch(new RegExp(`^ {4}5 ${wrong.own} +${wrong.p[wrong.own].toFixed(3)}   others: .+   ✗ right: ${wrong.answer} ${wrong.p[wrong.answer].toFixed(3)}$`));
+      expect(lines[3]).toBe(`✗ the answer of a + b mod 23 is ${wrong.answer}, probability ${wrong.p[wrong.answer].toFixed(3)}; the model writes ${wrong.own}, probability ${wrong.p[wrong.own].toFixed(3)}`);
+      expect(lines.slice(4)).toEqual(['']);
+      // --json: the library's sample, its score the full pass's probabilities bit for bit
+      const j = weft(['sample', modular, '--prompt', `${wrong.a} + ${wrong.b} =`, '--json']);
+      expect(j.code, j.stderr).toBe(0);
+      const s = JSON.parse(j.stdout);
+      const reader = openLog(modular);
+      const state = modelStateAt(reader);
+      reader.close();
+      expect(JSON.parse(JSON.stringify(sample(state, `${wrong.a} + ${wrong.b} =`)))).toEqual(s);
+      expect(s.options.tokens).toBe(1);
+      expect(s.prompt.ids).toEqual([wrong.a, 23, wrong.b, 24]);
+      expect(s.generated.map((g: { id: number }) => g.id)).toEqual([wrong.own]);
+      expect(s.generated[0].probability).toBe(wrong.p[wrong.own]);
+      expect(s.score).toEqual({ task: 'modular task a + b mod 23', rule: 'the answer of a + b mod 23', scored: 1, correct: 0, tokens: [{ expected: wrong.answer, word: String(wrong.answer), correct: false, expectedProbability: wrong.p[wrong.answer] }] });
+      // the library takes the ids too, and scores them alike
+      expect(sample(state, [wrong.a, 23, wrong.b, 24]).score).toEqual(s.score);
+      // more tokens: the answer alone is scored (the window slides past the example)
+      const more = weft(['sample', modular, '--prompt', `${right.a} + ${right.b} =`, '--tokens', '3', '--json']);
+      expect(JSON.parse(more.stdout).score).toMatchObject({ scored: 1, correct: 1, tokens: [{ expected: right.answer, correct: true }, null, null] });
+    });
+
+    it('modular: a prompt not a ∘ b = with a, b in range (b ≠ 0 for ÷), or with another operator, is one line naming it, exit 2', () => {
+      const plus = '(a prompt of this run is a + b = with a, b in 0…22)';
+      const cases: [string, string, string][] = [
+        [modular, '37 + 58 =', `37 is not a number mod 23 ${plus}`],
+        [modular, '3 - 5 =', `the operator is -, and this run's is + ${plus}`],
+        [modular, '3 + 5', `not a number, an operator, a number and = ${plus}`],
+        [modular, 'the cat', `not a number, an operator, a number and = ${plus}`],
+        [division, '6 / 0 =', 'b is 0, which has no inverse mod 23 (a prompt of this run is a / b = with a in 0…22, b in 1…22)'],
+      ];
+      for (const [log, prompt, msg] of cases) {
+        const r = weft(['sample', log, '--prompt', prompt]);
+        expect(r.code, prompt).toBe(2);
+        expect(r.stderr, prompt).toBe(`weft sample: --prompt ${JSON.stringify(prompt)}: ${msg}\n`);
+      }
+      const ok = weft(['sample', division, '--prompt', '6 ÷ 3 =', '--json']);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ prompt: { ids: [6, 23, 3, 24], words: ['6', '/', '3', '='] }, score: { rule: 'the answer of a / b mod 23', tokens: [{ expected: 2 }] } });
+    });
+
+    it('induction: ids separated by spaces, the continuation as ids, each token scored by the induction rule; --json is the library\'s', () => {
+      const prompt = '5 17 3 9 5 17';
+      const j = weft(['sample', induction, '--prompt', prompt, '--tokens', '6', '--json']);
+      expect(j.code, j.stderr).toBe(0);
+      const s = JSON.parse(j.stdout);
+      const reader = openLog(induction);
+      const state = modelStateAt(reader);
+      reader.close();
+      expect(JSON.parse(JSON.stringify(sample(state, prompt, { tokens: 6 })))).toEqual(s);
+      const ids: number[] = s.generated.map((g: { id: number }) => g.id);
+      const seq = [5, 17, 3, 9, 5, 17, ...ids];
+      expect(s.continuation).toBe(ids.join(' '));
+      // the rule by hand: the token after the previous occurrence of the one before; each probability from one full pass
+      const full = logits(state, seq.slice(0, -1));
+      const tokens = ids.map((id, i) => {
+        const t = 6 + i;
+        const before = seq.slice(0, t - 1).lastIndexOf(seq[t - 1]);
+        if (before < 0) return null;
+        const expected = seq[before + 1];
+        return { expected, word: String(expected), correct: id === expected, expectedProbability: softmax(full.slice((t - 1) * 64, t * 64))[expected] };
+      });
+      expect(tokens[0]).toMatchObject({ expected: 3 });
+      const correct = tokens.filter((t) => t?.correct).length;
+      expect(s.score).toEqual({ task: 'induction task (random runs repeated)', rule: 'the token after the previous occurrence of the token before it', scored: tokens.filter((t) => t).length, correct, tokens });
+      const r = weft(['sample', induction, '--prompt', prompt, '--tokens', '6', '--show-probs']);
+      expect(r.code, r.stderr).toBe(0);
+      const lines = r.stdout.split('\n');
+      expect(lines.slice(0, 2)).toEqual(['after step 5, greedy: [the prompt] and 6 tokens', `[${prompt}] ${s.continuation}`]);
+      expect(lines.slice(2, 8).map((l) => (/   ✓$/.test(l) ? true : /   ✗ right: \d+ [01]\.\d{3}$/.test(l) ? false : null))).toEqual(tokens.map((t) => t && t.correct));
+      const unscored = tokens.filter((t) => t === null).length;
+      const rest = unscored ? `; ${unscored} not scored (the rule names no token for them)` : '';
+      expect(lines.slice(8)).toEqual([`${correct} of ${6 - unscored} tokens right by the rule: the token after the previous occurrence of the token before it${rest}`, '']);
+      for (const [bad, msg] of [['5 64', '64 is not a token id of the run\'s vocabulary'], ['5 x 3', 'x is not a token id'], ['', 'no token ids in it']]) {
+        const e = weft(['sample', induction, '--prompt', bad]);
+        expect(e.code, bad).toBe(2);
+        expect(e.stderr, bad).toBe(`weft sample: --prompt ${JSON.stringify(bad)}: ${msg} (a prompt of this run is token ids 0…63 separated by spaces)\n`);
+      }
+    });
+
+    it('the same bytes twice, and on either kernel set, greedy and seeded', () => {
+      for (const args of [[modular, '--prompt', '3 + 5 =', '--show-probs'], [modular, '--prompt', '3 + 5 =', '--temperature', '0.8', '--seed', '3', '--tokens', '2'], [induction, '--prompt', '5 17 3 9 5 17', '--temperature', '0.8', '--seed', '3', '--show-probs']]) {
+        const ref = weft(['sample', ...args, '--kernels', 'reference']);
+        expect(ref.code, ref.stderr).toBe(0);
+        expect(weft(['sample', ...args, '--kernels', 'reference']).stdout).toBe(ref.stdout);
+        expect(weft(['sample', ...args, '--kernels', 'fast', '--threads', '3']).stdout).toBe(ref.stdout);
       }
     });
   });
