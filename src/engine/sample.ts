@@ -373,6 +373,10 @@ export function sample(state: ModelState, prompt: string | readonly number[], op
   // a task's tokens are spaced like words, but as the task names them (a number is no punctuation)
   const text = task ? (list: readonly number[]) => list.map(task.name).join(' ') : codec ? codec.decode : (list: readonly number[]) => wordsToText(list.map(String));
   const seq = [...ids];
+  // the rule's own continuation of the prompt, which the model's tokens are scored against: not
+  // the rule applied to what the model wrote, by which a model repeating one token would be
+  // right by its own repeats (induction: after "5 5" the rule says 5)
+  const ruled = [...ids];
   const generated: SampledToken[] = [];
   const scores: (TokenScore | null)[] = [];
   const decoder = new Decoder(state, Math.min(T, ids.length + o.tokens), options);
@@ -385,9 +389,9 @@ export function sample(state: ModelState, prompt: string | readonly number[], op
       const top = byProbability(p).slice(0, o.alternatives).map((t) => ({ id: t, word: word(t), probability: p[t] }));
       generated.push({ id, word: word(id), probability: p[id], top });
       if (task) {
-        // the rule judges what the model saw: the window it predicted from
-        const expected = task.next(context);
+        const expected = task.next(ruled.slice(Math.max(0, ruled.length - T)));
         scores.push(expected === null ? null : { expected, word: task.name(expected), correct: id === expected, expectedProbability: p[expected] });
+        ruled.push(expected ?? id);
       }
       seq.push(id);
     }

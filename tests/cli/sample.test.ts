@@ -252,16 +252,19 @@ describe('weft sample', () => {
       const ids: number[] = s.generated.map((g: { id: number }) => g.id);
       const seq = [5, 17, 3, 9, 5, 17, ...ids];
       expect(s.continuation).toBe(ids.join(' '));
-      // the rule by hand: the token after the previous occurrence of the one before; each probability from one full pass
+      // the rule by hand: the token after the previous occurrence of the one before, in the rule's
+      // own continuation of the prompt (never in what the model wrote: a model repeating one
+      // token is not right by its repeats); each probability from one full pass over the model's
       const full = logits(state, seq.slice(0, -1));
+      const ruled = [5, 17, 3, 9, 5, 17];
       const tokens = ids.map((id, i) => {
         const t = 6 + i;
-        const before = seq.slice(0, t - 1).lastIndexOf(seq[t - 1]);
-        if (before < 0) return null;
-        const expected = seq[before + 1];
-        return { expected, word: String(expected), correct: id === expected, expectedProbability: softmax(full.slice((t - 1) * 64, t * 64))[expected] };
+        const before = ruled.slice(0, t - 1).lastIndexOf(ruled[t - 1]);
+        const expected = before < 0 ? null : ruled[before + 1];
+        ruled.push(expected ?? id);
+        return expected === null ? null : { expected, word: String(expected), correct: id === expected, expectedProbability: softmax(full.slice((t - 1) * 64, t * 64))[expected] };
       });
-      expect(tokens[0]).toMatchObject({ expected: 3 });
+      expect(tokens.map((t) => t?.expected)).toEqual([3, 9, 5, 17, 3, 9]);
       const correct = tokens.filter((t) => t?.correct).length;
       expect(s.score).toEqual({ task: 'induction task (random runs repeated)', rule: 'the token after the previous occurrence of the token before it', scored: tokens.filter((t) => t).length, correct, tokens });
       const r = weft(['sample', induction, '--prompt', prompt, '--tokens', '6', '--show-probs']);
