@@ -71,7 +71,7 @@ function formatSample(s: Sample, showProbs: boolean, codec: TextCodec | null): s
     ? 'greedy'
     : [`temperature ${o.temperature}`, o.topK === null ? '' : `top-k ${o.topK}`, o.topP === 1 ? '' : `top-p ${o.topP}`, `seed ${o.seed}`].filter((x) => x).join(', ');
   const n = s.generated.length;
-  const units = codec ? `${codec.unit}s` : `token${n === 1 ? '' : 's'}`;
+  const units = `${codec ? codec.unit : 'token'}${n === 1 ? '' : 's'}`;
   const show = codec ? codec.show : (name: string) => name;
   const spaced = !codec || codec.tokenizer === 'word';
   const lines = [`after step ${s.step}, ${how}: [the prompt] and ${n} ${units}`];

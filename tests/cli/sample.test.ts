@@ -23,6 +23,7 @@ describe('weft sample', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^after step 3, greedy: \[the prompt\] and 6 words\n\[the scientists published their\] \S/);
     expect(r.stdout).not.toMatch(/window slides/); // 4 + 6 words fit the context of 16
+    expect(weft(['sample', log, '--prompt', PROMPT, '--tokens', '1']).stdout).toMatch(/^after step 3, greedy: \[the prompt\] and 1 word\n/);
     const j = weft(['sample', log, '--prompt', PROMPT, '--tokens', '6', '--at', '1', '--temperature', '0.8', '--seed', '3', '--json']);
     expect(j.code, j.stderr).toBe(0);
     const reader = openLog(log);
