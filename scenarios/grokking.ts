@@ -12,15 +12,15 @@ const MEMORISED_BY = 600;
 const GENERALISED_BY = 12_000;
 
 /** The first evaluation at which `holds` is true, or null. */
-const firstEval = (r: ScenarioRun, holds: (e: Evaluation) => boolean): Evaluation | null => r.evaluations.find(holds) ?? null;
+const firstEval = (r: Pick<ScenarioRun, 'evaluations'>, holds: (e: Evaluation) => boolean): Evaluation | null => r.evaluations.find(holds) ?? null;
 
 /**
  * The steps of the grokking signature on a run: A, the first evaluation with training accuracy
  * ≥ 99%; B, the last evaluation before held-out accuracy first rises above 5/P (the run's last
  * evaluation when it never does); C, the first with held-out accuracy ≥ 95%. null where a run
- * has no such evaluation.
+ * has no such evaluation. It reads only the evaluations: a run's, or a log's read back.
  */
-export function grokkingSteps(r: ScenarioRun): { A: number | null; B: number | null; C: number | null } {
+export function grokkingSteps(r: Pick<ScenarioRun, 'evaluations'>): { A: number | null; B: number | null; C: number | null } {
   const A = firstEval(r, (e) => (e.train.accuracy ?? 0) >= 0.99)?.step ?? null;
   const rise = r.evaluations.findIndex((e) => (e.heldOut.accuracy ?? 1) > NEAR_CHANCE);
   const B = rise === 0 ? null : (r.evaluations[rise === -1 ? r.evaluations.length - 1 : rise - 1]?.step ?? null);
