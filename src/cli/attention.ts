@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.ts';
 import { UNK } from '../data/tokenizer.ts';
-import { openLog } from '../log/reader.ts';
+import { openCheckedLog } from '../replay/check.ts';
 import { attentionAt } from '../replay/attention.ts';
 import { isHeadPattern, LINK_FORMED, trackLink, trackPattern, type LinkTrack, type PatternTrack } from '../replay/track.ts';
 import { intFlag, parseCommand } from './args.ts';
@@ -94,7 +94,7 @@ export async function attentionCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, { step: { type: 'string' }, layer: { type: 'string' }, head: { type: 'string' }, sentence: { type: 'string' }, json: { type: 'boolean' }, track: { type: 'string' }, every: { type: 'string' } }, ATTENTION_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   try {
     if (values.track !== undefined) {
       if (values.step !== undefined || values.layer !== undefined || values.head !== undefined) throw new UsageError('--track follows every head at every probed step: --step, --layer and --head do not go with it');

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import { openLog } from '../log/reader.ts';
+import { openCheckedLog } from '../replay/check.ts';
 import { checkOutput } from '../log/output.ts';
 import { startFork } from '../replay/fork.ts';
 import { parseCommand } from './args.ts';
@@ -27,7 +27,7 @@ export async function forkCommand(argv: string[]): Promise<number> {
   const { values, positionals } = p;
   if (!values.out) throw new UsageError('--out FILE is required');
   const out = resolve(String(values.out));
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   let n: number;
   let started: Awaited<ReturnType<typeof startFork>>;
   try {

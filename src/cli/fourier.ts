@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { openLog } from '../log/reader.ts';
+import { openCheckedLog } from '../replay/check.ts';
 import { FOURIER_TENSOR, FOURIER_TOP_DEFAULT, fourierAt, trackFourier, type FourierSpectrum, type FourierTrack } from '../replay/fourier.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { stepArg } from './replay.ts';
@@ -64,7 +64,7 @@ export async function fourierCommand(argv: string[]): Promise<number> {
   const p = parseCommand(argv, { at: { type: 'string' }, top: { type: 'string' }, track: { type: 'boolean' }, every: { type: 'string' }, json: { type: 'boolean' } }, FOURIER_USAGE, { count: 1, what: 'one log file' });
   if (!p) return 0;
   const { values, positionals } = p;
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   try {
     const top = intFlag(values.top, '--top', 1) ?? FOURIER_TOP_DEFAULT;
     if (values.track) {

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import { layerName } from '../layout/table.ts';
-import { openLog, type LogReader } from '../log/reader.ts';
+import { type LogReader } from '../log/reader.ts';
+import { openCheckedLog } from '../replay/check.ts';
 import { checkOutput, writeOutput, type OutputRule } from '../log/output.ts';
 import { stepView } from '../log/steps.ts';
 import { encodeSafetensors } from '../replay/safetensors.ts';
@@ -69,7 +70,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = p;
   if (values.force && !values.export) throw new UsageError('--force goes with --export FILE');
   const rule: OutputRule = { force: Boolean(values.force), inputs: [positionals[0]], flag: '--export' };
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   try {
     const n = stepArg(values.to, '--to', log);
     if (values.export) checkOutput(String(values.export), rule); // before the replay's work
@@ -98,7 +99,7 @@ export async function exportCommand(argv: string[]): Promise<number> {
   const format = String(values.format ?? 'safetensors');
   if (format !== 'safetensors' && format !== 'json') throw new UsageError(`--format: expected safetensors or json, got ${JSON.stringify(format)}`);
   const rule: OutputRule = { force: Boolean(values.force), inputs: [positionals[0]], flag: '--out' };
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   try {
     const n = stepArg(values.at, '--at', log);
     checkOutput(String(values.out), rule); // before the replay's work

@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.ts';
-import { openLog } from '../log/reader.ts';
+import { openCheckedLog } from '../replay/check.ts';
 import { describeData, taskFormatOf } from '../data/registry.ts';
 import type { TextCodec } from '../data/text-codec.ts';
 import { checkSample, modelStateAt, sample, textCodecOf, type Sample, type SampleScore } from '../replay/sample.ts';
@@ -107,7 +107,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
   if (values.track) {
     const other = ['at', 'prompt', 'tokens', 'temperature', 'top-k', 'top-p', 'seed', 'show-probs', 'data'].find((k) => values[k] !== undefined);
     if (other) throw new UsageError(`--track reads the recorded completion probes: --${other} does not apply to it`);
-    const log = openLog(positionals[0]);
+    const log = openCheckedLog(positionals[0]);
     try {
       const tracks = completionTracks(log);
       process.stdout.write(`${values.json ? JSON.stringify(tracks, null, 2) : tracks.map(formatCompletionTrack).join('\n\n')}\n`);
@@ -124,7 +124,7 @@ export async function sampleCommand(argv: string[]): Promise<number> {
     topP: numberFlag(values['top-p'], '--top-p'),
     seed: intFlag(values.seed, '--seed', 0),
   };
-  const log = openLog(positionals[0]);
+  const log = openCheckedLog(positionals[0]);
   try {
     const h = log.header;
     const dataPath = values.data as string | undefined;

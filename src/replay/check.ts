@@ -1,5 +1,5 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
-import type { LogReader } from '../log/reader.ts';
+import { openLog, type LogReader } from '../log/reader.ts';
 import { checkModelTable, stateAt } from './state.ts';
 
 /**
@@ -31,4 +31,20 @@ export function checkLog(log: LogReader): { frames: number; notChecked: string |
   }
   if (indexDamage) throw indexDamage;
   return { frames, notChecked };
+}
+
+/**
+ * A log opened for a command that answers from it (replay, export, sample, fourier, attention):
+ * checked whole first (checkLog), as inspect and verify do — a state re-executed past a damaged
+ * record is right, but the damage would go unsaid. Closed again when it is not intact.
+ */
+export function openCheckedLog(path: string): LogReader {
+  const log = openLog(path);
+  try {
+    checkLog(log);
+    return log;
+  } catch (e) {
+    log.close();
+    throw e;
+  }
 }

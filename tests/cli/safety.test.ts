@@ -163,6 +163,35 @@ describe('resume checks what it continues', () => {
   });
 });
 
+describe('every command that answers from a log checks it whole first', () => {
+  it('a damaged step record the answer does not read, or a damaged index: replay, export, sample, fourier, attention and fork say so (exit 3, the byte), never answer as if intact', () => {
+    const log = join(dir, 'answers.weft');
+    const r = weft(['run', 'modular-addition', '--model', 'tiny', '--steps', '6', '--set', 'record.keyframeEvery=6', '--out', log, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const f = openLog(log);
+    const step2 = f.frames.find((x) => x.kind === 'step' && x.step === 2)!;
+    f.close();
+    const bytes = readFileSync(log);
+    const damaged = {
+      step: Buffer.from(bytes).fill(bytes[step2.offset + 20] ^ 0x10, step2.offset + 20, step2.offset + 21),
+      index: Buffer.from(bytes).fill(bytes[bytes.length - 30] ^ 0x10, bytes.length - 30, bytes.length - 29),
+    };
+    for (const [what, b] of Object.entries(damaged)) {
+      const bad = join(dir, `answers-${what}.weft`);
+      writeFileSync(bad, b);
+      // the state after step 6 is the keyframe's, re-executed from 0 or read: none of these reads step 2's record for its answer
+      for (const args of [['replay', bad, '--to', '6'], ['export', bad, '--at', '6', '--out', join(dir, `x-${what}.safetensors`)], ['sample', bad, '--prompt', '3 + 5 ='], ['fourier', bad], ['attention', bad, '--track', 'previous-token'], ['fork', bad, '--at', '6', '--out', join(dir, `fork-${what}.weft`)]]) {
+        const c = weft(args);
+        expect(c.code, `${what}: ${args[0]} ${c.stdout}`).toBe(3);
+        expect(c.stderr.trim(), `${what}: ${args[0]}`).toMatch(/^weft \w+: .*answers-\w+\.weft: .*(corrupt at byte \d+|index)/);
+        expect(c.stdout, `${what}: ${args[0]}`).toBe('');
+      }
+      expect(existsSync(join(dir, `x-${what}.safetensors`))).toBe(false);
+      expect(existsSync(join(dir, `fork-${what}.weft`))).toBe(false);
+    }
+  });
+});
+
 describe('broken scenario files', () => {
   it('run --list names the broken file and still lists the others; the script itself fails in one line, exit 2', () => {
     // a project of its own (weft's scenarios/ is not written to: other tests list it meanwhile)
