@@ -8,10 +8,17 @@ import type { DataConfig, TaskFormat, TaskKind, TaskModel } from './task.ts';
 
 const registered = new Map<string, TaskKind>();
 
-/** Makes a data kind known to the config (`data.kind`), the trainer, replay and verify. */
-export function registerTask(t: TaskKind): void {
+/**
+ * Makes a data kind known to the config (`data.kind`), the trainer, replay and verify. Returns
+ * the function that forgets it again: a test's kind must not outlive the test (the test files
+ * of a worker share one process).
+ */
+export function registerTask(t: TaskKind): () => void {
   if (registered.has(t.kind)) throw new Error(`data kind ${t.kind} is registered twice`);
   registered.set(t.kind, t);
+  return () => {
+    if (registered.get(t.kind) === t) registered.delete(t.kind);
+  };
 }
 
 export function taskKinds(): string[] {

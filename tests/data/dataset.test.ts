@@ -143,10 +143,16 @@ describe('batches', () => {
       check: () => {},
       build: () => ({ vocabSize: 4, vocabulary: null, tokenizer: null, examples: 3, oneAnswer: false, write: (_i, inputs, targets) => { inputs.fill(0); targets.fill(IGNORED_TARGET); } }),
     };
-    registerTask(silent);
-    expect(taskKinds()).toContain('silent-test');
-    expect(() => new Dataset(data({ kind: 'silent-test' }), 4, 4, 1).batch(2)).toThrow('data.kind: the batch of step 2 of the silent test task counts no target: every target is ignored (-100), and a mean loss over none is undefined');
-    expect(() => registerTask(silent)).toThrow('data kind silent-test is registered twice');
+    const forget = registerTask(silent);
+    try {
+      expect(taskKinds()).toContain('silent-test');
+      expect(() => new Dataset(data({ kind: 'silent-test' }), 4, 4, 1).batch(2)).toThrow('data.kind: the batch of step 2 of the silent test task counts no target: every target is ignored (-100), and a mean loss over none is undefined');
+      expect(() => registerTask(silent)).toThrow('data kind silent-test is registered twice');
+    } finally {
+      forget();
+    }
+    // gone again: another test file in this process lists the kinds
+    expect(taskKinds()).not.toContain('silent-test');
   });
 });
 
