@@ -19,7 +19,12 @@ export const MODEL_PRESETS: Record<string, Partial<ModelConfig>> = { tiny: TINY,
 export function configFromFlags(base: WeftConfig, values: Record<string, unknown>): WeftConfig {
   const preset = values.model === undefined ? null : Object.hasOwn(MODEL_PRESETS, String(values.model)) ? MODEL_PRESETS[String(values.model)] : undefined;
   if (preset === undefined) throw new UsageError(`--model: expected one of ${Object.keys(MODEL_PRESETS).join(', ')}, got ${JSON.stringify(values.model)}`);
-  const sets = [...(preset ? Object.entries(preset).map(([k, v]) => `model.${k}=${v}`) : []), ...((values.set as string[] | undefined) ?? [])];
+  const userSets = (values.set as string[] | undefined) ?? [];
+  // a preset is a shape, not a vocabulary: on a user's file (data.kind text or tokens) V stays the
+  // file's (tiny's V 64 cut a text's characters to unnamed ids, and a BPE's 256 bytes to a refusal)
+  const onFile = ['text', 'tokens'].includes(base.data.kind) || userSets.some((x) => /^data\.kind=(text|tokens)$/.test(x));
+  const presetSets = preset ? Object.entries(preset).filter(([k]) => !(onFile && k === 'vocabSize')).map(([k, v]) => `model.${k}=${v}`) : [];
+  const sets = [...presetSets, ...userSets];
   const steps = intFlag(values.steps, '--steps', 0);
   const seed = intFlag(values.seed, '--seed', 0);
   if (values.record !== undefined) sets.push(`record.mode=${values.record}`);

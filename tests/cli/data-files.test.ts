@@ -60,7 +60,24 @@ describe('weft run on a user file', () => {
     log.close();
   });
 
-  it('a word vocabulary cut to model.vocabSize (as --model tiny does) is said when the run starts, not silently', () => {
+  it('--model tiny sets the shape, not the vocabulary, of a run on a file: V is the file\'s (characters, BPE)', () => {
+    const dir = tempDir();
+    const file = join(dir, 'words.txt');
+    const text = sentences(120);
+    writeFileSync(file, text);
+    const chars = new Set(Array.from(text)).size;
+    const c = weft(['run', file, '--model', 'tiny', '--steps', '1', '--no-log']);
+    expect(c.code, c.stderr).toBe(0);
+    expect(c.stderr).toMatch(new RegExp(`^words: 2 layers, d 32, 4 heads, dff 128, V ${chars}, T 16`, 'm'));
+    // varied enough that 256 merges leave more than one window of tokens
+    const varied = join(dir, 'varied.txt');
+    writeFileSync(varied, Array.from({ length: 2000 }, (_, i) => ((i * 7919) % 100_003).toString(36)).join(' '));
+    const b = weft(['run', varied, '--model', 'tiny', '--set', 'data.tokenizer=bpe', '--steps', '1', '--no-log']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/^varied: 2 layers, d 32, 4 heads, dff 128, V 512, T 16/m);
+  });
+
+  it('a word vocabulary cut by model.vocabSize (below the file\'s words) is said when the run starts, not silently', () => {
     const dir = tempDir();
     const file = join(dir, 'words.txt');
     writeFileSync(file, sentences(120)); // 12 words and '.'
