@@ -50,7 +50,7 @@ function formatTrack(t: FourierTrack): string {
   const last = t.points[t.points.length - 1];
   const keyWidth = Math.max(15, ...t.points.map((q) => q.keyFrequencies.join(' ').length));
   const lines = [
-    `the residues' embedding (${FOURIER_TENSOR} rows 0…${t.p - 1}, d ${t.dModel}) in the Fourier basis of Z_${t.p}, at ${t.points.length} steps (${t.source === 'keyframes' ? "the log's keyframes" : 'every N'}), ${first.step}…${last.step}`,
+    `the residues' embedding (${FOURIER_TENSOR} rows 0…${t.p - 1}, d ${t.dModel}) in the Fourier basis of Z_${t.p}, at ${t.points.length} steps (${t.source === 'keyframes' ? "the log's keyframes" : `every ${t.every} step${t.every === 1 ? '' : 's'}`}), ${first.step}…${last.step}`,
     `  top ${t.top}: the share of the non-constant energy in the ${t.top} frequencies with most (an even spread: ${percent(t.top / kMax)})`,
     `  ${'step'.padStart(7)}  ${`top ${t.top}`.padStart(6)}  ${'key frequencies'.padEnd(keyWidth)}  ${'held-out'.padStart(8)}  ${'train'.padStart(6)}`,
   ];

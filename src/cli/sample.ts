@@ -58,7 +58,7 @@ function formatScore(s: Sample, score: SampleScore): string {
       : `✗ ${right}, probability ${t.expectedProbability.toFixed(3)}; the model writes ${g.word}, probability ${g.probability.toFixed(3)}`;
   }
   const unscored = s.generated.length - score.scored;
-  return `${score.correct} of ${score.scored} tokens right by the rule: ${score.rule}${unscored ? `; ${unscored} not scored (the rule names no token for them)` : ''}`;
+  return `${score.correct} of ${score.scored} tokens right by the rule: ${score.rule}${unscored ? `; ${unscored} not scored (the rule names no token for ${unscored === 1 ? 'it' : 'them'})` : ''}`;
 }
 
 /**

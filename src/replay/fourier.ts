@@ -109,6 +109,8 @@ export interface FourierTrack {
   top: number;
   /** where the steps come from: the log's keyframes (with its first and last step), or every N */
   source: 'keyframes' | 'every';
+  /** the interval of `every`, null for keyframes */
+  every: number | null;
   points: (FourierSpectrum & { step: number; heldOutAccuracy: number | null; trainAccuracy: number | null })[];
 }
 
@@ -140,5 +142,5 @@ export function trackFourier(log: LogReader, opts: { top?: number; every?: numbe
     const e = evals.get(s);
     points.push({ step: s, ...spectrumOf(params, at, top), heldOutAccuracy: e?.heldOut.accuracy ?? null, trainAccuracy: e?.train.accuracy ?? null });
   }
-  return { tensor: FOURIER_TENSOR, p: at.p, dModel: at.d, top, source: opts.every === undefined ? 'keyframes' : 'every', points };
+  return { tensor: FOURIER_TENSOR, p: at.p, dModel: at.d, top, source: opts.every === undefined ? 'keyframes' : 'every', every: opts.every ?? null, points };
 }

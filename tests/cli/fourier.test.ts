@@ -63,7 +63,7 @@ describe('weft fourier', () => {
     const t = weft(['fourier', summary, '--track', '--json']);
     expect(t.code, t.stderr).toBe(0);
     const j = JSON.parse(t.stdout);
-    expect(j).toMatchObject({ tensor: 'tok_emb.weight', p: 31, dModel: 32, top: 5, source: 'keyframes' });
+    expect(j).toMatchObject({ tensor: 'tok_emb.weight', p: 31, dModel: 32, top: 5, source: 'keyframes', every: null });
     expect(j.points.map((q: { step: number }) => q.step)).toEqual([0, 2, 4]);
     // the evaluations (every 50, and the last step) beside them
     expect(j.points.map((q: { heldOutAccuracy: number | null }) => q.heldOutAccuracy === null)).toEqual([false, true, false]);
@@ -73,6 +73,8 @@ describe('weft fourier', () => {
     expect(fromSummary.points.map((q: { step: number }) => q.step)).toEqual([0, 1, 2, 3, 4]);
     expect(fromFull.points).toEqual(fromSummary.points);
     expect(fromSummary.points.filter((q: { step: number }) => q.step % 2 === 0)).toEqual(j.points);
+    expect(fromSummary).toMatchObject({ source: 'every', every: 1 });
+    expect(weft(['fourier', summary, '--track', '--every', '2']).stdout).toMatch(/at 3 steps \(every 2 steps\), 0…4\n/);
     const text = weft(['fourier', summary, '--track']);
     expect(text.stdout).toMatch(/at 3 steps \(the log's keyframes\), 0…4\n/);
     expect(text.stdout).toMatch(/\n +0 +\d+\.\d% +(\d+ ){4}\d+ +\d+\.\d% +\d+\.\d%\n +2 +\d+\.\d% +(\d+ ){4}\d+ +– +–\n/);

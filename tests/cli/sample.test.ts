@@ -274,7 +274,7 @@ describe('weft sample', () => {
       expect(lines.slice(0, 2)).toEqual(['after step 5, greedy: [the prompt] and 6 tokens', `[${prompt}] ${s.continuation}`]);
       expect(lines.slice(2, 8).map((l) => (/   ✓$/.test(l) ? true : /   ✗ right: \d+ [01]\.\d{3}$/.test(l) ? false : null))).toEqual(tokens.map((t) => t && t.correct));
       const unscored = tokens.filter((t) => t === null).length;
-      const rest = unscored ? `; ${unscored} not scored (the rule names no token for them)` : '';
+      const rest = unscored ? `; ${unscored} not scored (the rule names no token for ${unscored === 1 ? 'it' : 'them'})` : '';
       expect(lines.slice(8)).toEqual([`${correct} of ${6 - unscored} tokens right by the rule: the token after the previous occurrence of the token before it${rest}`, '']);
       for (const [bad, msg] of [['5 64', '64 is not a token id of the run\'s vocabulary'], ['5 x 3', 'x is not a token id'], ['', 'no token ids in it']]) {
         const e = weft(['sample', induction, '--prompt', bad]);
