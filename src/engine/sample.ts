@@ -253,6 +253,8 @@ function checkOptions(o: SampleOptions, V: number, tokensDefault: number): Sampl
   if (topK !== null && !(Number.isInteger(topK) && topK >= 1)) throw new UsageError(`--top-k ${topK}: expected a whole number ≥ 1 (leave it out to keep every token)`);
   const topP = o.topP ?? 1;
   if (!(topP > 0 && topP <= 1)) throw new UsageError(`--top-p ${topP}: expected a number in (0, 1]`);
+  // greedy takes the likeliest token: a top-k or top-p there would be silently ignored
+  if (temperature === 0 && (o.topK !== undefined || o.topP !== undefined)) throw new UsageError(`--${o.topK !== undefined ? 'top-k' : 'top-p'} applies when sampling: give --temperature above 0 too (at 0, greedy, the likeliest token is taken)`);
   const seed = o.seed ?? 0;
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed ${seed}: expected a whole number ≥ 0`);
   const alternatives = Math.min(V, o.alternatives ?? 5);

@@ -61,6 +61,8 @@ describe('weft sample', () => {
       [[log, '--prompt', PROMPT, '--top-k', '0'], /--top-k 0: expected a whole number ≥ 1 \(leave it out to keep every token\)$/],
       [[log, '--prompt', PROMPT, '--top-p', '0'], /--top-p 0: expected a number in \(0, 1\]$/],
       [[log, '--prompt', PROMPT, '--top-p', '1.01'], /--top-p 1.01: expected a number in \(0, 1\]$/],
+      [[log, '--prompt', PROMPT, '--top-k', '3'], /--top-k applies when sampling: give --temperature above 0 too \(at 0, greedy, the likeliest token is taken\)$/],
+      [[log, '--prompt', PROMPT, '--top-p', '0.9', '--temperature', '0'], /--top-p applies when sampling: give --temperature above 0 too/],
       [[log, '--prompt', 'the cat '.repeat(9)], /--prompt: 18 tokens, more than the model's context of 16$/],
       [[random, '--prompt', PROMPT], /random\.weft: weft sample reads a prompt as text, and a run on the random corpus has token ids only \(the library's sample takes token ids\)$/],
       [[log, '--prompt', PROMPT, '--data', 'x.txt'], /^weft sample: --data x\.txt: only a BPE run reads its data file \(to train its merges again\); this one's text is in the log$/],
