@@ -1,6 +1,7 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { EXIT } from './errors.ts';
 import { checkLog } from '../replay/check.ts';
+import { fileScenarioName } from '../engine/file-scenario.ts';
 import { layerName } from '../layout/table.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
@@ -112,7 +113,10 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         checked = log.frames.length;
       }
     }
-    const resume = `npx weft run ${log.header.scenario} --resume --out ${log.path}`;
+    // a run on a file (weft run FILE.txt) continues by the file, not by the name it was given
+    const ran = log.header.config.data;
+    const onFile = (ran.kind === 'text' || ran.kind === 'tokens') && ran.path !== '' && fileScenarioName(ran.path) === log.header.scenario;
+    const resume = `npx weft run ${onFile ? ran.path : log.header.scenario} --resume --out ${log.path}`;
     const damaged = () => {
       process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);
       return EXIT.corrupt;

@@ -18,6 +18,11 @@ const EVAL_BATCHES_MAX = 8;
  * data.kind tokens, every window training (model.vocabSize, data.heldOutPath from --set). The
  * path is kept as given, never made absolute.
  */
+/** The scenario name a run on a file gets (its header's `scenario`): the file's stem, lower-cased, in [a-z0-9-]. */
+export function fileScenarioName(path: string): string {
+  return basename(path).replace(DATA_FILE, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'data';
+}
+
 export function fileScenario(path: string, baseline: Scenario): Scenario {
   const text = path.endsWith('.txt');
   const over: DeepPartial<WeftConfig> = {
@@ -32,7 +37,7 @@ export function fileScenario(path: string, baseline: Scenario): Scenario {
     const available = new Dataset(config.data, m.vocabSize, m.contextLength, config.seed).evalBatches('heldOut');
     config = validateConfig(mergeConfig(config, { eval: { every: 20, batches: Math.min(EVAL_BATCHES_MAX, available) } }));
   }
-  const name = basename(path).replace(DATA_FILE, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'data';
+  const name = fileScenarioName(path);
   return {
     name,
     description: `The baseline scenario's settings on ${path} (${text ? 'text, char tokenizer, a tenth held out' : 'uint16 tokens'}).`,

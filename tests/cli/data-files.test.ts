@@ -60,6 +60,23 @@ describe('weft run on a user file', () => {
     log.close();
   });
 
+  it('a killed run on a file: inspect names the command that continues it (by the file, not its scenario name), and that command does', () => {
+    const dir = tempDir();
+    const file = join(dir, 'My Words.txt');
+    writeFileSync(file, sentences(120));
+    const out = join(dir, 'killed.weft');
+    expect(weft(['run', file, ...TINY, '--steps', '3', '--out', out]).code).toBe(0);
+    const f = openLog(out);
+    const end = f.frames.find((x) => x.kind === 'end')!;
+    f.close();
+    truncateSync(out, end.offset); // as if killed before its end record
+    const i = weft(['inspect', out]);
+    expect(i.stdout).toContain(`(resume: npx weft run ${file} --resume --out ${out})`);
+    const again = weft(['run', file, '--resume', '--out', out, '--quiet']); // as inspect prints it
+    expect(again.code, again.stderr).toBe(0);
+    expect(weft(['inspect', out]).stdout).toMatch(/ended: completed after 3 steps/);
+  });
+
   it('--model tiny sets the shape, not the vocabulary, of a run on a file: V is the file\'s (characters, BPE)', () => {
     const dir = tempDir();
     const file = join(dir, 'words.txt');
