@@ -80,6 +80,8 @@ export async function loadScenario(nameOrPath: string): Promise<Scenario> {
   let file: string;
   if (isPath) {
     file = isAbsolute(nameOrPath) ? nameOrPath : resolve(nameOrPath);
+    // a log or a README given to `run` is no scenario: said before Node's "Unknown file extension"
+    if (!/\.[cm]?[jt]s$/.test(file)) throw new UsageError(`${nameOrPath}: expected a scenario's name, a scenario file (.ts, .mts, .js, .mjs), a text file (.txt) or a token file (.bin)${file.endsWith('.weft') ? ' — a log is continued with --resume --out LOG, or forked with weft fork' : ''}`);
     if (!existsSync(file)) throw new UsageError(`no scenario file ${file}`);
   } else {
     const found = findScenario(nameOrPath);

@@ -37,7 +37,11 @@ export function completionTracks(log: LogReader): CompletionTrack[] {
   const h = log.header;
   const prompts = h.config.probe?.prompts ?? [];
   const probes = prompts.length ? log.readProbes().filter((p) => p.completions) : [];
-  if (!probes.length) throw new UsageError(`${log.path}: no completion probes (record them with --set 'probe.prompts=["The scientists published their"]')`);
+  if (!probes.length) {
+    // completion probes read their prompts as words: a run without a word vocabulary cannot record them
+    const how = h.vocab ? ` (record them with --set 'probe.prompts=["The scientists published their"]')` : ` (they need a run on words; sample a step instead: weft sample ${log.path} --at N --prompt …)`;
+    throw new UsageError(`${log.path}: no completion probes${how}`);
+  }
   const word = (id: number) => (h.vocab ? h.vocab[id] ?? UNK : String(id));
   return prompts.map((prompt, i) => {
     const steps = probes.map((p): CompletionAt => {

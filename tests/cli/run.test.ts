@@ -20,6 +20,14 @@ describe('weft run: bad input gives one clear line and exit code 2', () => {
     expect(r.code).toBe(2);
     expectOneLine(r.stderr, /unknown scenario "no-such-scenario"; known: .*baseline/);
   });
+  it('a file that is no scenario, text or token file (a log, a README): what run takes, not Node\'s "Unknown file extension"', () => {
+    for (const [arg, tail] of [['runs/x.weft', ' — a log is continued with --resume --out LOG, or forked with weft fork'], ['./README.md', '']]) {
+      const r = weft(['run', arg]);
+      expect(r.code, arg).toBe(2);
+      expect(r.stderr, arg).toBe(`weft run: ${arg}: expected a scenario's name, a scenario file (.ts, .mts, .js, .mjs), a text file (.txt) or a token file (.bin)${tail}\n`);
+    }
+  });
+
   it('unknown --set key', () => {
     const r = weft(['run', 'baseline', '--set', 'model.colour=blue']);
     expect(r.code).toBe(2);

@@ -285,6 +285,12 @@ describe('weft sample', () => {
       }
     });
 
+    it('--track on a task run says completion probes need words (not a story prompt to record)', () => {
+      const r = weft(['sample', modular, '--track']);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`weft sample: ${modular}: no completion probes (they need a run on words; sample a step instead: weft sample ${modular} --at N --prompt …)\n`);
+    });
+
     it('the same bytes twice, and on either kernel set, greedy and seeded', () => {
       for (const args of [[modular, '--prompt', '3 + 5 =', '--show-probs'], [modular, '--prompt', '3 + 5 =', '--temperature', '0.8', '--seed', '3', '--tokens', '2'], [induction, '--prompt', '5 17 3 9 5 17', '--temperature', '0.8', '--seed', '3', '--show-probs']]) {
         const ref = weft(['sample', ...args, '--kernels', 'reference']);
