@@ -34,7 +34,7 @@ export function checkLog(log: LogReader): { frames: number; notChecked: string |
 }
 
 /**
- * A log opened for a command that answers from it (replay, export, sample, fourier, attention):
+ * A log opened for a command that answers from it (replay, export, sample, fourier, attention, fork):
  * checked whole first (checkLog), as inspect and verify do — a state re-executed past a damaged
  * record is right, but the damage would go unsaid. Closed again when it is not intact.
  */
