@@ -302,9 +302,9 @@ function readmeBlock(o: Record<string, unknown>): string {
   if (busy) {
     const row = (k: string, label: string) => {
       const b = busy[k];
-      return `${label} weft ${b.weftSlowdown.toFixed(2)}× slower${b.torchSlowdown === null ? '' : `, PyTorch ${b.torchSlowdown.toFixed(2)}×; weft / PyTorch then ${b.weftOverTorch.busy!.toFixed(2)}×`} (fastest with ${b.fasterThreads === 1 ? '1 thread' : `${b.fasterThreads} threads`})`;
+      return `${label} weft at ${(1 / b.weftSlowdown).toFixed(2)}× its quiet steps/s${b.torchSlowdown === null ? '' : `, PyTorch at ${(1 / b.torchSlowdown).toFixed(2)}×; weft / PyTorch then ${b.weftOverTorch.busy!.toFixed(2)}×`} (fastest with ${b.fasterThreads === 1 ? '1 thread' : `${b.fasterThreads} threads`})`;
     };
-    lines.push('', `Beside a process busy on one core: ${row('fabricBench f32acc', 'fabric-bench f32acc')}; ${row('tiny f32acc', 'tiny f32acc')}; ${row('fabricBench f64acc', 'fabric-bench f64acc')}; ${row('tiny f64acc', 'tiny f64acc')}.`);
+    lines.push('', `Beside a process busy on one core (one run each, quiet and busy, on a shared machine: a ratio above 1 is the machine's noise): ${row('fabricBench f32acc', 'fabric-bench f32acc')}; ${row('tiny f32acc', 'tiny f32acc')}; ${row('fabricBench f64acc', 'fabric-bench f64acc')}; ${row('tiny f64acc', 'tiny f64acc')}.`);
   }
   lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
   return lines.join('\n');
