@@ -2,29 +2,20 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mergeConfig, validateConfig, DEFAULT_CONFIG, type DeepPartial, type WeftConfig } from '../../src/config/config.ts';
-import { runTraining } from '../../src/engine/run.ts';
 import { Trainer } from '../../src/engine/trainer.ts';
 import { probeIndex } from '../../src/engine/probe.ts';
-import { Recorder } from '../../src/engine/recorder.ts';
 import { openLog } from '../../src/log/reader.ts';
 import { viewAs } from '../../src/log/format.ts';
-import { startResume } from '../../src/replay/fork.ts';
 import { verifyLog } from '../../src/replay/verify.ts';
 import { trackLink } from '../../src/replay/track.ts';
-import { framesOf, tempDir } from '../log/helpers.ts';
+import { framesOf, recordStopped, resumedLogsDiffering, tempDir } from '../log/helpers.ts';
 import { weft } from '../helpers.ts';
 
 const SMALL: DeepPartial<WeftConfig> = { model: { nLayers: 2, nHeads: 2, dModel: 8, dFF: 16, vocabSize: 0, contextLength: 16 }, data: { sentences: 100, batchSize: 2 } };
 const cfg = (over: DeepPartial<WeftConfig>) => validateConfig(mergeConfig(mergeConfig(DEFAULT_CONFIG, SMALL), over));
 const PROBE = { every: 2, sentences: ['The scientists published their findings after they completed the experiment.', 'The professor finished her lecture.'], links: ['they->scientists'] };
 
-function record(path: string, c: WeftConfig, prepare?: (t: Trainer) => void, stopAfter?: number): void {
-  const t = new Trainer(c);
-  prepare?.(t);
-  const rec = Recorder.create(path, 'probe-test', c, t, { overwrite: true });
-  const result = runTraining(t, c.steps, [rec], () => stopAfter !== undefined && t.stepsDone >= stopAfter);
-  rec.finish(result, t);
-}
+const record = (path: string, c: WeftConfig, prepare?: (t: Trainer) => void, stopAfter?: number) => recordStopped(path, c, 'probe-test', stopAfter, prepare);
 
 
 describe('attention probes', () => {
@@ -106,19 +97,8 @@ describe('attention probes', () => {
   });
 
   it('a resumed run writes the probes an uninterrupted one does, byte for byte', () => {
-    const dir = tempDir();
     const c = cfg({ steps: 7, record: { mode: 'compact', keyframeEvery: 3 }, probe: PROBE });
-    const whole = join(dir, 'whole.weft');
-    record(whole, c);
-    for (const stop of [2, 3, 4, 5]) {
-      const part = join(dir, `part-${stop}.weft`);
-      record(part, c, undefined, stop);
-      const log = openLog(part);
-      const { trainer, recorder } = startResume(log);
-      log.close();
-      recorder.finish(runTraining(trainer, c.steps, [recorder]), trainer);
-      expect(readFileSync(part).equals(readFileSync(whole)), `interrupted after step ${stop}`).toBe(true);
-    }
+    expect(resumedLogsDiffering(tempDir(), c, 'probe-test', [2, 3, 4, 5]), 'interrupted after these steps').toEqual([]);
   });
 
   it('tracking a link: from the probes and by replay, the same numbers', () => {

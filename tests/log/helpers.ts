@@ -8,6 +8,7 @@ import { Trainer } from '../../src/engine/trainer.ts';
 import { Recorder } from '../../src/engine/recorder.ts';
 import { ROOT } from '../helpers.ts';
 import { openLog } from '../../src/log/reader.ts';
+import { startResume } from '../../src/replay/fork.ts';
 
 export function tempDir(): string {
   return mkdtempSync(join(tmpdir(), 'weft-test-'));
@@ -21,6 +22,35 @@ export const MICRO: DeepPartial<WeftConfig> = {
 
 export function config(over: DeepPartial<WeftConfig>): WeftConfig {
   return validateConfig(mergeConfig(DEFAULT_CONFIG, over));
+}
+
+/**
+ * Trains and records `c` as scenario `scenario`, stopped after step `stopAfter` when given (the
+ * log of a run interrupted there); `prepare` runs on the trainer before the first step.
+ */
+export function recordStopped(path: string, c: WeftConfig, scenario: string, stopAfter?: number, prepare?: (t: Trainer) => void): void {
+  const t = new Trainer(c);
+  prepare?.(t);
+  const rec = Recorder.create(path, scenario, c, t, { overwrite: true });
+  rec.finish(runTraining(t, c.steps, [rec], () => stopAfter !== undefined && t.stepsDone >= stopAfter), t);
+}
+
+/**
+ * The run of `c` stopped after each of `stops` and resumed from its log (startResume): the stops
+ * whose resumed log differs from the uninterrupted run's by any byte (none, when resume is exact).
+ */
+export function resumedLogsDiffering(dir: string, c: WeftConfig, scenario: string, stops: readonly number[]): number[] {
+  const whole = join(dir, 'whole.weft');
+  recordStopped(whole, c, scenario);
+  return stops.filter((stop) => {
+    const part = join(dir, `part-${stop}.weft`);
+    recordStopped(part, c, scenario, stop);
+    const log = openLog(part);
+    const { trainer, recorder } = startResume(log);
+    log.close();
+    recorder.finish(runTraining(trainer, c.steps, [recorder]), trainer);
+    return !readFileSync(part).equals(readFileSync(whole));
+  });
 }
 
 /** Trains and records; returns the state hash after every step (index = step). */
