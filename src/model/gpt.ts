@@ -119,7 +119,7 @@ export class GPT implements Model, NormTensors {
   /** the packed rows' buffers, made at the first forward pass some rows of which carry no loss */
   private packed: LossRows | null = null;
   /** whether the last forward pass ran its tail on the loss rows only */
-  private pruned = false;
+  private lastPassPacked = false;
 
   constructor(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, B: number, T: number, norm: GptNorm = layerNorm) {
     if (cfg.dModel % cfg.nHeads !== 0) throw new RangeError(`dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
@@ -276,9 +276,11 @@ export class GPT implements Model, NormTensors {
     // a loss they run on those rows only (packed; an answer-only task's is one row in T). Their
     // bits are the full pass's; the other rows' gradients are exact zeros, which add nothing to
     // a weight's gradient (every sum starts at +0, and +0 + ±0 = +0), and they enter attention's
-    // backward as the +0 that a matmul writes for a zero gradient row.
+    // backward as the +0 that a matmul writes for a zero gradient row. (Where the two could
+    // part: a row without a loss whose activation overflows puts NaN in the full pass's weight
+    // gradients through 0·∞; here that row is not computed.)
     const rows = L > 0 && this.packLossRows ? this.lossRowsOf(this.targets) : null;
-    this.pruned = rows !== null;
+    this.lastPassPacked = rows !== null;
     const n = rows ? rows.n : N;
     const wpe = cfg.posEmb ? P.subarray(this.o('pos_emb.weight')) : this.zeros;
     k.encoderForward(this.emb, this.inputs, P.subarray(this.o('tok_emb.weight')), wpe, B, T, C);
@@ -415,7 +417,7 @@ export class GPT implements Model, NormTensors {
     const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
     const N = B * T;
     // the last forward's loss rows, packed (forward: the last block's tail ran on them alone)
-    const rows = this.pruned ? this.packed! : null;
+    const rows = this.lastPassPacked ? this.packed! : null;
     const n = rows ? rows.n : N;
     k.crossEntropyBackward(this.dLogits, this.probs, rows ? rows.targets : this.targets, n, V);
     const hF = cfg.layerNorm ? this.lnf : this.xFinal;
@@ -486,8 +488,8 @@ export class GPT implements Model, NormTensors {
   /** The first activation of the last forward, in forward order, holding a NaN or Inf. */
   firstNonFiniteActivation(): string | null {
     const { B, T, cfg } = this;
-    // the last block past attention and the final norm hold the loss rows only, when pruned
-    const rows = this.pruned ? this.packed!.n : B * T;
+    // the last block past attention and the final norm hold the loss rows only, when packed
+    const rows = this.lastPassPacked ? this.packed!.n : B * T;
     const packed = (arr: FloatArray, l: number, w: number): ArrayLike<number> => (l === cfg.nLayers - 1 ? arr.subarray(0, rows * w) : arr);
     const C = cfg.dModel;
     const named: [string, ArrayLike<number>][] = [['emb', this.emb]];
