@@ -11,8 +11,9 @@ export const VIEW_USAGE = `weft view <log.weft | dir>… [--port P] [--host H]
   layer × step heat maps (gradient norm, update-to-weight ratio ‖Δw‖/‖w‖, ‖m‖, ‖v‖, effective
   step size), any step's tensors (norms and histograms of w, g, Δw and the optimizer's buffers,
   dropout keep-rates; replayed exactly), several runs compared (where they first part, as
-  weft diff finds it), and where an attention head looks (layers and heads numbered from 1).
-  A directory stands for the .weft files in it; a sweep's folder (weft sweep --out DIR) for its
+  weft diff finds it), held-out and training-split evaluations, where an attention head looks
+  (layers and heads numbered from 1), and on an induction run every head's induction and
+  previous-token score through training. A directory stands for the .weft files in it; a sweep's folder (weft sweep --out DIR) for its
   runs' logs. Ctrl-C stops the server (exit 0).
   --port P   the port (default ${VIEW_DEFAULT_PORT}; 0: any free one)
   --host H   the address to listen on (default 127.0.0.1, this machine only; another address

@@ -24,9 +24,13 @@ export const IGNORED_TARGET = -100;
  */
 export interface Kernels {
   readonly mode: string;
-  /** Storage for a tensor the kernels will read or write (the model's parameters, activations, gradients). */
+  /**
+   * Storage for a tensor the kernels will read or write (the model's parameters, activations,
+   * gradients), all +0 as a new typed array is: a model's stand-in zeros and an optimizer's
+   * first moments count on it, whenever they are made.
+   */
   alloc(dtype: Dtype, n: number): FloatArray;
-  /** Storage for bytes the kernels will read (dropout keep-masks). */
+  /** Storage for bytes the kernels will read (dropout keep-masks), all 0. */
   allocBytes(n: number): Uint8Array;
   encoderForward(out: FloatArray, idx: Int32Array, wte: FloatArray, wpe: FloatArray, B: number, T: number, C: number): void;
   encoderBackward(dwte: FloatArray, dwpe: FloatArray, dout: FloatArray, idx: Int32Array, B: number, T: number, C: number): void;

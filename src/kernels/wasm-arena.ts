@@ -74,12 +74,13 @@ export class WasmArena<E> {
 
   alloc(dtype: Dtype, n: number): FloatArray {
     const p = this.reserve((dtype === 'float32' ? 4 : 8) * n); // first: it may grow the buffer
-    return dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
+    // zeroed: the bump pointer hands out memory an earlier call's scratch may have used
+    return (dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n)).fill(0);
   }
 
   allocBytes(n: number): Uint8Array {
     const p = this.reserve(n);
-    return new Uint8Array(this.buffer, p, n);
+    return new Uint8Array(this.buffer, p, n).fill(0);
   }
 
   /** Whether an array lives in this memory. */

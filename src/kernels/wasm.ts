@@ -165,13 +165,15 @@ export class WasmKernels implements Kernels {
   allocBytes(n: number): Uint8Array {
     lengthChecks.allocBytes(n);
     const p = this.reserve(n); // first: it may grow the buffer
-    return new Uint8Array(this.buffer, p, n);
+    // zeroed: the bump pointer hands out memory an earlier call's scratch may have used
+    return new Uint8Array(this.buffer, p, n).fill(0);
   }
 
   alloc(dtype: Dtype, n: number): FloatArray {
     lengthChecks.alloc(dtype, n);
     const p = this.reserve((dtype === 'float32' ? 4 : 8) * n); // first: it may grow the buffer
-    return dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n);
+    // zeroed: the bump pointer hands out memory an earlier call's scratch may have used
+    return (dtype === 'float32' ? new Float32Array(this.buffer, p, n) : new Float64Array(this.buffer, p, n)).fill(0);
   }
 
   /** Address of a[off…off+n) in the memory: in place when a lives there, else a copy. */

@@ -45,6 +45,19 @@ export const layerNorm: GptNorm = {
   },
 };
 
+/**
+ * The rows that carry a loss, when some do not (a task's loss mask, as an answer-only task's),
+ * and the buffers of the part of the pass that runs on them alone, packed in row order.
+ */
+interface LossRows {
+  rows: Int32Array; n: number;
+  // attention's output and the residual stream entering the last block, a dropout mask there
+  attY: FloatArray; x: FloatArray; mask: Uint8Array;
+  targets: Int32Array; logits: FloatArray; losses: Float64Array;
+  // attention's output gradient and the residual gradient, spread back over every row (+0 elsewhere)
+  dAttY: FloatArray; dMid: FloatArray;
+}
+
 interface BlockActs {
   ln1: FloatArray; ln1Stats: NormStats;
   qkv: FloatArray; // (B,T,3C)
@@ -101,6 +114,12 @@ export class GPT implements Model, NormTensors {
   private readonly sink: FloatArray;
   /** tied embeddings: the encoder's part of tok_emb's gradient, added to the head's */
   private readonly dTokEmb: FloatArray | null;
+  /** false: every row runs the whole pass, loss or not (what the packed pass is tested against) */
+  packLossRows = true;
+  /** the packed rows' buffers, made at the first forward pass some rows of which carry no loss */
+  private packed: LossRows | null = null;
+  /** whether the last forward pass ran its tail on the loss rows only */
+  private lastPassPacked = false;
 
   constructor(cfg: ModelConfig, kernels: Kernels, dtype: Dtype, B: number, T: number, norm: GptNorm = layerNorm) {
     if (cfg.dModel % cfg.nHeads !== 0) throw new RangeError(`dModel ${cfg.dModel} is not divisible by nHeads ${cfg.nHeads}`);
@@ -183,24 +202,55 @@ export class GPT implements Model, NormTensors {
     return this.o(this.cfg.tieEmbeddings ? 'tok_emb.weight' : 'head.weight');
   }
 
-  private dropout(site: string, out: FloatArray, inp: FloatArray, n: number): void {
-    const p = this.cfg.dropout;
-    const keep = this.masks?.get(site);
-    if (p === 0 || !keep) {
-      if (p !== 0 && this.masks) throw new Error(`dropout mask for site ${site} missing`);
-      out.set(inp.subarray(0, n));
-      return;
-    }
-    this.kernels.dropoutForward(out, inp, keep, p, n);
-  }
-
-  private dropoutBack(site: string, dinp: FloatArray, dout: FloatArray, n: number): void {
+  /** The keep-mask of a site, its packed rows' when `rows` is given; null without dropout. */
+  private maskOf(site: string, rows: LossRows | null): Uint8Array | null {
     const keep = this.masks?.get(site);
     if (this.cfg.dropout === 0 || !keep) {
-      dinp.set(dout.subarray(0, n));
-      return;
+      if (this.cfg.dropout !== 0 && this.masks) throw new Error(`dropout mask for site ${site} missing`);
+      return null;
     }
-    this.kernels.dropoutBackward(dinp, dout, keep, this.cfg.dropout, n);
+    return rows ? gatherRows(rows.mask, keep, rows.rows, rows.n, this.cfg.dModel) : keep;
+  }
+
+  /** `n` elements; `rows`: they are the packed loss rows (the site's mask read at their rows) */
+  private dropout(site: string, out: FloatArray, inp: FloatArray, n: number, rows: LossRows | null = null): void {
+    const keep = this.maskOf(site, rows);
+    if (!keep) out.set(inp.subarray(0, n));
+    else this.kernels.dropoutForward(out, inp, keep, this.cfg.dropout, n);
+  }
+
+  private dropoutBack(site: string, dinp: FloatArray, dout: FloatArray, n: number, rows: LossRows | null = null): void {
+    const keep = this.maskOf(site, rows);
+    if (!keep) dinp.set(dout.subarray(0, n));
+    else this.kernels.dropoutBackward(dinp, dout, keep, this.cfg.dropout, n);
+  }
+
+  /**
+   * The rows of `targets` that carry a loss, packed, when some rows carry none and one does;
+   * null when all do (or none: the mean over no rows is NaN either way, as the kernel's).
+   */
+  private lossRowsOf(targets: Int32Array): LossRows | null {
+    const N = targets.length;
+    let n = 0;
+    for (let i = 0; i < N; i++) if (targets[i] !== IGNORED_TARGET) n++;
+    if (n === N || n === 0) return null;
+    if (!this.packed) {
+      const { dModel: C, vocabSize: V } = this.cfg;
+      const f = (k: number) => this.kernels.alloc(this.dtype, k);
+      this.packed = {
+        rows: new Int32Array(N), n: 0, attY: f(N * C), x: f(N * C), mask: new Uint8Array(N * C),
+        targets: new Int32Array(N), logits: f(N * V), losses: this.kernels.alloc('float64', N) as Float64Array,
+        dAttY: f(N * C), dMid: f(N * C),
+      };
+    }
+    const r = this.packed;
+    r.n = n;
+    for (let i = 0, j = 0; i < N; i++) {
+      if (targets[i] === IGNORED_TARGET) continue;
+      r.rows[j] = i;
+      r.targets[j++] = targets[i];
+    }
+    return r;
   }
 
   /** The logits of the last forward pass, (B·T, V) row-major: what a task's metrics read (accuracy: the argmax at the answer). */
@@ -221,6 +271,17 @@ export class GPT implements Model, NormTensors {
     this.inputs.set(inputs);
     this.targets.set(targets);
     this.masks = masks;
+    // Past its attention each row of the last block is its own: its norm, projections, MLP,
+    // the final norm and the head compute a row from that row alone, so on the rows that carry
+    // a loss they run on those rows only (packed; an answer-only task's is one row in T). Their
+    // bits are the full pass's; the other rows' gradients are exact zeros, which add nothing to
+    // a weight's gradient (every sum starts at +0, and +0 + ±0 = +0), and they enter attention's
+    // backward as the +0 that a matmul writes for a zero gradient row. (Where the two could
+    // part: a row without a loss whose activation overflows puts NaN in the full pass's weight
+    // gradients through 0·∞; here that row is not computed.)
+    const rows = L > 0 && this.packLossRows ? this.lossRowsOf(this.targets) : null;
+    this.lastPassPacked = rows !== null;
+    const n = rows ? rows.n : N;
     const wpe = cfg.posEmb ? P.subarray(this.o('pos_emb.weight')) : this.zeros;
     k.encoderForward(this.emb, this.inputs, P.subarray(this.o('tok_emb.weight')), wpe, B, T, C);
     this.dropout('emb', this.embDrop, this.emb, N * C);
@@ -233,35 +294,48 @@ export class GPT implements Model, NormTensors {
         this.norm.forward(this, `${p}.ln1`, a.ln1, a.ln1Stats, x, N, C);
         h = a.ln1;
       }
+      // every row's key and value: the loss rows' queries read them
       this.linear(`${p}.attn.qkv`, a.qkv, h, N, C, 3 * C);
       k.attentionForward(a.attY, a.att, a.qkv, B, T, C, NH);
-      this.linear(`${p}.attn.proj`, a.attProj, a.attY, N, C, C);
-      this.dropout(`${p}.attn`, a.attDrop, a.attProj, N * C);
+      const r = l === L - 1 ? rows : null;
+      const m = r ? n : N;
+      const attY = r ? gatherRows(r.attY, a.attY, r.rows, n, C) : a.attY;
+      const xIn = r ? gatherRows(r.x, x, r.rows, n, C) : x;
+      this.linear(`${p}.attn.proj`, a.attProj, attY, m, C, C);
+      this.dropout(`${p}.attn`, a.attDrop, a.attProj, m * C, r);
       const out = this.xs[l + 1];
       // without an MLP (attention only) the block ends at x_mid
       const mid = cfg.mlp ? a.xMid : out;
-      if (cfg.residual) k.add(mid, x, a.attDrop, N * C);
-      else mid.set(a.attDrop);
+      if (cfg.residual) k.add(mid, xIn, a.attDrop, m * C);
+      else mid.set(a.attDrop.subarray(0, m * C));
       if (!cfg.mlp) continue;
       h = a.xMid;
       if (cfg.layerNorm) {
-        this.norm.forward(this, `${p}.ln2`, a.ln2, a.ln2Stats, a.xMid, N, C);
+        this.norm.forward(this, `${p}.ln2`, a.ln2, a.ln2Stats, a.xMid, m, C);
         h = a.ln2;
       }
-      this.linear(`${p}.mlp.fc`, a.fc, h, N, C, F);
-      k.activationForward(cfg.activation, a.act, a.fc, N * F);
-      this.linear(`${p}.mlp.proj`, a.mlpProj, a.act, N, F, C);
-      this.dropout(`${p}.mlp`, a.mlpDrop, a.mlpProj, N * C);
-      if (cfg.residual) k.add(out, a.xMid, a.mlpDrop, N * C);
-      else out.set(a.mlpDrop);
+      this.linear(`${p}.mlp.fc`, a.fc, h, m, C, F);
+      k.activationForward(cfg.activation, a.act, a.fc, m * F);
+      this.linear(`${p}.mlp.proj`, a.mlpProj, a.act, m, F, C);
+      this.dropout(`${p}.mlp`, a.mlpDrop, a.mlpProj, m * C, r);
+      if (cfg.residual) k.add(out, a.xMid, a.mlpDrop, m * C);
+      else out.set(a.mlpDrop.subarray(0, m * C));
     }
     let h = this.xFinal;
     if (cfg.layerNorm) {
-      this.norm.forward(this, 'ln_f', this.lnf, this.lnfStats, this.xFinal, N, C);
+      this.norm.forward(this, 'ln_f', this.lnf, this.lnfStats, this.xFinal, n, C);
       h = this.lnf;
     }
-    this.linear('head', this.logits, h, N, C, V, this.headWeight);
-    return k.crossEntropyForward(this.losses, this.probs, this.logits, this.targets, N, V);
+    if (!rows) {
+      this.linear('head', this.logits, h, N, C, V, this.headWeight);
+      return k.crossEntropyForward(this.losses, this.probs, this.logits, this.targets, N, V);
+    }
+    this.linear('head', rows.logits, h, n, C, V, this.headWeight);
+    const loss = k.crossEntropyForward(rows.losses, this.probs, rows.logits, rows.targets, n, V);
+    // the rows without a loss: logits and loss 0 (not computed; a task's metrics read the answer rows)
+    spreadRows(this.logits, rows.logits, rows.rows, n, V, N);
+    spreadRows(this.losses, rows.losses, rows.rows, n, 1, N);
+    return loss;
   }
 
   /**
@@ -342,32 +416,43 @@ export class GPT implements Model, NormTensors {
     const { B, T, kernels: k, grads: G, cfg } = this;
     const { dModel: C, nHeads: NH, dFF: F, vocabSize: V, nLayers: L } = cfg;
     const N = B * T;
-    k.crossEntropyBackward(this.dLogits, this.probs, this.targets, N, V);
+    // the last forward's loss rows, packed (forward: the last block's tail ran on them alone)
+    const rows = this.lastPassPacked ? this.packed! : null;
+    const n = rows ? rows.n : N;
+    k.crossEntropyBackward(this.dLogits, this.probs, rows ? rows.targets : this.targets, n, V);
     const hF = cfg.layerNorm ? this.lnf : this.xFinal;
     const dX = this.dX;
     const dMid = this.dMid;
-    this.linearBack('head', cfg.layerNorm ? this.dTmp : dX, this.dLogits, hF, N, C, V, this.headWeight);
-    if (cfg.layerNorm) this.norm.backward(this, 'ln_f', dX, this.dTmp, this.xFinal, this.lnfStats, N, C);
+    this.linearBack('head', cfg.layerNorm ? this.dTmp : dX, this.dLogits, hF, n, C, V, this.headWeight);
+    if (cfg.layerNorm) this.norm.backward(this, 'ln_f', dX, this.dTmp, this.xFinal, this.lnfStats, n, C);
     for (let l = L - 1; l >= 0; l--) {
       const a = this.blocks[l];
       const p = `blocks.${l}`;
+      const r = l === L - 1 ? rows : null;
+      const m = r ? n : N;
       if (cfg.mlp) {
         // x_out = x_mid + drop(mlp(ln2(x_mid)))   (or drop(mlp(…)) without residual)
-        this.dropoutBack(`${p}.mlp`, this.dTmp, dX, N * C);
-        this.linearBack(`${p}.mlp.proj`, this.dWide, this.dTmp, a.act, N, F, C);
-        k.activationBackward(cfg.activation, this.dWide2, a.fc, this.dWide, N * F);
+        this.dropoutBack(`${p}.mlp`, this.dTmp, dX, m * C, r);
+        this.linearBack(`${p}.mlp.proj`, this.dWide, this.dTmp, a.act, m, F, C);
+        k.activationBackward(cfg.activation, this.dWide2, a.fc, this.dWide, m * F);
         const h2 = cfg.layerNorm ? a.ln2 : a.xMid;
-        this.linearBack(`${p}.mlp.fc`, this.dTmp, this.dWide2, h2, N, C, F);
+        this.linearBack(`${p}.mlp.fc`, this.dTmp, this.dWide2, h2, m, C, F);
         if (cfg.layerNorm) {
-          this.norm.backward(this, `${p}.ln2`, this.dTmp2, this.dTmp, a.xMid, a.ln2Stats, N, C);
-          this.accumulate(dMid, dX, this.dTmp2, N * C);
-        } else this.accumulate(dMid, dX, this.dTmp, N * C);
+          this.norm.backward(this, `${p}.ln2`, this.dTmp2, this.dTmp, a.xMid, a.ln2Stats, m, C);
+          this.accumulate(dMid, dX, this.dTmp2, m * C);
+        } else this.accumulate(dMid, dX, this.dTmp, m * C);
       }
       // x_mid = x_in + drop(attn(ln1(x_in)))   (x_mid is the block's output without an MLP)
-      const dM = cfg.mlp ? dMid : dX;
-      this.dropoutBack(`${p}.attn`, this.dTmp, dM, N * C);
-      this.linearBack(`${p}.attn.proj`, this.dTmp2, this.dTmp, a.attY, N, C, C);
-      k.attentionBackward(this.dWide, this.dTmp2, a.qkv, a.att, B, T, C, NH);
+      let dM = cfg.mlp ? dMid : dX;
+      this.dropoutBack(`${p}.attn`, this.dTmp, dM, m * C, r);
+      let dAttY = this.dTmp2;
+      this.linearBack(`${p}.attn.proj`, dAttY, this.dTmp, r ? r.attY : a.attY, m, C, C);
+      if (r) {
+        // back over every row: attention's backward reads each row's output gradient
+        dAttY = spreadRows(r.dAttY, dAttY, r.rows, n, C, N);
+        dM = spreadRows(r.dMid, dM, r.rows, n, C, N);
+      }
+      k.attentionBackward(this.dWide, dAttY, a.qkv, a.att, B, T, C, NH);
       const h1 = cfg.layerNorm ? a.ln1 : this.xs[l];
       this.linearBack(`${p}.attn.qkv`, this.dTmp, this.dWide, h1, N, C, 3 * C);
       if (cfg.layerNorm) {
@@ -402,20 +487,25 @@ export class GPT implements Model, NormTensors {
 
   /** The first activation of the last forward, in forward order, holding a NaN or Inf. */
   firstNonFiniteActivation(): string | null {
+    const { B, T, cfg } = this;
+    // the last block past attention and the final norm hold the loss rows only, when packed
+    const rows = this.lastPassPacked ? this.packed!.n : B * T;
+    const packed = (arr: FloatArray, l: number, w: number): ArrayLike<number> => (l === cfg.nLayers - 1 ? arr.subarray(0, rows * w) : arr);
+    const C = cfg.dModel;
     const named: [string, ArrayLike<number>][] = [['emb', this.emb]];
     this.blocks.forEach((a, l) => {
       const p = `blocks.${l}`;
-      if (this.cfg.layerNorm) named.push([`${p}.ln1`, a.ln1]);
-      named.push([`${p}.attn.qkv`, a.qkv], [`${p}.attn`, a.att], [`${p}.attn.proj`, a.attProj]);
-      if (!this.cfg.mlp) {
-        named.push([`${p} (output)`, this.xs[l + 1]]);
+      if (cfg.layerNorm) named.push([`${p}.ln1`, a.ln1]);
+      named.push([`${p}.attn.qkv`, a.qkv], [`${p}.attn`, a.att], [`${p}.attn.proj`, packed(a.attProj, l, C)]);
+      if (!cfg.mlp) {
+        named.push([`${p} (output)`, packed(this.xs[l + 1], l, C)]);
         return;
       }
-      named.push([`${p} (after attn)`, a.xMid]);
-      if (this.cfg.layerNorm) named.push([`${p}.ln2`, a.ln2]);
-      named.push([`${p}.mlp.fc`, a.fc], [`${p}.mlp.act`, a.act], [`${p}.mlp.proj`, a.mlpProj], [`${p} (output)`, this.xs[l + 1]]);
+      named.push([`${p} (after attn)`, packed(a.xMid, l, C)]);
+      if (cfg.layerNorm) named.push([`${p}.ln2`, packed(a.ln2, l, C)]);
+      named.push([`${p}.mlp.fc`, packed(a.fc, l, cfg.dFF)], [`${p}.mlp.act`, packed(a.act, l, cfg.dFF)], [`${p}.mlp.proj`, packed(a.mlpProj, l, C)], [`${p} (output)`, packed(this.xs[l + 1], l, C)]);
     });
-    if (this.cfg.layerNorm) named.push(['ln_f', this.lnf]);
+    if (cfg.layerNorm) named.push(['ln_f', this.lnf.subarray(0, rows * C)]);
     named.push(['head (logits)', this.logits]);
     for (const [name, arr] of named) {
       for (let i = 0; i < arr.length; i++) if (!Number.isFinite(arr[i])) return name;
@@ -428,6 +518,27 @@ export class GPT implements Model, NormTensors {
     if (this.cfg.residual) this.kernels.add(out, dResidual, dBranch, n);
     else out.set(dBranch.subarray(0, n));
   }
+}
+
+/** dst's rows 0…n−1 (of `w` elements) = src's rows rows[0…n−1]; dst. */
+function gatherRows<A extends FloatArray | Uint8Array>(dst: A, src: A, rows: Int32Array, n: number, w: number): A {
+  for (let j = 0; j < n; j++) {
+    const from = rows[j] * w;
+    const to = j * w;
+    for (let c = 0; c < w; c++) dst[to + c] = src[from + c];
+  }
+  return dst;
+}
+
+/** dst's rows 0…N−1 (of `w` elements): row rows[j] = src's row j, the others +0; dst. */
+function spreadRows<A extends FloatArray | Float64Array>(dst: A, src: A, rows: Int32Array, n: number, w: number, N: number): A {
+  dst.fill(0, 0, N * w);
+  for (let j = 0; j < n; j++) {
+    const from = j * w;
+    const to = rows[j] * w;
+    for (let c = 0; c < w; c++) dst[to + c] = src[from + c];
+  }
+  return dst;
 }
 
 /**

@@ -241,6 +241,22 @@ export function trackChart(t: TrackedLink): LineChartSpec {
   };
 }
 
+/** A named pattern over training (replay/track.ts's PatternTrack), as charts take it. */
+export interface TrackedPattern {
+  pattern: string;
+  steps: number[];
+  heads: { layer: number; head: number; series: number[]; final: number }[];
+}
+
+/** A head pattern over training: the score of the heads that follow it most at the end. */
+export function patternChart(t: TrackedPattern): LineChartSpec {
+  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
+  return {
+    id: `pattern-${t.pattern}`, title: `${t.pattern} score, the ${TRACKED_HEADS} highest heads at the end`, xLabel: 'step', yLabel: 'score', markerX: null,
+    series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
+  };
+}
+
 /** An attention grid cell's shading for a share w of attention: one scale for every row and head (white text on the dark half). */
 export function attentionCell(w: number): { background: string; color: string | null } {
   return { background: `rgba(31,119,180,${w.toFixed(3)})`, color: w > 0.5 ? '#fff' : null };

@@ -8,8 +8,8 @@ import type { StepCache } from './step.ts';
 import { Checkpoints } from './checkpoints.ts';
 import { layerMetrics } from './layers.ts';
 import { openEndProblem, problemOf, stepsReadable } from './problems.ts';
-import type { CompletionsView, LayerMetrics, Overview, Problem, RunInfo, TracksView } from './types.ts';
-import { trackLink } from '../replay/track.ts';
+import type { CompletionsView, LayerMetrics, Overview, PatternsView, Problem, RunInfo, TracksView } from './types.ts';
+import { HEAD_PATTERNS, trackLink, trackPattern } from '../replay/track.ts';
 import { completionTracks } from '../replay/completions.ts';
 
 /** The story's sentence the attention view starts from: the scientists, their findings, they. */
@@ -31,6 +31,7 @@ export class ViewedRun {
   private stepCache: StepCache | null = null;
   private tracksCached: TracksView | null = null;
   private completionsCached: CompletionsView | null = null;
+  private patternsCached: PatternsView | null = null;
   /** memory for states kept in between requests (view/checkpoints.ts) */
   private readonly budgetBytes: number;
   private readonly closing = new AbortController();
@@ -114,6 +115,30 @@ export class ViewedRun {
       }
     }
     this.tracksCached = out;
+    return out;
+  }
+
+  /**
+   * The heads' scores for the named patterns through training, on a run of the induction task
+   * (none for others: on the story the links say more, and scoring replays the log), read once:
+   * at the keyframes of a summary log (a point each, no re-execution between them), else at
+   * about 100 steps.
+   */
+  patterns(): PatternsView {
+    if (this.patternsCached) return this.patternsCached;
+    const log = this.log!;
+    const out: PatternsView = { id: this.id, patterns: [], problems: [] };
+    if (log.header.config.data.kind === 'induction' && log.lastStep > log.header.startStep) {
+      const every = log.header.mode === 'summary' && log.keyframeSteps.length > 2 ? log.keyframeSteps[1] - log.keyframeSteps[0] : undefined;
+      for (const pattern of HEAD_PATTERNS) {
+        try {
+          out.patterns.push(trackPattern(log, pattern, every ? { every } : {}));
+        } catch (e) {
+          out.problems.push(problemOf(e, '').message);
+        }
+      }
+    }
+    this.patternsCached = out;
     return out;
   }
 

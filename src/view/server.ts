@@ -74,7 +74,7 @@ export class ViewerServer {
     if (pathname === '/favicon.ico') return { status: 204, type: 'image/x-icon', body: '' };
     if (pathname === '/api/runs') return json(200, this.runs.map((r) => r.info()));
     if (pathname === '/api/diff') return this.divergence(query);
-    const m = /^\/api\/runs\/([^/]+)\/(overview|layers|attention|tracks|completions|steps\/([^/]+))$/.exec(pathname);
+    const m = /^\/api\/runs\/([^/]+)\/(overview|layers|attention|tracks|patterns|completions|steps\/([^/]+))$/.exec(pathname);
     if (!m) return notFound(pathname);
     const run = this.run(m[1]);
     if (!run) return notFound(`run ${m[1]}`);
@@ -98,6 +98,7 @@ export class ViewerServer {
     }
     if (m[2] === 'layers') return json(200, await run.layers());
     if (m[2] === 'tracks') return json(200, run.tracks());
+    if (m[2] === 'patterns') return json(200, run.patterns());
     if (m[2] === 'completions') return json(200, run.completions());
     if (m[2] === 'attention') {
       const step = stepParam(query.get('step'), 'step');

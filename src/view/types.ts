@@ -4,7 +4,7 @@
  */
 import type { EvalSeries, RunSeries } from '../report/charts.ts';
 import type { AttentionGrid } from '../replay/attention.ts';
-import type { LinkTrack } from '../replay/track.ts';
+import type { LinkTrack, PatternTrack } from '../replay/track.ts';
 import type { CompletionTrack } from '../replay/completions.ts';
 
 export type JsonNumber = number | string;
@@ -131,6 +131,17 @@ export interface TracksView {
   id: number;
   links: LinkTrack[];
   /** links that could not be followed, and why */
+  problems: string[];
+}
+
+/**
+ * A run's heads scored by the named patterns through training (replay/track.ts), for a task
+ * whose lesson they are (the induction task); none for other runs.
+ */
+export interface PatternsView {
+  id: number;
+  patterns: PatternTrack[];
+  /** patterns that could not be scored, and why */
   problems: string[];
 }
 

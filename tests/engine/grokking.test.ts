@@ -71,7 +71,7 @@ describe('the grokking scenario\'s memorisation phase, on its own model', () => 
     expect(r.code, r.stderr).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.expectations.map((e: { ok: boolean }) => e.ok)).toEqual(scenario.expectations.map(() => true));
-    // the claims about step 12,000 are not checked on 600 steps, and say so
+    // the claims about step 30,000 are not checked on 600 steps, and say so
     expect(j.expectations.map((e: { notChecked?: string }) => Boolean(e.notChecked))).toEqual([false, false, true, true]);
     // 961 pairs, half of them train
     const a = j.summary.accuracy;

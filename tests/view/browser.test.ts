@@ -151,13 +151,15 @@ describe.skipIf(!CHROMIUM)('weft view of runs with held-out evaluations, in head
   const dir = tempDir();
   const story = join(dir, 'story.weft');
   const modular = join(dir, 'modular.weft');
+  const induction = join(dir, 'induction.weft');
   const steps = 8;
 
   beforeAll(async () => {
     const base = { model: TINY, steps, data: { trainFraction: 0.9 }, eval: { every: 2, batches: 1 } } as const;
     recordRun(story, config(base));
     recordRun(modular, config({ ...base, data: { kind: 'modular', trainFraction: 0.5 } }));
-    viewer = await startViewer({ paths: [story, modular] });
+    recordRun(induction, config({ ...base, model: { ...TINY, mlp: false, contextLength: 16 }, data: { kind: 'induction', batchSize: 4, trainFraction: 0.9 }, record: { mode: 'summary', keyframeEvery: 4 } }));
+    viewer = await startViewer({ paths: [story, modular, induction] });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
   });
   afterAll(async () => {
@@ -205,6 +207,36 @@ describe.skipIf(!CHROMIUM)('weft view of runs with held-out evaluations, in head
     expect(second[1].inked.heldOut).toBeGreaterThan(100);
     expect(second[1].inked.train).toBeGreaterThan(100);
     await page.screenshot({ path: join(OUT, 'view-accuracy.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
+  it('an induction run shows its heads by pattern through training (previous-token, induction), and names the highest; a story run does not', async () => {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 1000 } });
+    const errors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('pageerror', (e) => errors.push(String(e)));
+    // the story run's answer (no patterns) arrives before the section is looked at
+    const storyPatterns = page.waitForResponse((r) => r.url().endsWith('/api/runs/0/patterns'), { timeout: PATIENCE_MS });
+    await page.goto(viewer.url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: PATIENCE_MS });
+    expect(await (await storyPatterns).json()).toEqual({ id: 0, patterns: [], problems: [] });
+    expect(await page.$eval('#patterns', (s) => (s as HTMLElement).hidden)).toBe(true);
+    await page.uncheck('input.run-select[data-run="0"]');
+    await page.check('input.run-select[data-run="2"]');
+    await page.waitForSelector('#chart-pattern-induction canvas', { timeout: PATIENCE_MS });
+    const drawn = await page.$$eval('#pattern-charts .chart', (boxes) => boxes.map((b) => ({ id: b.id, legend: [...b.querySelectorAll('.u-legend .u-series .u-label')].map((l) => l.textContent).slice(1) })));
+    expect(drawn.map((d) => d.id)).toEqual(['chart-pattern-previous-token', 'chart-pattern-induction']);
+    // the 5 highest heads of the tiny model's 8, by layer and head from 1
+    for (const d of drawn) {
+      expect(d.legend).toHaveLength(5);
+      for (const name of d.legend) expect(name).toMatch(/^L[12] H[1-4]$/);
+    }
+    const said = await page.$$eval('#pattern-charts .pattern-strongest', (ps) => ps.map((p) => p.textContent));
+    expect(said).toHaveLength(2);
+    for (const s of said) expect(s).toMatch(/layer [12], head [1-4]/);
+    expect(await page.$eval('#patterns', (s) => (s as HTMLElement).hidden)).toBe(false);
+    await page.screenshot({ path: join(OUT, 'view-patterns.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -14,7 +14,8 @@ import { histogram } from '../../src/view/step.ts';
 import { Checkpoints } from '../../src/view/checkpoints.ts';
 import { layerMetrics } from '../../src/view/layers.ts';
 import { runSeries } from '../../src/report/series.ts';
-import type { LayerMetrics, Overview, RunInfo, StepDetail } from '../../src/view/types.ts';
+import type { LayerMetrics, Overview, PatternsView, RunInfo, StepDetail } from '../../src/view/types.ts';
+import { trackPattern } from '../../src/replay/track.ts';
 import { ROOT, weft } from '../helpers.ts';
 import { config, recordRun, tempDir } from '../log/helpers.ts';
 
@@ -222,6 +223,35 @@ describe('weft view: the server and what it computes', () => {
     const bad = await rawGet(v.url, '/api/runs/0/attention?step=9&layer=2&head=0&sentence=the%20cat');
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toMatch(/layers 1…2/);
+  });
+});
+
+describe('weft view: heads by pattern on an induction run', () => {
+  const induction = join(dir, 'induction.weft');
+  const story = join(dir, 'story.weft');
+  let v: Viewer;
+  beforeAll(async () => {
+    recordRun(induction, config({ model: { ...TINY, mlp: false, contextLength: 16 }, steps: 8, data: { kind: 'induction', batchSize: 4, trainFraction: 0.9 }, record: { mode: 'summary', keyframeEvery: 4 } }));
+    recordRun(story, config({ model: TINY, steps: 2, data: { sentences: 200 } }));
+    v = await startViewer({ paths: [induction, story] });
+  });
+  afterAll(async () => {
+    await v?.close();
+  });
+
+  it('scores every head for induction and previous-token at the keyframes, as weft attention --track does; a story run has none', async () => {
+    const p = await getJson<PatternsView>(v, '/api/runs/0/patterns');
+    expect(p.problems).toEqual([]);
+    expect(p.patterns.map((t) => t.pattern)).toEqual(['previous-token', 'induction']);
+    const log = openLog(induction);
+    for (const t of p.patterns) {
+      expect(t.steps).toEqual([0, 4, 8]);
+      expect(t.heads).toHaveLength(TINY.nLayers! * TINY.nHeads!);
+      // the same numbers the command line prints (JSON carries a double exactly)
+      expect(t).toEqual(JSON.parse(JSON.stringify(trackPattern(log, t.pattern, { every: 4 }))));
+    }
+    log.close();
+    expect((await getJson<PatternsView>(v, '/api/runs/1/patterns')).patterns).toEqual([]);
   });
 });
 

@@ -1,7 +1,7 @@
 // The viewer's page: fetches from the server's read-only API (view/server.ts) and draws; all
 // numbers are the log's, exactly (tables keep each value's exact form in data-value).
-import { overviewCharts, runColor, trackChart, type NamedRun } from '../../report/charts.ts';
-import type { AttentionView, CompletionsView, Divergence, LayerMetrics, Overview, Quantity, RunInfo, StepDetail, TracksView } from '../types.ts';
+import { overviewCharts, patternChart, runColor, trackChart, type NamedRun } from '../../report/charts.ts';
+import type { AttentionView, CompletionsView, Divergence, LayerMetrics, Overview, PatternsView, Quantity, RunInfo, StepDetail, TracksView } from '../types.ts';
 import { ApiFailure, el, get, num } from './api.ts';
 import { drawAttention } from './attention.ts';
 import { drawCompletions } from './completion.ts';
@@ -225,6 +225,32 @@ async function drawTracks(run: RunInfo): Promise<void> {
   for (const p of t.problems) box.append(el('p', { class: 'muted', text: p }));
 }
 
+/**
+ * The first run's heads scored by the named patterns (induction, previous-token) through
+ * training, on a run of the induction task (the server sends none for others); a click opens
+ * that step.
+ */
+async function drawPatterns(run: RunInfo): Promise<void> {
+  const section = $('patterns');
+  const box = $('pattern-charts');
+  box.replaceChildren();
+  let p: PatternsView;
+  try {
+    p = await get<PatternsView>(`/api/runs/${run.id}/patterns`);
+  } catch (e) {
+    section.hidden = false;
+    return failure(box, e);
+  }
+  section.hidden = p.patterns.length + p.problems.length === 0;
+  for (const t of p.patterns) {
+    const chart = el('div', { class: 'chart wide', id: `chart-pattern-${t.pattern}` });
+    const s = t.strongest;
+    box.append(chart, el('p', { class: 'muted small pattern-strongest', text: s.firstAbove !== null ? `${t.pattern} head: layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)} at the end); its score passed 0.5 first at step ${s.firstAbove}` : `no ${t.pattern} head: the highest at the end is layer ${s.layer + 1}, head ${s.head + 1} (${s.final.toFixed(2)}), never above 0.5` }));
+    drawLineChart(chart, patternChart(t), CHART_W * 2 + 20, (step) => void setStep(step));
+  }
+  for (const problem of p.problems) box.append(el('p', { class: 'muted', text: problem }));
+}
+
 function setUpAttention(run: RunInfo): void {
   const m = run.meta!;
   const options = (n: number, pick: number) => Array.from({ length: n }, (_, i) => el('option', { value: i + 1, selected: i + 1 === pick, text: String(i + 1) }));
@@ -274,6 +300,7 @@ async function refresh(): Promise<void> {
   if (changed || !steps.includes(S.step)) S.step = steps[steps.length - 1];
   setUpAttention(primary);
   void drawTracks(primary);
+  void drawPatterns(primary);
   status('');
   await drawHeat();
   await drawSteps();
@@ -338,6 +365,9 @@ function layout(): void {
       el('div', { id: 'att-tracks' }),
       el('div', { class: 'controls' }, el('label', {}, 'layer ', layerSel), el('label', {}, ' head ', headSel), ' ', story, el('br'), el('label', {}, 'sentence ', sentence), show),
       el('div', { id: 'att-view' })),
+    el('section', { id: 'patterns', hidden: true }, el('h2', { text: 'Heads by pattern' }),
+      el('p', { class: 'muted small', text: 'each head\'s share of attention on the key a pattern names, averaged over the run\'s own sequences (weft attention --track), replayed at the log\'s keyframes; click to open a step' }),
+      el('div', { id: 'pattern-charts' })),
   );
 }
 
