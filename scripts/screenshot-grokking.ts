@@ -3,7 +3,7 @@
 // photographed in headless Chromium: docs/grokking-accuracy.png and docs/grokking-wd0-accuracy.png.
 // Usage: npx tsx scripts/screenshot-grokking.ts [A.weft B.weft] [--out docs] (needs chromium)
 //   A, B default to runs/grokking.weft and runs/grokking-wd0.weft (README "Grokking" makes them)
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,4 +32,5 @@ for (const [i, name] of ['grokking-accuracy.png', 'grokking-wd0-accuracy.png'].e
   outs.push(out);
 }
 await browser.close();
+rmSync(dir, { recursive: true, force: true });
 process.stdout.write(`${outs.join(', ')}\n`);

@@ -183,14 +183,20 @@ export function withResumeHint(e: unknown, logPath: string, command: string): un
 export function describeRun(name: string, c: WeftConfig, trainer: Trainer): string {
   const m = trainer.model.cfg;
   return [
-    `${name}: ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}, dff ${m.dFF}, V ${m.vocabSize}, T ${m.contextLength}` +
+    // without an MLP there is no dff and no activation to name
+    `${name}: ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.mlp ? `, dff ${m.dFF}` : ''}, V ${m.vocabSize}, T ${m.contextLength}` +
       ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
-      `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.activation}`,
-    `  ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · batch ${c.data.batchSize}` +
+      `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.mlp ? m.activation : 'attention only'}`,
+    `  ${c.optim.kind} lr ${c.optim.lr}${weightDecayOf(c)} · ${c.clip.maxNorm > 0 ? `clip ${c.clip.maxNorm} · ` : ''}batch ${c.data.batchSize}` +
       ` · dropout ${m.dropout} · ${describeData(c.data)}${c.data.trainFraction < 1 ? ` (${+(100 * (1 - c.data.trainFraction)).toFixed(1)}% held out)` : ''} · seed ${c.seed} · ${c.steps} steps` +
       `${c.eval ? ` · evaluated every ${c.eval.every}` : ''}`,
     ...(trainer.data.task.note ? [`  note: ${trainer.data.task.note}`] : []),
   ].join('\n');
+}
+
+/** AdamW's weight decay, always (it is what sets it apart), and any other optimizer's when on. */
+function weightDecayOf(c: WeftConfig): string {
+  return c.optim.kind === 'adamw' || c.optim.weightDecay !== 0 ? ` · weight decay ${c.optim.weightDecay}` : '';
 }
 
 /** The files written beside a log: `<stem>.report.json` (the run's summary) and `<stem>.html` (its report). */

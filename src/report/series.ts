@@ -56,5 +56,5 @@ export function evalSeries(evals: Evaluation[]): EvalSeries | null {
 export function describeRun(log: LogReader): string {
   const c = log.header.config;
   const m = c.model;
-  return `${log.header.scenario} · ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.residual ? '' : ', no residuals'}${m.layerNorm ? '' : ', no layer norm'}, ${m.activation} · ${c.optim.kind} lr ${c.optim.lr}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · dropout ${m.dropout} · seed ${c.seed} · ${log.stepNumbers.length} steps (${log.header.mode} log)`;
+  return `${log.header.scenario} · ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.residual ? '' : ', no residuals'}${m.layerNorm ? '' : ', no layer norm'}, ${m.mlp ? m.activation : 'attention only'} · ${c.optim.kind} lr ${c.optim.lr}${c.optim.kind === 'adamw' || c.optim.weightDecay !== 0 ? ` · weight decay ${c.optim.weightDecay}` : ''}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · dropout ${m.dropout} · seed ${c.seed} · ${log.stepNumbers.length} steps (${log.header.mode} log)`;
 }

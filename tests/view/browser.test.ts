@@ -232,6 +232,8 @@ describe.skipIf(!CHROMIUM)('weft view of runs with held-out evaluations, in head
       expect(d.legend).toHaveLength(5);
       for (const name of d.legend) expect(name).toMatch(/^L[12] H[1-4]$/);
     }
+    // whose heads they are: the one run ticked
+    expect(await page.$eval('#pattern-charts .pattern-run', (p) => p.textContent)).toBe("induction.weft's heads");
     const said = await page.$$eval('#pattern-charts .pattern-strongest', (ps) => ps.map((p) => p.textContent));
     expect(said).toHaveLength(2);
     for (const s of said) expect(s).toMatch(/layer [12], head [1-4]/);

@@ -242,6 +242,8 @@ async function drawPatterns(run: RunInfo): Promise<void> {
     return failure(box, e);
   }
   section.hidden = p.patterns.length + p.problems.length === 0;
+  // one run's heads: the first ticked (another run's, ticked alone)
+  if (p.patterns.length) box.append(el('p', { class: 'pattern-run', text: `${run.name}'s heads${S.selected.length > 1 ? ' (the first run ticked; tick another alone for its heads)' : ''}` }));
   for (const t of p.patterns) {
     const chart = el('div', { class: 'chart wide', id: `chart-pattern-${t.pattern}` });
     const s = t.strongest;
@@ -366,7 +368,7 @@ function layout(): void {
       el('div', { class: 'controls' }, el('label', {}, 'layer ', layerSel), el('label', {}, ' head ', headSel), ' ', story, el('br'), el('label', {}, 'sentence ', sentence), show),
       el('div', { id: 'att-view' })),
     el('section', { id: 'patterns', hidden: true }, el('h2', { text: 'Heads by pattern' }),
-      el('p', { class: 'muted small', text: 'each head\'s share of attention on the key a pattern names, averaged over the run\'s own sequences (weft attention --track), replayed at the log\'s keyframes; click to open a step' }),
+      el('p', { class: 'muted small', text: 'a head\'s score: the share of its attention on the token the pattern names — previous-token: the one just before; induction: the one after the current token\'s earlier occurrence — averaged over 8 of the run\'s own sequences and replayed at the log\'s keyframes (weft attention LOG --track induction --every <keyframe interval> prints the same); click a point to open that step' }),
       el('div', { id: 'pattern-charts' })),
   );
 }
