@@ -18,6 +18,7 @@ import { openLog } from '../log/reader.ts';
 import { stepMasks, stepView } from '../log/steps.ts';
 import { resumeLogFile } from '../replay/fork.ts';
 import { runReportHtml } from '../report/html.ts';
+import { weightDecayText } from '../report/series.ts';
 import { existsSync, statfsSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { configDifferences } from '../diff/config-diff.ts';
@@ -187,16 +188,11 @@ export function describeRun(name: string, c: WeftConfig, trainer: Trainer): stri
     `${name}: ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.mlp ? `, dff ${m.dFF}` : ''}, V ${m.vocabSize}, T ${m.contextLength}` +
       ` · ${trainer.model.table.total.toLocaleString('en-US')} parameters` +
       `${m.residual ? '' : ' · no residuals'}${m.layerNorm ? '' : ' · no layer norm'} · ${m.mlp ? m.activation : 'attention only'}`,
-    `  ${c.optim.kind} lr ${c.optim.lr}${weightDecayOf(c)} · ${c.clip.maxNorm > 0 ? `clip ${c.clip.maxNorm} · ` : ''}batch ${c.data.batchSize}` +
+    `  ${c.optim.kind} lr ${c.optim.lr}${weightDecayText(c.optim)} · ${c.clip.maxNorm > 0 ? `clip ${c.clip.maxNorm} · ` : ''}batch ${c.data.batchSize}` +
       ` · dropout ${m.dropout} · ${describeData(c.data)}${c.data.trainFraction < 1 ? ` (${+(100 * (1 - c.data.trainFraction)).toFixed(1)}% held out)` : ''} · seed ${c.seed} · ${c.steps} steps` +
       `${c.eval ? ` · evaluated every ${c.eval.every}` : ''}`,
     ...(trainer.data.task.note ? [`  note: ${trainer.data.task.note}`] : []),
   ].join('\n');
-}
-
-/** AdamW's weight decay, always (it is what sets it apart), and any other optimizer's when on. */
-function weightDecayOf(c: WeftConfig): string {
-  return c.optim.kind === 'adamw' || c.optim.weightDecay !== 0 ? ` · weight decay ${c.optim.weightDecay}` : '';
 }
 
 /** The files written beside a log: `<stem>.report.json` (the run's summary) and `<stem>.html` (its report). */

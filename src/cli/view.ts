@@ -13,8 +13,8 @@ export const VIEW_USAGE = `weft view <log.weft | dir>… [--port P] [--host H]
   dropout keep-rates; replayed exactly), several runs compared (where they first part, as
   weft diff finds it), held-out and training-split evaluations, where an attention head looks
   (layers and heads numbered from 1), and on an induction run every head's induction and
-  previous-token score through training. A directory stands for the .weft files in it; a sweep's folder (weft sweep --out DIR) for its
-  runs' logs. Ctrl-C stops the server (exit 0).
+  previous-token score through training. A directory stands for the .weft files in it; a
+  sweep's folder (weft sweep --out DIR) for its runs' logs. Ctrl-C stops the server (exit 0).
   --port P   the port (default ${VIEW_DEFAULT_PORT}; 0: any free one)
   --host H   the address to listen on (default 127.0.0.1, this machine only; another address
              lets anyone who reaches it read these logs, and says so)`;

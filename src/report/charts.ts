@@ -231,14 +231,19 @@ export interface TrackedLink {
 /** How many heads a tracked link's chart draws: the strongest at the end. */
 export const TRACKED_HEADS = 5;
 
+/** Heads through training: the TRACKED_HEADS highest at the end, a line each, named L·H from 1. */
+function headsChart(id: string, title: string, yLabel: string, t: Pick<TrackedLink, 'steps' | 'heads'>): LineChartSpec {
+  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
+  return {
+    id, title, xLabel: 'step', yLabel, markerX: null,
+    series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
+  };
+}
+
 /** A link over training: the share of attention of the heads that tie it most at the end. */
 export function trackChart(t: TrackedLink): LineChartSpec {
   const [a, b] = t.link.split('->');
-  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
-  return {
-    id: `track-${a}-${b}`, title: `"${a}" → "${b}": share of attention, the ${TRACKED_HEADS} strongest heads at the end`, xLabel: 'step', yLabel: 'attention', markerX: null,
-    series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
-  };
+  return headsChart(`track-${a}-${b}`, `"${a}" → "${b}": share of attention, the ${TRACKED_HEADS} strongest heads at the end`, 'attention', t);
 }
 
 /** A named pattern over training (replay/track.ts's PatternTrack), as charts take it. */
@@ -250,11 +255,7 @@ export interface TrackedPattern {
 
 /** A head pattern over training: the score of the heads that follow it most at the end. */
 export function patternChart(t: TrackedPattern): LineChartSpec {
-  const top = [...t.heads].sort((x, y) => y.final - x.final).slice(0, TRACKED_HEADS);
-  return {
-    id: `pattern-${t.pattern}`, title: `${t.pattern} score, the ${TRACKED_HEADS} highest heads at the end`, xLabel: 'step', yLabel: 'score', markerX: null,
-    series: top.map((h, i) => ({ name: `L${h.layer + 1} H${h.head + 1}`, color: runColor(i), points: t.steps.map((s, k) => [s, h.series[k]] as [number, number]) })),
-  };
+  return headsChart(`pattern-${t.pattern}`, `${t.pattern} score, the ${TRACKED_HEADS} highest heads at the end`, 'score', t);
 }
 
 /** An attention grid cell's shading for a share w of attention: one scale for every row and head (white text on the dark half). */

@@ -1,4 +1,5 @@
 import { layerName } from '../layout/table.ts';
+import type { WeftConfig } from '../config/config.ts';
 import type { LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import type { Evaluation } from '../log/evals.ts';
@@ -53,8 +54,13 @@ export function evalSeries(evals: Evaluation[]): EvalSeries | null {
 }
 
 /** A run in one line: scenario, model, optimizer, seed, steps, recording mode. */
+/** AdamW's weight decay, always (it is what sets it apart), and any other optimizer's when on: " · weight decay X", or nothing. */
+export function weightDecayText(o: WeftConfig['optim']): string {
+  return o.kind === 'adamw' || o.weightDecay !== 0 ? ` · weight decay ${o.weightDecay}` : '';
+}
+
 export function describeRun(log: LogReader): string {
   const c = log.header.config;
   const m = c.model;
-  return `${log.header.scenario} · ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.residual ? '' : ', no residuals'}${m.layerNorm ? '' : ', no layer norm'}, ${m.mlp ? m.activation : 'attention only'} · ${c.optim.kind} lr ${c.optim.lr}${c.optim.kind === 'adamw' || c.optim.weightDecay !== 0 ? ` · weight decay ${c.optim.weightDecay}` : ''}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · dropout ${m.dropout} · seed ${c.seed} · ${log.stepNumbers.length} steps (${log.header.mode} log)`;
+  return `${log.header.scenario} · ${m.nLayers} layer${m.nLayers === 1 ? '' : 's'}, d ${m.dModel}, ${m.nHeads} head${m.nHeads === 1 ? '' : 's'}${m.residual ? '' : ', no residuals'}${m.layerNorm ? '' : ', no layer norm'}, ${m.mlp ? m.activation : 'attention only'} · ${c.optim.kind} lr ${c.optim.lr}${weightDecayText(c.optim)}${c.clip.maxNorm > 0 ? ` · clip ${c.clip.maxNorm}` : ''} · dropout ${m.dropout} · seed ${c.seed} · ${log.stepNumbers.length} steps (${log.header.mode} log)`;
 }
