@@ -12,8 +12,9 @@ export default defineConfig({
     hookTimeout: 20 * 60_000,
     pool: 'forks',
     // one process per worker for all its files, not one per file: each file's imports of src/
-    // were a fresh transform and load (≈ 0.5 s a file, 80 files); no test changes module state
-    // another reads (the registries are read-only, --threads and --kernels are CLI flags)
+    // were a fresh transform and load (≈ 0.5 s a file, 80 files); no test leaves module state
+    // changed that another reads (a test that registers a data kind removes it again; --threads and
+    // --kernels are CLI flags)
     isolate: false,
     // two test files at a time on two cores (vitest's default leaves one idle): many tests wait on
     // child processes, and none shares files with another (each writes in its own temp folder)

@@ -1,7 +1,7 @@
 import { LogCorruptError, UsageError } from '../errors.ts';
 import { EXIT } from './errors.ts';
 import { checkLog } from '../replay/check.ts';
-import { fileScenarioName } from '../engine/file-scenario.ts';
+import { FILE_DATA_KINDS, fileScenarioName } from '../engine/file-scenario.ts';
 import { layerName } from '../layout/table.ts';
 import { openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
@@ -115,7 +115,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
     }
     // a run on a file (weft run FILE.txt) continues by the file, not by the name it was given
     const ran = log.header.config.data;
-    const onFile = (ran.kind === 'text' || ran.kind === 'tokens') && ran.path !== '' && fileScenarioName(ran.path) === log.header.scenario;
+    const onFile = FILE_DATA_KINDS.includes(ran.kind) && ran.path !== '' && fileScenarioName(ran.path) === log.header.scenario;
     const resume = `npx weft run ${onFile ? ran.path : log.header.scenario} --resume --out ${log.path}`;
     const damaged = () => {
       process.stderr.write(`weft inspect: ${indexDamage!.message}; every frame is intact (read by scanning): ${resume} rewrites the index\n`);

@@ -7,8 +7,16 @@ import type { Scenario } from './scenario.ts';
 /** A path `weft run` takes as a user's data rather than a scenario: a text file or a uint16 token file. */
 export const DATA_FILE = /\.(txt|bin)$/;
 
+/** The data kinds read from a user's file (data.path), as `weft run ./file` makes them. */
+export const FILE_DATA_KINDS: readonly string[] = ['text', 'tokens'];
+
 /** Evaluation batches per split at most, so that a large file's evaluation costs a few steps, not an epoch. */
 const EVAL_BATCHES_MAX = 8;
+
+/** The scenario name a run on a file gets (its header's `scenario`): the file's stem, lower-cased, in [a-z0-9-]. */
+export function fileScenarioName(path: string): string {
+  return basename(path).replace(DATA_FILE, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'data';
+}
 
 /**
  * `weft run ./my.txt` (or `train.bin`): the built-in baseline scenario's (`baseline`) settings — its model,
@@ -18,11 +26,6 @@ const EVAL_BATCHES_MAX = 8;
  * data.kind tokens, every window training (model.vocabSize, data.heldOutPath from --set). The
  * path is kept as given, never made absolute.
  */
-/** The scenario name a run on a file gets (its header's `scenario`): the file's stem, lower-cased, in [a-z0-9-]. */
-export function fileScenarioName(path: string): string {
-  return basename(path).replace(DATA_FILE, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'data';
-}
-
 export function fileScenario(path: string, baseline: Scenario): Scenario {
   const text = path.endsWith('.txt');
   const over: DeepPartial<WeftConfig> = {

@@ -1,6 +1,7 @@
 import { UsageError } from '../errors.ts';
 import type { ModelConfig } from '../model/params.ts';
 import { applySets, FABRIC, TINY, validateConfig, type WeftConfig } from '../config/config.ts';
+import { FILE_DATA_KINDS } from './file-scenario.ts';
 
 /** An integer flag's value (undefined when absent); a UsageError naming the flag otherwise. */
 export function intFlag(v: unknown, name: string, min = 0): number | undefined {
@@ -22,7 +23,7 @@ export function configFromFlags(base: WeftConfig, values: Record<string, unknown
   const userSets = (values.set as string[] | undefined) ?? [];
   // a preset is a shape, not a vocabulary: on a user's file (data.kind text or tokens) V stays the
   // file's (tiny's V 64 cut a text's characters to unnamed ids, and a BPE's 256 bytes to a refusal)
-  const onFile = ['text', 'tokens'].includes(base.data.kind) || userSets.some((x) => /^data\.kind=(text|tokens)$/.test(x));
+  const onFile = FILE_DATA_KINDS.includes(base.data.kind) || userSets.some((x) => FILE_DATA_KINDS.some((k) => x === `data.kind=${k}`));
   const presetSets = preset ? Object.entries(preset).filter(([k]) => !(onFile && k === 'vocabSize')).map(([k, v]) => `model.${k}=${v}`) : [];
   const sets = [...presetSets, ...userSets];
   const steps = intFlag(values.steps, '--steps', 0);

@@ -1,16 +1,17 @@
 import type { WeftConfig } from '../config/config.ts';
 import { canonicalConfig } from '../config/evolution.ts';
 import type { RunObserver, RunResult } from './run.ts';
-import type { StepRecord, Trainer, TrainingState } from './trainer.ts';
+import type { StepRecord, Trainer } from './trainer.ts';
 import { optimBuffers } from '../optim/registry.ts';
 import { packBits } from '../rng/masks.ts';
-import type { FloatArray } from '../kernels/types.ts';
 import { WEFT_VERSION } from '../version.ts';
-import { encodeBytes, encodeFloats, segmentEnds } from '../log/codec.ts';
+import { encodeBytes, segmentEnds } from '../log/codec.ts';
 import { formatVersionOf } from '../log/format.ts';
-import type { HeaderRecord, KeyframeRecord, LogRecord, StepRecordBody } from '../log/records.ts';
+import type { HeaderRecord, LogRecord } from '../log/records.ts';
 import { encodeStep } from '../log/fields.ts';
 import { LogWriter } from '../log/writer.ts';
+import type { StateArrays } from './record-jobs.ts';
+import { recordOutput, type RecordOutput } from './record-thread.ts';
 import type { RecordContributor, StartRecord } from './contributor.ts';
 
 export type { StartRecord };
@@ -56,19 +57,13 @@ export function segmentsOf(trainer: Pick<Trainer, 'table'>): number[] {
   return segmentEnds(trainer.table.tensors.map((t) => t.offset + t.size), trainer.table.total);
 }
 
-function enc(a: FloatArray, prev: FloatArray | null, ends: number[]): Uint8Array {
-  return encodeFloats(a, prev, a.length ? ends : [0]);
-}
-
-export function keyframeOf(trainer: RecordedTrainer): KeyframeRecord {
-  const ends = segmentsOf(trainer);
+function stateOf(trainer: RecordedTrainer): StateArrays {
   const s = trainer.state;
-  return { kind: 'keyframe', step: s.step, optimT: s.optimT, params: enc(s.params, null, ends), m: enc(s.m, null, ends), v: enc(s.v, null, ends), stateHash: trainer.stateHash() };
+  return { params: s.params, m: s.m, v: s.v };
 }
 
-function copy(a: FloatArray): FloatArray {
-  return a.slice();
-}
+/** What a step job's coded arrays are in the record until the job codes them. */
+const EMPTY = new Uint8Array(0);
 
 /** Packs every site's keep-mask into one bit string, in site order. */
 export function packMasks(masks: Map<string, Uint8Array>, sites: readonly string[]): Uint8Array {
@@ -87,14 +82,14 @@ export function packMasks(masks: Map<string, Uint8Array>, sites: readonly string
  * Every mode writes keyframes every `keyframeEvery` steps, at the start and at the end. What
  * other parts of weft add to the log (attention probes, evaluations: RecordContributor) is written where they
  * hand it over — after the start's and each step's keyframe, and before the end record — without
- * the recorder knowing what it holds.
+ * the recorder knowing what it holds. The arrays are coded and the state hashed by jobs
+ * (record-jobs.ts) that run on a recording thread for a file log of a large enough model
+ * (record-thread.ts), while the next step trains, and otherwise here: the bytes are the same.
  */
 export class Recorder implements RunObserver {
-  readonly writer: LogWriter;
+  readonly writer: RecordOutput;
   private readonly config: WeftConfig;
   private readonly sites: readonly string[];
-  /** full logs: the state before the step, which its differences are taken from */
-  private prev: Pick<TrainingState, 'params' | 'm' | 'v'> | null = null;
   private lastKeyframe = -1;
   private readonly ends: number[];
   /** what other parts of weft add to the log (read-only: a progress line reads the latest evaluation) */
@@ -102,21 +97,27 @@ export class Recorder implements RunObserver {
 
   /**
    * `keyframe`/`contributed` at the start: written now (a new log), already in the log at this
-   * step (`present`: a resume), or not due here (`none`: a resume between intervals).
+   * step (`present`: a resume), or not due here (`none`: a resume between intervals). `thread`:
+   * whether a file log is written by a recording thread (default: by the model's size, recordOutput).
    */
-  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, start: { header?: boolean; keyframe?: StartRecord; contributed?: (kind: ContributedKind) => StartRecord; contributors?: RecordContributor[] } = {}) {
-    this.writer = writer;
+  constructor(writer: LogWriter, header: HeaderRecord, trainer: RecordedTrainer, start: { header?: boolean; keyframe?: StartRecord; contributed?: (kind: ContributedKind) => StartRecord; contributors?: RecordContributor[]; thread?: boolean } = {}) {
     this.config = header.config;
     this.sites = header.dropoutSites;
     this.ends = segmentsOf(trainer);
     this.contributors = start.contributors ?? contributorsOf(header, trainer, start.contributed ?? (() => 'write'));
-    if (start.header ?? true) writer.write(header, true);
-    const keyframe = start.keyframe ?? 'write';
-    if (keyframe === 'write') this.keyframe(trainer);
-    else this.lastKeyframe = keyframe === 'present' ? trainer.stepsDone : -1;
-    this.contribute((c) => c.atStart(trainer));
-    const s = trainer.state;
-    if (this.config.record.mode === 'full') this.prev = { params: copy(s.params), m: copy(s.m), v: copy(s.v) };
+    this.writer = recordOutput(writer, this.ends, trainer.table.total, start.thread ?? null);
+    try {
+      if (start.header ?? true) this.writer.write(header, true);
+      const keyframe = start.keyframe ?? 'write';
+      if (keyframe === 'write') this.keyframe(trainer);
+      else this.lastKeyframe = keyframe === 'present' ? trainer.stepsDone : -1;
+      this.contribute((c) => c.atStart(trainer));
+      if (this.config.record.mode === 'full') this.writer.run({ op: 'prev', state: stateOf(trainer), owned: false });
+    } catch (e) {
+      // no caller holds this recorder: what was written stays readable, the file and its lock are let go
+      this.writer.abandon();
+      throw e;
+    }
   }
 
   /**
@@ -133,22 +134,24 @@ export class Recorder implements RunObserver {
     for (const c of this.contributors) for (const r of records(c)) this.writer.write(r);
   }
 
-  /** Starts a new log at `path`; an existing file is refused unless `overwrite`. */
-  static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean } = {}): Recorder {
+  /** Starts a new log at `path`; an existing file is refused unless `overwrite`; `thread` as the constructor's. */
+  static create(path: string, scenario: string, config: WeftConfig, trainer: RecordedTrainer, opts: { overwrite?: boolean; thread?: boolean } = {}): Recorder {
     const header = makeHeader(scenario, config, trainer);
     // what the config adds is built before the file: a config it cannot serve writes nothing
     const contributors = contributorsOf(header, trainer, () => 'write');
-    return new Recorder(LogWriter.create(path, { ...opts, format: header.format }), header, trainer, { contributors });
+    const { thread, ...open } = opts;
+    return new Recorder(LogWriter.create(path, { ...open, format: header.format }), header, trainer, { contributors, thread });
   }
 
   private keyframe(trainer: RecordedTrainer): void {
-    this.writer.write(keyframeOf(trainer), true);
+    const s = trainer.state;
+    this.writer.run({ op: 'keyframe', step: s.step, optimT: s.optimT, state: stateOf(trainer), owned: false });
     this.lastKeyframe = trainer.stepsDone;
   }
 
   onStep(rec: StepRecord, trainer: RecordedTrainer): void {
     const completed = trainer.stepsDone === rec.step;
-    if (completed) this.writer.write(this.stepBody(rec, trainer));
+    if (completed) this.step(rec, trainer);
     if (rec.anomaly) {
       const a = rec.anomaly;
       this.writer.write({ kind: 'anomaly', step: a.step, stage: a.stage, tensor: a.tensor, index: a.index });
@@ -158,26 +161,12 @@ export class Recorder implements RunObserver {
     if (completed) this.contribute((c) => c.afterStep(trainer));
   }
 
-  private stepBody(rec: StepRecord, trainer: RecordedTrainer): StepRecordBody {
+  /** The step's record: its scalars, batch and masks built here, its arrays coded and its state hashed by a job. */
+  private step(rec: StepRecord, trainer: RecordedTrainer): void {
     const mode = this.config.record.mode;
-    let params: Uint8Array | null = null;
-    let m: Uint8Array | null = null;
-    let v: Uint8Array | null = null;
-    let grads: Uint8Array | null = null;
-    if (mode === 'full') {
-      const p = this.prev!;
-      const s = trainer.state;
-      params = enc(s.params, p.params, this.ends);
-      m = enc(s.m, p.m, this.ends);
-      v = enc(s.v, p.v, this.ends);
-      p.params.set(s.params);
-      p.m.set(s.m);
-      p.v.set(s.v);
-    } else if (mode === 'compact') {
-      grads = enc(rec.grads, null, this.ends);
-    }
+    // the job fills in what is a placeholder here (EMPTY, ''): the keys keep their order
     const masks = rec.masks && mode !== 'compact' ? encodeBytes(packMasks(rec.masks, this.sites)) : null;
-    return encodeStep({
+    const body = encodeStep({
       step: rec.step,
       inputs: rec.inputs,
       targets: rec.targets,
@@ -188,13 +177,14 @@ export class Recorder implements RunObserver {
       gradNormPerTensor: rec.gradNorm.perTensor,
       clipFactor: rec.clipFactor,
       masks,
-      params,
-      m,
-      v,
-      grads,
+      params: mode === 'full' ? EMPTY : null,
+      m: mode === 'full' ? EMPTY : null,
+      v: mode === 'full' ? EMPTY : null,
+      grads: mode === 'compact' ? EMPTY : null,
       optimT: trainer.state.optimT,
-      stateHash: rec.stateHash,
+      stateHash: '',
     });
+    this.writer.run({ op: 'step', body, step: rec.step, optimT: trainer.state.optimT, state: stateOf(trainer), full: mode === 'full', grads: mode === 'compact' ? rec.grads : null, owned: false });
   }
 
   /**

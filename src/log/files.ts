@@ -32,7 +32,7 @@ export class FileSource implements ByteSource {
  */
 export class FileSink implements ByteSink {
   private readonly fd: number;
-  private readonly onClose: () => void;
+  private onClose: () => void;
   constructor(fd: number, onClose: () => void = () => {}) {
     this.fd = fd;
     this.onClose = onClose;
@@ -62,5 +62,12 @@ export class FileSink implements ByteSink {
     } finally {
       this.onClose(); // the lock is released even when the close reports an earlier write's failure
     }
+  }
+
+  /** Its descriptor and its close's last act, for another owner (LogWriter.handOver): this sink is done. */
+  release(): { fd: number; onClose: () => void } {
+    const out = { fd: this.fd, onClose: this.onClose };
+    this.onClose = () => {};
+    return out;
   }
 }

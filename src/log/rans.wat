@@ -13,52 +13,95 @@
   ;; stored, as rans.ts does); the buffer must have 2 spare bytes below $outEnd − $cap. The final
   ;; states go to $states (two u32).
   (func (export "encode") (param $src i32) (param $n i32) (param $sym i32) (param $cap i32) (param $outEnd i32) (param $states i32) (result i32)
-    (local $i i32) (local $s i32) (local $e i32) (local $f i32) (local $xMax i32) (local $x i32) (local $q i32)
-    (local $x0 i32) (local $x1 i32) (local $pos i32)
+    (local $i i32) (local $x0 i32) (local $x1 i32) (local $pos i32) (local $low i32)
+    (local $e i32) (local $f i32) (local $xMax i32) (local $q i32) (local $k i32)
     (local.set $x0 (i32.const 8388608)) ;; RANS_L = 2^23
     (local.set $x1 (i32.const 8388608))
     (local.set $pos (local.get $outEnd))
     (local.set $i (local.get $n))
-    (block $done (loop $l
-      (br_if $done (i32.eqz (local.get $i)))
+    ;; what may be written is checked once a pair: a pair stores at most 6 bytes below the
+    ;; output's start, and the buffer has its block header's room below the limit (rans.ts)
+    (local.set $low (i32.sub (local.get $outEnd) (local.get $cap)))
+    ;; Each symbol s onto its state x: renormalise (emit low bytes while x ≥ xMax — at most two,
+    ;; as x < 2^31 and xMax ≥ 2^17 — without branches: a byte is always stored below the
+    ;; written ones and kept only when due; a mispredicted branch cost more than the symbol),
+    ;; then x = (q << 14) + (x − q·f) + cum with q = floor(x / f) from the reciprocal
+    ;; floor(2^32 / f), low by at most one: corrected without a branch.
+    ;; An odd count: the last symbol (an even position) first, alone, on state 0.
+    (if (i32.and (local.get $n) (i32.const 1)) (then
       (local.set $i (i32.sub (local.get $i) (i32.const 1)))
-      (local.set $s (i32.load8_u (i32.add (local.get $src) (local.get $i))))
-      (local.set $e (i32.add (local.get $sym) (i32.shl (local.get $s) (i32.const 4))))
+      ;; the odd one out, on state 0
+      (local.set $e (i32.add (local.get $sym) (i32.shl (i32.load8_u (i32.add (local.get $src) (local.get $i))) (i32.const 4))))
       (local.set $f (i32.load (local.get $e)))
       (local.set $xMax (i32.load offset=8 (local.get $e)))
-      (local.set $x (select (local.get $x1) (local.get $x0) (i32.and (local.get $i) (i32.const 1))))
-      ;; renormalise: emit low bytes while x ≥ xMax — at most two (x < 2^31, xMax ≥ 2^17) —
-      ;; without branches: a byte is always stored below the written ones and kept only when
-      ;; due (a mispredicted branch cost more than the whole symbol)
-      (if (i32.gt_u (i32.sub (local.get $outEnd) (local.get $pos)) (local.get $cap)) (then (return (i32.const -1))))
-      (local.set $q (i32.ge_u (local.get $x) (local.get $xMax)))
-      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x))
-      (local.set $pos (i32.sub (local.get $pos) (local.get $q)))
-      (local.set $x (select (i32.shr_u (local.get $x) (i32.const 8)) (local.get $x) (local.get $q)))
-      (local.set $q (i32.ge_u (local.get $x) (local.get $xMax)))
-      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x))
-      (local.set $pos (i32.sub (local.get $pos) (local.get $q)))
-      (local.set $x (select (i32.shr_u (local.get $x) (i32.const 8)) (local.get $x) (local.get $q)))
-      ;; q = floor(x / f): reciprocal estimate, then corrected to exact
+      (local.set $k (i32.ge_u (local.get $x0) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x0))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x0 (select (i32.shr_u (local.get $x0) (i32.const 8)) (local.get $x0) (local.get $k)))
+      (local.set $k (i32.ge_u (local.get $x0) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x0))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x0 (select (i32.shr_u (local.get $x0) (i32.const 8)) (local.get $x0) (local.get $k)))
       (local.set $q (i32.wrap_i64 (i64.shr_u
-        (i64.mul (i64.extend_i32_u (local.get $x)) (i64.extend_i32_u (i32.load offset=12 (local.get $e))))
+        (i64.mul (i64.extend_i32_u (local.get $x0)) (i64.extend_i32_u (i32.load offset=12 (local.get $e))))
         (i64.const 32))))
-      (if (i32.gt_u (i32.mul (local.get $q) (local.get $f)) (local.get $x)) (then (local.set $q (i32.sub (local.get $q) (i32.const 1)))))
-      (if (i32.le_u (i32.mul (i32.add (local.get $q) (i32.const 1)) (local.get $f)) (local.get $x)) (then (local.set $q (i32.add (local.get $q) (i32.const 1)))))
-      ;; x = (q << 14) + (x − q·f) + cum
-      (local.set $x (i32.add
-        (i32.add (i32.shl (local.get $q) (i32.const 14)) (i32.sub (local.get $x) (i32.mul (local.get $q) (local.get $f))))
+      (local.set $q (i32.add (local.get $q) (i32.le_u (i32.mul (i32.add (local.get $q) (i32.const 1)) (local.get $f)) (local.get $x0))))
+      (local.set $x0 (i32.add
+        (i32.add (i32.shl (local.get $q) (i32.const 14)) (i32.sub (local.get $x0) (i32.mul (local.get $q) (local.get $f))))
         (i32.load offset=4 (local.get $e))))
-      (if (i32.and (local.get $i) (i32.const 1))
-        (then (local.set $x1 (local.get $x)))
-        (else (local.set $x0 (local.get $x))))
+    ))
+    ;; then pairs backwards: the odd position on state 1, the even one before it on state 0 —
+    ;; the order of one symbol at a time, so the same bytes, with the two states' arithmetic free
+    ;; to overlap
+    (block $done (loop $l
+      (br_if $done (i32.eqz (local.get $i)))
+      (if (i32.lt_u (local.get $pos) (local.get $low)) (then (return (i32.const -1))))
+      (local.set $i (i32.sub (local.get $i) (i32.const 2)))
+      ;; position i + 1, state 1
+      (local.set $e (i32.add (local.get $sym) (i32.shl (i32.load8_u offset=1 (i32.add (local.get $src) (local.get $i))) (i32.const 4))))
+      (local.set $f (i32.load (local.get $e)))
+      (local.set $xMax (i32.load offset=8 (local.get $e)))
+      (local.set $k (i32.ge_u (local.get $x1) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x1))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x1 (select (i32.shr_u (local.get $x1) (i32.const 8)) (local.get $x1) (local.get $k)))
+      (local.set $k (i32.ge_u (local.get $x1) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x1))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x1 (select (i32.shr_u (local.get $x1) (i32.const 8)) (local.get $x1) (local.get $k)))
+      (local.set $q (i32.wrap_i64 (i64.shr_u
+        (i64.mul (i64.extend_i32_u (local.get $x1)) (i64.extend_i32_u (i32.load offset=12 (local.get $e))))
+        (i64.const 32))))
+      (local.set $q (i32.add (local.get $q) (i32.le_u (i32.mul (i32.add (local.get $q) (i32.const 1)) (local.get $f)) (local.get $x1))))
+      (local.set $x1 (i32.add
+        (i32.add (i32.shl (local.get $q) (i32.const 14)) (i32.sub (local.get $x1) (i32.mul (local.get $q) (local.get $f))))
+        (i32.load offset=4 (local.get $e))))
+      ;; position i, state 0
+      (local.set $e (i32.add (local.get $sym) (i32.shl (i32.load8_u (i32.add (local.get $src) (local.get $i))) (i32.const 4))))
+      (local.set $f (i32.load (local.get $e)))
+      (local.set $xMax (i32.load offset=8 (local.get $e)))
+      (local.set $k (i32.ge_u (local.get $x0) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x0))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x0 (select (i32.shr_u (local.get $x0) (i32.const 8)) (local.get $x0) (local.get $k)))
+      (local.set $k (i32.ge_u (local.get $x0) (local.get $xMax)))
+      (i32.store8 (i32.sub (local.get $pos) (i32.const 1)) (local.get $x0))
+      (local.set $pos (i32.sub (local.get $pos) (local.get $k)))
+      (local.set $x0 (select (i32.shr_u (local.get $x0) (i32.const 8)) (local.get $x0) (local.get $k)))
+      (local.set $q (i32.wrap_i64 (i64.shr_u
+        (i64.mul (i64.extend_i32_u (local.get $x0)) (i64.extend_i32_u (i32.load offset=12 (local.get $e))))
+        (i64.const 32))))
+      (local.set $q (i32.add (local.get $q) (i32.le_u (i32.mul (i32.add (local.get $q) (i32.const 1)) (local.get $f)) (local.get $x0))))
+      (local.set $x0 (i32.add
+        (i32.add (i32.shl (local.get $q) (i32.const 14)) (i32.sub (local.get $x0) (i32.mul (local.get $q) (local.get $f))))
+        (i32.load offset=4 (local.get $e))))
       (br $l)))
-    (if (i32.gt_u (i32.sub (local.get $outEnd) (local.get $pos)) (local.get $cap)) (then (return (i32.const -1))))
+    (if (i32.lt_u (local.get $pos) (local.get $low)) (then (return (i32.const -1))))
     (i32.store (local.get $states) (local.get $x0))
     (i32.store offset=4 (local.get $states) (local.get $x1))
     (local.get $pos))
 
-;; slot tables of a block: for each of the 2^14 slots, u8 symbol at $syms and u32
+  ;; slot tables of a block: for each of the 2^14 slots, u8 symbol at $syms and u32
   ;; (freq << 16 | slot − cum) at $steps, from the 256 u16 frequencies at $freq (summing to 2^14)
   (func (export "slots") (param $freq i32) (param $syms i32) (param $steps i32)
     (local $s i32) (local $f i32) (local $cum i32) (local $k i32)

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, openSync, truncateSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, truncateSync } from 'node:fs';
 import type { ByteSink } from './bytes.ts';
 import { FileSink } from './files.ts';
 import { LogWriteError, UsageError } from '../errors.ts';
@@ -13,6 +13,20 @@ interface FrameEntry {
   offset: number;
   kind: number;
   step: number;
+}
+
+/**
+ * A log file passed from one thread's writer to another's (LogWriter.handOver, LogWriter.reopen):
+ * where it stands, structured-cloneable, and the file's identity — the other thread opens it by
+ * its path (Deno's descriptors are a thread's own) and writes only to the same file at that size.
+ */
+export interface HandedOver {
+  path: string;
+  offset: number;
+  frames: FrameEntry[];
+  lastStep: number | null;
+  dev: number;
+  ino: number;
 }
 
 /** "ENOSPC: no space left on device": the system's name and words for a failed write (Node's message without its call). */
@@ -116,7 +130,18 @@ export class LogWriter {
 
   write(record: LogRecord, sync = false): number {
     if (this.closed) throw new Error('log writer is closed');
-    const body = pack(record);
+    const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
+    const completes = record.kind === 'header' ? record.startStep : record.kind === 'step' ? record.step : null;
+    return this.writePacked(pack(record), record.kind, step, completes, sync);
+  }
+
+  /**
+   * Appends a record packed elsewhere (pack(): a recording thread's records, packed where they
+   * were made): `step` is the index's (−1 for none), `completes` the step the log is complete up
+   * to once it is written (a header's start step, a step record's step), null for any other kind.
+   */
+  writePacked(body: Uint8Array, kind: LogRecord['kind'], step: number, completes: number | null, sync = false): number {
+    if (this.closed) throw new Error('log writer is closed');
     if (body.length > RECORD_BYTES_MAX) throw new RangeError(`record of ${body.length} bytes exceeds the ${RECORD_BYTES_MAX}-byte limit`);
     const head = new Uint8Array(FRAME_HEADER_BYTES);
     const dv = new DataView(head.buffer);
@@ -126,11 +151,51 @@ export class LogWriter {
     // header and body in one append, the body not copied into a frame (records are megabytes)
     this.append([head, body], sync);
     this.offset += FRAME_HEADER_BYTES + body.length;
-    const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
-    this.frames.push({ offset: at, kind: KIND_CODES[record.kind], step });
-    if (record.kind === 'header') this.lastStep = record.startStep;
-    else if (record.kind === 'step') this.lastStep = record.step;
+    this.frames.push({ offset: at, kind: KIND_CODES[kind], step });
+    if (completes !== null) this.lastStep = completes;
     return at;
+  }
+
+  /**
+   * Gives this writer's file to another thread (a recording thread, engine/record-thread.ts),
+   * which continues it with LogWriter.reopen: this writer closes its descriptor and writes
+   * nothing more; what closing the log must do last (release its lock) is returned with it, for
+   * when the other thread is done. Null for a writer into memory or one whose write failed.
+   */
+  handOver(): { at: HandedOver; onClose: () => void } | null {
+    if (this.closed || this.failure || !(this.sink instanceof FileSink)) return null;
+    const { fd, onClose } = this.sink.release();
+    this.closed = true;
+    try {
+      const st = fstatSync(fd);
+      return { at: { path: this.path, offset: this.offset, frames: this.frames.slice(), lastStep: this.lastStep, dev: st.dev, ino: st.ino }, onClose };
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /**
+   * Continues, on this thread, a log another thread handed over (handOver), appending to the
+   * file at its path — refused, as a LogWriteError, unless it is the same file at the same size.
+   */
+  static reopen(at: HandedOver): LogWriter {
+    let fd: number;
+    try {
+      fd = openSync(at.path, 'a');
+    } catch (e) {
+      throw new LogWriteError(at.path, systemError(e), at.lastStep);
+    }
+    const st = fstatSync(fd);
+    if (st.dev !== at.dev || st.ino !== at.ino || st.size !== at.offset) {
+      closeSync(fd);
+      throw new LogWriteError(at.path, st.dev !== at.dev || st.ino !== at.ino ? 'the file was replaced while it was being written' : `the file is ${st.size} bytes, not the ${at.offset} written`, at.lastStep);
+    }
+    return new LogWriter(at.path, new FileSink(fd), at.offset, at.frames, at.lastStep);
+  }
+
+  /** Whether this writer appends to a file (a log a recording thread can continue: handOver). */
+  get onFile(): boolean {
+    return this.sink instanceof FileSink && !this.closed && !this.failure;
   }
 
   get bytesWritten(): number {

@@ -531,7 +531,7 @@ function gatherRows<A extends FloatArray | Uint8Array>(dst: A, src: A, rows: Int
 }
 
 /** dst's rows 0…N−1 (of `w` elements): row rows[j] = src's row j, the others +0; dst. */
-function spreadRows<A extends FloatArray | Float64Array>(dst: A, src: A, rows: Int32Array, n: number, w: number, N: number): A {
+function spreadRows<A extends FloatArray>(dst: A, src: A, rows: Int32Array, n: number, w: number, N: number): A {
   dst.fill(0, 0, N * w);
   for (let j = 0; j < n; j++) {
     const from = j * w;

@@ -40,19 +40,21 @@ function version(r: { bin: string; args: string[] }): string {
 describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', () => {
   it.each(others.map((r) => [version(r), r] as const))('%s writes the same log as this Node, in every recording mode and both numeric modes, and verifies this Node’s', (_, r) => {
     const dir = tempDir();
-    // both numeric modes; f32acc (its own kernels and float32 exp/log/tanh) in compact only, to stay cheap
-    for (const [mode, numeric] of [['full', 'f64acc'], ['compact', 'f64acc'], ['compact', 'f32acc']]) {
-      const here = join(dir, `here-${mode}-${numeric}.weft`);
-      const there = join(dir, `there-${mode}-${numeric}.weft`);
-      const args = ['run', 'baseline', ...TINY_SETS, '--set', `numeric=${numeric}`, '--steps', '6', '--record', mode, '--quiet'];
+    // both numeric modes; f32acc (its own kernels and float32 exp/log/tanh) in compact only, to stay
+    // cheap; and the baseline's own model (609,216 parameters), whose log a recording thread writes
+    for (const [mode, numeric, size] of [['full', 'f64acc', 'tiny'], ['compact', 'f64acc', 'tiny'], ['compact', 'f32acc', 'tiny'], ['full', 'f64acc', 'baseline']]) {
+      const here = join(dir, `here-${mode}-${numeric}-${size}.weft`);
+      const there = join(dir, `there-${mode}-${numeric}-${size}.weft`);
+      const steps = size === 'tiny' ? 6 : 2;
+      const args = ['run', 'baseline', ...(size === 'tiny' ? TINY_SETS : []), '--set', `numeric=${numeric}`, '--steps', String(steps), '--record', mode, '--quiet'];
       expect(weft([...args, '--out', here]).code).toBe(0);
       const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);
-      expect(readFileSync(there).equals(readFileSync(here)), `${mode} ${numeric} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
+      expect(readFileSync(there).equals(readFileSync(here)), `${mode} ${numeric} ${size} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
       // and it reads and re-executes a log this Node wrote
       const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
       expect(verify.status, verify.stderr).toBe(0);
-      expect(verify.stdout).toMatch(/reproduced — 6 steps re-executed/);
+      expect(verify.stdout).toMatch(new RegExp(`reproduced — ${steps} steps re-executed`));
     }
   });
 });

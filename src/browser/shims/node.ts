@@ -54,12 +54,18 @@ export const isAbsolute = (p: string) => p.startsWith('/');
 export const fileURLToPath = (u: string | URL) => new URL(String(u)).pathname;
 export const pathToFileURL = (p: string) => new URL(`file://${p}`);
 
-// node:worker_threads (the page trains on one thread)
+// node:worker_threads (the page trains and records on one thread)
 export class Worker {
   constructor() {
     throw new Error('worker threads are not available in a web page');
   }
 }
+export class MessageChannel {
+  constructor() {
+    throw new Error('worker threads are not available in a web page');
+  }
+}
+export const receiveMessageOnPort = (): undefined => undefined;
 
 // node:zlib: no crc32 here, so the portable one runs
 export default {};

@@ -1,0 +1,271 @@
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { LogWriteError } from '../errors.ts';
+import type { FloatArray } from '../kernels/types.ts';
+import { pack } from '../log/msgpack.ts';
+import type { LogRecord } from '../log/records.ts';
+import type { HandedOver, LogWriter } from '../log/writer.ts';
+import { stateHashOf } from './hash.ts';
+import { CONTROL, JobRunner, type RecordJob, type StateArrays, type ThreadError } from './record-jobs.ts';
+
+/** Where a recorder's records go: a writer on this thread (InlineOutput) or a recording thread (RecordThread). */
+export interface RecordOutput {
+  readonly path: string;
+  /** the log's size so far (a recording thread's lags by the jobs still on their way; exact after close) */
+  readonly bytesWritten: number;
+  /** a record as it is (header, anomaly, end, what contributors add) */
+  write(record: LogRecord, sync?: boolean): void;
+  /** a keyframe or step to code and hash (its arrays the trainer's own, read before it moves on) */
+  run(job: RecordJob): void;
+  /** waits until everything handed over is written (its failure thrown) */
+  flush(): void;
+  /** everything handed over written, then the index and trailer; the file closed */
+  close(): void;
+  /** everything handed over written, then the file closed without an index (a stopped run) */
+  abandon(): void;
+}
+
+/** The recorder's jobs run as they come, on the training thread. */
+export class InlineOutput implements RecordOutput {
+  private readonly runner: JobRunner;
+  constructor(readonly writer: LogWriter, ends: readonly number[]) {
+    this.runner = new JobRunner(writer, ends);
+  }
+  get path(): string {
+    return this.writer.path;
+  }
+  get bytesWritten(): number {
+    return this.writer.bytesWritten;
+  }
+  write(record: LogRecord, sync = false): void {
+    this.writer.write(record, sync);
+  }
+  run(job: RecordJob): void {
+    this.runner.run(job);
+  }
+  flush(): void {}
+  close(): void {
+    this.writer.close();
+  }
+  abandon(): void {
+    this.writer.abandon();
+  }
+}
+
+/** Jobs handed over and not yet done, at most: the training thread waits beyond (each holds copies of the state). */
+const IN_FLIGHT_MAX = 2;
+/** How long the training thread waits for a recording thread between looks at whether it still runs. */
+const LOOK_MS = 250;
+/** How long a recording thread may take to start before the log is written on the training thread instead. */
+const START_MS = 30_000;
+
+const buffersOf = (s: StateArrays): ArrayBuffer[] => [s.params.buffer, s.m.buffer, s.v.buffer] as ArrayBuffer[];
+/** Arrays the thread handed back, kept for the next copies at most. */
+const SPARE_MAX = 8;
+
+/**
+ * A log written by a thread of its own (record-worker.ts): the recorder's jobs — the arrays
+ * coded, the state hashed, the records framed and appended — run there while the next step
+ * trains, in the order handed over, with the same code as InlineOutput, so the log's bytes are
+ * the same. A job takes copies of the trainer's arrays (≈ 1 ms for fabric-bench's 7 MB, where
+ * coding and hashing them cost ≈ 40 ms). A failed write surfaces as the LogWriteError it was at
+ * the next hand-over (the log then ends at its last complete record, as on this thread); a
+ * process killed with jobs on their way leaves the log readable up to the last one written.
+ */
+export class RecordThread implements RecordOutput {
+  readonly path: string;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly ctrl: Int32Array;
+  private readonly size: Float64Array;
+  /** what the log's close does last, on this thread (release its lock) */
+  private onClose: () => void = () => {};
+  /** jobs handed over (the thread counts those done in the control block) */
+  private sent = 0;
+  private ended = false;
+  private failure: Error | null = null;
+  /** where the thread hands back the copies it is done with, and those kept for reuse */
+  private readonly spent: MessagePort;
+  private readonly spare: FloatArray[] = [];
+  /** whether the last hand-over had to wait for the thread */
+  private behind = false;
+
+  private constructor(path: string, worker: Worker, port: MessagePort, spent: MessagePort, control: SharedArrayBuffer, offset: number) {
+    this.path = path;
+    this.worker = worker;
+    this.port = port;
+    this.spent = spent;
+    this.ctrl = new Int32Array(control, 0, CONTROL.INTS);
+    this.size = new Float64Array(control, CONTROL.BYTES_AT, 1);
+    this.size[0] = offset;
+  }
+
+  /**
+   * Moves a file-backed writer's log to a recording thread of its own, once the thread runs.
+   * Null, with the writer as it was, where no thread starts (a web page; the worker's module
+   * missing) or for a writer into memory: the caller then writes on this thread. `module` and
+   * `startMs`: the worker's module and how long it may take to start (tests).
+   */
+  static start(writer: LogWriter, ends: readonly number[], { module = new URL('./record-worker.mjs', import.meta.url), startMs = START_MS } = {}): RecordThread | null {
+    if (typeof SharedArrayBuffer === 'undefined' || !writer.onFile) return null;
+    const control = new SharedArrayBuffer(CONTROL.SIZE);
+    const { port1, port2 } = new MessageChannel();
+    const spent = new MessageChannel();
+    let worker: Worker;
+    try {
+      worker = new Worker(module, { workerData: { ends: [...ends], control, port: port2, spent: spent.port2 }, transferList: [port2, spent.port2] });
+    } catch {
+      return null;
+    }
+    // a thread that failed to load or stopped is heard of between steps (the waits look at DEAD);
+    // unheard, its error event would end this process
+    worker.on('error', () => Atomics.store(new Int32Array(control, 0, CONTROL.INTS), CONTROL.DEAD, 1));
+    // a run that ends without closing its log (an uncaught error) must not be kept alive by it
+    worker.unref();
+    port1.unref();
+    spent.port1.unref();
+    const thread = new RecordThread(writer.path, worker, port1, spent.port1, control, writer.bytesWritten);
+    const handed = thread.started(startMs) ? writer.handOver() : null;
+    if (!handed) {
+      void worker.terminate();
+      return null;
+    }
+    thread.onClose = handed.onClose;
+    thread.send({ op: 'open', at: handed.at });
+    return thread;
+  }
+
+  /**
+   * Waits until the thread has loaded its module; false after `startMs` without it (a module
+   * that failed to load says nothing this thread can hear while it waits: a worker's error is
+   * an event, and its threadId stays set until the event loop has run).
+   */
+  private started(startMs: number): boolean {
+    const until = performance.now() + startMs; // a bound on waiting, not a figure anything records
+    while (Atomics.load(this.ctrl, CONTROL.READY) === 0) {
+      if (performance.now() > until) return false;
+      Atomics.wait(this.ctrl, CONTROL.READY, 0, LOOK_MS);
+    }
+    return true;
+  }
+
+  get bytesWritten(): number {
+    return this.size[0];
+  }
+
+  /** Blocks until the thread has done `n` jobs. */
+  private waitDone(n: number): void {
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CONTROL.DONE);
+      if (done >= n) return;
+      if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0) throw new Error(`${this.path}: the recording thread stopped with ${n - done} records unwritten`);
+      Atomics.wait(this.ctrl, CONTROL.DONE, done, LOOK_MS);
+    }
+  }
+
+  /** The thread's failure, as the error it was there. */
+  private check(): void {
+    if (Atomics.load(this.ctrl, CONTROL.FAILED) === 0) return;
+    const m = receiveMessageOnPort(this.port);
+    this.failure ??= m ? errorOf(m.message as ThreadError) : new Error(`${this.path}: the recording thread failed`);
+    throw this.failure;
+  }
+
+  private send(job: RecordJob | { op: 'open'; at: HandedOver } | { op: 'close' | 'abandon' }, transfer: ArrayBuffer[] = []): void {
+    if (this.ended) throw new Error('log writer is closed');
+    this.check();
+    this.worker.postMessage(job, transfer);
+    this.sent++;
+    this.behind = Atomics.load(this.ctrl, CONTROL.DONE) < this.sent - IN_FLIGHT_MAX;
+    this.waitDone(this.sent - IN_FLIGHT_MAX);
+    this.check();
+  }
+
+  write(record: LogRecord, sync = false): void {
+    const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
+    const completes = record.kind === 'header' ? record.startStep : record.kind === 'step' ? record.step : null;
+    this.send({ op: 'packed', body: pack(record), kind: record.kind, step, completes, sync });
+  }
+
+  /** A copy of `a` for the thread to own: into an array it handed back where one fits, else new. */
+  private copy(a: FloatArray): FloatArray {
+    for (let m = receiveMessageOnPort(this.spent); m; m = receiveMessageOnPort(this.spent)) {
+      for (const x of m.message as FloatArray[]) if (this.spare.length < SPARE_MAX) this.spare.push(x);
+    }
+    const i = this.spare.findIndex((x) => x.length === a.length && x.constructor === a.constructor);
+    if (i < 0) return a.slice();
+    const out = this.spare.splice(i, 1)[0];
+    out.set(a);
+    return out;
+  }
+
+  private copyState(s: StateArrays): StateArrays {
+    return { params: this.copy(s.params), m: this.copy(s.m), v: this.copy(s.v) };
+  }
+
+  run(job: RecordJob): void {
+    if (job.op === 'packed') {
+      this.send(job);
+      return;
+    }
+    const state = this.copyState(job.state);
+    if (job.op === 'step') {
+      const grads = job.grads ? this.copy(job.grads) : null;
+      // a thread that is behind (the last hand-over waited for it) is spared the hash: this
+      // thread would spend the time waiting anyway (full logs of large models)
+      const stateHash = this.behind ? stateHashOf(job.step, job.optimT, state.params, state.m, state.v) : undefined;
+      this.send({ ...job, state, grads, owned: true, stateHash }, [...buffersOf(state), ...(grads ? [grads.buffer as ArrayBuffer] : [])]);
+    } else this.send({ ...job, state, owned: true }, buffersOf(state));
+  }
+
+  flush(): void {
+    this.check();
+    this.waitDone(this.sent);
+    this.check();
+  }
+
+  /**
+   * close: its failure (an earlier one, or the index's write) is thrown and the log stays open
+   * for the abandon that follows. abandon never throws: a thread that stopped has written what
+   * it wrote; the lock is released either way.
+   */
+  private end(op: 'close' | 'abandon'): void {
+    if (this.ended) return;
+    if (op === 'close') this.check();
+    try {
+      this.worker.postMessage({ op });
+      this.sent++;
+      this.waitDone(this.sent);
+    } catch (e) {
+      if (op === 'close') throw e;
+    }
+    if (op === 'close') this.check();
+    this.ended = true;
+    void this.worker.terminate();
+    this.onClose(); // the lock, released once the thread has closed the file
+  }
+
+  close(): void {
+    this.end('close');
+  }
+
+  abandon(): void {
+    this.end('abandon');
+  }
+}
+
+function errorOf(e: ThreadError): Error {
+  if (e.kind === 'write') return new LogWriteError(e.file, e.systemError, e.lastStep);
+  return e.name === 'RangeError' ? new RangeError(e.message) : new Error(e.message);
+}
+
+/** Parameters below which a log is written on the training thread: a thread's start (≈ 30 ms) and copies would cost more than they save. */
+export const THREAD_ELEMENTS_MIN = 100_000;
+
+/** Where a recorder writes: on a recording thread for a file log of a model of THREAD_ELEMENTS_MIN parameters or more (or as `thread` says), else here. */
+export function recordOutput(writer: LogWriter, ends: readonly number[], elements: number, thread: boolean | null = null): RecordOutput {
+  if (thread ?? elements >= THREAD_ELEMENTS_MIN) {
+    const t = RecordThread.start(writer, ends);
+    if (t) return t;
+  }
+  return new InlineOutput(writer, ends);
+}
