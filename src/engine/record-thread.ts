@@ -3,7 +3,7 @@ import { LogWriteError } from '../errors.ts';
 import type { FloatArray } from '../kernels/types.ts';
 import { pack } from '../log/msgpack.ts';
 import type { LogRecord } from '../log/records.ts';
-import type { HandedOver, LogWriter } from '../log/writer.ts';
+import { indexFieldsOf, type HandedOver, type LogWriter } from '../log/writer.ts';
 import { stateHashOf } from './hash.ts';
 import { CONTROL, JobRunner, type RecordJob, type StateArrays, type ThreadError } from './record-jobs.ts';
 
@@ -181,9 +181,7 @@ export class RecordThread implements RecordOutput {
   }
 
   write(record: LogRecord, sync = false): void {
-    const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
-    const completes = record.kind === 'header' ? record.startStep : record.kind === 'step' ? record.step : null;
-    this.send({ op: 'packed', body: pack(record), kind: record.kind, step, completes, sync });
+    this.send({ op: 'packed', body: pack(record), kind: record.kind, ...indexFieldsOf(record), sync });
   }
 
   /** A copy of `a` for the thread to own: into an array it handed back where one fits, else new. */

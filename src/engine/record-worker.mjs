@@ -294,6 +294,10 @@ function pack(value) {
 var KIND_CODES = { header: 0, keyframe: 1, step: 2, anomaly: 3, end: 4, index: 5, probe: 6, eval: 7 };
 
 // src/log/writer.ts
+function indexFieldsOf(record) {
+  const step = "step" in record && typeof record.step === "number" ? record.step : -1;
+  return { step, completes: record.kind === "header" ? record.startStep : record.kind === "step" ? record.step : null };
+}
 function systemError(e) {
   const err = e;
   const msg = err instanceof Error ? err.message : String(e);
@@ -380,8 +384,7 @@ var LogWriter = class _LogWriter {
   }
   write(record, sync = false) {
     if (this.closed) throw new Error("log writer is closed");
-    const step = "step" in record && typeof record.step === "number" ? record.step : -1;
-    const completes = record.kind === "header" ? record.startStep : record.kind === "step" ? record.step : null;
+    const { step, completes } = indexFieldsOf(record);
     return this.writePacked(pack(record), record.kind, step, completes, sync);
   }
   /**

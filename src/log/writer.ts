@@ -29,6 +29,15 @@ export interface HandedOver {
   ino: number;
 }
 
+/**
+ * What the index and the writer keep of a record: its step (−1 for none) and the step the log is
+ * complete up to once it is written (a header's start step, a step record's step; null for others).
+ */
+export function indexFieldsOf(record: LogRecord): { step: number; completes: number | null } {
+  const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
+  return { step, completes: record.kind === 'header' ? record.startStep : record.kind === 'step' ? record.step : null };
+}
+
 /** "ENOSPC: no space left on device": the system's name and words for a failed write (Node's message without its call). */
 function systemError(e: unknown): string {
   const err = e as NodeJS.ErrnoException;
@@ -130,8 +139,7 @@ export class LogWriter {
 
   write(record: LogRecord, sync = false): number {
     if (this.closed) throw new Error('log writer is closed');
-    const step = 'step' in record && typeof record.step === 'number' ? record.step : -1;
-    const completes = record.kind === 'header' ? record.startStep : record.kind === 'step' ? record.step : null;
+    const { step, completes } = indexFieldsOf(record);
     return this.writePacked(pack(record), record.kind, step, completes, sync);
   }
 
