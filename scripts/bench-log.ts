@@ -10,6 +10,7 @@ import { runTraining } from '../src/engine/run.ts';
 import { validateConfig, type RecordMode, type WeftConfig } from '../src/config/config.ts';
 import { loadScenario } from '../src/cli/scenarios.ts';
 import { Recorder } from '../src/engine/recorder.ts';
+import { THREAD_ELEMENTS_MIN } from '../src/engine/record-thread.ts';
 import { openLog } from '../src/log/reader.ts';
 import { decodeFloats, encodeFloats } from '../src/log/codec.ts';
 
@@ -31,7 +32,8 @@ function trainRun(mode: RecordMode | null) {
   const t = new Trainer(c);
   t.step(); // warm-up (JIT), not measured
   const path = join(dir, `${mode}.weft`);
-  const rec = mode ? Recorder.create(path, 'bench', c, t, { overwrite: true }) : null;
+  // a large model's log on its recording thread from the first timed step, as a long run has it
+  const rec = mode ? Recorder.create(path, 'bench', c, t, { overwrite: true, thread: t.table.total >= THREAD_ELEMENTS_MIN ? true : undefined }) : null;
   // what a recording thread still has to write, inside the time
   const s = timed(() => {
     runTraining(t, steps, rec ? [rec] : []);

@@ -24,6 +24,7 @@ import { kernelsFor, type KernelImplementation } from '../src/kernels/registry.t
 import { NUMERIC_NAMES, numericModeOf, type Numeric } from '../src/kernels/modes.ts';
 import { referenceKernels } from '../src/kernels/reference.ts';
 import { Recorder } from '../src/engine/recorder.ts';
+import { THREAD_ELEMENTS_MIN } from '../src/engine/record-thread.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
 
 const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' } } });
@@ -41,7 +42,8 @@ function trainSpeed(config: WeftConfig, steps: number, implementation: KernelImp
   const t = new Trainer(c, { implementation, threads });
   t.step();
   t.step();
-  const rec = record ? Recorder.create(join(dir, `${record}.weft`), 'bench', c, t, { overwrite: true }) : null;
+  // a large model's log on its recording thread from the first timed step, as a long run has it
+  const rec = record ? Recorder.create(join(dir, `${record}.weft`), 'bench', c, t, { overwrite: true, thread: t.table.total >= THREAD_ELEMENTS_MIN ? true : undefined }) : null;
   const t0 = now();
   runTraining(t, t.stepsDone + steps, rec ? [rec] : []);
   rec?.writer.abandon(); // inside the time: a recording thread's last steps are written here

@@ -38,7 +38,7 @@ if (process.argv.includes('--if-stale')) {
 }
 rmSync(dist, { recursive: true, force: true });
 execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit' });
-for (const f of ['src/kernels/wasm/kernels.wasm', 'src/kernels/wasm/kernels-f32.wasm', 'src/log/rans.wasm', 'src/kernels/wasm-worker.mjs', 'src/engine/record-worker.mjs', 'src/engine/esm-hook.mjs', 'src/config/config.validate.mjs', 'src/config/config.validate.d.mts', 'src/log/records.validate.mjs', 'src/log/records.validate.d.mts']) {
+for (const f of ['src/kernels/wasm/kernels.wasm', 'src/kernels/wasm/kernels-f32.wasm', 'src/log/rans.wasm', 'src/kernels/wasm-worker.mjs', 'src/engine/esm-hook.mjs', 'src/config/config.validate.mjs', 'src/config/config.validate.d.mts', 'src/log/records.validate.mjs', 'src/log/records.validate.d.mts']) {
   mkdirSync(dirname(join(dist, f)), { recursive: true });
   copyFileSync(join(root, f), join(dist, f));
 }

@@ -36,6 +36,12 @@ describe('the npm package', () => {
     const inspect = spawnSync(weft, ['inspect', 'runs/b.weft'], { cwd: app, encoding: 'utf8' });
     expect(inspect.status, inspect.stderr).toBe(0);
     expect(inspect.stdout).toMatch(/steps 1…2 \(2\)[\s\S]*checked: all \d+ frames intact/);
+    // the baseline's own model: its log written by a recording thread, from dist/'s record-worker.js
+    const big = spawnSync(weft, ['run', 'baseline', '--steps', '4', '--record', 'full', '--out', 'runs/big.weft', '--quiet'], { cwd: app, encoding: 'utf8' });
+    expect(big.status, big.stderr).toBe(0);
+    expect(big.stderr).toBe('');
+    const bigVerify = spawnSync(weft, ['verify', 'runs/big.weft'], { cwd: app, encoding: 'utf8' });
+    expect(bigVerify.stdout, bigVerify.stderr).toMatch(/reproduced — 4 steps re-executed/);
     // the Python reader comes with the package (run where Debian's numpy and msgpack are)
     const python = '/usr/bin/python3';
     if (spawnSync(python, ['-c', 'import numpy, msgpack']).status === 0) {

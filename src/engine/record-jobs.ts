@@ -60,6 +60,13 @@ export class JobRunner {
   /** `ends`: the codec's segments of the parameter buffer (recorder.ts segmentsOf). */
   constructor(readonly writer: LogWriter, private readonly ends: readonly number[]) {}
 
+  /** The previous state it holds (full logs), given up: another runner continues from it. */
+  takePrev(): StateArrays | null {
+    const p = this.prev;
+    this.prev = null;
+    return p;
+  }
+
   /** Runs a job; returns the copies it owned and is done with (a recording thread hands them back for reuse). */
   run(job: RecordJob): FloatArray[] {
     switch (job.op) {

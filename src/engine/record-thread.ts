@@ -26,7 +26,7 @@ export interface RecordOutput {
 
 /** The recorder's jobs run as they come, on the training thread. */
 export class InlineOutput implements RecordOutput {
-  private readonly runner: JobRunner;
+  readonly runner: JobRunner;
   constructor(readonly writer: LogWriter, ends: readonly number[]) {
     this.runner = new JobRunner(writer, ends);
   }
@@ -55,7 +55,7 @@ export class InlineOutput implements RecordOutput {
 const IN_FLIGHT_MAX = 2;
 /** How long the training thread waits for a recording thread between looks at whether it still runs. */
 const LOOK_MS = 250;
-/** How long a recording thread may take to start before the log is written on the training thread instead. */
+/** How long a recording thread asked for at once (`wait`) may take to start before the log stays on the training thread. */
 const START_MS = 30_000;
 
 const buffersOf = (s: StateArrays): ArrayBuffer[] => [s.params.buffer, s.m.buffer, s.v.buffer] as ArrayBuffer[];
@@ -66,14 +66,19 @@ const SPARE_MAX = 8;
  * A log written by a thread of its own (record-worker.ts): the recorder's jobs — the arrays
  * coded, the state hashed, the records framed and appended — run there while the next step
  * trains, in the order handed over, with the same code as InlineOutput, so the log's bytes are
- * the same. A job takes copies of the trainer's arrays (≈ 1 ms for fabric-bench's 7 MB, where
- * coding and hashing them cost ≈ 40 ms). A failed write surfaces as the LogWriteError it was at
- * the next hand-over (the log then ends at its last complete record, as on this thread); a
- * process killed with jobs on their way leaves the log readable up to the last one written.
+ * the same. Until the thread has started (its module loaded: ≈ 30–200 ms) the log is written
+ * here, and the thread takes over between two records; one that never starts leaves it here. A
+ * job takes copies of the trainer's arrays (≈ 1 ms for fabric-bench's 7 MB, where coding and
+ * hashing them cost ≈ 35 ms), into arrays the thread hands back. A failed write surfaces as the
+ * LogWriteError it was at the next hand-over (the log then ends at its last complete record, as
+ * on this thread); the process's exit waits for what was handed over; a kill leaves the log
+ * readable up to the last record written.
  */
 export class RecordThread implements RecordOutput {
   readonly path: string;
-  private readonly worker: Worker;
+  /** the log as written here until the thread takes over (null after) */
+  private inline: InlineOutput | null;
+  private worker: Worker | null;
   private readonly port: MessagePort;
   private readonly ctrl: Int32Array;
   private readonly size: Float64Array;
@@ -89,23 +94,23 @@ export class RecordThread implements RecordOutput {
   /** whether the last hand-over had to wait for the thread */
   private behind = false;
 
-  private constructor(path: string, worker: Worker, port: MessagePort, spent: MessagePort, control: SharedArrayBuffer, offset: number) {
-    this.path = path;
+  private constructor(inline: InlineOutput, worker: Worker, port: MessagePort, spent: MessagePort, control: SharedArrayBuffer) {
+    this.path = inline.path;
+    this.inline = inline;
     this.worker = worker;
     this.port = port;
     this.spent = spent;
     this.ctrl = new Int32Array(control, 0, CONTROL.INTS);
     this.size = new Float64Array(control, CONTROL.BYTES_AT, 1);
-    this.size[0] = offset;
   }
 
   /**
-   * Moves a file-backed writer's log to a recording thread of its own, once the thread runs.
-   * Null, with the writer as it was, where no thread starts (a web page; the worker's module
-   * missing) or for a writer into memory: the caller then writes on this thread. `module` and
-   * `startMs`: the worker's module and how long it may take to start (tests).
+   * Starts a recording thread for a file-backed writer's log, which is written here until the
+   * thread runs: at once when `wait` (at most START_MS), else from the first record after it has
+   * started. Null where no thread starts (a web page) or for a writer into memory. `module`: the
+   * worker's module (tests).
    */
-  static start(writer: LogWriter, ends: readonly number[], { module = new URL('./record-worker.mjs', import.meta.url), startMs = START_MS } = {}): RecordThread | null {
+  static start(writer: LogWriter, ends: readonly number[], { wait = false, module = workerModule() } = {}): RecordThread | null {
     if (typeof SharedArrayBuffer === 'undefined' || !writer.onFile) return null;
     const control = new SharedArrayBuffer(CONTROL.SIZE);
     const { port1, port2 } = new MessageChannel();
@@ -116,40 +121,56 @@ export class RecordThread implements RecordOutput {
     } catch {
       return null;
     }
-    // a thread that failed to load or stopped is heard of between steps (the waits look at DEAD);
-    // unheard, its error event would end this process
+    // a thread that failed to load or stopped: heard of between steps (DEAD), never an error
+    // event that would end this process
     worker.on('error', () => Atomics.store(new Int32Array(control, 0, CONTROL.INTS), CONTROL.DEAD, 1));
-    // a run that ends without closing its log (an uncaught error) must not be kept alive by it
+    // a run that ends without closing its log must not be kept alive by it (the exit waits for it instead)
     worker.unref();
     port1.unref();
     spent.port1.unref();
-    const thread = new RecordThread(writer.path, worker, port1, spent.port1, control, writer.bytesWritten);
-    const handed = thread.started(startMs) ? writer.handOver() : null;
-    if (!handed) {
-      void worker.terminate();
-      return null;
+    const thread = new RecordThread(new InlineOutput(writer, ends), worker, port1, spent.port1, control);
+    if (wait) {
+      const until = performance.now() + START_MS; // a bound on waiting, not a figure anything records
+      while (Atomics.load(thread.ctrl, CONTROL.READY) === 0 && performance.now() < until) Atomics.wait(thread.ctrl, CONTROL.READY, 0, LOOK_MS);
+      thread.poll();
     }
-    thread.onClose = handed.onClose;
-    thread.send({ op: 'open', at: handed.at });
     return thread;
   }
 
-  /**
-   * Waits until the thread has loaded its module; false after `startMs` without it (a module
-   * that failed to load says nothing this thread can hear while it waits: a worker's error is
-   * an event, and its threadId stays set until the event loop has run).
-   */
-  private started(startMs: number): boolean {
-    const until = performance.now() + startMs; // a bound on waiting, not a figure anything records
-    while (Atomics.load(this.ctrl, CONTROL.READY) === 0) {
-      if (performance.now() > until) return false;
-      Atomics.wait(this.ctrl, CONTROL.READY, 0, LOOK_MS);
+  /** Whether the thread writes the log now (false while it starts, or when it never did). */
+  get onThread(): boolean {
+    this.poll();
+    return this.inline === null;
+  }
+
+  /** The thread takes the log over once it has started; one that stopped first is let go. */
+  private poll(): void {
+    const inline = this.inline;
+    if (!inline || !this.worker || this.ended) return;
+    if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0) {
+      void this.worker.terminate();
+      this.worker = null;
+      return;
     }
-    return true;
+    if (Atomics.load(this.ctrl, CONTROL.READY) === 0) return;
+    const prev = inline.runner.takePrev();
+    const handed = inline.writer.handOver();
+    if (!handed) {
+      // a writer that failed keeps its error, and the log stays here
+      void this.worker.terminate();
+      this.worker = null;
+      return;
+    }
+    this.inline = null;
+    this.size[0] = handed.at.offset;
+    this.onClose = handed.onClose;
+    live.add(this);
+    this.send({ op: 'open', at: handed.at });
+    if (prev) this.send({ op: 'prev', state: prev, owned: true }, buffersOf(prev));
   }
 
   get bytesWritten(): number {
-    return this.size[0];
+    return this.inline ? this.inline.bytesWritten : this.size[0];
   }
 
   /** Blocks until the thread has done `n` jobs. */
@@ -173,7 +194,7 @@ export class RecordThread implements RecordOutput {
   private send(job: RecordJob | { op: 'open'; at: HandedOver } | { op: 'close' | 'abandon' }, transfer: ArrayBuffer[] = []): void {
     if (this.ended) throw new Error('log writer is closed');
     this.check();
-    this.worker.postMessage(job, transfer);
+    this.worker!.postMessage(job, transfer);
     this.sent++;
     this.behind = Atomics.load(this.ctrl, CONTROL.DONE) < this.sent - IN_FLIGHT_MAX;
     this.waitDone(this.sent - IN_FLIGHT_MAX);
@@ -181,7 +202,9 @@ export class RecordThread implements RecordOutput {
   }
 
   write(record: LogRecord, sync = false): void {
-    this.send({ op: 'packed', body: pack(record), kind: record.kind, ...indexFieldsOf(record), sync });
+    this.poll();
+    if (this.inline) this.inline.write(record, sync);
+    else this.send({ op: 'packed', body: pack(record), kind: record.kind, ...indexFieldsOf(record), sync });
   }
 
   /** A copy of `a` for the thread to own: into an array it handed back where one fits, else new. */
@@ -201,6 +224,11 @@ export class RecordThread implements RecordOutput {
   }
 
   run(job: RecordJob): void {
+    this.poll();
+    if (this.inline) {
+      this.inline.run(job);
+      return;
+    }
     if (job.op === 'packed') {
       this.send(job);
       return;
@@ -216,6 +244,8 @@ export class RecordThread implements RecordOutput {
   }
 
   flush(): void {
+    this.poll();
+    if (this.inline) return;
     this.check();
     this.waitDone(this.sent);
     this.check();
@@ -228,9 +258,18 @@ export class RecordThread implements RecordOutput {
    */
   private end(op: 'close' | 'abandon'): void {
     if (this.ended) return;
+    const inline = this.inline;
+    if (inline) {
+      // never taken over: the log is this thread's to close
+      if (op === 'close') inline.close();
+      else inline.abandon();
+      this.ended = true;
+      void this.worker?.terminate();
+      return;
+    }
     if (op === 'close') this.check();
     try {
-      this.worker.postMessage({ op });
+      this.worker!.postMessage({ op });
       this.sent++;
       this.waitDone(this.sent);
     } catch (e) {
@@ -238,7 +277,8 @@ export class RecordThread implements RecordOutput {
     }
     if (op === 'close') this.check();
     this.ended = true;
-    void this.worker.terminate();
+    live.delete(this);
+    void this.worker!.terminate();
     this.onClose(); // the lock, released once the thread has closed the file
   }
 
@@ -249,6 +289,37 @@ export class RecordThread implements RecordOutput {
   abandon(): void {
     this.end('abandon');
   }
+
+  /** At the process's exit: what was handed over is written (at most EXIT_WAIT_MS), as a kill after it would leave it. */
+  private drainAtExit(): void {
+    const until = performance.now() + EXIT_WAIT_MS; // a bound on waiting, not a figure anything records
+    for (;;) {
+      const done = Atomics.load(this.ctrl, CONTROL.DONE);
+      if (done >= this.sent || Atomics.load(this.ctrl, CONTROL.DEAD) !== 0 || performance.now() > until) return;
+      Atomics.wait(this.ctrl, CONTROL.DONE, done, LOOK_MS);
+    }
+  }
+
+  static drainAllAtExit(): void {
+    for (const t of live) t.drainAtExit();
+  }
+}
+
+/** The recording threads writing a log now: the process's exit waits for each (one listener for all). */
+const live = new Set<RecordThread>();
+/** How long the exit waits for a recording thread to write what it was handed. */
+const EXIT_WAIT_MS = 60_000;
+if (typeof process !== 'undefined' && typeof process.on === 'function') process.on('exit', () => RecordThread.drainAllAtExit());
+
+/**
+ * The recording thread's module: dist/'s compiled record-worker.js in the package; from the
+ * sources, record-worker.ts itself under Bun and Deno, and on Node through
+ * record-worker-sources.mjs, which registers the TypeScript loader a worker does not inherit.
+ */
+function workerModule(): URL {
+  const fromSources = import.meta.url.endsWith('.ts');
+  const native = typeof process !== 'undefined' && Boolean(process.versions?.bun || (globalThis as { Deno?: unknown }).Deno);
+  return new URL(!fromSources ? './record-worker.js' : native ? './record-worker.ts' : './record-worker-sources.mjs', import.meta.url);
 }
 
 function errorOf(e: ThreadError): Error {
@@ -262,7 +333,8 @@ export const THREAD_ELEMENTS_MIN = 100_000;
 /** Where a recorder writes: on a recording thread for a file log of a model of THREAD_ELEMENTS_MIN parameters or more (or as `thread` says), else here. */
 export function recordOutput(writer: LogWriter, ends: readonly number[], elements: number, thread: boolean | null = null): RecordOutput {
   if (thread ?? elements >= THREAD_ELEMENTS_MIN) {
-    const t = RecordThread.start(writer, ends);
+    // asked for (tests, benchmarks): the thread from the first record; by size: once it has started
+    const t = RecordThread.start(writer, ends, { wait: thread === true });
     if (t) return t;
   }
   return new InlineOutput(writer, ends);

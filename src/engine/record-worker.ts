@@ -1,9 +1,9 @@
 // The recording thread (record-thread.ts starts it): runs the recorder's jobs — coding arrays,
 // hashing states, framing and appending records — into the log file handed over to it, in the
 // order they come, while the training thread goes on with the next step; it opens the file
-// itself (its first message), by path, as the same file at the same size. Bundled with its
-// imports into record-worker.mjs (scripts/build-record-worker.ts), which Node loads as it is:
-// no TypeScript loader reaches a worker thread on every runtime weft runs on.
+// itself (its first message), by path, as the same file at the same size. Loaded as dist/'s
+// record-worker.js by the compiled package, through record-worker-sources.mjs from the sources
+// on Node, and as it is by Bun and Deno.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { LogWriteError } from '../errors.ts';
 import { LogWriter, type HandedOver } from '../log/writer.ts';

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { join } from 'node:path';
@@ -36,12 +36,13 @@ function record(path: string, c: WeftConfig, thread: boolean | undefined, stopAf
   return rec;
 }
 
-/** The three ways to write `c`'s log — on this thread, on a recording thread, as the size decides — and whether each is a thread. */
+/** The three ways to write `c`'s log — on this thread, on a recording thread from the first record, as the size decides (a thread once started) — and their bytes. */
 function threeWays(dir: string, name: string, c: WeftConfig): Buffer[] {
   return ([false, true, undefined] as const).map((thread, i) => {
     const path = join(dir, `${name}-${i}.weft`);
     const rec = record(path, c, thread);
     expect(rec.writer instanceof RecordThread, `${name}: thread ${thread}`).toBe(thread !== false);
+    if (thread) expect((rec.writer as RecordThread).onThread, `${name}: written by the thread`).toBe(true);
     return readFileSync(path);
   });
 }
@@ -97,18 +98,63 @@ describe('a recording thread writes the bytes the training thread does', () => {
 });
 
 describe('a recording thread that does not start', () => {
-  it('a worker module that fails as it loads: after the wait, the log is written on this thread, whole', () => {
+  it('a worker module that fails as it loads: the log is written on this thread, whole, with no wait for it', async () => {
     const dir = tempDir();
     const broken = join(dir, 'broken-worker.mjs');
     writeFileSync(broken, 'throw new Error("this module does not load");\n');
     const path = join(dir, 'fallback.weft');
     const writer = LogWriter.create(path);
-    expect(RecordThread.start(writer, [10], { module: pathToFileURL(broken), startMs: 1500 })).toBeNull();
-    expect(writer.onFile, 'the writer keeps its file').toBe(true);
-    writer.write({ kind: 'end', reason: 'completed', steps: 0, stateHash: '0'.repeat(32) });
-    writer.close();
-    expect(statSync(path).size, 'every byte written reached the file').toBe(writer.bytesWritten);
-    expect(writer.bytesWritten).toBeGreaterThan(100);
+    const t0 = performance.now();
+    const out = RecordThread.start(writer, [10], { module: pathToFileURL(broken) })!;
+    expect(performance.now() - t0, 'the start does not wait for the thread').toBeLessThan(5000);
+    await new Promise((r) => setTimeout(r, 300)); // the worker's error arrives
+    out.write({ kind: 'end', reason: 'completed', steps: 0, stateHash: '0'.repeat(32) });
+    expect(out.onThread).toBe(false);
+    out.close();
+    expect(statSync(path).size, 'every byte written reached the file').toBe(out.bytesWritten);
+    expect(out.bytesWritten).toBeGreaterThan(100);
+    LogLock.acquire(path).release(); // not held any more
+  });
+
+  it('by size, a log starts on this thread and the recording thread takes it over once started: the same bytes', async () => {
+    const dir = tempDir();
+    const c = config({ ...MID, steps: 12, record: { mode: 'full', keyframeEvery: 5 } });
+    const t = new Trainer(c);
+    const rec = Recorder.create(join(dir, 'later.weft'), 'thread-test', c, t);
+    expect(rec.writer instanceof RecordThread).toBe(true);
+    runTraining(t, 3, [rec]);
+    // give it time to start, as the steps of a real run do
+    for (let i = 0; i < 100 && !(rec.writer as RecordThread).onThread; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((rec.writer as RecordThread).onThread, 'taken over').toBe(true);
+    rec.finish(runTraining(t, 12, [rec]), t);
+    record(join(dir, 'here.weft'), c, false);
+    expect(readFileSync(join(dir, 'later.weft')).equals(readFileSync(join(dir, 'here.weft')))).toBe(true);
+  });
+});
+
+describe('a process that ends without closing its log', () => {
+  it('its exit waits for what the recording thread was handed: every step is in the log', () => {
+    const dir = tempDir();
+    const path = join(dir, 'unclosed.weft');
+    const script = join(dir, 'unclosed.mts');
+    writeFileSync(script, [
+      `import { config } from '${ROOT}/tests/log/helpers.ts';`,
+      `import { Recorder } from '${ROOT}/src/engine/recorder.ts';`,
+      `import { Trainer } from '${ROOT}/src/engine/trainer.ts';`,
+      `import { runTraining } from '${ROOT}/src/engine/run.ts';`,
+      `const c = config(${JSON.stringify({ ...MID, steps: 10, record: { mode: 'full', keyframeEvery: 100 } })});`,
+      'const t = new Trainer(c);',
+      `const rec = Recorder.create(${JSON.stringify(path)}, 'unclosed', c, t, { thread: true });`,
+      'runTraining(t, 10, [rec]);',
+      "if (!rec.writer.onThread) throw new Error('not on the thread');",
+      '// no finish: the script ends here',
+    ].join('\n'));
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const log = openLog(path);
+    expect(log.lastStep).toBe(10);
+    expect(log.readEnd()).toBeNull();
+    log.close();
   });
 });
 
@@ -146,13 +192,6 @@ describe('a recording thread that cannot write', () => {
     const log = openLog(path);
     expect(log.lastStep).toBe(2);
     log.close();
-  });
-});
-
-describe('the recording thread runs the sources', () => {
-  it('src/engine/record-worker.mjs is the bundle of record-worker.ts and what it imports (npx tsx scripts/build-record-worker.ts)', async () => {
-    const { recordWorkerSource, RECORD_WORKER_FILE } = await import('../../scripts/build-record-worker.ts');
-    expect(readFileSync(RECORD_WORKER_FILE, 'utf8') === (await recordWorkerSource()), 'record-worker.mjs is stale: run npx tsx scripts/build-record-worker.ts').toBe(true);
   });
 });
 
