@@ -167,7 +167,8 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: ${resume})` : ''}`
         : s.writer
           ? `  still being written by process ${s.writer.pid}${s.writer.host === hostname() ? '' : ` on ${s.writer.host}`}: ${s.steps.count} complete steps so far`
-          : `  no end record: the run was killed; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
+          // killed, stopped by a full disk, or a program that never closed it: the log cannot tell which
+          : `  no end record: the run stopped without closing its log (killed, a failed write, or never closed); ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
     ];
     if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
     const d = log.header.data;

@@ -22,5 +22,5 @@ export function openEndProblem(log: LogReader): Problem | null {
     const at = log.sizeBytes - log.tornTailBytes;
     return { kind: 'torn', message: `${log.path}: the run was killed mid-record: ${log.tornTailBytes} bytes of a torn record at byte ${at} dropped`, offset: at, readable: `${n} complete steps recovered` };
   }
-  return { kind: 'open', message: `${log.path}: no end record: the run was killed, or is still being written`, offset: null, readable: `${n} complete steps so far` };
+  return { kind: 'open', message: `${log.path}: no end record: the run stopped without closing its log (killed, a failed write, never closed), or is still being written`, offset: null, readable: `${n} complete steps so far` };
 }

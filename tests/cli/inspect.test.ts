@@ -38,6 +38,19 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(weft(['inspect', log]).stdout).toMatch(/steps 1…4 \(4\)/);
   });
 
+  it('a log without its end record does not say why: killed, a failed write and a program that never closed it look alike', () => {
+    const open = join(dir, 'unclosed.weft');
+    const r = weft(['run', 'baseline', ...TINY_SETS, '--steps', '3', '--out', open, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const reader = openLog(open);
+    const endAt = reader.endFrame!.offset;
+    reader.close();
+    writeFileSync(open, readFileSync(open).subarray(0, endAt)); // everything before the end record
+    const i = weft(['inspect', open]);
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(/no end record: the run stopped without closing its log \(killed, a failed write, or never closed\); 3 complete steps recovered \(resume: npx weft run baseline --resume --out .*unclosed\.weft\)/);
+  });
+
   it('one layer and one head are said so (not "1 layers", "1 heads"), in run and inspect', () => {
     const one = join(dir, 'one.weft');
     const r = weft(['run', 'baseline', ...TINY_SETS, '--set', 'model.nLayers=1', '--set', 'model.nHeads=1', '--steps', '1', '--out', one]);
