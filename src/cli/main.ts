@@ -58,6 +58,7 @@ files: a command that writes a file refuses an existing one unless --force, and 
        exports are written whole (a temporary file renamed into place) or not at all
 
 exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data
+            4 an internal error (a bug in weft; WEFT_DEBUG=1 prints its stack)
             130 / 143 stopped by Ctrl-C / SIGTERM (the log is closed and can be resumed)`;
 
 export async function main(argv: string[]): Promise<number> {

@@ -23,7 +23,9 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(`${JSON.stringify({ file: log.path, ...r }, null, 2)}\n`);
     else if (r.ok) {
       const a = log.readAnomalies()[0];
-      process.stdout.write(`${log.path}: reproduced — ${r.stepsChecked} steps re-executed, every ${r.arraysChecked ? 'array and ' : ''}state hash equal${a ? `, and the NaN/Inf at step ${a.step} recurs` : ''}\n`);
+      // what was reproduced is what the log holds: one without its end record holds part of a run
+      const open = log.endFrame ? '' : ` — of a log without its end record (killed, a failed write, never closed, or still being written): its ${log.lastStep - log.firstStep + 1} complete steps`;
+      process.stdout.write(`${log.path}: reproduced — ${r.stepsChecked} steps re-executed, every ${r.arraysChecked ? 'array and ' : ''}state hash equal${a ? `, and the NaN/Inf at step ${a.step} recurs` : ''}${open}\n`);
     }
     else {
       const m = r.mismatch!;

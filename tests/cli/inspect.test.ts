@@ -49,6 +49,11 @@ describe('weft run writes a log; weft inspect reads it', () => {
     const i = weft(['inspect', open]);
     expect(i.code, i.stderr).toBe(0);
     expect(i.stdout).toMatch(/no end record: the run stopped without closing its log \(killed, a failed write, or never closed\); 3 complete steps recovered \(resume: npx weft run baseline --resume --out .*unclosed\.weft\)/);
+    // and verify says that what it reproduced is part of a run
+    const v = weft(['verify', open]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout.trim()).toMatch(/unclosed\.weft: reproduced — 3 steps re-executed, every state hash equal — of a log without its end record \(killed, a failed write, never closed, or still being written\): its 3 complete steps$/);
+    expect(weft(['verify', log]).stdout.trim()).toMatch(/run\.weft: reproduced — 4 steps re-executed, every state hash equal$/);
   });
 
   it('one layer and one head are said so (not "1 layers", "1 heads"), in run and inspect', () => {

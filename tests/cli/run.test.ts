@@ -99,7 +99,10 @@ describe('weft run: usage', () => {
     const r = weft(['run', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^weft run <scenario/);
-    expect(weft(['--help']).stdout).toMatch(/commands:/);
+    const help = weft(['--help']).stdout;
+    expect(help).toMatch(/commands:/);
+    // every exit code a command can end with, the internal error's too (cli/errors.ts EXIT)
+    expect(help).toMatch(/exit codes: 0 ok · 1 a difference was found · 2 bad usage or input · 3 unreadable or corrupt data\n +4 an internal error/);
     const v = weft(['--version']);
     expect(v.code).toBe(0);
     expect(v.stdout).toMatch(/^weft 0\.\d+\.\d+ \(log formats 1–3, node /);
