@@ -31,6 +31,9 @@ export type RecordJob =
    */
   | { op: 'step'; body: StepRecordBody; step: number; optimT: number; state: StateArrays; full: boolean; grads: FloatArray | null; owned: boolean; stateHash?: string };
 
+/** What the recorder hands over to be coded and hashed: every job but an already packed record. */
+export type StateJob = Exclude<RecordJob, { op: 'packed' }>;
+
 /** The recording thread's shared control block: Int32 slots, then the log's size as a float64. */
 export const CONTROL = { READY: 0, DONE: 1, FAILED: 2, DEAD: 3, INTS: 4, BYTES_AT: 16, SIZE: 24 } as const;
 

@@ -5,7 +5,7 @@ import { pack } from '../log/msgpack.ts';
 import type { LogRecord } from '../log/records.ts';
 import { indexFieldsOf, type HandedOver, type LogWriter } from '../log/writer.ts';
 import { stateHashOf } from './hash.ts';
-import { CONTROL, JobRunner, type RecordJob, type StateArrays, type ThreadError } from './record-jobs.ts';
+import { CONTROL, JobRunner, type RecordJob, type StateArrays, type StateJob, type ThreadError } from './record-jobs.ts';
 
 /** Where a recorder's records go: a writer on this thread (InlineOutput) or a recording thread (RecordThread). */
 export interface RecordOutput {
@@ -15,7 +15,7 @@ export interface RecordOutput {
   /** a record as it is (header, anomaly, end, what contributors add) */
   write(record: LogRecord, sync?: boolean): void;
   /** a keyframe or step to code and hash (its arrays the trainer's own, read before it moves on) */
-  run(job: RecordJob): void;
+  run(job: StateJob): void;
   /** waits until everything handed over is written (its failure thrown) */
   flush(): void;
   /** everything handed over written, then the index and trailer; the file closed */
@@ -39,7 +39,7 @@ export class InlineOutput implements RecordOutput {
   write(record: LogRecord, sync = false): void {
     this.writer.write(record, sync);
   }
-  run(job: RecordJob): void {
+  run(job: StateJob): void {
     this.runner.run(job);
   }
   flush(): void {}
@@ -130,8 +130,7 @@ export class RecordThread implements RecordOutput {
     spent.port1.unref();
     const thread = new RecordThread(new InlineOutput(writer, ends), worker, port1, spent.port1, control);
     if (wait) {
-      const until = performance.now() + START_MS; // a bound on waiting, not a figure anything records
-      while (Atomics.load(thread.ctrl, CONTROL.READY) === 0 && performance.now() < until) Atomics.wait(thread.ctrl, CONTROL.READY, 0, LOOK_MS);
+      thread.waitFor(CONTROL.READY, 1, performance.now() + START_MS); // timing: a bound on waiting, never recorded or hashed
       thread.poll();
     }
     return thread;
@@ -147,20 +146,12 @@ export class RecordThread implements RecordOutput {
   private poll(): void {
     const inline = this.inline;
     if (!inline || !this.worker || this.ended) return;
-    if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0) {
-      void this.worker.terminate();
-      this.worker = null;
-      return;
-    }
+    if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0) return this.letGo();
     if (Atomics.load(this.ctrl, CONTROL.READY) === 0) return;
     const prev = inline.runner.takePrev();
     const handed = inline.writer.handOver();
-    if (!handed) {
-      // a writer that failed keeps its error, and the log stays here
-      void this.worker.terminate();
-      this.worker = null;
-      return;
-    }
+    // a writer that failed keeps its error, and the log stays here
+    if (!handed) return this.letGo();
     this.inline = null;
     this.size[0] = handed.at.offset;
     this.onClose = handed.onClose;
@@ -169,18 +160,32 @@ export class RecordThread implements RecordOutput {
     if (prev) this.send({ op: 'prev', state: prev, owned: true }, buffersOf(prev));
   }
 
+  /** A thread that will not take the log over: it stays on this thread. */
+  private letGo(): void {
+    void this.worker?.terminate();
+    this.worker = null;
+  }
+
   get bytesWritten(): number {
     return this.inline ? this.inline.bytesWritten : this.size[0];
   }
 
-  /** Blocks until the thread has done `n` jobs. */
-  private waitDone(n: number): void {
+  /**
+   * Blocks until the control block's `slot` (READY, DONE) reaches `n`: false when the thread
+   * stopped first, or at `until` (timing: a bound on waiting, never recorded or hashed).
+   */
+  private waitFor(slot: number, n: number, until = Infinity): boolean {
     for (;;) {
-      const done = Atomics.load(this.ctrl, CONTROL.DONE);
-      if (done >= n) return;
-      if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0) throw new Error(`${this.path}: the recording thread stopped with ${n - done} records unwritten`);
-      Atomics.wait(this.ctrl, CONTROL.DONE, done, LOOK_MS);
+      const at = Atomics.load(this.ctrl, slot);
+      if (at >= n) return true;
+      if (Atomics.load(this.ctrl, CONTROL.DEAD) !== 0 || performance.now() > until) return false; // timing: a bound on waiting, never recorded or hashed
+      Atomics.wait(this.ctrl, slot, at, LOOK_MS);
     }
+  }
+
+  /** Blocks until the thread has done `n` jobs; an error when it stopped first. */
+  private waitDone(n: number): void {
+    if (!this.waitFor(CONTROL.DONE, n)) throw new Error(`${this.path}: the recording thread stopped with ${n - Atomics.load(this.ctrl, CONTROL.DONE)} records unwritten`);
   }
 
   /** The thread's failure, as the error it was there. */
@@ -223,14 +228,10 @@ export class RecordThread implements RecordOutput {
     return { params: this.copy(s.params), m: this.copy(s.m), v: this.copy(s.v) };
   }
 
-  run(job: RecordJob): void {
+  run(job: StateJob): void {
     this.poll();
     if (this.inline) {
       this.inline.run(job);
-      return;
-    }
-    if (job.op === 'packed') {
-      this.send(job);
       return;
     }
     const state = this.copyState(job.state);
@@ -264,7 +265,7 @@ export class RecordThread implements RecordOutput {
       if (op === 'close') inline.close();
       else inline.abandon();
       this.ended = true;
-      void this.worker?.terminate();
+      this.letGo();
       return;
     }
     if (op === 'close') this.check();
@@ -278,7 +279,7 @@ export class RecordThread implements RecordOutput {
     if (op === 'close') this.check();
     this.ended = true;
     live.delete(this);
-    void this.worker!.terminate();
+    this.letGo();
     this.onClose(); // the lock, released once the thread has closed the file
   }
 
@@ -292,12 +293,7 @@ export class RecordThread implements RecordOutput {
 
   /** At the process's exit: what was handed over is written (at most EXIT_WAIT_MS), as a kill after it would leave it. */
   private drainAtExit(): void {
-    const until = performance.now() + EXIT_WAIT_MS; // a bound on waiting, not a figure anything records
-    for (;;) {
-      const done = Atomics.load(this.ctrl, CONTROL.DONE);
-      if (done >= this.sent || Atomics.load(this.ctrl, CONTROL.DEAD) !== 0 || performance.now() > until) return;
-      Atomics.wait(this.ctrl, CONTROL.DONE, done, LOOK_MS);
-    }
+    this.waitFor(CONTROL.DONE, this.sent, performance.now() + EXIT_WAIT_MS); // timing: a bound on waiting, never recorded or hashed
   }
 
   static drainAllAtExit(): void {

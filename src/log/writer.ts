@@ -171,8 +171,8 @@ export class LogWriter {
    * when the other thread is done. Null for a writer into memory or one whose write failed.
    */
   handOver(): { at: HandedOver; onClose: () => void } | null {
-    if (this.closed || this.failure || !(this.sink instanceof FileSink)) return null;
-    const { fd, onClose } = this.sink.release();
+    if (!this.onFile) return null;
+    const { fd, onClose } = (this.sink as FileSink).release();
     this.closed = true;
     try {
       const st = fstatSync(fd);
