@@ -3,7 +3,7 @@ import { EXIT } from './errors.ts';
 import { checkLog } from '../replay/check.ts';
 import { FILE_DATA_KINDS, fileScenarioName } from '../engine/file-scenario.ts';
 import { layerName } from '../layout/table.ts';
-import { openLog, type LogReader } from '../log/reader.ts';
+import { NO_END_RECORD, openLog, type LogReader } from '../log/reader.ts';
 import { stepView } from '../log/steps.ts';
 import { intFlag, parseCommand } from './args.ts';
 import { jsonNumber, jsonNumbers, rows } from '../json.ts';
@@ -167,8 +167,7 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: ${resume})` : ''}`
         : s.writer
           ? `  still being written by process ${s.writer.pid}${s.writer.host === hostname() ? '' : ` on ${s.writer.host}`}: ${s.steps.count} complete steps so far`
-          // killed, stopped by a full disk, or a program that never closed it: the log cannot tell which
-          : `  no end record: the run stopped without closing its log (killed, a failed write, or never closed); ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
+          : `  ${NO_END_RECORD}; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
     ];
     if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
     const d = log.header.data;

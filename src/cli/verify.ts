@@ -1,4 +1,4 @@
-import { openLog } from '../log/reader.ts';
+import { NO_END_RECORD, openLog } from '../log/reader.ts';
 import { verifyLog } from '../replay/verify.ts';
 import { parseCommand } from './args.ts';
 import { EXIT } from './errors.ts';
@@ -24,7 +24,7 @@ export async function verifyCommand(argv: string[]): Promise<number> {
     else if (r.ok) {
       const a = log.readAnomalies()[0];
       // what was reproduced is what the log holds: one without its end record holds part of a run
-      const open = log.endFrame ? '' : ` — of a log without its end record (killed, a failed write, never closed, or still being written): its ${log.lastStep - log.firstStep + 1} complete steps`;
+      const open = log.endFrame ? '' : ` — ${NO_END_RECORD}, or is still being written: its ${log.lastStep - log.firstStep + 1} complete steps`;
       process.stdout.write(`${log.path}: reproduced — ${r.stepsChecked} steps re-executed, every ${r.arraysChecked ? 'array and ' : ''}state hash equal${a ? `, and the NaN/Inf at step ${a.step} recurs` : ''}${open}\n`);
     }
     else {

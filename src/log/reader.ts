@@ -26,6 +26,9 @@ export interface FrameRef {
   index: number;
 }
 
+/** What a log without its end record says of its run: the log cannot tell a kill from a failed write or a program that never closed it. */
+export const NO_END_RECORD = 'no end record: the run stopped without closing its log (killed, a failed write, or never closed)';
+
 /** Damage to a closed log's index or trailer: the frames still read by scanning, but a whole-log check reports it. */
 export interface IndexDamage {
   offset: number;

@@ -1,5 +1,5 @@
 import { LogCorruptError, WeftError } from '../errors.ts';
-import type { LogReader } from '../log/reader.ts';
+import { NO_END_RECORD, type LogReader } from '../log/reader.ts';
 import type { Problem } from './types.ts';
 
 /** A failure while reading a log, as the viewer's banner shows it. */
@@ -22,5 +22,5 @@ export function openEndProblem(log: LogReader): Problem | null {
     const at = log.sizeBytes - log.tornTailBytes;
     return { kind: 'torn', message: `${log.path}: the run was killed mid-record: ${log.tornTailBytes} bytes of a torn record at byte ${at} dropped`, offset: at, readable: `${n} complete steps recovered` };
   }
-  return { kind: 'open', message: `${log.path}: no end record: the run stopped without closing its log (killed, a failed write, never closed), or is still being written`, offset: null, readable: `${n} complete steps so far` };
+  return { kind: 'open', message: `${log.path}: ${NO_END_RECORD}, or is still being written`, offset: null, readable: `${n} complete steps so far` };
 }

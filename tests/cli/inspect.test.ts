@@ -52,7 +52,7 @@ describe('weft run writes a log; weft inspect reads it', () => {
     // and verify says that what it reproduced is part of a run
     const v = weft(['verify', open]);
     expect(v.code, v.stderr).toBe(0);
-    expect(v.stdout.trim()).toMatch(/unclosed\.weft: reproduced — 3 steps re-executed, every state hash equal — of a log without its end record \(killed, a failed write, never closed, or still being written\): its 3 complete steps$/);
+    expect(v.stdout.trim()).toMatch(/unclosed\.weft: reproduced — 3 steps re-executed, every state hash equal — no end record: the run stopped without closing its log \(killed, a failed write, or never closed\), or is still being written: its 3 complete steps$/);
     expect(weft(['verify', log]).stdout.trim()).toMatch(/run\.weft: reproduced — 4 steps re-executed, every state hash equal$/);
   });
 
