@@ -10,7 +10,8 @@
   ;; into a buffer whose end is $outEnd, renormalising byte-wise, as rans.ts does. $sym holds
   ;; per symbol 16 bytes: u32 freq, u32 cum, u32 xMax, u32 floor(2^32 / freq). Returns the start
   ;; of the written bytes, or −1 when more than $cap bytes were written (the block is then
-  ;; stored, as rans.ts does); the buffer must have 2 spare bytes below $outEnd − $cap. The final
+  ;; stored, as rans.ts does); the buffer must have 6 spare bytes below $outEnd − $cap (rans.ts
+  ;; leaves its block header's room there, written after). The final
   ;; states go to $states (two u32).
   (func (export "encode") (param $src i32) (param $n i32) (param $sym i32) (param $cap i32) (param $outEnd i32) (param $states i32) (result i32)
     (local $i i32) (local $x0 i32) (local $x1 i32) (local $pos i32) (local $low i32)
