@@ -40,7 +40,8 @@ export function claimTask(ctrl: Int32Array): number {
 }
 
 /**
- * Worker threads for the fast kernels, sharing their WebAssembly memory. A kernel call is split
+ * Worker threads for the fast kernels (and for the rANS module's decoding, log/decode-threads.ts),
+ * sharing their WebAssembly memory. A kernel call is split
  * by output ranges into tasks; every thread, this one included, claims tasks until none is left,
  * and the call returns when all have finished — so no sum is ever split, each output is computed
  * by exactly one task, and the bits depend neither on the number of threads nor on which thread
@@ -72,6 +73,16 @@ export class KernelThreads {
 
   /** Runs the tasks (one export) on this thread and the workers; returns when every one has finished. */
   run(tasks: Task[], local: (t: Task) => void): void {
+    this.post(tasks);
+    this.join(tasks, local);
+  }
+
+  /**
+   * Hands the tasks (one export) to the workers, who start on them at once; join() runs what
+   * they have not claimed and returns when all have finished. Between the two, this thread may
+   * do other work, but post no other call here.
+   */
+  post(tasks: Task[]): void {
     const n = tasks.length;
     if (n > TASKS_MAX) throw new RangeError(`${n} tasks: at most ${TASKS_MAX}`);
     if (n === 0) return;
@@ -89,7 +100,14 @@ export class KernelThreads {
     Atomics.store(c, CONTROL.STATUS, 0);
     Atomics.store(c, CONTROL.CLAIM, n); // published last: a claim reads everything above
     Atomics.add(c, CONTROL.SEQ, 1);
-    Atomics.notify(c, CONTROL.SEQ, Math.min(n - 1, this.workers.length));
+    Atomics.notify(c, CONTROL.SEQ, Math.min(n, this.workers.length));
+  }
+
+  /** Runs the posted tasks nobody has claimed on this thread, then waits for the rest (post). */
+  join(tasks: Task[], local: (t: Task) => void): void {
+    const n = tasks.length;
+    if (n === 0) return;
+    const c = this.ctrl;
     let error: unknown = null;
     for (let i = claimTask(c); i >= 0; i = claimTask(c)) {
       try {
@@ -99,8 +117,8 @@ export class KernelThreads {
       }
       Atomics.add(c, CONTROL.DONE, 1);
     }
-    this.waitAllDone(n, fn);
-    if (Atomics.load(c, CONTROL.STATUS) !== 0) error ??= new Error(`a kernel thread failed in ${fn}`);
+    this.waitAllDone(n, tasks[0].fn);
+    if (Atomics.load(c, CONTROL.STATUS) !== 0) error ??= new Error(`a kernel thread failed in ${tasks[0].fn}`);
     if (error) throw error;
   }
 

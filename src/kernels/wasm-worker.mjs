@@ -1,6 +1,7 @@
-// A kernel thread: a fast kernels' module, instantiated on the same shared memory as the main
-// thread's, claims and runs tasks of the kernel calls the main thread posts in a shared control
-// block (threads.ts KernelThreads states the protocol and passes its layout in workerData).
+// A kernel thread: a fast kernels' module (or the rANS module, for log/decode-threads.ts),
+// instantiated on the same shared memory as the main thread's, claims and runs tasks of the calls
+// the main thread posts in a shared control block (threads.ts KernelThreads states the protocol
+// and passes its layout in workerData).
 // Plain JavaScript, so that it starts without a TypeScript loader.
 import { workerData } from 'node:worker_threads';
 
