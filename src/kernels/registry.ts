@@ -69,6 +69,11 @@ export function useThreads(threads: number): void {
   preferredThreads = threads;
 }
 
+/** The thread count useThreads set: fast kernel sets and the log's decoding (decode-threads.ts) split their work over it. */
+export function threadsPreferred(): number {
+  return preferredThreads;
+}
+
 export function kernelsFor(mode: string = DEFAULT_NUMERIC_MODE, implementation: KernelImplementation = preferred, threads: number = preferredThreads): Kernels {
   const m = Object.hasOwn(MODES, mode) ? MODES[mode] : undefined;
   if (!m) throw new UsageError(`numeric mode ${JSON.stringify(mode)} is not one this weft knows (${numericModes().join(', ')}); a newer weft may read it`);

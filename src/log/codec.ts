@@ -1,6 +1,8 @@
 import type { FloatArray } from '../kernels/types.ts';
 import { CodecError, RansError } from '../errors.ts';
 import { encodeSlack, ransDecode, ransEncode, ransModule, type RansModule } from './rans.ts';
+import { DecodeThreads, decodeThreads, type CodedBlock } from './decode-threads.ts';
+import { threadsPreferred } from '../kernels/registry.ts';
 
 /**
  * Lossless codec for float arrays, bit-exact on every value (NaN payloads, ±0, subnormals, Inf).
@@ -164,11 +166,10 @@ export function encodedInfo(buf: Uint8Array): EncodedInfo {
 }
 
 /**
- * Walks an array block's planes and segments, checking its structure: `visit(plane, start,
- * count, at, len)` gets each coded block (its values start…start+count−1 of the plane, its bytes
- * buf[at…at+len)). RansError from the visitor becomes a CodecError naming the plane.
+ * An array block's coded blocks, plane by plane and segment by segment, its structure checked:
+ * block k codes values start…start+count−1 of its plane, in buf[at…at+len).
  */
-function forEachBlock(buf: Uint8Array, width: number, n: number, visit: (plane: number, start: number, count: number, at: number, len: number) => void): void {
+function blocksOf(buf: Uint8Array, width: number, n: number): CodedBlock[] {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   if (buf.length < 10) throw new CodecError('array block shorter than its header');
   const k = dv.getUint32(6, true);
@@ -179,46 +180,81 @@ function forEachBlock(buf: Uint8Array, width: number, n: number, visit: (plane: 
     if (e < (i ? ends[i - 1] : 0) || (i === k - 1 && e !== n)) throw new CodecError('bad segment ends');
     ends.push(e);
   }
+  const blocks: CodedBlock[] = [];
   let o = 10 + 4 * k;
-  for (let b = 0; b < width; b++) {
+  for (let plane = 0; plane < width; plane++) {
     let start = 0;
     for (const e of ends) {
-      if (o + 4 > buf.length) throw new CodecError(`array block truncated in plane ${b}`);
+      if (o + 4 > buf.length) throw new CodecError(`array block truncated in plane ${plane}`);
       const len = dv.getUint32(o, true);
-      if (o + 4 + len > buf.length) throw new CodecError(`plane ${b} overruns its array block`);
-      try {
-        visit(b, start, e - start, o + 4, len);
-      } catch (e) {
-        if (e instanceof RansError) throw new CodecError(`plane ${b}: ${e.message}`);
-        throw e;
-      }
+      if (o + 4 + len > buf.length) throw new CodecError(`plane ${plane} overruns its array block`);
+      blocks.push({ plane, start, count: e - start, at: o + 4, len });
       o += 4 + len;
       start = e;
     }
   }
   if (o !== buf.length) throw new CodecError('array block has trailing bytes');
+  return blocks;
+}
+
+/** Decodes each block with `decode`, in order; a RansError becomes a CodecError naming the plane. */
+function decodeEach(blocks: readonly CodedBlock[], decode: (b: CodedBlock) => void): void {
+  for (const b of blocks) {
+    try {
+      decode(b);
+    } catch (e) {
+      if (e instanceof RansError) throw new CodecError(`plane ${b.plane}: ${e.message}`);
+      throw e;
+    }
+  }
 }
 
 function planesOf(buf: Uint8Array, width: number, n: number, loops: Loops): Uint8Array[] {
   const planes = Array.from({ length: width }, () => new Uint8Array(n));
-  forEachBlock(buf, width, n, (b, start, count, at, len) => planes[b].set(ransDecode(buf.subarray(at, at + len), count, loops), start));
+  decodeEach(blocksOf(buf, width, n), (b) => planes[b.plane].set(ransDecode(buf.subarray(b.at, b.at + b.len), b.count, loops), b.start));
   return planes;
 }
 
-/** decodeFloats for float32 in rans.wat's memory: blocks decoded into the planes there, joined by join4. */
-function decodeFloat32(w: RansModule, buf: Uint8Array, out: FloatArray, ref: FloatArray | null, transform: Transform, direction: 1 | -1): void {
+/**
+ * decodeFloats for float32 in rans.wat's memory, begun: blocks decoded into the planes there,
+ * joined by join4 — split across the decode threads by segment when there are threads and
+ * segments to split (the same bytes), else on this thread. The function returned finishes it
+ * (waits for the threads, copies the result out) and must be called before the next use of the
+ * module; a block that does not decode is then decoded here, which names it (CodecError).
+ */
+function beginFloat32(w: RansModule, buf: Uint8Array, out: FloatArray, ref: FloatArray | null, transform: Transform, direction: 1 | -1): () => void {
   const n = out.length;
-  // the block, the planes, the reference, the result
-  const at = w.work(buf.length + 16 + 12 * n);
+  const blocks = blocksOf(buf, 4, n);
+  const split = blocks.length > 4 && threadsPreferred() > 1;
+  // the block, the planes, the reference, the result, the threads' tables
+  const at = w.work(buf.length + 32 + 12 * n + (split ? DecodeThreads.scratchBytes(blocks, n) : 0));
+  const threads = split ? decodeThreads(w) : null; // after the memory grew, if it did
   const planes = (at + buf.length + 15) & ~15;
   const refAt = planes + 4 * n;
   const outAt = refAt + 4 * n;
   w.bytes().set(buf, at);
-  forEachBlock(buf, 4, n, (b, start, count, off, len) => w.decodeBlock(at + off, len, count, planes + b * n + start));
-  const u8 = w.bytes();
-  if (ref) u8.set(bytesOf(ref), refAt);
-  w.exports.join4(planes, refAt, n, outAt, transform, direction);
-  bytesOf(out).set(u8.subarray(outAt, outAt + 4 * n));
+  if (ref) w.bytes().set(bytesOf(ref), refAt);
+  const end = threads?.begin(w, at, blocks, n, planes, refAt, outAt, transform, direction, outAt + 4 * n);
+  w.held = true;
+  return () => {
+    w.held = false;
+    if (!end || !end()) {
+      decodeEach(blocks, (b) => w.decodeBlock(at + b.at, b.len, b.count, planes + b.plane * n + b.start));
+      w.exports.join4(planes, refAt, n, outAt, transform, direction);
+    }
+    bytesOf(out).set(w.bytes().subarray(outAt, outAt + 4 * n));
+  };
+}
+
+/** decodeFloats' checks of a block against the array it is decoded into; its transform. */
+function checkDecode(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1): EncodedInfo {
+  const info = encodedInfo(buf);
+  const { transform, width, count } = info;
+  if (width !== out.BYTES_PER_ELEMENT || count !== out.length) throw new CodecError(`array block holds ${count} × ${width}-byte values, expected ${out.length} × ${out.BYTES_PER_ELEMENT}`);
+  if (transform > Transform.Xor) throw new CodecError(`unknown transform ${transform}`);
+  if (transform !== Transform.None && (!ref || ref.length !== count || ref.BYTES_PER_ELEMENT !== width)) throw new CodecError('a delta-coded array needs the neighbouring step’s array');
+  if (transform === Transform.None && direction === -1) throw new CodecError('a plain array cannot be stepped backwards');
+  return info;
 }
 
 /**
@@ -227,14 +263,10 @@ function decodeFloat32(w: RansModule, buf: Uint8Array, out: FloatArray, ref: Flo
  * this step's (`ref` = cur), which the zigzag difference and XOR both allow.
  */
 export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1 = 1, loops: Loops = 'fast'): void {
-  const { transform, width, count } = encodedInfo(buf);
-  if (width !== out.BYTES_PER_ELEMENT || count !== out.length) throw new CodecError(`array block holds ${count} × ${width}-byte values, expected ${out.length} × ${out.BYTES_PER_ELEMENT}`);
-  if (transform > Transform.Xor) throw new CodecError(`unknown transform ${transform}`);
-  if (transform !== Transform.None && (!ref || ref.length !== count || ref.BYTES_PER_ELEMENT !== width)) throw new CodecError('a delta-coded array needs the neighbouring step’s array');
-  if (transform === Transform.None && direction === -1) throw new CodecError('a plain array cannot be stepped backwards');
+  const { transform, width, count } = checkDecode(buf, out, ref, direction);
   const module = loops === 'fast' ? ransModule() : null;
   if (module && width === 4) {
-    decodeFloat32(module, buf, out, ref, transform, direction);
+    beginFloat32(module, buf, out, ref, transform, direction)();
     return;
   }
   const planes = planesOf(buf, width, count, loops);
@@ -265,6 +297,20 @@ export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray |
       }
     }
   }
+}
+
+/**
+ * decodeFloats begun now and finished by the function it returns: the decode threads work on
+ * the array meanwhile, and this thread may do other work, but code no other array (that throws)
+ * and not touch `out` (written by the time the function returns) or `ref`. Errors of the block's
+ * structure come at once, a stream that does not decode from the function, as CodecError both.
+ */
+export function decodeFloatsLater(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1 = 1): () => void {
+  const { transform, width } = checkDecode(buf, out, ref, direction);
+  const module = ransModule();
+  if (module && width === 4) return beginFloat32(module, buf, out, ref, transform, direction);
+  decodeFloats(buf, out, ref, direction);
+  return () => {};
 }
 
 /** Plain (untransformed) coding for byte data such as bit-packed dropout masks. */

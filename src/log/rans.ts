@@ -216,6 +216,7 @@ interface RansExports {
   decode(inp: number, len: number, out: number, n: number, x0: number, x1: number, syms: number, steps: number): number;
   split4(cur: number, prev: number, n: number, planes: number, diff: number): void;
   join4(planes: number, ref: number, n: number, out: number, transform: number, sign: number): void;
+  decode_task(task: number): void;
 }
 
 /**
@@ -226,10 +227,13 @@ interface RansExports {
  */
 export class RansModule {
   readonly exports: RansExports;
+  /** the compiled module, which threads instantiate on this instance's (shared) memory */
+  readonly module: WebAssembly.Module;
   private view: Uint8Array;
 
-  constructor(exports: RansExports) {
+  constructor(exports: RansExports, module: WebAssembly.Module) {
     this.exports = exports;
+    this.module = module;
     this.view = new Uint8Array(exports.memory.buffer);
   }
 
@@ -239,8 +243,12 @@ export class RansModule {
     return this.view;
   }
 
+  /** While set, the work area holds an array being decoded by threads (codec.ts decodeFloatsLater). */
+  held = false;
+
   /** The start of the work area, with at least `bytes` bytes there. */
   work(bytes: number): number {
+    if (this.held) throw new Error('the rANS work area is in use: an array begun by decodeFloatsLater is not finished');
     const mem = this.exports.memory;
     const need = WORK + bytes + 16;
     if (need > mem.buffer.byteLength) mem.grow(Math.ceil((need - mem.buffer.byteLength) / 65536));
@@ -310,13 +318,22 @@ export class RansModule {
 }
 
 let ransInstance: RansModule | null | undefined;
+let compiled: WebAssembly.Module | undefined;
+const PAGES_MAX = 65536; // 4 GiB, as rans.wat declares
+
+/** rans.wasm, compiled once per process (decode threads instantiate it on the same memory). */
+function ransWasm(): WebAssembly.Module {
+  compiled ??= new WebAssembly.Module(readFileSync(new URL('./rans.wasm', import.meta.url)));
+  return compiled;
+}
 
 /** The module, or null where WebAssembly is not available (the TypeScript loops then run). */
 export function ransModule(): RansModule | null {
   if (ransInstance !== undefined) return ransInstance;
   try {
-    const mod = new WebAssembly.Module(readFileSync(new URL('./rans.wasm', import.meta.url)));
-    ransInstance = new RansModule(new WebAssembly.Instance(mod, {}).exports as unknown as RansExports);
+    const module = ransWasm();
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: PAGES_MAX, shared: true });
+    ransInstance = new RansModule(new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as RansExports, module);
   } catch {
     ransInstance = null;
   }
@@ -324,9 +341,9 @@ export function ransModule(): RansModule | null {
 }
 
 /** A block's header, checked: its mode and, for rANS, the table, states and where the stream starts. */
-type Parsed = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; x0: number; x1: number; stream: number };
+export type Parsed = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; x0: number; x1: number; stream: number };
 
-function parseBlock(block: Uint8Array, n: number): Parsed {
+export function parseBlock(block: Uint8Array, n: number): Parsed {
   if (block.length < 1) throw new RansError('empty block');
   const mode = block[0];
   if (mode === 0) {

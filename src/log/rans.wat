@@ -2,9 +2,11 @@
 ;; arithmetic, so the same bytes, with each division by a symbol's frequency done as a multiply
 ;; by its reciprocal and a one-step correction (exact for every 32-bit state); and the decoding
 ;; loop, with the TypeScript decoder's checks. Built by scripts/build-wasm.ts into rans.wasm
-;; (committed; a test rebuilds it).
+;; (committed; a test rebuilds it). Its memory is shared (rans.ts makes it), so that threads can
+;; decode the segments of one array at once (decode_task, decode-threads.ts).
 (module
-  (memory (export "memory") 1 65536)
+  (import "env" "memory" (memory 1 65536 shared))
+  (export "memory" (memory 0))
 
   ;; Encodes src[0…n) backwards, two states alternating by position parity (even: state 0),
   ;; into a buffer whose end is $outEnd, renormalising byte-wise, as rans.ts does. $sym holds
@@ -104,7 +106,7 @@
 
   ;; slot tables of a block: for each of the 2^14 slots, u8 symbol at $syms and u32
   ;; (freq << 16 | slot − cum) at $steps, from the 256 u16 frequencies at $freq (summing to 2^14)
-  (func (export "slots") (param $freq i32) (param $syms i32) (param $steps i32)
+  (func $slots (export "slots") (param $freq i32) (param $syms i32) (param $steps i32)
     (local $s i32) (local $f i32) (local $cum i32) (local $k i32)
     (local.set $s (i32.const 0))
     (local.set $cum (i32.const 0))
@@ -127,7 +129,7 @@
   ;; ransDecode, the same checks): symbols alternate between the states, each renormalised in
   ;; the encoder's mirror order. Returns 0, 1 when the stream ends before the last symbol, 2
   ;; when bytes remain or a final state is not 2^23. Reads nothing at or past $in + $len.
-  (func (export "decode") (param $in i32) (param $len i32) (param $out i32) (param $n i32) (param $x0 i32) (param $x1 i32) (param $syms i32) (param $steps i32) (result i32)
+  (func $decode (export "decode") (param $in i32) (param $len i32) (param $out i32) (param $n i32) (param $x0 i32) (param $x1 i32) (param $syms i32) (param $steps i32) (result i32)
     (local $i i32) (local $end i32) (local $slot i32) (local $st i32) (local $pairs i32)
     (local.set $end (i32.add (local.get $in) (local.get $len)))
     (local.set $pairs (i32.and (local.get $n) (i32.const -2)))
@@ -222,7 +224,7 @@
 
   ;; out_i from planes (split4's inverse): z_i's bytes gathered; $transform 0: out = z; 1: out =
   ;; ref + $sign·unzigzag(z) (sign +1 or −1); 2: out = ref ^ z. out may be ref.
-  (func (export "join4") (param $planes i32) (param $ref i32) (param $n i32) (param $out i32) (param $transform i32) (param $sign i32)
+  (func $join4 (export "join4") (param $planes i32) (param $ref i32) (param $n i32) (param $out i32) (param $transform i32) (param $sign i32)
     (local $i i32) (local $z v128) (local $d v128) (local $p i32) (local $w i32) (local $r v128)
     (local.set $i (i32.const 0))
     (block $done (loop $l
@@ -268,6 +270,37 @@
       (i32.store (i32.add (local.get $out) (i32.shl (local.get $i) (i32.const 2))) (local.get $w))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
       (br $l1))))
+
+  ;; One task of an array's decoding split across threads (decode-threads.ts): a run of whole
+  ;; segments, its blocks decoded into its planes, then joined into its elements. $t: u32 words —
+  ;; 0 status (written: 0, or 1 + the first block that did not decode), 1 block count k,
+  ;; 2 planes, 3 ref, 4 n, 5 out, 6 transform, 7 sign, 8 syms, 9 steps (this task's slot
+  ;; tables), then k blocks of 8 words: mode (0 stored, 1 rANS, 2 repeated), in, len, count,
+  ;; dst, x0, x1, freq. rans.ts has checked every header; the join runs when all decoded.
+  (func (export "decode_task") (param $t i32)
+    (local $k i32) (local $b i32) (local $d i32) (local $mode i32)
+    (local.set $k (i32.load offset=4 (local.get $t)))
+    (local.set $b (i32.const 0))
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $b) (local.get $k)))
+      (local.set $d (i32.add (i32.add (local.get $t) (i32.const 40)) (i32.shl (local.get $b) (i32.const 5))))
+      (local.set $mode (i32.load (local.get $d)))
+      (if (i32.eqz (local.get $mode))
+        (then (memory.copy (i32.load offset=16 (local.get $d)) (i32.load offset=4 (local.get $d)) (i32.load offset=12 (local.get $d))))
+        (else (if (i32.eq (local.get $mode) (i32.const 2))
+          (then (memory.fill (i32.load offset=16 (local.get $d)) (i32.load8_u (i32.load offset=4 (local.get $d))) (i32.load offset=12 (local.get $d))))
+          (else
+            (call $slots (i32.load offset=28 (local.get $d)) (i32.load offset=32 (local.get $t)) (i32.load offset=36 (local.get $t)))
+            (if (call $decode (i32.load offset=4 (local.get $d)) (i32.load offset=8 (local.get $d)) (i32.load offset=16 (local.get $d)) (i32.load offset=12 (local.get $d))
+                  (i32.load offset=20 (local.get $d)) (i32.load offset=24 (local.get $d)) (i32.load offset=32 (local.get $t)) (i32.load offset=36 (local.get $t)))
+              (then
+                (i32.store (local.get $t) (i32.add (local.get $b) (i32.const 1)))
+                (return)))))))
+      (local.set $b (i32.add (local.get $b) (i32.const 1)))
+      (br $l)))
+    (i32.store (local.get $t) (i32.const 0))
+    (call $join4 (i32.load offset=8 (local.get $t)) (i32.load offset=12 (local.get $t)) (i32.load offset=16 (local.get $t))
+      (i32.load offset=20 (local.get $t)) (i32.load offset=24 (local.get $t)) (i32.load offset=28 (local.get $t))))
 
   ;; counts[s] = occurrences of byte s in src[0…n) (256 u32 at $counts). Four tables, one per
   ;; position mod 4, summed at the end: a run of one byte (a plane of exponents) would otherwise
