@@ -5,9 +5,11 @@
 // Reports the speedup at the median N (re-execution to the median N over the median stateAt time)
 // and the median of per-sample speedups.
 // Usage: npx tsx scripts/bench-replay.ts [--tiny-steps 1000] [--bench-steps 100] [--modes full,compact] [--samples 41] [--only tiny|bench]
+// (scripts/bench.ts measures the compact fabric-bench figure with replaySpeed for issue 24's goal)
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Trainer } from '../src/engine/trainer.ts';
 import { runTraining } from '../src/engine/run.ts';
@@ -19,11 +21,6 @@ import { stateAt } from '../src/replay/state.ts';
 import { keyedStream } from '../src/rng/keyed.ts';
 import { useThreads } from '../src/kernels/registry.ts';
 
-// re-execution as the CLI runs it: the fast kernels on a thread per core
-useThreads(availableParallelism());
-const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '41' }, only: { type: 'string' } } });
-const dir = mkdtempSync(join(tmpdir(), 'weft-bench-replay-'));
-const bench = await loadScenario('bench');
 const now = () => performance.now(); // timing
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -37,7 +34,12 @@ function reexecMsPerStep(cfg: WeftConfig, steps: number): { initMs: number; msPe
   return { initMs, msPerStep: (now() - t1) / steps };
 }
 
-function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
+/**
+ * Replay against re-execution on a log of `cfg` in `mode` (written to `dir`): stateAt at
+ * `samples` random N, as the CLI runs it (fast kernels and decoding on a thread per core).
+ */
+export function replaySpeed(dir: string, name: string, cfg: WeftConfig, mode: RecordMode, samples: number) {
+  useThreads(availableParallelism());
   const c = validateConfig(mergeConfig(cfg, { record: { mode } }));
   const path = join(dir, `${name}-${mode}.weft`);
   const t = new Trainer(c);
@@ -46,7 +48,7 @@ function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
   rec.finish(result, t);
   const log = openLog(path);
   const r = keyedStream(1, 'bench/replay', name, mode);
-  const ns = Array.from({ length: Number(values.samples) }, () => r.int(c.steps + 1));
+  const ns = Array.from({ length: samples }, () => r.int(c.steps + 1));
   const ms = ns.map((n) => {
     const t0 = now();
     stateAt(log, n);
@@ -64,13 +66,19 @@ function measure(name: string, cfg: WeftConfig, mode: RecordMode) {
   };
 }
 
-const out: Record<string, unknown> = { node: process.version, goalSpeedup: 20 };
-const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: Number(values['tiny-steps']) }));
-const fabric = validateConfig({ ...bench.config, steps: Number(values['bench-steps']) });
-for (const mode of String(values.modes).split(',') as RecordMode[]) {
-  if (values.only !== 'bench') out[`tiny-${mode}`] = measure('tiny', tiny, mode);
-  if (values.only !== 'tiny') out[`bench-${mode}`] = measure('bench', fabric, mode);
-  process.stderr.write(`${mode} done\n`);
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { values } = parseArgs({ options: { 'tiny-steps': { type: 'string', default: '1000' }, 'bench-steps': { type: 'string', default: '100' }, modes: { type: 'string', default: 'full,compact' }, samples: { type: 'string', default: '41' }, only: { type: 'string' } } });
+  const dir = mkdtempSync(join(tmpdir(), 'weft-bench-replay-'));
+  const bench = await loadScenario('bench');
+  const samples = Number(values.samples);
+  const out: Record<string, unknown> = { node: process.version, goalSpeedup: 10 };
+  const tiny = validateConfig(mergeConfig(bench.config, { model: TINY, steps: Number(values['tiny-steps']) }));
+  const fabric = validateConfig({ ...bench.config, steps: Number(values['bench-steps']) });
+  for (const mode of String(values.modes).split(',') as RecordMode[]) {
+    if (values.only !== 'bench') out[`tiny-${mode}`] = replaySpeed(dir, 'tiny', tiny, mode, samples);
+    if (values.only !== 'tiny') out[`bench-${mode}`] = replaySpeed(dir, 'bench', fabric, mode, samples);
+    process.stderr.write(`${mode} done\n`);
+  }
+  process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
+  rmSync(dir, { recursive: true, force: true });
 }
-process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
-rmSync(dir, { recursive: true, force: true });

@@ -26,6 +26,7 @@ import { referenceKernels } from '../src/kernels/reference.ts';
 import { Recorder } from '../src/engine/recorder.ts';
 import { THREAD_ELEMENTS_MIN } from '../src/engine/record-thread.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
+import { replaySpeed } from './bench-replay.ts';
 
 const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' } } });
 const now = () => performance.now(); // timing
@@ -247,6 +248,9 @@ const mm32 = matmulFigures('f32acc');
 f32acc.wasmPeakGflopsPerCore = mm32.peak;
 f32acc.matmul = mm32.matmul;
 out.f32acc = f32acc;
+// replay: stateAt on a 100-step compact fabric-bench log against re-execution (bench-replay.ts)
+process.stderr.write('replay\n');
+out.replay = { compactFabricBench100: replaySpeed(dir, 'bench', validateConfig({ ...bench.config, steps: 100 }), 'compact', values.quick ? 11 : 41) };
 // start-up: the CLI against a bare Node (median of 7 runs each, wall clock of the whole process)
 process.stderr.write('start-up\n');
 const startMs = (args: string[]) => {
@@ -308,7 +312,11 @@ function readmeBlock(o: Record<string, unknown>): string {
     };
     lines.push('', `Beside a process busy on one core (one run each, quiet and busy, on a shared machine: a ratio above 1 is the machine's noise): ${row('fabricBench f32acc', 'fabric-bench f32acc')}; ${row('tiny f32acc', 'tiny f32acc')}; ${row('fabricBench f64acc', 'fabric-bench f64acc')}; ${row('tiny f64acc', 'tiny f64acc')}.`);
   }
+  const rp = (o.replay as { compactFabricBench100: { medianN: number; stateAtMsMedian: number; reexecuteToMedianNMs: number; speedup: number } }).compactFabricBench100;
+  lines.push('', `Replay (\`stateAt\`, decoding on ${cores} threads) of a 100-step compact fabric-bench log at the median N (${rp.medianN}): ${Math.round(rp.stateAtMsMedian)} ms against ${Math.round(rp.reexecuteToMedianNMs)} ms of re-execution, ${rp.speedup.toFixed(1)}×.`);
   lines.push('', `Matmuls (one thread): ${f(Math.min(...gf))}–${f(Math.max(...gf))} GFLOP/s, ${Math.round(100 * Math.min(...fr))}–${Math.round(100 * Math.max(...fr))}% of the measured peak of register-resident \`f64x2\` multiply-adds (${f(o.wasmPeakGflopsPerCore as number)} GFLOP/s per core).`);
+  lines.push('', 'Issue 24\'s goals in this run:', '', '| goal | target | measured | met |', '|---|---|---|---|');
+  for (const g of o.goals as Goal[]) lines.push(`| ${g.goal} | ${g.kind === 'min' ? '≥' : '≤'} ${g.target.toFixed(2)} | ${g.measured === null ? '–' : g.measured.toFixed(2)} | ${goalMet(g)} |`);
   return lines.join('\n');
 }
 
@@ -352,16 +360,22 @@ function goals(o: Record<string, unknown>): Goal[] {
     // target: PyTorch's own fall in this run (measured beside it)
     list.push({ goal: `${label} ratio's fall beside a busy process (PyTorch's own)`, kind: 'max', target: b.torchFall, measured: b.ratioFall });
   }
+  const replay = (o.replay as { compactFabricBench100: { speedup: number } }).compactFabricBench100;
+  list.push({ goal: 'replay / re-execution, 100-step compact log, median N', kind: 'min', target: 10, measured: replay.speedup });
   const st = o.startup as { overBareNode: Record<string, number> };
   list.push({ goal: 'start-up, weft --help / bare node', kind: 'max', target: 3, measured: st.overBareNode.help });
   return list;
+}
+
+function goalMet(g: Goal): string {
+  return g.measured === null ? '–' : (g.kind === 'min' ? g.measured >= g.target : g.measured <= g.target) ? 'yes' : 'no';
 }
 
 /** The goals as a table: goal, target, measured, met. */
 function goalTable(list: Goal[]): string {
   const lines = ['goal (issue 24; measured in this run)                      target   measured  met'];
   for (const g of list) {
-    const met = g.measured === null ? '–' : (g.kind === 'min' ? g.measured >= g.target : g.measured <= g.target) ? 'yes' : 'no';
+    const met = goalMet(g);
     const fmt = (x: number) => x.toFixed(2);
     lines.push(`${g.goal.padEnd(58)} ${(g.kind === 'min' ? '≥ ' : '≤ ') + fmt(g.target)}   ${g.measured === null ? '–'.padStart(8) : fmt(g.measured).padStart(8)}  ${met}`);
   }
