@@ -51,8 +51,9 @@ describe.skipIf(others.length === 0)('logs are byte-identical across runtimes', 
       const run = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, ...args, '--out', there], { cwd: ROOT, encoding: 'utf8' });
       expect(run.status, run.stderr).toBe(0);
       expect(readFileSync(there).equals(readFileSync(here)), `${mode} ${numeric} ${size} log under ${version(r)} differs from ${process.version}'s`).toBe(true);
-      // and it reads and re-executes a log this Node wrote
-      const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here], { cwd: ROOT, encoding: 'utf8' });
+      // and it reads and re-executes a log this Node wrote, its arrays decoded on 3 threads (the
+      // baseline's split by segment: log/decode-threads.ts) and compared with its own
+      const verify = spawnSync(r.bin, [...r.args, `${ROOT}/bin/weft.mjs`, 'verify', here, '--threads', '3'], { cwd: ROOT, encoding: 'utf8' });
       expect(verify.status, verify.stderr).toBe(0);
       expect(verify.stdout).toMatch(new RegExp(`reproduced — ${steps} steps re-executed`));
     }
