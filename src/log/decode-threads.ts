@@ -24,8 +24,8 @@ const SLOTS_BYTES = 5 << 14; // a task's slot tables: 2^14 u8 symbols, 2^14 u32 
  * this thread (KernelThreads). Segments are independent (each block codes one plane of one
  * segment; the join is per element), so the bytes are the inline decoder's whatever the split.
  * Block headers are checked here, before any thread starts, with the inline decoder's checks; a
- * block that does not decode makes `decode` return false, and the caller decodes inline, which
- * names it exactly as it always has.
+ * block that does not decode makes `begin` (or the function it returns) say false, and the caller
+ * decodes inline, which names it exactly as it always has.
  */
 export class DecodeThreads {
   private readonly threads: KernelThreads;
@@ -54,7 +54,7 @@ export class DecodeThreads {
     return out;
   }
 
-  /** Work memory decode() needs for these blocks, beyond the array block, its planes, the reference and the output. */
+  /** Work memory begin() needs for these blocks, beyond the array block, its planes, the reference and the output. */
   static scratchBytes(blocks: readonly CodedBlock[], n: number): number {
     const tasks = DecodeThreads.ranges(blocks, n).length;
     return 16 + 4 * (TASK_WORDS * tasks + BLOCK_WORDS * blocks.length) + FREQ_BYTES * blocks.length + SLOTS_BYTES * tasks;
