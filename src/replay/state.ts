@@ -52,7 +52,7 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
     if (k <= n && k > before) before = k;
     if (k >= n && (after < 0 || k < after)) after = k;
   }
-  if (before < 0 && !(h.mode === 'full' && after >= 0)) throw new LogCorruptError(log.path, -1, null, `no keyframe at or before step ${n}`);
+  if (before < 0 && !(h.mode === 'full' && after >= 0)) throw noKeyframe(log, n);
   const useBackward = h.mode === 'full' && after >= 0 && (before < 0 || after - n < n - before);
   const from = useBackward ? after : before;
   const st = keyframeState(log, from);
@@ -73,6 +73,16 @@ export function stateAt(log: LogReader, n: number, cost?: ReplayCost): ReplaySta
   }
   if (cost) Object.assign(cost, { fromKeyframe: from, stepsApplied: n - from, method });
   return { step: n, params: st.params, m: st.m, v: st.v, optimT: st.optimT, dataCursor: n, stateHash: hash, kernels: st.kernels };
+}
+
+/**
+ * No keyframe to start from. A log whose readable part ends before a frame cut short (its run
+ * killed while writing its first keyframe) is named by that frame's offset.
+ */
+function noKeyframe(log: LogReader, n: number): LogCorruptError {
+  if (log.tornTailBytes === 0) return new LogCorruptError(log.path, -1, null, `no keyframe at or before step ${n}`);
+  const at = log.sizeBytes - log.tornTailBytes;
+  return new LogCorruptError(log.path, at, null, `no keyframe at or before step ${n}: the log ends there, in a frame cut short (a write stopped, as by a kill)`);
 }
 
 /**

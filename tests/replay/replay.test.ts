@@ -175,6 +175,16 @@ describe('bad input: one clear line, exit 2 (3 for corrupt data)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')[0]).toMatch(pattern);
   });
+  it('a log cut short inside its first keyframe (a run killed while writing it): replay names where its frame starts', () => {
+    const cut = join(dir, 'cut-in-keyframe.weft');
+    const log = openLog(parent);
+    const f = log.frames.find((x) => x.kind === 'keyframe' && x.step === 0)!;
+    log.close();
+    writeFileSync(cut, readFileSync(parent).subarray(0, f.offset + Math.floor((f.end - f.offset) / 2)));
+    const r = weft(['replay', cut, '--to', '0']);
+    expect(r.code).toBe(3);
+    expect(r.stderr.trim()).toBe(`weft replay: ${cut}: corrupt at byte ${f.offset}: no keyframe at or before step 0: the log ends there, in a frame cut short (a write stopped, as by a kill)`);
+  });
   it('a fork of a corrupt log', () => {
     const bad = join(dir, 'corrupt.weft');
     const buf = readFileSync(parent);
