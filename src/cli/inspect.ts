@@ -14,7 +14,6 @@ import { formatAnomaly } from './format.ts';
 import { lockHolder } from '../log/lock.ts';
 import { hostname } from 'node:os';
 import { paramTable } from '../log/records.ts';
-import { unstartedLogError } from '../log/unstarted.ts';
 import { writeStepRows } from './step-rows.ts';
 import { decodeTokens, tokenNamesOf } from '../data/source.ts';
 
@@ -95,8 +94,6 @@ export async function inspectCommand(argv: string[]): Promise<number> {
   if (values.steps && values.step !== undefined) throw new UsageError('--step N (one step) and --steps (every step) exclude each other');
   if (values.csv && !values.steps) throw new UsageError('--csv goes with --steps (one row per step)');
   if (values.csv && values.json) throw new UsageError('--csv and --json exclude each other (--steps writes one of them)');
-  const unstarted = unstartedLogError(positionals[0]);
-  if (unstarted) throw unstarted;
   const log = openLog(positionals[0]);
   try {
     // what is summarized is checked first, whole; a damaged index (every frame intact) is shown

@@ -15,6 +15,7 @@ import { completeConfig } from '../config/evolution.ts';
 import { NUMERIC_MODES, numericModeOf } from '../kernels/modes.ts';
 import { WEFT_VERSION } from '../version.ts';
 import { stepView, type StepView } from './steps.ts';
+import { unstartedLogError } from './unstarted.ts';
 
 export interface FrameRef {
   offset: number;
@@ -510,7 +511,14 @@ function bitsDiffering(a: Uint8Array, b: Uint8Array): number {
 }
 
 export function openLog(path: string): LogReader {
-  return LogReader.open(path);
+  try {
+    return LogReader.open(path);
+  } catch (e) {
+    // a file that holds no complete record because its run was killed as it started is said so
+    // (exit 3, and how to restart it), by every command alike, not as a foreign file or damage
+    if (e instanceof LogCorruptError || e instanceof LogFormatError) throw unstartedLogError(path) ?? e;
+    throw e;
+  }
 }
 
 /** A log held in memory (`name` stands for its path in messages). */

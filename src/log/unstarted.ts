@@ -69,8 +69,8 @@ export function unstartedBytes(b: Uint8Array): string | null {
 }
 
 /**
- * For a whole-log reader (inspect): a log killed as it started is unreadable data (exit 3), in
- * one line saying what it holds and that `--resume` restarts it; null for any other file.
+ * For openLog (every command): a log killed as it started is unreadable data (exit 3), in one
+ * line saying what it holds and that `--resume` restarts it; null for any other file.
  */
 export function unstartedLogError(path: string): LogFormatError | null {
   const found = unstartedLog(path);

@@ -99,6 +99,8 @@ describe('weft run: usage', () => {
     const r = weft(['run', '--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^weft run <scenario/);
+    // and every command names the flags every command takes
+    for (const c of ['run', 'replay', 'verify', 'view']) expect(weft([c, '--help']).stdout).toMatch(/--kernels fast\|reference, --threads N +as for every command/);
     const help = weft(['--help']).stdout;
     expect(help).toMatch(/commands:/);
     // every exit code a command can end with, the internal error's too (cli/errors.ts EXIT)
@@ -182,7 +184,7 @@ describe('weft run --resume finishes what a kill left', () => {
     }
   });
 
-  it('killed as it was created (0 or 16 bytes, a header cut short): inspect says so (exit 3), --resume restarts it as a fresh run', () => {
+  it('killed as it was created (0 or 16 bytes, a header cut short): inspect, verify and replay say so alike (exit 3), --resume restarts it as a fresh run', () => {
     const header = openLog(reference).frames[0];
     const cuts: [number, RegExp][] = [
       [0, /an empty file \(0 bytes\)/],
@@ -195,9 +197,12 @@ describe('weft run --resume finishes what a kill left', () => {
       const log = join(dir, `unstarted-${size}.weft`);
       copyFileSync(reference, log);
       truncateSync(log, size);
-      const i = weft(['inspect', log]);
-      expect(i.code, i.stderr).toBe(3);
-      expectOneLine(i.stderr, new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started \\(nothing complete is in it\\); \`npx weft run <scenario> --resume --out .*unstarted-${size}\\.weft\` restarts it$`));
+      // (verify and replay, which open it as inspect does, on the smallest and the largest cut)
+      for (const args of [['inspect', log], ...(size === 0 || size > 20 ? [['verify', log], ['replay', log, '--to', '0']] : [])]) {
+        const i = weft(args);
+        expect(i.code, `${args[0]}: ${i.stderr}`).toBe(3);
+        expectOneLine(i.stderr, new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started \\(nothing complete is in it\\); \`npx weft run <scenario> --resume --out .*unstarted-${size}\\.weft\` restarts it$`));
+      }
       const r = weft(['run', ...RUN, '--resume', '--out', log, '--quiet']);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toMatch(new RegExp(`unstarted-${size}\\.weft: no complete record, ${what.source}: its run was killed as it started; restarting it from step 0 with the scenario and flags given`));
