@@ -65,6 +65,9 @@ export function takeGlobalFlags(argv: string[]): string[] {
   return rest;
 }
 
+/** The flags every command takes, said under each command's usage. */
+export const GLOBAL_FLAGS_LINE = '  --kernels fast|reference, --threads N   as for every command (weft --help): the speed, never a bit of the results';
+
 /**
  * A command's arguments: prints its usage and returns null on --help, and checks that exactly
  * `expected.count` positional arguments came (described as `expected.what` in the error).
@@ -72,7 +75,7 @@ export function takeGlobalFlags(argv: string[]): string[] {
 export function parseCommand(argv: string[], options: Options, usage: string, expected: { count: number; what: string } | null): Parsed | null {
   const p = parse(argv, options, usage);
   if (p.values.help) {
-    process.stdout.write(`${usage}\n`);
+    process.stdout.write(`${usage}\n${GLOBAL_FLAGS_LINE}\n`);
     return null;
   }
   if (expected && p.positionals.length !== expected.count) throw new UsageError(`expected ${expected.what}\nusage: ${usage.split('\n')[0]}`);

@@ -46,7 +46,7 @@ ${Object.entries(COMMANDS).map(([n, c]) => `  ${n.padEnd(10)} ${c.summary}`).joi
 
 options for every command:
   --kernels fast|reference   the kernel implementation (default fast: WebAssembly SIMD)
-  --threads N                threads the fast kernels split each call over (default: the cores)
+  --threads N                threads the fast kernels and a log's decoding split their work over (default: the cores)
                              Neither changes a bit of a log, a hash or a golden: only the speed.
 
 logs: every command that reads a log checks what it trusts — frames by checksum, steps in order
