@@ -164,13 +164,13 @@ export async function inspectCommand(argv: string[]): Promise<number> {
         ? `  ended: ${s.end.reason} after ${s.end.steps} steps${s.end.reason === 'interrupted' ? ` (resume: ${resume})` : ''}`
         : s.writer
           ? `  still being written by process ${s.writer.pid}${s.writer.host === hostname() ? '' : ` on ${s.writer.host}`}: ${s.steps.count} complete steps so far`
-          : `  ${NO_END_RECORD}; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped` : ''} (resume: ${resume})`,
+          : `  ${NO_END_RECORD}; ${s.steps.count} complete steps recovered${s.tornTailBytes ? `, ${s.tornTailBytes} bytes of a torn record dropped at byte ${s.sizeBytes - s.tornTailBytes}` : ''} (resume: ${resume})`,
     ];
     if (s.end && s.index === 'missing') lines.push(`  no index: the run was killed while closing its log; every frame is intact (${resume} writes the index)`);
     const d = log.header.data;
     if (d) lines.push(...d.files.map((f) => `  ${f.key} ${f.path} · ${f.bytes.toLocaleString('en-US')} bytes · sha256 ${f.sha256}`), `  tokenizer ${d.tokenizer} · ${tokenNamesOf(log.header)?.length ?? 'no'} named tokens · V ${log.header.vocabSize}`);
     if (s.parent) lines.push(`  forked from ${s.parent.hash.slice(0, 16)}… at step ${s.parent.step}`);
-    lines.push(checked === null ? '  not checked (--no-check)' : indexDamage ? `  checked: all ${checked} frames intact, the index damaged` : `  checked: all ${checked} frames intact, in order, keyframes and end record agreeing with the steps`);
+    lines.push(checked === null ? '  not checked (--no-check)' : indexDamage ? `  checked: all ${checked} frames intact, the index damaged` : `  checked: all ${checked} frames intact, in order, keyframes${s.end ? ' and end record' : ''} agreeing with the steps`);
     if (notChecked) lines.push(`  not checked: ${notChecked}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return indexDamage ? damaged() : 0;

@@ -34,7 +34,7 @@ export function stepArg(v: unknown, flag: string, log: LogReader): number {
   const s = String(v);
   if (!/^\d+$/.test(s)) throw new UsageError(`${flag}: expected a non-negative integer step, got ${JSON.stringify(s)}`);
   const n = Number(s);
-  if (n < log.header.startStep || n > log.lastStep) throw new UsageError(`${flag} ${n}: the log holds steps ${log.header.startStep}…${log.lastStep}`);
+  if (n < log.header.startStep || n > log.lastStep) throw new UsageError(`${flag} ${n}: the log holds steps ${log.header.startStep}…${log.lastStep}${log.tornTailBytes ? ` (its run stopped there: a torn record of ${log.tornTailBytes} bytes follows)` : ''}`);
   return n;
 }
 

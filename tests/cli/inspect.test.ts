@@ -54,6 +54,22 @@ describe('weft run writes a log; weft inspect reads it', () => {
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout.trim()).toMatch(/unclosed\.weft: reproduced — 3 steps re-executed, every state hash equal — no end record: the run stopped without closing its log \(killed, a failed write, or never closed\), or is still being written: its 3 complete steps$/);
     expect(weft(['verify', log]).stdout.trim()).toMatch(/run\.weft: reproduced — 4 steps re-executed, every state hash equal$/);
+    // its check does not claim an end record it has not got
+    expect(i.stdout).toMatch(/checked: all \d+ frames intact, in order, keyframes agreeing with the steps/);
+  });
+
+  it('a torn record (a kill mid-write): inspect names where it starts, replay past the last whole step says the run stopped there', () => {
+    const torn = join(dir, 'torn.weft');
+    const reader = openLog(log);
+    const f = reader.frames.find((x) => x.kind === 'step' && x.step === 3)!;
+    reader.close();
+    writeFileSync(torn, readFileSync(log).subarray(0, f.offset + 100));
+    const i = weft(['inspect', torn]);
+    expect(i.code, i.stderr).toBe(0);
+    expect(i.stdout).toMatch(new RegExp(`; 2 complete steps recovered, 100 bytes of a torn record dropped at byte ${f.offset} \\(resume`));
+    const r = weft(['replay', torn, '--to', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('weft replay: --to 3: the log holds steps 0…2 (its run stopped there: a torn record of 100 bytes follows)');
   });
 
   it('one layer and one head are said so (not "1 layers", "1 heads"), in run and inspect', () => {
