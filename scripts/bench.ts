@@ -10,9 +10,10 @@
 // process (`busyNeighbour`): how much weft and PyTorch each slow down when a core is taken.
 // The machine is shared: compare the ratios measured in one run.
 // Usage: npx tsx scripts/bench.ts [--steps-tiny N] [--steps-bench N] [--no-torch] [--quick] [--readme]
-// (--readme also writes the figures into README.md's bench block)
+// (--readme also writes the figures into README.md's bench block; --readme-from FILE writes it
+// from a run's JSON saved before, measuring nothing)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -28,7 +29,7 @@ import { THREAD_ELEMENTS_MIN } from '../src/engine/record-thread.ts';
 import { updateReadmeBlocks } from './readme-blocks.ts';
 import { replaySpeed } from './bench-replay.ts';
 
-const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { 'steps-tiny': { type: 'string', default: '200' }, 'steps-bench': { type: 'string', default: '20' }, 'no-torch': { type: 'boolean' }, quick: { type: 'boolean' }, readme: { type: 'boolean' }, 'readme-from': { type: 'string' } } });
 const now = () => performance.now(); // timing
 const dir = mkdtempSync(join(tmpdir(), 'weft-bench-'));
 const bench = await loadScenario('bench');
@@ -130,6 +131,11 @@ function torchSpeed(config: WeftConfig, steps: number): { stepsPerSec: number; t
 }
 
 const cores = availableParallelism();
+if (values['readme-from']) {
+  const saved = JSON.parse(readFileSync(values['readme-from'], 'utf8')) as Record<string, unknown>;
+  updateReadmeBlocks('README.md', { bench: readmeBlock(saved) }, true, ['bench']);
+  process.exit(0);
+}
 const out: Record<string, unknown> = { node: process.version, cores };
 const withNumeric = (config: WeftConfig, numeric: Numeric) => validateConfig(mergeConfig(config, { numeric }));
 
@@ -295,11 +301,15 @@ function readmeBlock(o: Record<string, unknown>): string {
   const mm = o.matmul as Record<string, { fast: { forwardGflops: number; backwardGflops: number }; fractionOfPeak: { forward: number; backward: number } }>;
   const fr = Object.values(mm).flatMap((m) => [m.fractionOfPeak.forward, m.fractionOfPeak.backward]);
   const gf = Object.values(mm).flatMap((m) => [m.fast.forwardGflops, m.fast.backwardGflops]);
-  const b = (o.fabricBench as { stepBreakdown1Thread: { msPerStep: number; kernelsMs: Record<string, number>; otherMs: number } }).stepBreakdown1Thread;
-  const share = (x: number) => `${Math.round((100 * x) / b.msPerStep)}%`;
-  const km = b.kernelsMs;
-  const group = (...names: string[]) => names.reduce((sum, n) => sum + (km[n] ?? 0), 0);
-  lines.push('', `Where a fabric-bench step goes (fast kernels, one thread, ${f(b.msPerStep)} ms): matmuls ${share(group('matmulForward', 'matmulBackward'))}, GELU ${share(group('activationForward', 'activationBackward'))}, attention ${share(group('attentionForward', 'attentionBackward'))}, layer norm ${share(group('layernormForward', 'layernormBackward'))}, Adam ${share(group('adamUpdate'))}, the rest of the kernels ${share(Object.values(km).reduce((a, c) => a + c, 0) - group('matmulForward', 'matmulBackward', 'activationForward', 'activationBackward', 'attentionForward', 'attentionBackward', 'layernormForward', 'layernormBackward', 'adamUpdate'))}, outside the kernels ${share(b.otherMs)}.`);
+  type Breakdown = { msPerStep: number; kernelsMs: Record<string, number>; otherMs: number };
+  const where = (b: Breakdown) => {
+    const share = (x: number) => `${Math.round((100 * x) / b.msPerStep)}%`;
+    const km = b.kernelsMs;
+    const group = (...names: string[]) => names.reduce((sum, n) => sum + (km[n] ?? 0), 0);
+    return `${f(b.msPerStep)} ms): matmuls ${share(group('matmulForward', 'matmulBackward'))}, GELU ${share(group('activationForward', 'activationBackward'))}, attention ${share(group('attentionForward', 'attentionBackward'))}, layer norm ${share(group('layernormForward', 'layernormBackward'))}, Adam ${share(group('adamUpdate'))}, the rest of the kernels ${share(Object.values(km).reduce((a, c) => a + c, 0) - group('matmulForward', 'matmulBackward', 'activationForward', 'activationBackward', 'attentionForward', 'attentionBackward', 'layernormForward', 'layernormBackward', 'adamUpdate'))}, outside the kernels ${share(b.otherMs)}`;
+  };
+  const breakdown = (mode: Record<string, unknown>) => (mode.fabricBench as { stepBreakdown1Thread: Breakdown }).stepBreakdown1Thread;
+  lines.push('', `Where a fabric-bench step goes (fast kernels, one thread; \`f64acc\`, ${where(breakdown(o))}; \`f32acc\`, ${where(breakdown(o.f32acc as Record<string, unknown>))}.`);
   const st = o.startup as { bareNodeMs: number; ms: Record<string, number>; overBareNode: Record<string, number> };
   lines.push('', `Start-up (the compiled CLI, median of 7): \`weft --help\` ${Math.round(st.ms.help)} ms, \`weft inspect <small log>\` ${Math.round(st.ms.inspect)} ms, \`weft run --list\` ${Math.round(st.ms.list)} ms — ${st.overBareNode.help.toFixed(1)}×, ${st.overBareNode.inspect.toFixed(1)}×, ${st.overBareNode.list.toFixed(1)}× a bare \`node -e 0\` (${Math.round(st.bareNodeMs)} ms).`);
   const large = o.large as ({ shape: Record<string, number>; parameters: number; torch: { stepsPerSec: number } | null } & Record<string, { stepsPerSec: { fast: number }; weftOverTorch: number | null }>) | undefined;
