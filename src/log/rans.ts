@@ -229,6 +229,8 @@ export class RansModule {
   readonly exports: RansExports;
   /** the compiled module, which threads instantiate on this instance's (shared) memory */
   readonly module: WebAssembly.Module;
+  /** While set, the work area holds an array being decoded by threads (codec.ts decodeFloatsLater). */
+  held = false;
   private view: Uint8Array;
 
   constructor(exports: RansExports, module: WebAssembly.Module) {
@@ -242,9 +244,6 @@ export class RansModule {
     if (this.view.buffer !== this.exports.memory.buffer) this.view = new Uint8Array(this.exports.memory.buffer);
     return this.view;
   }
-
-  /** While set, the work area holds an array being decoded by threads (codec.ts decodeFloatsLater). */
-  held = false;
 
   /** The start of the work area, with at least `bytes` bytes there. */
   work(bytes: number): number {
@@ -341,7 +340,7 @@ export function ransModule(): RansModule | null {
 }
 
 /** A block's header, checked: its mode and, for rANS, the table, states and where the stream starts. */
-export type Parsed = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; x0: number; x1: number; stream: number };
+type Parsed = { mode: 0 } | { mode: 2 } | { mode: 1; freq: Uint16Array; cum: Uint32Array; x0: number; x1: number; stream: number };
 
 export function parseBlock(block: Uint8Array, n: number): Parsed {
   if (block.length < 1) throw new RansError('empty block');
