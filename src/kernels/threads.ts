@@ -41,9 +41,9 @@ export function claimTask(ctrl: Int32Array): number {
 
 /**
  * Worker threads for the fast kernels (and for the rANS module's decoding, log/decode-threads.ts),
- * sharing their WebAssembly memory. A kernel call is split
- * by output ranges into tasks; every thread, this one included, claims tasks until none is left,
- * and the call returns when all have finished — so no sum is ever split, each output is computed
+ * sharing their WebAssembly memory. A kernel call is split by output ranges into tasks; every
+ * thread, this one included, claims tasks until none is left, and the call returns when all
+ * have finished — so no sum is ever split, each output is computed
  * by exactly one task, and the bits depend neither on the number of threads nor on which thread
  * ran what. A worker that is slow to wake (a busy machine) delays nothing: this thread runs the
  * tasks nobody has claimed, and waits only for tasks already running. Handing over is one shared

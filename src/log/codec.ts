@@ -306,11 +306,13 @@ export function decodeFloats(buf: Uint8Array, out: FloatArray, ref: FloatArray |
  * structure come at once, a stream that does not decode from the function, as CodecError both.
  */
 export function decodeFloatsLater(buf: Uint8Array, out: FloatArray, ref: FloatArray | null, direction: 1 | -1 = 1): () => void {
-  const { transform, width } = checkDecode(buf, out, ref, direction);
   const module = ransModule();
-  if (module && width === 4) return beginFloat32(module, buf, out, ref, transform, direction);
-  decodeFloats(buf, out, ref, direction);
-  return () => {};
+  if (!module || out.BYTES_PER_ELEMENT !== 4) {
+    decodeFloats(buf, out, ref, direction); // its checks, its path
+    return () => {};
+  }
+  const { transform } = checkDecode(buf, out, ref, direction);
+  return beginFloat32(module, buf, out, ref, transform, direction);
 }
 
 /** Plain (untransformed) coding for byte data such as bit-packed dropout masks. */

@@ -276,7 +276,7 @@
   ;; 0 status (written: 0, or 1 + the first block that did not decode), 1 block count k,
   ;; 2 planes, 3 ref, 4 n, 5 out, 6 transform, 7 sign, 8 syms, 9 steps (this task's slot
   ;; tables), then k blocks of 8 words: mode (0 stored, 1 rANS, 2 repeated), in, len, count,
-  ;; dst, x0, x1, freq. rans.ts has checked every header; the join runs when all decoded.
+  ;; dst, x0, x1, freq. decode-threads.ts has checked every header; the join runs when all decoded.
   (func (export "decode_task") (param $t i32)
     (local $k i32) (local $b i32) (local $d i32) (local $mode i32)
     (local.set $k (i32.load offset=4 (local.get $t)))
